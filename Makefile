@@ -1,0 +1,76 @@
+# fastsse — `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV    := .venv
+PY      := $(VENV)/bin/python
+DEPS    := $(VENV)/.deps-stamp
+BUILT   := $(VENV)/.build-stamp
+RUST_SRC := $(shell find src-rust -name '*.rs') Cargo.toml pyproject.toml
+export VIRTUAL_ENV := $(abspath $(VENV))
+export PATH := $(abspath $(VENV))/bin:$(PATH)
+
+.PHONY: help setup build test test-rust test-python demo bench bench-rust bench-python lint fmt fuzz clean
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(PY):
+	python3 -m venv $(VENV)
+
+$(DEPS): $(PY) pyproject.toml
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -c "import tomllib; d = tomllib.load(open('pyproject.toml', 'rb'))['project']; \
+	print('\n'.join(['maturin>=1.7,<2'] + d['dependencies'] + d['optional-dependencies']['dev']))" > $(VENV)/requirements.txt
+	$(PY) -m pip install --quiet -r $(VENV)/requirements.txt
+	touch $@
+
+$(BUILT): $(DEPS) $(RUST_SRC)
+	$(VENV)/bin/maturin develop --quiet
+	touch $@
+
+setup: $(BUILT) ## create .venv, install build and dev dependencies, build the extension (debug)
+
+build: $(BUILT) ## (re)build the extension in debug mode if Rust sources changed
+
+test: test-rust test-python ## run every test (cargo test + pytest)
+
+test-rust: ## Rust unit and integration tests (no Python needed)
+	cargo test --quiet
+
+test-python: $(BUILT) ## pytest on the Python package
+	$(PY) -m pytest
+
+demo: $(BUILT) ## the main job on an embedded default (no network, no key)
+	$(PY) -m fastsse demo
+
+bench: bench-rust bench-python ## every benchmark (release builds)
+
+bench-rust: ## criterion benches of the Rust core
+	cargo bench --bench sse
+
+bench-python: $(DEPS) ## Python side-by-side benches with the peers (builds a release extension)
+	$(VENV)/bin/maturin develop --release --quiet
+	rm -f $(BUILT)
+	$(PY) benches/python/run.py
+
+lint: $(BUILT) ## cargo fmt --check, clippy -D warnings, ruff, mypy --strict, stubtest
+	cargo fmt --check
+	cargo clippy --all-targets -- -D warnings
+	cargo clippy --all-targets --features python -- -D warnings
+	$(PY) -m ruff check python tests benches
+	$(PY) -m ruff format --check python tests benches
+	$(PY) -m mypy --strict python/fastsse
+	$(PY) -m mypy.stubtest fastsse._fastsse
+
+fmt: $(DEPS) ## format Rust and Python sources
+	cargo fmt
+	$(PY) -m ruff format python tests benches
+	$(PY) -m ruff check --fix python tests benches
+
+fuzz: ## run the cargo-fuzz targets for 60 s each (needs nightly + cargo-fuzz; not part of CI)
+	cd fuzz && for t in $$(cargo fuzz list); do cargo +nightly fuzz run $$t -- -max_total_time=60; done
+
+clean: ## remove build products and the venv
+	cargo clean
+	rm -rf $(VENV) python/fastsse/*.so

@@ -1,0 +1,110 @@
+"""Drivers that pump bytes from a source through a sans-IO decoder.
+
+The sync driver is a generator (cheap per item; `close()` closes the source). The async one
+is a resource object, never a bare async generator (DESIGN.md rule 6): it has `aclose()`,
+works with `async with`, and closes its source when closed, exhausted or failed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from types import TracebackType
+from typing import Any, Generic, Protocol, TypeVar
+
+from ._sources import aclose_source, async_byte_chunks, close_source, sync_byte_chunks
+
+__all__ = ["AsyncDecodingIterator", "Decoder", "iter_decoded"]
+
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+
+
+class Decoder(Protocol[T_co]):
+    """The one decoder protocol: `decode(chunk) -> list`, `flush() -> list`."""
+
+    def decode(self, data: bytes, /) -> list[T_co]: ...
+
+    def flush(self) -> list[T_co]: ...
+
+
+def iter_decoded(source: Any, decoder: Decoder[T]) -> Iterator[T]:
+    """Yield everything `decoder` makes of `source`'s bytes; close the source at the end."""
+    chunks = sync_byte_chunks(source)
+    try:
+        decode = decoder.decode
+        for chunk in chunks:
+            yield from decode(chunk)
+        yield from decoder.flush()
+    finally:
+        close_source(chunks, source)
+
+
+class AsyncDecodingIterator(Generic[T]):
+    """Async iterator over what `decoder` makes of an async byte source."""
+
+    def __init__(self, source: Any, decoder: Decoder[T]) -> None:
+        self._source = source
+        self._decoder = decoder
+        self._chunks: AsyncIterator[bytes] | None = None
+        self._pending: list[T] = []
+        self._next_index = 0
+        self._exhausted = False
+        self._closed = False
+
+    def __aiter__(self) -> AsyncDecodingIterator[T]:
+        return self
+
+    async def __anext__(self) -> T:
+        while self._next_index >= len(self._pending):
+            if self._exhausted or self._closed:
+                raise StopAsyncIteration
+            await self._refill()
+        item = self._pending[self._next_index]
+        self._next_index += 1
+        return item
+
+    async def _refill(self) -> None:
+        if self._chunks is None:
+            self._chunks = async_byte_chunks(self._source)
+        try:
+            chunk = await self._chunks.__anext__()
+        except StopAsyncIteration:
+            self._exhausted = True
+            self._pending, self._next_index = self._decoder.flush(), 0
+            await self.aclose()
+            return
+        except BaseException:
+            await self.aclose()
+            raise
+        try:
+            self._pending, self._next_index = self._decoder.decode(chunk), 0
+        except BaseException:
+            await self.aclose()
+            raise
+
+    async def aclose(self) -> None:
+        """Stop and close the source (the HTTP response, stream or iterator). Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        chunks, self._chunks = self._chunks, None
+        await aclose_source(chunks if chunks is not self._source else None, self._source)
+
+    async def __aenter__(self) -> AsyncDecodingIterator[T]:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __del__(self) -> None:
+        # Abandoned without aclose(): release what can be released without awaiting.
+        if not getattr(self, "_closed", True):
+            try:
+                close_source(self._source)
+            except Exception:  # pragma: no cover - best effort at garbage collection
+                pass

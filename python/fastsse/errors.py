@@ -1,0 +1,79 @@
+"""The exception hierarchy, split by blame (DESIGN.md rule 7).
+
+The Rust core raises these through the binding; every message says what was wrong, where
+(stream byte offset) and which limit applied.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "ChecksumError",
+    "EventTooLargeError",
+    "FastSSEError",
+    "ProtocolError",
+    "ProviderError",
+    "UsageError",
+]
+
+
+class FastSSEError(Exception):
+    """Base of every error fastsse raises on purpose."""
+
+    def __init__(self, message: str, **context: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.offset: int | None = context.pop("offset", None)
+        for key, value in context.items():
+            setattr(self, key, value)
+
+
+class ProtocolError(FastSSEError, ValueError):
+    """The bytes break the wire format (malformed frame, malformed JSON in an event, ...)."""
+
+
+class EventTooLargeError(ProtocolError):
+    """One event (or the unfinished line that would become one) outgrew its cap.
+
+    ``limit`` is the cap in bytes, ``offset`` the stream offset where it was crossed.
+    """
+
+    limit: int
+
+
+class ChecksumError(ProtocolError):
+    """A CRC32 in a binary frame (AWS eventstream) did not match: ``expected`` vs ``actual``."""
+
+    expected: int
+    actual: int
+
+
+class UsageError(FastSSEError, RuntimeError):
+    """The API was used wrongly (decode after flush, after an error, unknown option, ...)."""
+
+
+class ProviderError(FastSSEError):
+    """The provider reported an error inside the stream.
+
+    ``code`` is the provider's error code or type, ``provider_message`` its message and ``raw``
+    the provider's event as sent (JSON text).
+    """
+
+    code: str | None
+    provider_message: str
+    raw: str
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        provider_message: str | None = None,
+        raw: str = "",
+        **context: Any,
+    ) -> None:
+        super().__init__(message, **context)
+        self.code = code
+        self.provider_message = provider_message if provider_message is not None else message
+        self.raw = raw

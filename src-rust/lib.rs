@@ -1,0 +1,15 @@
+//! fastsse core: framing (SSE, NDJSON, AWS eventstream), raw-text parsing, provider reducers
+//! and encoders. Pure Rust, sans-IO; the PyO3 binding lives in `python/` behind the `python`
+//! feature and is the only code that knows about Python.
+
+pub mod chunk;
+pub mod error;
+pub mod ndjson;
+pub mod providers;
+pub mod sse;
+
+#[cfg(feature = "python")]
+mod python;
+
+pub use chunk::{FinishReason, GenerationChunk, ToolCallDelta};
+pub use error::{Error, Result};

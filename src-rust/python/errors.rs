@@ -1,0 +1,74 @@
+//! Core `Error` -> the Python exception classes defined in `fastsse/errors.py`.
+
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::PyDict;
+
+use crate::error::Error;
+
+static ERRORS_MODULE: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
+
+fn class<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
+    let module =
+        ERRORS_MODULE.get_or_try_init(py, || py.import("fastsse.errors").map(Bound::unbind))?;
+    module.bind(py).getattr(name)
+}
+
+/// Build the Python exception for a core error. Extra context goes in keyword arguments so
+/// the Python classes can expose it as attributes (`limit`, `offset`, `code`, `raw`, ...).
+pub fn to_py_err(py: Python<'_>, error: Error) -> PyErr {
+    match build(py, &error) {
+        Ok(err) => err,
+        Err(import_failure) => PyRuntimeError::new_err(format!(
+            "{error} (and fastsse.errors failed: {import_failure})"
+        )),
+    }
+}
+
+fn build(py: Python<'_>, error: &Error) -> PyResult<PyErr> {
+    let message = error.to_string();
+    let kwargs = PyDict::new(py);
+    let name = match error {
+        Error::EventTooLarge { limit, offset, .. } => {
+            kwargs.set_item("limit", limit)?;
+            kwargs.set_item("offset", offset)?;
+            "EventTooLargeError"
+        }
+        Error::Checksum {
+            expected,
+            actual,
+            offset,
+            ..
+        } => {
+            kwargs.set_item("expected", expected)?;
+            kwargs.set_item("actual", actual)?;
+            kwargs.set_item("offset", offset)?;
+            "ChecksumError"
+        }
+        Error::Protocol { offset, .. } => {
+            kwargs.set_item("offset", offset)?;
+            "ProtocolError"
+        }
+        Error::Usage { .. } => "UsageError",
+        Error::Provider { code, message, raw } => {
+            kwargs.set_item("code", code)?;
+            kwargs.set_item("provider_message", message)?;
+            kwargs.set_item("raw", raw)?;
+            "ProviderError"
+        }
+    };
+    let instance = class(py, name)?.call((message,), Some(&kwargs))?;
+    Ok(PyErr::from_value(instance))
+}
+
+/// Shorthand for `map_err` at call sites that hold a `Python` token.
+pub trait IntoPyResult<T> {
+    fn py_result(self, py: Python<'_>) -> PyResult<T>;
+}
+
+impl<T> IntoPyResult<T> for crate::error::Result<T> {
+    fn py_result(self, py: Python<'_>) -> PyResult<T> {
+        self.map_err(|e| to_py_err(py, e))
+    }
+}

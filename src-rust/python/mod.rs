@@ -1,0 +1,21 @@
+//! The PyO3 binding: the only code in the crate that knows about Python. It converts types,
+//! maps errors and batches (one call per network chunk, returning a list).
+
+mod bytes_input;
+mod chunk;
+mod errors;
+mod ndjson;
+mod sse;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+fn _fastsse(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_class::<sse::ServerSentEvent>()?;
+    m.add_class::<sse::SSEDecoder>()?;
+    m.add_class::<ndjson::NDJSONDecoder>()?;
+    m.add_class::<chunk::ToolCallDelta>()?;
+    m.add_class::<chunk::GenerationChunk>()?;
+    Ok(())
+}

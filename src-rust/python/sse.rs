@@ -1,0 +1,233 @@
+//! `ServerSentEvent` and `SSEDecoder` for Python.
+
+use pyo3::basic::CompareOp;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyList, PyString, PyTuple};
+
+use super::bytes_input::with_bytes;
+use super::errors::IntoPyResult;
+use crate::sse::{SseConfig, SseDecoder, DEFAULT_MAX_EVENT_SIZE};
+
+/// One dispatched event. Frozen value object.
+#[pyclass(module = "fastsse", frozen)]
+pub struct ServerSentEvent {
+    event: Py<PyString>,
+    data: Py<PyString>,
+    id: Py<PyString>,
+    #[pyo3(get)]
+    retry: Option<u64>,
+}
+
+static ORJSON_LOADS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+pub fn orjson_loads(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
+    ORJSON_LOADS
+        .get_or_try_init(py, || {
+            Ok::<_, PyErr>(py.import("orjson")?.getattr("loads")?.unbind())
+        })
+        .map(|f| f.bind(py))
+}
+
+#[pymethods]
+impl ServerSentEvent {
+    #[new]
+    #[pyo3(signature = (event = None, data = None, id = None, retry = None))]
+    fn py_new(
+        py: Python<'_>,
+        event: Option<Bound<'_, PyString>>,
+        data: Option<Bound<'_, PyString>>,
+        id: Option<Bound<'_, PyString>>,
+        retry: Option<u64>,
+    ) -> Self {
+        let or_default = |value: Option<Bound<'_, PyString>>, default: &str| match value {
+            Some(value) => value.unbind(),
+            None => PyString::intern(py, default).unbind(),
+        };
+        ServerSentEvent {
+            event: or_default(event, "message"),
+            data: or_default(data, ""),
+            id: or_default(id, ""),
+            retry,
+        }
+    }
+
+    #[classattr]
+    fn __match_args__(py: Python<'_>) -> PyResult<Py<PyTuple>> {
+        Ok(PyTuple::new(py, ["event", "data", "id", "retry"])?.unbind())
+    }
+
+    #[getter]
+    fn event(&self, py: Python<'_>) -> Py<PyString> {
+        self.event.clone_ref(py)
+    }
+
+    #[getter]
+    fn data(&self, py: Python<'_>) -> Py<PyString> {
+        self.data.clone_ref(py)
+    }
+
+    #[getter]
+    fn id(&self, py: Python<'_>) -> Py<PyString> {
+        self.id.clone_ref(py)
+    }
+
+    /// Parse `data` as JSON (orjson).
+    fn json<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        orjson_loads(py)?.call1((self.data.bind(py),))
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!(
+            "ServerSentEvent(event={}, data={}, id={}, retry={})",
+            self.event.bind(py).repr()?,
+            self.data.bind(py).repr()?,
+            self.id.bind(py).repr()?,
+            match self.retry {
+                Some(r) => r.to_string(),
+                None => "None".into(),
+            }
+        ))
+    }
+
+    fn __richcmp__(&self, other: &Bound<'_, PyAny>, op: CompareOp) -> PyResult<Py<PyAny>> {
+        let py = other.py();
+        let Ok(other) = other.cast::<ServerSentEvent>() else {
+            return Ok(py.NotImplemented());
+        };
+        let other = other.get();
+        let equal = self.retry == other.retry
+            && self.event.bind(py).as_any().eq(other.event.bind(py))?
+            && self.data.bind(py).as_any().eq(other.data.bind(py))?
+            && self.id.bind(py).as_any().eq(other.id.bind(py))?;
+        match op {
+            CompareOp::Eq => Ok(equal.into_pyobject(py)?.to_owned().into_any().unbind()),
+            CompareOp::Ne => Ok((!equal).into_pyobject(py)?.to_owned().into_any().unbind()),
+            _ => Ok(py.NotImplemented()),
+        }
+    }
+
+    fn __hash__(&self, py: Python<'_>) -> PyResult<isize> {
+        PyTuple::new(
+            py,
+            [
+                self.event.bind(py).as_any(),
+                self.data.bind(py).as_any(),
+                self.id.bind(py).as_any(),
+            ],
+        )?
+        .hash()
+    }
+}
+
+/// Incremental WHATWG event-stream decoder: `decode(bytes) -> list[ServerSentEvent]`.
+#[pyclass(module = "fastsse")]
+pub struct SSEDecoder {
+    inner: SseDecoder,
+    /// Python strings reused across events: the default type and the current last-event-ID.
+    message_type: Py<PyString>,
+    last_type: Option<(String, Py<PyString>)>,
+    last_id: (String, Py<PyString>),
+}
+
+impl SSEDecoder {
+    fn run<'py>(&mut self, py: Python<'py>, input: Option<&[u8]>) -> PyResult<Bound<'py, PyList>> {
+        let list = PyList::empty(py);
+        let SSEDecoder {
+            inner,
+            message_type,
+            last_type,
+            last_id,
+        } = self;
+        let mut py_error: Option<PyErr> = None;
+        let mut on_event = |view: crate::sse::SseEventView<'_>| {
+            let event = if view.event == "message" {
+                message_type.clone_ref(py)
+            } else {
+                match last_type {
+                    Some((name, obj)) if name == view.event => obj.clone_ref(py),
+                    _ => {
+                        let obj = PyString::new(py, view.event).unbind();
+                        *last_type = Some((view.event.to_owned(), obj.clone_ref(py)));
+                        obj
+                    }
+                }
+            };
+            if last_id.0 != view.id {
+                *last_id = (view.id.to_owned(), PyString::new(py, view.id).unbind());
+            }
+            let event = ServerSentEvent {
+                event,
+                data: PyString::new(py, view.data).unbind(),
+                id: last_id.1.clone_ref(py),
+                retry: view.retry,
+            };
+            let appended = Bound::new(py, event).and_then(|obj| list.append(obj));
+            if let Err(err) = appended {
+                py_error = Some(err);
+                return Err(crate::error::Error::usage("python error"));
+            }
+            Ok(())
+        };
+        let result = match input {
+            Some(bytes) => inner.decode_with(bytes, &mut on_event),
+            None => inner.flush_with(&mut on_event),
+        };
+        if let Some(err) = py_error {
+            return Err(err);
+        }
+        result.py_result(py)?;
+        Ok(list)
+    }
+}
+
+#[pymethods]
+impl SSEDecoder {
+    #[new]
+    #[pyo3(signature = (*, max_event_size = DEFAULT_MAX_EVENT_SIZE, dispatch_unterminated = false))]
+    fn py_new(
+        py: Python<'_>,
+        max_event_size: usize,
+        dispatch_unterminated: bool,
+    ) -> PyResult<Self> {
+        if max_event_size == 0 {
+            return Err(pyo3::exceptions::PyValueError::new_err(
+                "max_event_size must be a positive number of bytes",
+            ));
+        }
+        Ok(SSEDecoder {
+            inner: SseDecoder::new(SseConfig {
+                max_event_size,
+                dispatch_unterminated,
+            }),
+            message_type: PyString::intern(py, "message").unbind(),
+            last_type: None,
+            last_id: (String::new(), PyString::intern(py, "").unbind()),
+        })
+    }
+
+    /// Feed one network chunk; returns the events it completes.
+    fn decode<'py>(&mut self, data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyList>> {
+        with_bytes(data, |bytes| self.run(data.py(), Some(bytes)))
+    }
+
+    /// End of stream. An unterminated event is discarded unless `dispatch_unterminated` was set.
+    fn flush<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        self.run(py, None)
+    }
+
+    #[getter]
+    fn last_event_id(&self) -> &str {
+        self.inner.last_event_id()
+    }
+
+    #[getter]
+    fn retry(&self) -> Option<u64> {
+        self.inner.retry()
+    }
+
+    #[getter]
+    fn max_event_size(&self) -> usize {
+        self.inner.config().max_event_size
+    }
+}

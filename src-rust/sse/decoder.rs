@@ -1,0 +1,521 @@
+//! Incremental SSE decoder.
+//!
+//! Follows https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation:
+//! lines end at CRLF, CR or LF (a CR ending one chunk and an LF starting the next count once), a
+//! leading BOM is dropped, invalid UTF-8 becomes U+FFFD, `id` values containing NUL are ignored,
+//! `retry` takes ASCII digits only, and blocks whose data buffer is empty dispatch nothing.
+//!
+//! Cost is linear in the bytes fed, however they are split: the scan of each chunk starts where
+//! the previous one stopped and only the unfinished line is copied (into `tail`).
+
+use std::borrow::Cow;
+
+use memchr::memchr2;
+
+use crate::error::{Error, Result};
+
+/// 64 MiB: large enough for any real LLM event, small enough to stop a runaway stream.
+pub const DEFAULT_MAX_EVENT_SIZE: usize = 64 * 1024 * 1024;
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SseConfig {
+    /// Cap on the bytes of one event block, counting its unfinished line.
+    pub max_event_size: usize,
+    /// Dispatch an event left unterminated at end of stream (servers that omit the final blank
+    /// line). The standard says to discard it, so this is off by default.
+    pub dispatch_unterminated: bool,
+}
+
+impl Default for SseConfig {
+    fn default() -> Self {
+        SseConfig {
+            max_event_size: DEFAULT_MAX_EVENT_SIZE,
+            dispatch_unterminated: false,
+        }
+    }
+}
+
+/// A dispatched event, borrowing the decoder's buffers; valid for the callback only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SseEventView<'a> {
+    pub event: &'a str,
+    pub data: &'a str,
+    /// The last-event-ID string at dispatch ("" if none was ever set).
+    pub id: &'a str,
+    /// The value of a valid `retry` field inside this event's block, if any.
+    pub retry: Option<u64>,
+    /// Stream byte offset just past the line that dispatched the event.
+    pub offset: u64,
+}
+
+/// An owned event, for callers that keep events around.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SseEvent {
+    pub event: String,
+    pub data: String,
+    pub id: String,
+    pub retry: Option<u64>,
+}
+
+impl From<SseEventView<'_>> for SseEvent {
+    fn from(view: SseEventView<'_>) -> Self {
+        SseEvent {
+            event: view.event.to_owned(),
+            data: view.data.to_owned(),
+            id: view.id.to_owned(),
+            retry: view.retry,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BomState {
+    /// Still at the very start: the bytes held in `tail` may be a prefix of a BOM.
+    Undecided,
+    Done,
+}
+
+#[derive(Debug)]
+pub struct SseDecoder {
+    config: SseConfig,
+    /// Bytes of the line still waiting for its terminator (never contains CR or LF).
+    tail: Vec<u8>,
+    /// The previous chunk ended with CR: an LF opening the next chunk belongs to that break.
+    skip_lf: bool,
+    bom: BomState,
+    data: String,
+    event_type: String,
+    /// The "last event ID buffer": set by `id` fields, committed at each blank line.
+    id_buffer: String,
+    last_event_id: String,
+    block_retry: Option<u64>,
+    retry: Option<u64>,
+    /// Bytes of the current event block consumed so far (complete lines only).
+    block_bytes: usize,
+    /// Stream offset of the first byte of the chunk being decoded.
+    consumed: u64,
+    flushed: bool,
+    failed: bool,
+}
+
+impl Default for SseDecoder {
+    fn default() -> Self {
+        SseDecoder::new(SseConfig::default())
+    }
+}
+
+impl SseDecoder {
+    pub fn new(config: SseConfig) -> Self {
+        SseDecoder {
+            config,
+            tail: Vec::new(),
+            skip_lf: false,
+            bom: BomState::Undecided,
+            data: String::new(),
+            event_type: String::new(),
+            id_buffer: String::new(),
+            last_event_id: String::new(),
+            block_retry: None,
+            retry: None,
+            block_bytes: 0,
+            consumed: 0,
+            flushed: false,
+            failed: false,
+        }
+    }
+
+    pub fn config(&self) -> &SseConfig {
+        &self.config
+    }
+
+    /// The last-event-ID string, as committed by the latest blank line.
+    pub fn last_event_id(&self) -> &str {
+        &self.last_event_id
+    }
+
+    /// The latest valid reconnection time (ms) seen in the stream.
+    pub fn retry(&self) -> Option<u64> {
+        self.retry
+    }
+
+    /// Total bytes fed so far.
+    pub fn position(&self) -> u64 {
+        self.consumed
+    }
+
+    /// Decode owned events into `out`.
+    pub fn decode(&mut self, input: &[u8], out: &mut Vec<SseEvent>) -> Result<()> {
+        self.decode_with(input, |view| {
+            out.push(view.into());
+            Ok(())
+        })
+    }
+
+    /// End of stream, owned events.
+    pub fn flush(&mut self, out: &mut Vec<SseEvent>) -> Result<()> {
+        self.flush_with(|view| {
+            out.push(view.into());
+            Ok(())
+        })
+    }
+
+    /// Feed bytes; `on_event` sees every event these bytes complete, in order. An error from
+    /// the callback stops decoding and poisons the decoder.
+    pub fn decode_with<F>(&mut self, input: &[u8], mut on_event: F) -> Result<()>
+    where
+        F: FnMut(SseEventView<'_>) -> Result<()>,
+    {
+        self.check_usable("decode")?;
+        let result = self.decode_inner(input, &mut on_event);
+        if result.is_err() {
+            self.failed = true;
+        }
+        result
+    }
+
+    /// End of stream: an unterminated event is discarded (or dispatched, if configured).
+    pub fn flush_with<F>(&mut self, mut on_event: F) -> Result<()>
+    where
+        F: FnMut(SseEventView<'_>) -> Result<()>,
+    {
+        self.check_usable("flush")?;
+        self.flushed = true;
+        if self.bom == BomState::Undecided {
+            // A stream shorter than a BOM: what was held is ordinary text.
+            self.bom = BomState::Done;
+        }
+        if !self.config.dispatch_unterminated {
+            return Ok(());
+        }
+        let result = (|| {
+            if !self.tail.is_empty() {
+                let line = std::mem::take(&mut self.tail);
+                self.process_line(&line);
+            }
+            self.dispatch(&mut on_event)
+        })();
+        if result.is_err() {
+            self.failed = true;
+        }
+        result
+    }
+
+    fn check_usable(&self, what: &str) -> Result<()> {
+        if self.flushed {
+            return Err(Error::usage(format!(
+                "SSEDecoder.{what}() called after flush(); create a new decoder for a new stream"
+            )));
+        }
+        if self.failed {
+            return Err(Error::usage(format!(
+                "SSEDecoder.{what}() called after the decoder raised an error; the stream cannot be resumed"
+            )));
+        }
+        Ok(())
+    }
+
+    fn decode_inner(
+        &mut self,
+        mut input: &[u8],
+        on_event: &mut dyn FnMut(SseEventView<'_>) -> Result<()>,
+    ) -> Result<()> {
+        let chunk_start = self.consumed;
+        self.consumed += input.len() as u64;
+        let mut pos_base = chunk_start;
+
+        if self.bom == BomState::Undecided {
+            // Hold bytes in `tail` until they are known to be (or not be) a BOM.
+            let need = BOM.len() - self.tail.len();
+            let take = need.min(input.len());
+            self.tail.extend_from_slice(&input[..take]);
+            input = &input[take..];
+            pos_base += take as u64;
+            if !BOM.starts_with(&self.tail) {
+                self.bom = BomState::Done;
+                // The held bytes are ordinary data: re-feed them through the line scanner.
+                let held = std::mem::take(&mut self.tail);
+                self.scan(&held, chunk_start, on_event)?;
+            } else if self.tail.len() == BOM.len() {
+                self.bom = BomState::Done;
+                self.tail.clear();
+            } else {
+                return Ok(());
+            }
+        }
+        self.scan(input, pos_base, on_event)
+    }
+
+    /// Split `input` into lines, completing the carried-over `tail` first.
+    fn scan(
+        &mut self,
+        mut input: &[u8],
+        mut offset: u64,
+        on_event: &mut dyn FnMut(SseEventView<'_>) -> Result<()>,
+    ) -> Result<()> {
+        if self.skip_lf && !input.is_empty() {
+            self.skip_lf = false;
+            if input[0] == b'\n' {
+                input = &input[1..];
+                offset += 1;
+            }
+        }
+        while let Some(end) = memchr2(b'\r', b'\n', input) {
+            let after = if input[end] == b'\r' {
+                match input.get(end + 1) {
+                    Some(b'\n') => end + 2,
+                    Some(_) => end + 1,
+                    None => {
+                        self.skip_lf = true;
+                        end + 1
+                    }
+                }
+            } else {
+                end + 1
+            };
+            offset += after as u64;
+            if self.tail.is_empty() {
+                self.account(end, offset)?;
+                self.line(&input[..end], offset, on_event)?;
+            } else {
+                self.account(self.tail.len() + end, offset)?;
+                let mut line = std::mem::take(&mut self.tail);
+                line.extend_from_slice(&input[..end]);
+                let result = self.line(&line, offset, on_event);
+                line.clear();
+                self.tail = line; // keep the allocation for the next long line
+                result?;
+            }
+            input = &input[after..];
+        }
+        if !input.is_empty() {
+            let pending = self.block_bytes + self.tail.len() + input.len();
+            if pending > self.config.max_event_size {
+                return Err(self.too_large(offset + input.len() as u64));
+            }
+            self.tail.extend_from_slice(input);
+        }
+        Ok(())
+    }
+
+    fn account(&mut self, line_len: usize, offset: u64) -> Result<()> {
+        if self.block_bytes + line_len > self.config.max_event_size {
+            return Err(self.too_large(offset));
+        }
+        Ok(())
+    }
+
+    fn too_large(&self, offset: u64) -> Error {
+        Error::EventTooLarge {
+            what: "SSE event",
+            limit: self.config.max_event_size,
+            offset,
+        }
+    }
+
+    fn line(
+        &mut self,
+        line: &[u8],
+        offset: u64,
+        on_event: &mut dyn FnMut(SseEventView<'_>) -> Result<()>,
+    ) -> Result<()> {
+        if line.is_empty() {
+            let result = self.dispatch_at(offset, on_event);
+            self.block_bytes = 0;
+            return result;
+        }
+        self.block_bytes += line.len() + 1;
+        self.process_line(line);
+        Ok(())
+    }
+
+    fn process_line(&mut self, line: &[u8]) {
+        if line[0] == b':' {
+            return; // comment
+        }
+        let (field, value) = match memchr::memchr(b':', line) {
+            Some(colon) => {
+                let value = &line[colon + 1..];
+                let value = value.strip_prefix(b" ").unwrap_or(value);
+                (&line[..colon], value)
+            }
+            None => (line, &line[line.len()..]),
+        };
+        match field {
+            b"data" => {
+                self.data.push_str(&lossy(value));
+                self.data.push('\n');
+            }
+            b"event" => {
+                self.event_type.clear();
+                self.event_type.push_str(&lossy(value));
+            }
+            b"id" => {
+                if memchr::memchr(0, value).is_none() {
+                    self.id_buffer.clear();
+                    self.id_buffer.push_str(&lossy(value));
+                }
+            }
+            b"retry" => {
+                if !value.is_empty() && value.iter().all(u8::is_ascii_digit) {
+                    // Digits beyond u64 saturate: the largest delay we can represent.
+                    let ms = value.iter().fold(0u64, |acc, d| {
+                        acc.saturating_mul(10).saturating_add(u64::from(d - b'0'))
+                    });
+                    self.retry = Some(ms);
+                    self.block_retry = Some(ms);
+                }
+            }
+            _ => {} // unknown fields are ignored
+        }
+    }
+
+    fn dispatch(&mut self, on_event: &mut dyn FnMut(SseEventView<'_>) -> Result<()>) -> Result<()> {
+        let offset = self.consumed;
+        self.dispatch_at(offset, on_event)
+    }
+
+    fn dispatch_at(
+        &mut self,
+        offset: u64,
+        on_event: &mut dyn FnMut(SseEventView<'_>) -> Result<()>,
+    ) -> Result<()> {
+        if self.last_event_id != self.id_buffer {
+            self.last_event_id.clone_from(&self.id_buffer);
+        }
+        let retry = self.block_retry.take();
+        if self.data.is_empty() {
+            self.event_type.clear();
+            return Ok(());
+        }
+        let data = &self.data[..self.data.len() - 1]; // drop the one trailing LF
+        let event = if self.event_type.is_empty() {
+            "message"
+        } else {
+            self.event_type.as_str()
+        };
+        let result = on_event(SseEventView {
+            event,
+            data,
+            id: &self.last_event_id,
+            retry,
+            offset,
+        });
+        self.data.clear();
+        self.event_type.clear();
+        result
+    }
+}
+
+#[inline]
+fn lossy(bytes: &[u8]) -> Cow<'_, str> {
+    String::from_utf8_lossy(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode_all(parts: &[&[u8]]) -> Vec<SseEvent> {
+        let mut decoder = SseDecoder::default();
+        let mut out = Vec::new();
+        for part in parts {
+            decoder.decode(part, &mut out).unwrap();
+        }
+        decoder.flush(&mut out).unwrap();
+        out
+    }
+
+    fn ev(event: &str, data: &str, id: &str) -> SseEvent {
+        SseEvent {
+            event: event.into(),
+            data: data.into(),
+            id: id.into(),
+            retry: None,
+        }
+    }
+
+    #[test]
+    fn simple_event() {
+        assert_eq!(
+            decode_all(&[b"data: hello\n\n"]),
+            vec![ev("message", "hello", "")]
+        );
+    }
+
+    #[test]
+    fn cr_at_chunk_end_dispatches_now() {
+        let mut decoder = SseDecoder::default();
+        let mut out = Vec::new();
+        decoder.decode(b"data: a\r\r", &mut out).unwrap();
+        assert_eq!(out.len(), 1);
+        decoder.decode(b"\ndata: b\r\n\r\n", &mut out).unwrap();
+        assert_eq!(out.len(), 2, "{out:?}");
+        assert_eq!(out[1].data, "b");
+    }
+
+    #[test]
+    fn split_crlf_is_one_break() {
+        assert_eq!(
+            decode_all(&[b"data: a\r", b"\n", b"\r", b"\n"]),
+            vec![ev("message", "a", "")]
+        );
+    }
+
+    #[test]
+    fn bom_split() {
+        assert_eq!(
+            decode_all(&[b"\xEF", b"\xBB", b"\xBFdata: x\n\n"]),
+            vec![ev("message", "x", "")]
+        );
+        // Only one BOM is stripped; a second one is part of the field name.
+        assert_eq!(
+            decode_all(&[b"\xEF\xBB\xBF\xEF\xBB\xBFdata: x\n\n"]),
+            vec![]
+        );
+    }
+
+    #[test]
+    fn id_only_block_commits_id_but_dispatches_nothing() {
+        let mut decoder = SseDecoder::default();
+        let mut out = Vec::new();
+        decoder.decode(b"id: 7\n\n: ping\n\n", &mut out).unwrap();
+        assert!(out.is_empty());
+        assert_eq!(decoder.last_event_id(), "7");
+        decoder.decode(b"data: x\n\n", &mut out).unwrap();
+        assert_eq!(out, vec![ev("message", "x", "7")]);
+    }
+
+    #[test]
+    fn limit_covers_unterminated_line() {
+        let mut decoder = SseDecoder::new(SseConfig {
+            max_event_size: 16,
+            ..Default::default()
+        });
+        let mut out = Vec::new();
+        decoder.decode(b"data: 0123456", &mut out).unwrap();
+        let err = decoder.decode(b"789abcdef", &mut out).unwrap_err();
+        assert!(
+            matches!(err, Error::EventTooLarge { limit: 16, .. }),
+            "{err}"
+        );
+        assert!(matches!(
+            decoder.decode(b"\n\n", &mut out),
+            Err(Error::Usage { .. })
+        ));
+    }
+
+    #[test]
+    fn unterminated_event_discarded_unless_configured() {
+        assert_eq!(decode_all(&[b"data: x\n"]), vec![]);
+        let mut decoder = SseDecoder::new(SseConfig {
+            dispatch_unterminated: true,
+            ..Default::default()
+        });
+        let mut out = Vec::new();
+        decoder.decode(b"data: x\ndata: y", &mut out).unwrap();
+        decoder.flush(&mut out).unwrap();
+        assert_eq!(out, vec![ev("message", "x\ny", "")]);
+    }
+}
