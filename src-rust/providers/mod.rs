@@ -7,6 +7,8 @@
 use crate::chunk::GenerationChunk;
 use crate::error::Result;
 
+pub mod registry;
+
 /// One framed event as the reducer sees it; borrows the framer's buffers.
 #[derive(Debug, Clone, Copy)]
 pub struct WireEvent<'a> {
