@@ -42,30 +42,191 @@ const fn exp(
 const PELICANS: &[(&str, usize)] = &[("pelican_name_generator", 2), ("pelican_name_generator", 2)];
 
 const EXPECTED: &[Expected] = &[
-    exp("anthropic/adaptive-thinking-text-thinking-text.sse", Stop, (34, 44), (36, 40), &[], 1),
-    exp("anthropic/compaction-text.sse", Stop, (181, 8), (8, 0), &[], 2),
-    exp("anthropic/parallel-tool-use.sse", ToolCalls, (542, 62), (0, 0), PELICANS, 0),
-    exp("anthropic/redacted-thinking-text.sse", Stop, (92, 189), (359, 0), &[], 2),
-    exp("anthropic/sdk-basic-text.sse", Stop, (11, 6), (12, 0), &[], 0),
-    exp("anthropic/sdk-compaction.sse", Stop, (30, 8), (12, 0), &[], 2),
-    exp("anthropic/sdk-fallback-credit.sse", Stop, (25, 8), (12, 0), &[], 0),
+    exp(
+        "anthropic/adaptive-thinking-text-thinking-text.sse",
+        Stop,
+        (34, 44),
+        (36, 40),
+        &[],
+        1,
+    ),
+    exp(
+        "anthropic/compaction-text.sse",
+        Stop,
+        (181, 8),
+        (8, 0),
+        &[],
+        2,
+    ),
+    exp(
+        "anthropic/parallel-tool-use.sse",
+        ToolCalls,
+        (542, 62),
+        (0, 0),
+        PELICANS,
+        0,
+    ),
+    exp(
+        "anthropic/redacted-thinking-text.sse",
+        Stop,
+        (92, 189),
+        (359, 0),
+        &[],
+        2,
+    ),
+    exp(
+        "anthropic/sdk-basic-text.sse",
+        Stop,
+        (11, 6),
+        (12, 0),
+        &[],
+        0,
+    ),
+    exp(
+        "anthropic/sdk-compaction.sse",
+        Stop,
+        (30, 8),
+        (12, 0),
+        &[],
+        2,
+    ),
+    exp(
+        "anthropic/sdk-fallback-credit.sse",
+        Stop,
+        (25, 8),
+        (12, 0),
+        &[],
+        0,
+    ),
     exp("anthropic/sdk-fallback.sse", Stop, (25, 8), (12, 0), &[], 1),
-    exp("anthropic/sdk-incomplete-partial-json.sse", Length, (450, 124), (135, 0), &[("make_file", 149)], 0),
-    exp("anthropic/sdk-refusal.sse", ContentFilter, (20, 0), (0, 0), &[], 0),
-    exp("anthropic/sdk-synthetic-fallback-text.sse", Stop, (31, 547), (1312, 0), &[], 0),
-    exp("anthropic/sdk-synthetic-server-tool-refusal.sse", ContentFilter, (28, 106), (54, 0), &[], 10),
-    exp("anthropic/sdk-synthetic-thinking-refusal.sse", ContentFilter, (28, 106), (2, 212), &[], 1),
-    exp("anthropic/sdk-text-tool-use.sse", ToolCalls, (377, 65), (48, 0), &[("get_weather", 21)], 0),
-    exp("anthropic/stop-sequence.sse", Stop, (16, 28), (102, 0), &[], 0),
-    exp("anthropic/text-parallel-tool-use.sse", ToolCalls, (310, 84), (102, 0), PELICANS, 0),
-    exp("anthropic/thinking-code-execution.sse", Stop, (4714, 304), (501, 46), &[], 12),
-    exp("anthropic/thinking-mcp-tool-use.sse", Stop, (3042, 354), (806, 192), &[], 20),
-    exp("anthropic/thinking-signature-text.sse", Stop, (43, 282), (1021, 202), &[], 1),
-    exp("anthropic/thinking-text.sse", Stop, (46, 84), (17, 218), &[], 1),
-    exp("anthropic/thinking-tool-use.sse", ToolCalls, (598, 92), (0, 180), &[("fixed_version", 2)], 1),
-    exp("anthropic/thinking-web-search-citations.sse", Stop, (22397, 637), (1335, 405), &[], 33),
-    exp("anthropic/tool-search-then-tool-use.sse", ToolCalls, (1591, 175), (158, 0), &[("get_exchange_rate", 46)], 11),
-    exp("anthropic/web-search-citations.sse", Stop, (10423, 341), (650, 0), &[], 14),
+    exp(
+        "anthropic/sdk-incomplete-partial-json.sse",
+        Length,
+        (450, 124),
+        (135, 0),
+        &[("make_file", 149)],
+        0,
+    ),
+    exp(
+        "anthropic/sdk-refusal.sse",
+        ContentFilter,
+        (20, 0),
+        (0, 0),
+        &[],
+        0,
+    ),
+    exp(
+        "anthropic/sdk-synthetic-fallback-text.sse",
+        Stop,
+        (31, 547),
+        (1312, 0),
+        &[],
+        0,
+    ),
+    exp(
+        "anthropic/sdk-synthetic-server-tool-refusal.sse",
+        ContentFilter,
+        (28, 106),
+        (54, 0),
+        &[],
+        10,
+    ),
+    exp(
+        "anthropic/sdk-synthetic-thinking-refusal.sse",
+        ContentFilter,
+        (28, 106),
+        (2, 212),
+        &[],
+        1,
+    ),
+    exp(
+        "anthropic/sdk-text-tool-use.sse",
+        ToolCalls,
+        (377, 65),
+        (48, 0),
+        &[("get_weather", 21)],
+        0,
+    ),
+    exp(
+        "anthropic/stop-sequence.sse",
+        Stop,
+        (16, 28),
+        (102, 0),
+        &[],
+        0,
+    ),
+    exp(
+        "anthropic/text-parallel-tool-use.sse",
+        ToolCalls,
+        (310, 84),
+        (102, 0),
+        PELICANS,
+        0,
+    ),
+    exp(
+        "anthropic/thinking-code-execution.sse",
+        Stop,
+        (4714, 304),
+        (501, 46),
+        &[],
+        12,
+    ),
+    exp(
+        "anthropic/thinking-mcp-tool-use.sse",
+        Stop,
+        (3042, 354),
+        (806, 192),
+        &[],
+        20,
+    ),
+    exp(
+        "anthropic/thinking-signature-text.sse",
+        Stop,
+        (43, 282),
+        (1021, 202),
+        &[],
+        1,
+    ),
+    exp(
+        "anthropic/thinking-text.sse",
+        Stop,
+        (46, 84),
+        (17, 218),
+        &[],
+        1,
+    ),
+    exp(
+        "anthropic/thinking-tool-use.sse",
+        ToolCalls,
+        (598, 92),
+        (0, 180),
+        &[("fixed_version", 2)],
+        1,
+    ),
+    exp(
+        "anthropic/thinking-web-search-citations.sse",
+        Stop,
+        (22397, 637),
+        (1335, 405),
+        &[],
+        33,
+    ),
+    exp(
+        "anthropic/tool-search-then-tool-use.sse",
+        ToolCalls,
+        (1591, 175),
+        (158, 0),
+        &[("get_exchange_rate", 46)],
+        11,
+    ),
+    exp(
+        "anthropic/web-search-citations.sse",
+        Stop,
+        (10423, 341),
+        (650, 0),
+        &[],
+        14,
+    ),
 ];
 
 #[test]
@@ -93,17 +254,32 @@ fn captures_decode_the_same_every_way_and_match_expectations() {
         assert_eq!(
             (
                 summary.finish,
-                (summary.prompt_tokens.unwrap(), summary.completion_tokens.unwrap()),
-                (summary.text.chars().count(), summary.reasoning.chars().count()),
+                (
+                    summary.prompt_tokens.unwrap(),
+                    summary.completion_tokens.unwrap()
+                ),
+                (
+                    summary.text.chars().count(),
+                    summary.reasoning.chars().count()
+                ),
                 tools.as_slice(),
                 raw_only,
             ),
-            (Some(expected.finish), expected.tokens, expected.lengths, expected.tools, expected.raw_only),
+            (
+                Some(expected.finish),
+                expected.tokens,
+                expected.lengths,
+                expected.tools,
+                expected.raw_only
+            ),
             "{}",
             expected.path
         );
         for tool in &summary.tools {
-            assert!(tool.id.as_deref().is_some_and(|id| id.starts_with("toolu_")));
+            assert!(tool
+                .id
+                .as_deref()
+                .is_some_and(|id| id.starts_with("toolu_")));
         }
     }
 }
@@ -116,7 +292,11 @@ fn server_tools_are_not_client_tool_calls() {
     let server_inputs = outcome
         .chunks
         .iter()
-        .filter(|c| c.raw.as_deref().is_some_and(|raw| raw.contains("input_json_delta")))
+        .filter(|c| {
+            c.raw
+                .as_deref()
+                .is_some_and(|raw| raw.contains("input_json_delta"))
+        })
         .count();
     assert_eq!(server_inputs, 7);
 }
@@ -131,7 +311,10 @@ fn stop_sequence_and_cache_tokens() {
 event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},\"usage\":{\"output_tokens\":9}}\n\n\
 event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
     let summary = summarize(&decode_whole("anthropic", stream).chunks, 0);
-    assert_eq!((summary.prompt_tokens, summary.completion_tokens), (Some(125), Some(9)));
+    assert_eq!(
+        (summary.prompt_tokens, summary.completion_tokens),
+        (Some(125), Some(9))
+    );
 }
 
 #[test]
@@ -147,7 +330,10 @@ fn error_event_raises_after_what_arrived() {
     assert_eq!(summarize(&outcome.chunks, 0).text.chars().count(), 1312);
     match outcome.error {
         Some(Error::Provider { code, message, raw }) => {
-            assert_eq!((code.as_deref(), message.as_str()), (Some("overloaded_error"), "Overloaded"));
+            assert_eq!(
+                (code.as_deref(), message.as_str()),
+                (Some("overloaded_error"), "Overloaded")
+            );
             assert!(raw.contains("overloaded_error"));
         }
         other => panic!("expected a provider error, got {other:?}"),
@@ -170,7 +356,9 @@ fn a_stream_cut_before_the_stop_reason_ends_with_an_error_terminal() {
 fn malformed_json_is_a_protocol_error() {
     let stream = b"event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"a}}\n\n";
     let outcome = decode_whole("anthropic", stream);
-    assert!(matches!(outcome.error, Some(Error::Protocol { offset: Some(o), .. }) if o == stream.len() as u64));
+    assert!(
+        matches!(outcome.error, Some(Error::Protocol { offset: Some(o), .. }) if o == stream.len() as u64)
+    );
 }
 
 const MESSAGE_BODY: &str = r#"{"id":"msg_1","type":"message","role":"assistant","model":"claude-x",
@@ -196,10 +384,19 @@ fn a_json_body_yields_the_chunks_a_stream_would() {
         assert_eq!(summary.text, "Checking.");
         assert_eq!(summary.reasoning, "Weather question.");
         assert_eq!(summary.finish, Some(FinishReason::ToolCalls));
-        assert_eq!((summary.prompt_tokens, summary.completion_tokens), (Some(12), Some(30)));
-        let tools: Vec<(&str, &str)> =
-            summary.tools.iter().map(|t| (t.name.as_deref().unwrap(), t.arguments.as_str())).collect();
-        assert_eq!(tools, vec![("get_weather", r#"{"city":"Paris"}"#), ("get_time", "{}")]);
+        assert_eq!(
+            (summary.prompt_tokens, summary.completion_tokens),
+            (Some(12), Some(30))
+        );
+        let tools: Vec<(&str, &str)> = summary
+            .tools
+            .iter()
+            .map(|t| (t.name.as_deref().unwrap(), t.arguments.as_str()))
+            .collect();
+        assert_eq!(
+            tools,
+            vec![("get_weather", r#"{"city":"Paris"}"#), ("get_time", "{}")]
+        );
     }
 }
 
@@ -207,5 +404,7 @@ fn a_json_body_yields_the_chunks_a_stream_would() {
 fn a_json_error_body_is_a_provider_error() {
     let body = br#"{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"},"request_id":"req_1"}"#;
     let outcome = decode_whole("anthropic", body);
-    assert!(matches!(outcome.error, Some(Error::Provider { code: Some(c), .. }) if c == "authentication_error"));
+    assert!(
+        matches!(outcome.error, Some(Error::Provider { code: Some(c), .. }) if c == "authentication_error")
+    );
 }

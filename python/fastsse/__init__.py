@@ -2,14 +2,6 @@
 
 from __future__ import annotations
 
-from ._fastsse import (
-    GenerationChunk,
-    NDJSONDecoder,
-    ServerSentEvent,
-    SSEDecoder,
-    ToolCallDelta,
-    __version__,
-)
 from ._chunks import (
     PROVIDERS,
     ChunkDecoder,
@@ -21,6 +13,14 @@ from ._chunks import (
     collect,
     iter_chunks,
     provider_capabilities,
+)
+from ._fastsse import (
+    GenerationChunk,
+    NDJSONDecoder,
+    ServerSentEvent,
+    SSEDecoder,
+    ToolCallDelta,
+    __version__,
 )
 from ._iter import AsyncDecodingIterator
 from ._sse import EventSource, SSEError, aconnect_sse, aiter_sse, connect_sse, iter_sse

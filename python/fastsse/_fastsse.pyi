@@ -134,6 +134,7 @@ class GenerationChunk:
 
 PROVIDERS: tuple[str, ...]
 
+@final
 class ChunkDecoder:
     def __new__(
         cls, provider: str, *, content_type: str | None = None, max_event_size: int = ...

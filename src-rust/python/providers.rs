@@ -21,6 +21,8 @@ pub struct ChunkDecoder {
     /// A `Mutex` only to make the class `Sync` (reducers are `Send`); every method has
     /// `&mut self`, so it is reached through `get_mut` and never locked.
     inner: Mutex<CoreDecoder>,
+    provider: &'static str,
+    max_event_size: usize,
     /// Reused between calls so a decode allocates no vector of its own.
     scratch: Vec<CoreChunk>,
 }
@@ -44,15 +46,18 @@ impl ChunkDecoder {
             max_event_size,
             content_type,
         };
+        let inner = CoreDecoder::new(provider, config).py_result(py)?;
         Ok(ChunkDecoder {
-            inner: Mutex::new(CoreDecoder::new(provider, config).py_result(py)?),
+            provider: inner.provider().name,
+            inner: Mutex::new(inner),
+            max_event_size,
             scratch: Vec::new(),
         })
     }
 
     fn decode<'py>(&mut self, data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyList>> {
         let py = data.py();
-        let ChunkDecoder { inner, scratch } = self;
+        let ChunkDecoder { inner, scratch, .. } = self;
         let inner = decoder(inner);
         scratch.clear();
         with_bytes(data, |bytes| {
@@ -62,7 +67,7 @@ impl ChunkDecoder {
     }
 
     fn flush<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        let ChunkDecoder { inner, scratch } = self;
+        let ChunkDecoder { inner, scratch, .. } = self;
         let inner = decoder(inner);
         scratch.clear();
         inner.flush_into(scratch).py_result(py)?;
@@ -71,13 +76,13 @@ impl ChunkDecoder {
 
     /// The provider name this decoder reads.
     #[getter]
-    fn provider(&mut self) -> &'static str {
-        decoder(&mut self.inner).provider().name
+    fn provider(&self) -> &'static str {
+        self.provider
     }
 
     #[getter]
-    fn max_event_size(&mut self) -> usize {
-        decoder(&mut self.inner).max_event_size()
+    fn max_event_size(&self) -> usize {
+        self.max_event_size
     }
 
     /// True once the body is known to be a whole JSON response (the non-streaming fallback).
@@ -86,11 +91,8 @@ impl ChunkDecoder {
         decoder(&mut self.inner).is_json_body()
     }
 
-    fn __repr__(&mut self) -> String {
-        format!(
-            "ChunkDecoder({:?})",
-            decoder(&mut self.inner).provider().name
-        )
+    fn __repr__(&self) -> String {
+        format!("ChunkDecoder('{}')", self.provider)
     }
 }
 
