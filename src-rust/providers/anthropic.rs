@@ -42,6 +42,8 @@ pub fn map_stop_reason(reason: &str) -> FinishReason {
 
 // --- wire shapes --------------------------------------------------------------------------
 
+/// Every event's fields in one struct. Fields of the rare events are boxed: serde moves
+/// the struct through several layers, and a small struct is most of the per-delta speed.
 #[derive(Deserialize)]
 struct EventWire<'a> {
     #[serde(borrow, default, rename = "type")]
@@ -51,13 +53,13 @@ struct EventWire<'a> {
     #[serde(borrow, default)]
     delta: Option<DeltaWire<'a>>,
     #[serde(borrow, default)]
-    content_block: Option<BlockWire<'a>>,
+    content_block: Option<Box<BlockWire<'a>>>,
     #[serde(default)]
-    message: Option<MessageWire>,
+    message: Option<Box<MessageWire>>,
     #[serde(default)]
-    usage: Option<UsageWire>,
+    usage: Option<Box<UsageWire>>,
     #[serde(borrow, default)]
-    error: Option<ErrorObject<'a>>,
+    error: Option<Box<ErrorObject<'a>>>,
 }
 
 #[derive(Deserialize)]
@@ -386,7 +388,7 @@ impl Reducer for AnthropicReducer {
                 if let Some(block) = wire.content_block {
                     self.open_block(
                         wire.index.unwrap_or(self.blocks.len()),
-                        block,
+                        *block,
                         false,
                         event.offset,
                         out,
@@ -399,7 +401,7 @@ impl Reducer for AnthropicReducer {
                 }
             }
             "message_delta" => {
-                self.take_usage(wire.usage);
+                self.take_usage(wire.usage.map(|u| *u));
                 if let Some(delta) = wire.delta {
                     if delta.stop_reason.is_some() {
                         self.stop_raw = Some(std::sync::Arc::from(data));
@@ -410,7 +412,7 @@ impl Reducer for AnthropicReducer {
             "content_block_stop" => self.close_block(wire.index, out),
             "message_stop" => self.terminal(out),
             "error" => {
-                let error = wire.error.unwrap_or_default();
+                let error = wire.error.map(|e| *e).unwrap_or_default();
                 return Err(error.into_error(data));
             }
             // ping, and event types newer than this code.
