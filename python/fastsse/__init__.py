@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from . import streams
 from ._fastsse import (
     GenerationChunk,
     NDJSONDecoder,
@@ -14,26 +15,34 @@ from ._iter import AsyncDecodingIterator
 from ._sse import EventSource, SSEError, aconnect_sse, aiter_sse, connect_sse, iter_sse
 from .errors import (
     ChecksumError,
+    DeadlineExceededError,
     EventTooLargeError,
     FastSSEError,
+    IdleTimeoutError,
     ProtocolError,
     ProviderError,
+    ProviderHTTPError,
+    StreamTimeoutError,
     UsageError,
 )
 
 __all__ = [
     "AsyncDecodingIterator",
     "ChecksumError",
+    "DeadlineExceededError",
     "EventSource",
     "EventTooLargeError",
     "FastSSEError",
     "GenerationChunk",
+    "IdleTimeoutError",
     "NDJSONDecoder",
     "ProtocolError",
     "ProviderError",
+    "ProviderHTTPError",
     "SSEDecoder",
     "SSEError",
     "ServerSentEvent",
+    "StreamTimeoutError",
     "ToolCallDelta",
     "UsageError",
     "__version__",
@@ -41,4 +50,5 @@ __all__ = [
     "aiter_sse",
     "connect_sse",
     "iter_sse",
+    "streams",
 ]
