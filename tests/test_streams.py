@@ -14,12 +14,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import anyio
+import fastsse
 import httpx
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-import fastsse
 from fastsse import GenerationChunk, ToolCallDelta, streams
 from fastsse.errors import (
     DeadlineExceededError,
@@ -29,6 +26,8 @@ from fastsse.errors import (
     StreamTimeoutError,
     UsageError,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 HAS_COLLECT = hasattr(fastsse, "collect")
 
