@@ -7,11 +7,10 @@ import io
 from collections.abc import AsyncIterator, Iterator
 
 import anyio
+import fastsse
 import httpx
 import pytest
 from anyio.abc import ByteReceiveStream
-
-import fastsse
 from fastsse import ServerSentEvent
 
 STREAM = b"event: a\ndata: 1\n\ndata: 2\nid: 7\n\n: keep-alive\n\ndata: 3\n\n"

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import fastsse
 import pytest
+from fastsse import EventTooLargeError, ProtocolError, ServerSentEvent, SSEDecoder, UsageError
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-import fastsse
-from fastsse import EventTooLargeError, ProtocolError, ServerSentEvent, SSEDecoder, UsageError
-
 from support.reference_sse import reference_decode
 from support.splits import all_two_way_splits, at_points, one_at_a_time, whole, with_leading_empty
 
@@ -41,16 +39,40 @@ CONFORMANCE = [
     ("CRLF line ends", b"data:test\r\ndata\ndata:test\r\n\r\n", [E("test\n\ntest")], "", None),
     ("CR line ends", b"data: a\rdata: b\r\r", [E("a\nb")], "", None),
     ("mixed line ends", b"data: a\r\ndata: b\rdata: c\n\r\n", [E("a\nb\nc")], "", None),
-    ("one leading space stripped only", b"data:\ttest\rdata: \rdata:test\n\n", [E("\ttest\n\ntest")], "", None),
+    (
+        "one leading space stripped only",
+        b"data:\ttest\rdata: \rdata:test\n\n",
+        [E("\ttest\n\ntest")],
+        "",
+        None,
+    ),
     ("two spaces keep one", b"data:  x\n\n", [E(" x")], "", None),
     ("no colon: field with empty value", b"data\n\n", [E("")], "", None),
     ("data: empty values", b"data:\n\ndata\ndata\n\ndata:test\n\n", [E(""), E("\n"), E("test")], "", None),
     ("event type", b"event: update\ndata: x\n\n", [E("x", event="update")], "", None),
     ("empty event type defaults", b"event: \ndata:data\n\n", [E("data")], "", None),
-    ("event type resets after dispatch", b"event: a\ndata: 1\n\ndata: 2\n\n", [E("1", "a"), E("2")], "", None),
+    (
+        "event type resets after dispatch",
+        b"event: a\ndata: 1\n\ndata: 2\n\n",
+        [E("1", "a"), E("2")],
+        "",
+        None,
+    ),
     ("event type reset by empty block", b"event: a\n\ndata: 2\n\n", [E("2")], "", None),
-    ("id persists", b"id: 1\ndata: 1\n\ndata: 2\n\nid\ndata: 3\n\n", [E("1", id="1"), E("2", id="1"), E("3")], "", None),
-    ("id with NUL ignored", b"id: 1\ndata: a\n\nid: 2\x003\ndata: b\n\n", [E("a", id="1"), E("b", id="1")], "1", None),
+    (
+        "id persists",
+        b"id: 1\ndata: 1\n\ndata: 2\n\nid\ndata: 3\n\n",
+        [E("1", id="1"), E("2", id="1"), E("3")],
+        "",
+        None,
+    ),
+    (
+        "id with NUL ignored",
+        b"id: 1\ndata: a\n\nid: 2\x003\ndata: b\n\n",
+        [E("a", id="1"), E("b", id="1")],
+        "1",
+        None,
+    ),
     ("id-only block commits id", b"id: 9\n\n", [], "9", None),
     ("id needs the blank line", b"data: x\n\nid: 5\n", [E("x")], "", None),
     ("comments", b": hi\ndata: a\n:\n: more\n\n:only\n\n", [E("a")], "", None),
@@ -70,14 +92,21 @@ CONFORMANCE = [
     ),
     (
         "field parsing (WPT format-field-parsing)",
-        b"data:\x00\ndata:  2\rData:1\ndata\x00:2\ndata:1\r\x00data:4\nda-ta:3\rdata_5\ndata:3\rdata:\r\n data:32\ndata:4\n\n",
+        b"data:\x00\ndata:  2\rData:1\ndata\x00:2\ndata:1\r\x00data:4\nda-ta:3\rdata_5\n"
+        b"data:3\rdata:\r\n data:32\ndata:4\n\n",
         [E("\x00\n 2\n1\n3\n\n4")],
         "",
         None,
     ),
     ("NUL in data", b"data:\x00\n\n", [E("\x00")], "", None),
     ("BOM stripped", b"\xef\xbb\xbfdata: 1\n\n", [E("1")], "", None),
-    ("second BOM is part of a field name", b"\xef\xbb\xbf\xef\xbb\xbfdata: 1\n\ndata: 2\n\n", [E("2")], "", None),
+    (
+        "second BOM is part of a field name",
+        b"\xef\xbb\xbf\xef\xbb\xbfdata: 1\n\ndata: 2\n\n",
+        [E("2")],
+        "",
+        None,
+    ),
     ("BOM later is data", b"data: \xef\xbb\xbf1\n\n", [E("\ufeff1")], "", None),
     ("unterminated event discarded", b"data: 1\n\ndata: 2", [E("1")], "", None),
     ("unterminated after one line break", b"data: 1\n\ndata: 2\n", [E("1")], "", None),
@@ -93,11 +122,18 @@ CONFORMANCE = [
 ]
 
 
-@pytest.mark.parametrize(("name", "stream", "expected", "last_id", "retry"), CONFORMANCE, ids=[c[0] for c in CONFORMANCE])
+@pytest.mark.parametrize(
+    ("name", "stream", "expected", "last_id", "retry"), CONFORMANCE, ids=[c[0] for c in CONFORMANCE]
+)
 def test_conformance_every_split(
     name: str, stream: bytes, expected: list[ServerSentEvent], last_id: str, retry: int | None
 ) -> None:
-    splittings = [whole(stream), one_at_a_time(stream), with_leading_empty(stream), *all_two_way_splits(stream)]
+    splittings = [
+        whole(stream),
+        one_at_a_time(stream),
+        with_leading_empty(stream),
+        *all_two_way_splits(stream),
+    ]
     for pieces in splittings:
         events, decoder = decode_pieces(pieces)
         assert events == expected, (name, pieces)
@@ -105,7 +141,9 @@ def test_conformance_every_split(
         assert decoder.retry == retry
 
 
-@pytest.mark.parametrize(("name", "stream", "expected", "last_id", "retry"), CONFORMANCE, ids=[c[0] for c in CONFORMANCE])
+@pytest.mark.parametrize(
+    ("name", "stream", "expected", "last_id", "retry"), CONFORMANCE, ids=[c[0] for c in CONFORMANCE]
+)
 def test_conformance_matches_reference(
     name: str, stream: bytes, expected: list[ServerSentEvent], last_id: str, retry: int | None
 ) -> None:

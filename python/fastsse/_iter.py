@@ -18,15 +18,14 @@ from ._sources import aclose_source, async_byte_chunks, close_source, sync_byte_
 __all__ = ["AsyncDecodingIterator", "Decoder", "iter_decoded"]
 
 T = TypeVar("T")
-T_co = TypeVar("T_co", covariant=True)
 
 
-class Decoder(Protocol[T_co]):
+class Decoder(Protocol[T]):
     """The one decoder protocol: `decode(chunk) -> list`, `flush() -> list`."""
 
-    def decode(self, data: bytes, /) -> list[T_co]: ...
+    def decode(self, data: bytes, /) -> list[T]: ...
 
-    def flush(self) -> list[T_co]: ...
+    def flush(self) -> list[T]: ...
 
 
 def iter_decoded(source: Any, decoder: Decoder[T]) -> Iterator[T]:
