@@ -19,8 +19,6 @@ __all__ = ["AsyncDecodingIterator", "Decoder", "iter_decoded"]
 
 T = TypeVar("T")
 
-_CLOSE_GRACE_SECONDS = 5.0
-
 
 class Decoder(Protocol[T]):
     """The one decoder protocol: `decode(chunk) -> list`, `flush() -> list`."""
@@ -91,9 +89,8 @@ class AsyncDecodingIterator(Generic[T]):
             return
         self._closed = True
         chunks, self._chunks = self._chunks, None
-        # Shielded (and bounded): when a cancellation caused the close, the close must still
-        # reach the source, or an HTTP response is marked closed while its stream stays open.
-        with anyio.move_on_after(_CLOSE_GRACE_SECONDS, shield=True):
+        # Shielded: closing must finish even when we are here because of a cancellation.
+        with anyio.CancelScope(shield=True):
             await aclose_source(chunks if chunks is not self._source else None, self._source)
 
     async def __aenter__(self) -> AsyncDecodingIterator[T]:
