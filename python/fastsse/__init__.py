@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import streams
+from . import client, streams
 from ._fastsse import (
     GenerationChunk,
     NDJSONDecoder,
@@ -48,6 +48,7 @@ __all__ = [
     "__version__",
     "aconnect_sse",
     "aiter_sse",
+    "client",
     "connect_sse",
     "iter_sse",
     "streams",

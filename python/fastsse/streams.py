@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import itertools
 import queue
 import threading
 import time
@@ -40,11 +41,13 @@ from ._sources import aclose_source, close_source
 from .errors import DeadlineExceededError, IdleTimeoutError, StreamTimeoutError, UsageError
 
 __all__ = [
+    "AsyncBuffer",
     "AsyncStage",
     "BufferStatistics",
     "Coalescer",
     "PartialCollector",
     "SyncStage",
+    "ThreadedStage",
     "abatch",
     "abuffered",
     "acoalesce_text",
@@ -65,6 +68,9 @@ U = TypeVar("U")
 # How long closing the upstream may take when the close was triggered by a cancellation
 # (the close runs shielded, so it must be bounded).
 CLOSE_GRACE_SECONDS = 5.0
+# How far the sync timeout() reader may run ahead of its consumer (one item per thread switch
+# would cost tens of microseconds per chunk).
+TIMEOUT_READ_AHEAD = 16
 
 
 # --- sans-IO helpers shared by the sync and async stages ---------------------------------------
@@ -85,50 +91,65 @@ class Coalescer:
             raise ValueError(f"min_chars must be at least 1, got {min_chars}")
         self.min_chars = min_chars
         self._run: list[GenerationChunk] = []
+        self._pieces: list[str] = []  # the run's deltas (one kind per run)
         self._run_kind = ""
         self._run_chars = 0
+        self._prompt_tokens: int | None = None
+        self._completion_tokens: int | None = None
 
     @staticmethod
-    def _kind(chunk: GenerationChunk) -> str | None:
-        """``"text"``, ``"reasoning"``, ``"refusal"``, ``""`` (nothing) or None (never merged)."""
+    def _classify(chunk: GenerationChunk) -> tuple[str, str] | None:
+        """``(kind, delta)``: kind ``"text"``, ``"reasoning"``, ``"refusal"`` or ``""`` (no
+        delta); None for a chunk that is never merged. Each field is read once (a native read)."""
         if (
-            chunk.done
+            chunk.tool_call_delta is not None
+            or chunk.done
             or chunk.finish_reason is not None
-            or chunk.tool_call_delta is not None
-            or chunk.error_code is not None
             or chunk.error_message is not None
+            or chunk.error_code is not None
             or chunk.stop_sequence is not None
             or chunk.logprobs is not None
         ):
             return None
-        kinds = [
-            name
-            for name, delta in (
-                ("text", chunk.text_delta),
-                ("reasoning", chunk.reasoning_delta),
-                ("refusal", chunk.refusal_delta),
-            )
-            if delta
-        ]
-        if len(kinds) > 1:
-            return None
-        return kinds[0] if kinds else ""
+        text = chunk.text_delta
+        reasoning = chunk.reasoning_delta
+        refusal = chunk.refusal_delta
+        if text:
+            return None if reasoning or refusal else ("text", text)
+        if reasoning:
+            return None if refusal else ("reasoning", reasoning)
+        return ("refusal", refusal) if refusal else ("", "")
+
+    @classmethod
+    def _kind(cls, chunk: GenerationChunk) -> str | None:
+        classified = cls._classify(chunk)
+        return None if classified is None else classified[0]
 
     def push(self, chunk: GenerationChunk) -> list[GenerationChunk]:
-        kind = self._kind(chunk)
-        if kind is None:
+        classified = self._classify(chunk)
+        if classified is None:
             out = self._release()
             out.append(chunk)
             return out
+        kind, delta = classified
         out = []
-        if self._run and (
-            chunk.choice_index != self._run[0].choice_index
-            or (kind and self._run_kind and kind != self._run_kind)
+        run = self._run
+        if run and (
+            (kind and self._run_kind and kind != self._run_kind) or chunk.choice_index != run[0].choice_index
         ):
             out = self._release()
-        self._run.append(chunk)
-        self._run_kind = self._run_kind or kind
-        self._run_chars += len(chunk.text_delta) + len(chunk.reasoning_delta) + len(chunk.refusal_delta)
+            run = self._run
+        run.append(chunk)
+        if kind:
+            self._run_kind = kind
+            self._pieces.append(delta)
+            self._run_chars += len(delta)
+        prompt_tokens = chunk.prompt_tokens
+        if prompt_tokens is not None:  # running totals: the latest value wins
+            self._prompt_tokens = prompt_tokens
+        completion_tokens = chunk.completion_tokens
+        if completion_tokens is not None:
+            self._completion_tokens = completion_tokens
         if self._run_chars >= self.min_chars:
             out.extend(self._release())
         return out
@@ -137,26 +158,23 @@ class Coalescer:
         return self._release()
 
     def _release(self) -> list[GenerationChunk]:
-        run, self._run, self._run_kind, self._run_chars = self._run, [], "", 0
-        if not run:
-            return []
-        if len(run) == 1:
+        run, kind, pieces = self._run, self._run_kind, self._pieces
+        prompt_tokens, completion_tokens = self._prompt_tokens, self._completion_tokens
+        self._run, self._pieces, self._run_kind, self._run_chars = [], [], "", 0
+        self._prompt_tokens = self._completion_tokens = None
+        if len(run) <= 1:
             return run
-        prompt_tokens = completion_tokens = None
-        for chunk in run:  # running totals: the latest value wins
-            if chunk.prompt_tokens is not None:
-                prompt_tokens = chunk.prompt_tokens
-            if chunk.completion_tokens is not None:
-                completion_tokens = chunk.completion_tokens
+        merged = "".join(pieces)
+        first = run[0]
         return [
             GenerationChunk(
-                "".join([chunk.text_delta for chunk in run]),
-                reasoning_delta="".join([chunk.reasoning_delta for chunk in run]),
-                refusal_delta="".join([chunk.refusal_delta for chunk in run]),
-                is_first=run[0].is_first,
+                merged if kind == "text" else "",
+                reasoning_delta=merged if kind == "reasoning" else "",
+                refusal_delta=merged if kind == "refusal" else "",
+                is_first=first.is_first,
                 prompt_tokens=prompt_tokens,
                 completion_tokens=completion_tokens,
-                choice_index=run[0].choice_index,
+                choice_index=first.choice_index,
             )
         ]
 
@@ -419,16 +437,11 @@ class _Batch(SyncStage[list[T]]):
     def _step(self) -> list[T]:
         if self._ended:
             raise StopIteration
-        items: list[T] = []
-        upstream = self._upstream
-        for _ in range(self._size):
-            try:
-                items.append(next(upstream))
-            except StopIteration:
-                self._ended = True
-                if items:
-                    return items
-                raise
+        items: list[T] = list(itertools.islice(self._upstream, self._size))
+        if len(items) < self._size:
+            self._ended = True
+            if not items:
+                raise StopIteration
         return items
 
 
@@ -460,7 +473,7 @@ _ITEM, _END, _ERROR = 0, 1, 2
 
 
 class _Reader:
-    """The worker-thread side of ``_Threaded``: reads the upstream into a bounded queue.
+    """The worker-thread side of ``ThreadedStage``: reads the upstream into a bounded queue.
 
     It holds no reference to the stage, so a stage dropped without ``close()`` is still
     garbage-collected, and its ``__del__`` stops the reader.
@@ -478,7 +491,9 @@ class _Reader:
         if self.stopping.is_set():
             return False
         self.queue.put(entry)  # blocks while full: backpressure
-        self.high_water = max(self.high_water, self.queue.qsize())
+        filled = len(self.queue.queue)  # a racy read is fine for a statistic; qsize() would lock
+        if filled > self.high_water:
+            self.high_water = filled
         return not self.stopping.is_set()
 
     def run(self) -> None:
@@ -509,7 +524,7 @@ class _Reader:
                 break
 
 
-class _Threaded(SyncStage[T]):
+class ThreadedStage(SyncStage[T]):
     """Reads the upstream on a daemon thread into a bounded queue.
 
     The thread blocks while the queue is full (backpressure: the upstream is never read more
@@ -600,20 +615,21 @@ def coalesce_text(chunks: Iterable[GenerationChunk], min_chars: int) -> SyncStag
 def timeout(chunks: Iterable[T], *, idle: float | None = None, total: float | None = None) -> SyncStage[T]:
     """Raise ``IdleTimeoutError`` when no item comes for ``idle`` seconds, ``DeadlineExceededError``
     when the stream is not over ``total`` seconds after its first ``next()``; both keep the partial
-    result. Reads ahead at most one item, on a worker thread.
+    result. A worker thread reads the upstream, at most ``TIMEOUT_READ_AHEAD`` items ahead;
+    ``idle`` counts from the moment it asked the upstream for the next item.
     """
     if idle is None and total is None:
         raise ValueError("timeout() needs idle=, total= or both")
-    return _Threaded(chunks, 1, idle, total)
+    return ThreadedStage(chunks, TIMEOUT_READ_AHEAD, idle, total)
 
 
-def buffered(chunks: Iterable[T], size: int) -> _Threaded[T]:
+def buffered(chunks: Iterable[T], size: int) -> ThreadedStage[T]:
     """Read ``chunks`` ahead on a worker thread into a buffer of at most ``size`` items.
 
     A slow consumer makes the reader wait (backpressure): memory stays bounded.
     ``statistics()`` reports the buffer's current and highest fill.
     """
-    return _Threaded(chunks, size)
+    return ThreadedStage(chunks, size)
 
 
 # --- async stages ------------------------------------------------------------------------------
@@ -803,7 +819,7 @@ class _Failure:
         self.error = error
 
 
-class _ABuffered(AsyncStage[T]):
+class AsyncBuffer(AsyncStage[T]):
     """A producer task reads the upstream into an anyio memory object stream of ``size`` items.
 
     The task lives in a task group entered by ``async with`` (structured concurrency: the task
@@ -824,7 +840,7 @@ class _ABuffered(AsyncStage[T]):
     def statistics(self) -> BufferStatistics:
         return BufferStatistics(self._size, self._send.statistics().current_buffer_used, self._high_water)
 
-    async def __aenter__(self) -> _ABuffered[T]:
+    async def __aenter__(self) -> AsyncBuffer[T]:
         if self._task_group is not None:
             raise UsageError("abuffered() streams can be entered only once")
         task_group = anyio.create_task_group()
@@ -863,7 +879,10 @@ class _ABuffered(AsyncStage[T]):
                 async with send:
                     try:
                         async for item in self._upstream:
-                            await send.send(item)
+                            try:  # no extra scheduling round trip while there is room
+                                send.send_nowait(item)
+                            except anyio.WouldBlock:
+                                await send.send(item)  # full: wait for the consumer (backpressure)
                             used = send.statistics().current_buffer_used
                             if used > self._high_water:
                                 self._high_water = used
@@ -883,7 +902,10 @@ class _ABuffered(AsyncStage[T]):
                 "use `async with fastsse.streams.abuffered(...) as chunks:` so its reader task can run"
             )
         try:
-            item = await self._receive.receive()
+            try:
+                item = self._receive.receive_nowait()
+            except anyio.WouldBlock:
+                item = await self._receive.receive()
         except anyio.EndOfStream:
             raise StopAsyncIteration from None
         if isinstance(item, _Failure):
@@ -936,11 +958,11 @@ def atimeout(
     return _ATimeout(chunks, idle, total)
 
 
-def abuffered(chunks: AsyncIterable[T] | Iterable[T], size: int) -> _ABuffered[T]:
+def abuffered(chunks: AsyncIterable[T] | Iterable[T], size: int) -> AsyncBuffer[T]:
     """A bounded buffer between the upstream (read by a task) and the consumer.
 
     Use as ``async with abuffered(chunks, 64) as buffered: async for chunk in buffered: ...``.
     The reader waits while ``size`` items are unread (backpressure); ``size=0`` hands each item
     over directly. ``statistics()`` reports the buffer's current and highest fill.
     """
-    return _ABuffered(chunks, size)
+    return AsyncBuffer(chunks, size)
