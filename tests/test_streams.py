@@ -416,6 +416,48 @@ def test_coalesce_preserves_content_and_barriers(chunks: list[GenerationChunk], 
             )
 
 
+# --- partial results ---------------------------------------------------------------------------
+
+
+def test_partial_collector_compacts_the_stream() -> None:
+    collector = streams.PartialCollector()
+    items: list[Any] = [
+        text("a", is_first=True),
+        text("b", choice_index=1),
+        reasoning("r"),
+        tool(0, '{"x"', id="c", name="f"),
+        tool(0, ":1}"),
+        tool(1, "{}", id="d", name="g"),
+        GenerationChunk(refusal_delta="no"),
+        text("c"),
+        GenerationChunk(done=True, finish_reason="tool_calls", prompt_tokens=3, completion_tokens=4),
+        "not a chunk",  # counted only
+    ]
+    for item in items:
+        collector.add(item)
+    assert collector.count == 10
+    assert collector.chunks() == [
+        GenerationChunk("ac", is_first=True),
+        GenerationChunk(reasoning_delta="r"),
+        GenerationChunk(refusal_delta="no"),
+        GenerationChunk(tool_call_delta=ToolCallDelta(0, "c", "function", "f", '{"x":1}')),
+        GenerationChunk(tool_call_delta=ToolCallDelta(1, "d", "function", "g", "{}")),
+        GenerationChunk(done=True, finish_reason="tool_calls", prompt_tokens=3, completion_tokens=4),
+        GenerationChunk("b", choice_index=1),
+    ]
+    assert streams.PartialCollector().chunks() == []
+
+
+@pytest.mark.skipif(not HAS_COLLECT, reason="fastsse.collect (branch providers-a) is not merged yet")
+@settings(max_examples=200, deadline=None)
+@given(st.lists(deltas, max_size=40))
+def test_partial_result_equals_collect_of_the_whole_stream(chunks: list[GenerationChunk]) -> None:
+    collector = streams.PartialCollector()
+    for chunk in chunks:
+        collector.add(chunk)
+    assert fastsse.collect(collector.chunks()) == fastsse.collect(chunks)  # type: ignore[attr-defined]
+
+
 # --- timeouts ----------------------------------------------------------------------------------
 
 

@@ -182,10 +182,12 @@ class Coalescer:
 class _ChoiceSoFar:
     __slots__ = (
         "completion_tokens",
+        "done",
         "finish_reason",
         "prompt_tokens",
         "reasoning",
         "refusal",
+        "stop_sequence",
         "text",
         "tools",
     )
@@ -197,6 +199,8 @@ class _ChoiceSoFar:
         # tool-call index -> [id, name, argument pieces]
         self.tools: dict[int, tuple[list[str | None], list[str]]] = {}
         self.finish_reason: Any = None
+        self.stop_sequence: str | None = None
+        self.done = False
         self.prompt_tokens: int | None = None
         self.completion_tokens: int | None = None
 
@@ -241,6 +245,10 @@ class PartialCollector:
                 tool[1].append(delta.arguments_delta)
         if item.finish_reason is not None:
             choice.finish_reason = item.finish_reason
+        if item.stop_sequence is not None:
+            choice.stop_sequence = item.stop_sequence
+        if item.done:
+            choice.done = True
         if item.prompt_tokens is not None:
             choice.prompt_tokens = item.prompt_tokens
         if item.completion_tokens is not None:
@@ -259,15 +267,18 @@ class PartialCollector:
                 delta = ToolCallDelta(tool_index, call_id, "function", name, "".join(pieces))
                 out.append(GenerationChunk(tool_call_delta=delta, choice_index=index))
             if (
-                choice.finish_reason is not None
+                choice.done
+                or choice.finish_reason is not None
                 or choice.prompt_tokens is not None
                 or choice.completion_tokens is not None
             ):
                 out.append(
                     GenerationChunk(
+                        done=choice.done,
                         finish_reason=choice.finish_reason,
                         prompt_tokens=choice.prompt_tokens,
                         completion_tokens=choice.completion_tokens,
+                        stop_sequence=choice.stop_sequence,
                         choice_index=index,
                     )
                 )
@@ -286,8 +297,10 @@ def _with_first(chunk: GenerationChunk) -> GenerationChunk:
         chunk.text_delta,
         reasoning_delta=chunk.reasoning_delta,
         refusal_delta=chunk.refusal_delta,
+        done=chunk.done,
         is_first=True,
         finish_reason=chunk.finish_reason,
+        stop_sequence=chunk.stop_sequence,
         prompt_tokens=chunk.prompt_tokens,
         completion_tokens=chunk.completion_tokens,
         tool_call_delta=chunk.tool_call_delta,
