@@ -46,6 +46,14 @@ needs_chunks = pytest.mark.skipif(
     not HAS_CHUNKS,
     reason="fastsse.iter_chunks/aiter_chunks (provider reducers, branch providers-a) are not merged yet",
 )
+
+
+def require_reducer(provider: str) -> None:
+    """Skip until ``provider``'s reducer is merged (the reducers land provider by provider)."""
+    if provider not in getattr(fastsse, "PROVIDERS", ()):
+        pytest.skip(f"the {provider!r} reducer is not merged yet (fastsse.PROVIDERS)")
+
+
 HTTP_MODULES = [pytest.param(httpx, id="httpx"), pytest.param(httpx2, id="httpx2")]
 
 
@@ -828,6 +836,7 @@ def test_bedrock_sigv4_signer() -> None:
 @needs_chunks
 @pytest.mark.parametrize("case", CASE_PARAMS)
 def test_chunks_sync(case: Case) -> None:
+    require_reducer(case.provider)
     body = stream_bytes(case)
     recorder = Recorder(httpx, body, content_type=case.content_type)
     expected = list(fastsse.iter_chunks(body, provider=case.provider))  # type: ignore[attr-defined]
@@ -843,6 +852,7 @@ def test_chunks_sync(case: Case) -> None:
 @pytest.mark.parametrize("case", CASE_PARAMS)
 @pytest.mark.parametrize("module", HTTP_MODULES)
 async def test_chunks_async(case: Case, module: ModuleType) -> None:
+    require_reducer(case.provider)
     body = stream_bytes(case)
     recorder = Recorder(module, body, content_type=case.content_type)
     expected = list(fastsse.iter_chunks(body, provider=case.provider))  # type: ignore[attr-defined]
@@ -863,4 +873,36 @@ async def test_chunks_early_exit_closes_the_response() -> None:
         async with AsyncClient("openai", http_client=http, api_key="k").stream(model="m") as chunks:
             async for _ in chunks:
                 break
+    assert recorder.closed == 1
+
+
+@needs_chunks
+@pytest.mark.anyio
+async def test_stream_utilities_over_the_client_close_the_response() -> None:
+    require_reducer("anthropic")
+    body = (DATA / "anthropic/sdk-basic-text.sse").read_bytes()
+    recorder = Recorder(httpx, body)
+    async with httpx.AsyncClient(transport=httpx.MockTransport(recorder)) as http:
+        client = AsyncClient("anthropic", http_client=http, api_key="k")
+        async with fastsse.streams.acoalesce_text(client.stream(model="c"), 1000) as merged:
+            texts = [chunk.text_delta async for chunk in merged]
+        assert recorder.closed == 1
+        whole = fastsse.collect(fastsse.iter_chunks(body, provider="anthropic"))  # type: ignore[attr-defined]
+        assert "".join(texts) == whole.text and len([t for t in texts if t]) == 1
+
+        async with fastsse.streams.atimeout(client.stream(model="c"), idle=5, total=30) as chunks:
+            async for _ in chunks:
+                break
+        assert recorder.closed == 2
+
+
+@needs_chunks
+def test_sync_timeout_over_the_client() -> None:
+    require_reducer("openai")
+    body = (DATA / "openai-chat/chat-tool-call.sse").read_bytes()
+    recorder = Recorder(httpx, body)
+    with httpx.Client(transport=httpx.MockTransport(recorder)) as http:
+        chunks = Client("openai", http_client=http, api_key="k").stream(model="m")
+        got = list(fastsse.streams.timeout(chunks, idle=5, total=30))
+    assert got == list(fastsse.iter_chunks(body, provider="openai"))  # type: ignore[attr-defined]
     assert recorder.closed == 1

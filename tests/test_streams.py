@@ -11,6 +11,7 @@ import gc
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -661,3 +662,82 @@ def test_buffer_early_exit_stops_the_reader_sync() -> None:
     while not source.closed and time.monotonic() < deadline:
         time.sleep(0.01)
     assert source.closed and source.pulled <= 5
+
+
+# --- on real provider streams (needs the reducers: fastsse.iter_chunks / collect) -------------
+
+DATA = Path(__file__).parent / "data"
+CAPTURE_DIRS = {
+    "openai-chat": "openai",
+    "openai-responses": "openai-responses",
+    "anthropic": "anthropic",
+    "gemini": "gemini",
+    "ollama": "ollama",
+    "bedrock": "bedrock",
+}
+CAPTURES = [
+    pytest.param(provider, path, id=f"{folder}/{path.name}")
+    for folder, provider in CAPTURE_DIRS.items()
+    for path in sorted((DATA / folder).glob("*"))
+    if path.suffix in (".sse", ".ndjson", ".bin")
+]
+
+
+def require_reducer(provider: str) -> None:
+    if not HAS_COLLECT or provider not in getattr(fastsse, "PROVIDERS", ()):
+        pytest.skip(f"the {provider!r} reducer is not merged yet (fastsse.PROVIDERS)")
+
+
+def capture_chunks(provider: str, path: Path) -> list[GenerationChunk]:
+    chunks: list[GenerationChunk] = []
+    try:
+        for chunk in fastsse.iter_chunks(path.read_bytes(), provider=provider):  # type: ignore[attr-defined]
+            chunks.append(chunk)
+    except fastsse.ProviderError:
+        pass  # a provider error mid-stream: what came before it is the stream under test
+    return chunks
+
+
+@pytest.mark.parametrize(("provider", "path"), CAPTURES)
+def test_coalescing_a_capture_keeps_its_result(provider: str, path: Path) -> None:
+    require_reducer(provider)
+    chunks = capture_chunks(provider, path)
+    whole = fastsse.collect(chunks)  # type: ignore[attr-defined]
+    for min_chars in (1, 16, 10_000):
+        merged = list(streams.coalesce_text(iter(chunks), min_chars))
+        assert fastsse.collect(merged) == whole  # type: ignore[attr-defined]
+        assert len(merged) <= len(chunks)
+        assert [c for c in merged if c.tool_call_delta or c.done] == [
+            c for c in chunks if c.tool_call_delta or c.done
+        ]
+    collector = streams.PartialCollector()
+    for chunk in chunks:
+        collector.add(chunk)
+    assert fastsse.collect(collector.chunks()) == whole  # type: ignore[attr-defined]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("name", ["thinking-tool-use.sse", "sdk-basic-text.sse"])
+async def test_idle_timeout_on_a_stalled_provider_stream(name: str) -> None:
+    """The server sends everything but never ends the response: the partial result is complete."""
+    require_reducer("anthropic")
+    path = DATA / "anthropic" / name
+    if not path.exists():
+        pytest.skip(f"{name} not in tests/data")
+    body = path.read_bytes()
+    if body.endswith(b"\n\n"):
+        body = body[:-2]  # hold back the last event's terminator too: it must not be lost
+    source = ASource([body[i : i + 61] for i in range(0, len(body), 61)], hang_after=-(-len(body) // 61))
+    with pytest.raises(IdleTimeoutError) as info:
+        async with streams.atimeout(
+            fastsse.aiter_chunks(source, provider="anthropic"),  # type: ignore[attr-defined]
+            idle=0.3,
+        ) as chunks:
+            async for _ in chunks:
+                pass
+    assert source.closed
+    expected = fastsse.collect(capture_chunks("anthropic", DATA / "anthropic" / name))  # type: ignore[attr-defined]
+    partial = info.value.partial
+    assert partial.text == expected.text
+    assert partial.reasoning == expected.reasoning
+    assert [call.name for call in partial.tool_calls] == [call.name for call in expected.tool_calls]
