@@ -334,15 +334,20 @@ class _Clock:
             assert self.total is not None
             elapsed = now - self.started
             cls: type[StreamTimeoutError] = DeadlineExceededError
-            message = f"stream not finished within its total deadline of {self.total:g} s"
+            message = (
+                f"stream not finished within its total deadline of {self.total:g} s "
+                f"({elapsed:.3f} s since it was first read; {received} chunk(s) received)"
+            )
             limit = self.total
         else:
             assert self.idle is not None
             elapsed = now - waiting_since
             cls = IdleTimeoutError
-            message = f"no chunk within the idle timeout of {self.idle:g} s"
+            message = (
+                f"no chunk within the idle timeout of {self.idle:g} s "
+                f"(waited {elapsed:.3f} s; {received} chunk(s) received before)"
+            )
             limit = self.idle
-        message += f" (waited {elapsed:.3f} s; {received} chunk(s) received before)"
         return cls(
             message,
             partial=self.collector.result(),
