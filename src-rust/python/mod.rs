@@ -5,6 +5,7 @@ mod bytes_input;
 mod chunk;
 mod errors;
 mod ndjson;
+mod providers;
 mod sse;
 mod strings;
 
@@ -18,5 +19,6 @@ fn _fastsse(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ndjson::NDJSONDecoder>()?;
     m.add_class::<chunk::ToolCallDelta>()?;
     m.add_class::<chunk::GenerationChunk>()?;
+    providers::register(m)?;
     Ok(())
 }
