@@ -81,6 +81,7 @@ class GenerationChunk:
         text_delta: str = "",
         *,
         reasoning_delta: str = "",
+        reasoning_signature: str | None = None,
         refusal_delta: str = "",
         done: bool = False,
         is_first: bool = False,
@@ -99,6 +100,8 @@ class GenerationChunk:
     def text_delta(self) -> str: ...
     @property
     def reasoning_delta(self) -> str: ...
+    @property
+    def reasoning_signature(self) -> str | None: ...
     @property
     def refusal_delta(self) -> str: ...
     @property
