@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from ._fastsse import (
+    Encoder,
     GenerationChunk,
     NDJSONDecoder,
     ServerSentEvent,
     SSEDecoder,
     ToolCallDelta,
     __version__,
+    encode,
+    encode_response,
 )
 from ._iter import AsyncDecodingIterator
 from ._sse import EventSource, SSEError, aconnect_sse, aiter_sse, connect_sse, iter_sse
@@ -24,6 +27,7 @@ from .errors import (
 __all__ = [
     "AsyncDecodingIterator",
     "ChecksumError",
+    "Encoder",
     "EventSource",
     "EventTooLargeError",
     "FastSSEError",
@@ -40,5 +44,7 @@ __all__ = [
     "aconnect_sse",
     "aiter_sse",
     "connect_sse",
+    "encode",
+    "encode_response",
     "iter_sse",
 ]

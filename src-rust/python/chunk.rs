@@ -148,6 +148,17 @@ impl GenerationChunk {
         }
     }
 
+    /// Logprobs given from Python at construction (the core holds no JSON for them then).
+    pub(crate) fn logprobs_from_python<'py>(&self, py: Python<'py>) -> Option<&Bound<'py, PyAny>> {
+        if self.inner.logprobs.is_some() {
+            return None;
+        }
+        self.logprobs
+            .get(py)
+            .map(|value| value.bind(py))
+            .filter(|value| !value.is_none())
+    }
+
     fn logprobs_value<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let value = self
             .logprobs
