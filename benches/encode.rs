@@ -17,7 +17,11 @@ fn response(tokens: usize) -> Vec<GenerationChunk> {
         chunks.push(GenerationChunk::reasoning(format!(" step {i}")));
     }
     for i in 0..tokens / 2 {
-        chunks.push(GenerationChunk::text(if i % 7 == 0 { " \"quoted\"\n" } else { " word" }));
+        chunks.push(GenerationChunk::text(if i % 7 == 0 {
+            " \"quoted\"\n"
+        } else {
+            " word"
+        }));
     }
     chunks.push(GenerationChunk::tool_call(ToolCallDelta {
         index: 0,
@@ -25,10 +29,15 @@ fn response(tokens: usize) -> Vec<GenerationChunk> {
         function_name: Some("get_weather".into()),
         arguments_delta: String::new(),
     }));
-    for fragment in ["{\"location\": \"", "Paris, ", "France\", ", "\"unit\": \"c\"}"]
-        .iter()
-        .cycle()
-        .take(tokens / 4)
+    for fragment in [
+        "{\"location\": \"",
+        "Paris, ",
+        "France\", ",
+        "\"unit\": \"c\"}",
+    ]
+    .iter()
+    .cycle()
+    .take(tokens / 4)
     {
         chunks.push(GenerationChunk::tool_call(ToolCallDelta {
             arguments_delta: (*fragment).into(),

@@ -24,21 +24,23 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import fastsse
 import orjson
+from fastsse import GenerationChunk, ToolCallDelta
 from openai.types.chat import ChatCompletionChunk
 
-import fastsse
-from fastsse import GenerationChunk, ToolCallDelta
-
-ID, MODEL, CREATED, FINGERPRINT = "chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT", "gpt-4o-2024-08-06", 1727346163, "fp_5050"
+ID, MODEL, CREATED, FINGERPRINT = (
+    "chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT",
+    "gpt-4o-2024-08-06",
+    1727346163,
+    "fp_5050",
+)
 TEXT = " the quick"
 CALL_ID, CALL_NAME, ARGUMENTS = "call_DdmO9pD3xa9XTPNJ32zg2hcA", "get_weather", '{"location": "Pa'
 
 
 def fastsse_encoder() -> fastsse.Encoder:
-    encoder = fastsse.Encoder(
-        "openai", id=ID, model=MODEL, created=CREATED, system_fingerprint=FINGERPRINT
-    )
+    encoder = fastsse.Encoder("openai", id=ID, model=MODEL, created=CREATED, system_fingerprint=FINGERPRINT)
     encoder.encode([])  # the role chunk, written once per stream
     return encoder
 
@@ -165,7 +167,9 @@ def main() -> None:
     args = parser.parse_args()
     loops, repeat = (2_000, 5) if args.quick else (20_000, 11)
 
-    print(f"Python {platform.python_version()}, {platform.machine()}; median of {repeat} runs x {loops} chunks\n")
+    print(
+        f"Python {platform.python_version()}, {platform.machine()}; median of {repeat} runs x {loops} chunks\n"
+    )
     print("| chunk | implementation | median per chunk | time vs fastsse |")
     print("|---|---|---:|---:|")
     for label, cases in (("text delta", text_cases()), ("tool-call arguments", tool_call_cases())):

@@ -9,7 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBytes, PyList, PyTuple};
+use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
 
 use super::chunk::GenerationChunk;
 use super::errors::IntoPyResult;
@@ -60,7 +60,7 @@ fn envelope(
     py: Python<'_>,
     format: Format,
     id: Option<String>,
-    model: String,
+    model: &str,
     created: Option<u64>,
     system_fingerprint: Option<String>,
     include_usage: bool,
@@ -70,7 +70,7 @@ fn envelope(
 ) -> PyResult<Envelope> {
     Ok(Envelope {
         id: id.unwrap_or_else(|| default_id(format)),
-        model,
+        model: model.to_owned(),
         created: created.unwrap_or_else(unix_now),
         system_fingerprint,
         include_usage,
@@ -163,7 +163,7 @@ impl Encoder {
         format = "openai",
         *,
         id = None,
-        model = String::new(),
+        model = "",
         created = None,
         system_fingerprint = None,
         include_usage = false,
@@ -176,7 +176,7 @@ impl Encoder {
         py: Python<'_>,
         format: &str,
         id: Option<String>,
-        model: String,
+        model: &str,
         created: Option<u64>,
         system_fingerprint: Option<String>,
         include_usage: bool,
@@ -207,14 +207,13 @@ impl Encoder {
     }
 
     /// SSE bytes for a batch of chunks (the first call also writes the preamble).
-    fn encode<'py>(
-        &mut self,
-        chunks: &Bound<'py, PyAny>,
-    ) -> PyResult<Bound<'py, PyBytes>> {
+    fn encode<'py>(&mut self, chunks: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
         let py = chunks.py();
         let batch = Batch::collect(chunks)?;
         self.buffer.clear();
-        self.inner.encode(batch.iter(), &mut self.buffer).py_result(py)?;
+        self.inner
+            .encode(batch.iter(), &mut self.buffer)
+            .py_result(py)?;
         Ok(PyBytes::new(py, &self.buffer))
     }
 
@@ -246,13 +245,19 @@ impl Encoder {
         self.inner.is_finished()
     }
 
-    fn __repr__(&self) -> String {
-        format!(
-            "Encoder(format={:?}, id={:?}, model={:?})",
-            self.inner.format().as_str(),
-            self.id,
-            self.model
-        )
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let repr = |s: &str| -> PyResult<String> { Ok(PyString::new(py, s).repr()?.to_string()) };
+        Ok(format!(
+            "Encoder({}, id={}, model={}{})",
+            repr(self.inner.format().as_str())?,
+            repr(&self.id)?,
+            repr(&self.model)?,
+            if self.inner.is_finished() {
+                ", finished"
+            } else {
+                ""
+            },
+        ))
     }
 }
 
@@ -263,7 +268,7 @@ impl Encoder {
     format = "openai",
     *,
     id = None,
-    model = String::new(),
+    model = "",
     created = None,
     system_fingerprint = None,
     include_usage = false,
@@ -276,7 +281,7 @@ pub fn encode_stream<'py>(
     chunks: &Bound<'py, PyAny>,
     format: &str,
     id: Option<String>,
-    model: String,
+    model: &str,
     created: Option<u64>,
     system_fingerprint: Option<String>,
     include_usage: bool,
@@ -310,7 +315,7 @@ pub fn encode_stream<'py>(
     format = "openai",
     *,
     id = None,
-    model = String::new(),
+    model = "",
     created = None,
     system_fingerprint = None,
     include_usage = false,
@@ -323,7 +328,7 @@ pub fn encode_response<'py>(
     chunks: &Bound<'py, PyAny>,
     format: &str,
     id: Option<String>,
-    model: String,
+    model: &str,
     created: Option<u64>,
     system_fingerprint: Option<String>,
     include_usage: bool,
