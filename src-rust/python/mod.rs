@@ -7,6 +7,7 @@ mod encode;
 mod errors;
 mod ndjson;
 mod sse;
+mod strings;
 
 use pyo3::prelude::*;
 
