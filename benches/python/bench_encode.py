@@ -167,9 +167,8 @@ def main() -> None:
     args = parser.parse_args()
     loops, repeat = (2_000, 5) if args.quick else (20_000, 11)
 
-    print(
-        f"Python {platform.python_version()}, {platform.machine()}; median of {repeat} runs x {loops} chunks\n"
-    )
+    python = f"Python {platform.python_version()}, {platform.machine()}"
+    print(f"{python}; median of {repeat} runs x {loops} chunks\n")
     print("| chunk | implementation | median per chunk | time vs fastsse |")
     print("|---|---|---:|---:|")
     for label, cases in (("text delta", text_cases()), ("tool-call arguments", tool_call_cases())):
