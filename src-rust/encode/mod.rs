@@ -242,22 +242,31 @@ pub(crate) fn generated_call_id(prefix: &str, response_id: &str, index: u32) -> 
     id
 }
 
-/// Tool-call indices already seen, in first-seen order (calls per response are few).
+/// Tool-call indices already seen. Calls are few and usually numbered in order, so a new
+/// index above the largest is recognised without a search.
 #[derive(Debug, Default, Clone)]
-pub(crate) struct SeenIndices(Vec<u32>);
+pub(crate) struct SeenIndices {
+    seen: Vec<u32>,
+    largest: Option<u32>,
+}
 
 impl SeenIndices {
     /// Record `index`; true when it was new.
     pub fn insert(&mut self, index: u32) -> bool {
-        if self.0.last() == Some(&index) || self.0.contains(&index) {
-            return false;
+        let is_new = match self.largest {
+            None => true,
+            Some(largest) if index > largest => true,
+            Some(_) => !self.seen.contains(&index),
+        };
+        if is_new {
+            self.seen.push(index);
+            self.largest = self.largest.max(Some(index));
         }
-        self.0.push(index);
-        true
+        is_new
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.seen.is_empty()
     }
 }
 
@@ -284,6 +293,17 @@ mod tests {
         assert_eq!(generated_call_id("call_", "chatcmpl-abc", 2), "call_abc_2");
         assert_eq!(generated_call_id("toolu_", "msg_01x", 0), "toolu_01x_0");
         assert_eq!(generated_call_id("call_", "plain", 1), "call_plain_1");
+    }
+
+    #[test]
+    fn seen_indices_in_any_order() {
+        let mut seen = SeenIndices::default();
+        assert!(seen.is_empty());
+        assert_eq!(
+            [3, 1, 3, 2, 1, 4, 0, 4].map(|i| seen.insert(i)),
+            [true, true, false, true, false, true, true, false]
+        );
+        assert!(!seen.is_empty());
     }
 
     #[test]

@@ -12,6 +12,9 @@
 //! `data: {"error": {"message", "type": "server_error", "param": null, "code"}}` (the shape
 //! the OpenAI SDK raises `APIError` for; vLLM sends the same), followed only by `[DONE]`.
 //!
+//! Usage (the `choices: []` chunk and the response body) reports the latest `prompt_tokens` /
+//! `completion_tokens` any chunk carried, 0 when none did.
+//!
 //! Tool calls: id, `type` and `function.name` are written on a call's first fragment only
 //! (a missing id becomes `call_<response id tail>_<index>`); later fragments carry
 //! `function.arguments` alone, exactly the model's text.
@@ -355,7 +358,12 @@ where
         choice.text.push_str(&chunk.text_delta);
         choice.refusal.push_str(&chunk.refusal_delta);
         if let Some(delta) = &chunk.tool_call_delta {
-            let call = match choice.calls.iter().position(|c| c.index == delta.index) {
+            // Fragments of one call come together: look at the latest call first.
+            let position = match choice.calls.last() {
+                Some(last) if last.index == delta.index => Some(choice.calls.len() - 1),
+                _ => choice.calls.iter().position(|c| c.index == delta.index),
+            };
+            let call = match position {
                 Some(position) => &mut choice.calls[position],
                 None => {
                     choice.calls.push(CallAccumulator {

@@ -146,6 +146,16 @@ impl<'py> Batch<'py> {
 }
 
 /// A stream encoder: `encode(chunks) -> bytes` per batch, then `finish() -> bytes` once.
+///
+/// `format` is "openai" (`chat.completion.chunk` events, then `data: [DONE]`) or "anthropic"
+/// (Messages events, each with an `event:` line). Keywords: `id` (default `chatcmpl-<hex>` /
+/// `msg_<hex>`), `model`, `created` (Unix seconds, default now), `system_fingerprint`,
+/// `include_usage` (OpenAI usage chunk), `reasoning_field` ("reasoning_content" or
+/// "reasoning"), `prompt_tokens` (Anthropic `message_start` input tokens when known up front),
+/// `ping` (Anthropic `ping` after `message_start`).
+///
+/// The first `encode` call writes the preamble, even with no chunks. A chunk with an error
+/// becomes the format's error event and ends the stream.
 #[pyclass(module = "fastsse")]
 pub struct Encoder {
     inner: encode::Encoder,
@@ -261,7 +271,7 @@ impl Encoder {
     }
 }
 
-/// The whole SSE stream for `chunks`.
+/// The whole SSE stream for `chunks`: `Encoder(format, **envelope)`, `encode`, `finish`.
 #[pyfunction(name = "encode")]
 #[pyo3(signature = (
     chunks,
@@ -308,7 +318,10 @@ pub fn encode_stream<'py>(
     Ok(PyBytes::new(py, &bytes))
 }
 
-/// The provider's non-streaming response body for `chunks` (or its error body).
+/// The non-streaming body for `chunks`: an OpenAI `chat.completion` or an Anthropic `message`.
+///
+/// When a chunk carries an error (`error_code`, `error_message` or `finish_reason="error"`),
+/// the body is the provider's error object instead; send it with a 5xx status.
 #[pyfunction]
 #[pyo3(signature = (
     chunks,
