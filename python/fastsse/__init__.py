@@ -15,12 +15,15 @@ from ._chunks import (
     provider_capabilities,
 )
 from ._fastsse import (
+    Encoder,
     GenerationChunk,
     NDJSONDecoder,
     ServerSentEvent,
     SSEDecoder,
     ToolCallDelta,
     __version__,
+    encode,
+    encode_response,
 )
 from ._iter import AsyncDecodingIterator
 from ._sse import EventSource, SSEError, aconnect_sse, aiter_sse, connect_sse, iter_sse
@@ -38,6 +41,7 @@ __all__ = [
     "AsyncDecodingIterator",
     "ChecksumError",
     "ChunkDecoder",
+    "Encoder",
     "EventSource",
     "EventTooLargeError",
     "FastSSEError",
@@ -60,6 +64,8 @@ __all__ = [
     "aiter_sse",
     "collect",
     "connect_sse",
+    "encode",
+    "encode_response",
     "iter_chunks",
     "iter_sse",
     "provider_capabilities",

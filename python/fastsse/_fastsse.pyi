@@ -1,4 +1,5 @@
 # Type stubs for the native module (checked by `python -m mypy.stubtest fastsse._fastsse`).
+from collections.abc import Iterable
 from typing import Any, ClassVar, Literal, final
 
 from typing_extensions import Buffer
@@ -87,6 +88,7 @@ class GenerationChunk:
         text_delta: str = ...,
         *,
         reasoning_delta: str = ...,
+        reasoning_signature: str | None = None,
         refusal_delta: str = ...,
         done: bool = False,
         is_first: bool = False,
@@ -105,6 +107,8 @@ class GenerationChunk:
     def text_delta(self) -> str: ...
     @property
     def reasoning_delta(self) -> str: ...
+    @property
+    def reasoning_signature(self) -> str | None: ...
     @property
     def refusal_delta(self) -> str: ...
     @property
@@ -155,3 +159,62 @@ class ChunkDecoder:
     def json_body(self) -> bool: ...
 
 def provider_capabilities(name: str) -> dict[str, Any]: ...
+# --- encode: GenerationChunks -> OpenAI / Anthropic wire bytes ------------------------------
+
+EncodeFormat = Literal["openai", "anthropic"]
+ReasoningField = Literal["reasoning_content", "reasoning"]
+
+@final
+class Encoder:
+    def __new__(
+        cls,
+        format: EncodeFormat = "openai",
+        *,
+        id: str | None = None,
+        model: str = "",
+        created: int | None = None,
+        system_fingerprint: str | None = None,
+        include_usage: bool = False,
+        reasoning_field: ReasoningField = "reasoning_content",
+        prompt_tokens: int | None = None,
+        ping: bool = False,
+    ) -> Encoder: ...
+    def encode(self, chunks: Iterable[GenerationChunk]) -> bytes: ...
+    def finish(self) -> bytes: ...
+    @property
+    def format(self) -> EncodeFormat: ...
+    @property
+    def id(self) -> str: ...
+    @property
+    def model(self) -> str: ...
+    @property
+    def created(self) -> int: ...
+    @property
+    def finished(self) -> bool: ...
+
+def encode(
+    chunks: Iterable[GenerationChunk],
+    format: EncodeFormat = "openai",
+    *,
+    id: str | None = None,
+    model: str = "",
+    created: int | None = None,
+    system_fingerprint: str | None = None,
+    include_usage: bool = False,
+    reasoning_field: ReasoningField = "reasoning_content",
+    prompt_tokens: int | None = None,
+    ping: bool = False,
+) -> bytes: ...
+def encode_response(
+    chunks: Iterable[GenerationChunk],
+    format: EncodeFormat = "openai",
+    *,
+    id: str | None = None,
+    model: str = "",
+    created: int | None = None,
+    system_fingerprint: str | None = None,
+    include_usage: bool = False,
+    reasoning_field: ReasoningField = "reasoning_content",
+    prompt_tokens: int | None = None,
+    ping: bool = False,
+) -> bytes: ...
