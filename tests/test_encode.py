@@ -463,5 +463,12 @@ def test_round_trip_through_the_provider_decoders(
     data = encode(chunks, format, include_usage=True)  # type: ignore[arg-type]
     pieces = [data[i : i + split] for i in range(0, len(data), split)]
     decoded = list(fastsse.iter_chunks(pieces, provider=format))  # type: ignore[attr-defined]
-    assert segments(decoded) == segments(chunks)
+
+    def empty_arguments_as_object(segment: tuple[Any, ...]) -> tuple[Any, ...]:
+        # A call with no argument text reads back as "{}" (Anthropic's tool_use input is an object).
+        return (*segment[:4], segment[4] or "{}") if segment[0] == "call" else segment
+
+    assert [empty_arguments_as_object(s) for s in segments(decoded)] == [
+        empty_arguments_as_object(s) for s in segments(chunks)
+    ]
     assert outcome(decoded) == outcome(chunks)
