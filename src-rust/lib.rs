@@ -4,6 +4,7 @@
 
 pub mod chunk;
 pub mod error;
+pub mod eventstream;
 pub mod ndjson;
 pub mod providers;
 pub mod sse;

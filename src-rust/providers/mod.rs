@@ -5,9 +5,15 @@
 //! Framing is done before it (see `crate::sse`, `crate::ndjson`, `crate::eventstream`).
 
 use crate::chunk::GenerationChunk;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
+pub mod bedrock;
+mod emit;
+pub mod gemini;
+pub mod ollama;
+mod partial_args;
 pub mod registry;
+pub mod tgi;
 
 /// One framed event as the reducer sees it; borrows the framer's buffers.
 #[derive(Debug, Clone, Copy)]
@@ -28,4 +34,12 @@ pub trait Reducer: Send {
 
     /// End of stream: append whatever the format still owes (e.g. a terminal chunk).
     fn finish(&mut self, out: &mut Vec<GenerationChunk>) -> Result<()>;
+
+    /// A whole non-streaming response body (`application/json`): append the chunk sequence
+    /// the streamed form of that response gives, terminal chunk included (a `finish` after
+    /// it adds nothing), so callers never branch on the response type.
+    fn on_complete_body(&mut self, body: &str, out: &mut Vec<GenerationChunk>) -> Result<()> {
+        let _ = (body, out);
+        Err(Error::usage("this provider has no non-streaming form"))
+    }
 }

@@ -1,6 +1,10 @@
 //! The provider table: name -> framing, capabilities and a reducer factory.
 //! Each provider module adds its one entry here.
 
+use super::bedrock::BedrockReducer;
+use super::gemini::GeminiReducer;
+use super::ollama::OllamaReducer;
+use super::tgi::TgiReducer;
 use super::Reducer;
 
 /// How the provider's bytes are framed on the wire.
@@ -32,6 +36,51 @@ pub struct ProviderSpec {
 /// Every provider, in the order DESIGN.md lists them.
 pub static PROVIDERS: &[ProviderSpec] = &[
     // openai, openai-responses, anthropic, gemini, ollama, bedrock, tgi: one entry each.
+    ProviderSpec {
+        name: "gemini",
+        framing: Framing::Sse,
+        capabilities: Capabilities {
+            streaming: true,
+            tools: true,
+            reasoning: true,
+            usage: true,
+        },
+        new_reducer: || Box::new(GeminiReducer::new()),
+    },
+    ProviderSpec {
+        name: "ollama",
+        framing: Framing::Ndjson,
+        capabilities: Capabilities {
+            streaming: true,
+            tools: true,
+            reasoning: true,
+            usage: true,
+        },
+        new_reducer: || Box::new(OllamaReducer::new()),
+    },
+    ProviderSpec {
+        name: "bedrock",
+        framing: Framing::EventStream,
+        capabilities: Capabilities {
+            streaming: true,
+            tools: true,
+            reasoning: true,
+            usage: true,
+        },
+        new_reducer: || Box::new(BedrockReducer::new()),
+    },
+    ProviderSpec {
+        name: "tgi",
+        framing: Framing::Sse,
+        capabilities: Capabilities {
+            streaming: true,
+            // /generate_stream is raw text generation: no tool calls or reasoning fields.
+            tools: false,
+            reasoning: false,
+            usage: true,
+        },
+        new_reducer: || Box::new(TgiReducer::new()),
+    },
 ];
 
 pub fn lookup(name: &str) -> Option<&'static ProviderSpec> {
