@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from ._fastsse import (
+    EventStreamDecoder,
+    EventStreamMessage,
     GenerationChunk,
     NDJSONDecoder,
     ServerSentEvent,
@@ -25,6 +27,8 @@ __all__ = [
     "AsyncDecodingIterator",
     "ChecksumError",
     "EventSource",
+    "EventStreamDecoder",
+    "EventStreamMessage",
     "EventTooLargeError",
     "FastSSEError",
     "GenerationChunk",

@@ -4,6 +4,7 @@
 mod bytes_input;
 mod chunk;
 mod errors;
+mod eventstream;
 mod ndjson;
 mod sse;
 
@@ -17,5 +18,7 @@ fn _fastsse(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ndjson::NDJSONDecoder>()?;
     m.add_class::<chunk::ToolCallDelta>()?;
     m.add_class::<chunk::GenerationChunk>()?;
+    m.add_class::<eventstream::EventStreamDecoder>()?;
+    m.add_class::<eventstream::EventStreamMessage>()?;
     Ok(())
 }
