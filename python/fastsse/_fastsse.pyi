@@ -1,7 +1,7 @@
 # Type stubs for the native module (checked by `python -m mypy.stubtest fastsse._fastsse`).
 import datetime
 import uuid
-from typing import Any, ClassVar, Literal, final
+from typing import Any, ClassVar, Literal, TypeAlias, final
 
 from typing_extensions import Buffer
 
@@ -134,16 +134,16 @@ class GenerationChunk:
 
 # --- AWS eventstream framing (Bedrock) -------------------------------------------------------
 
-EventStreamHeaderValue = bool | int | bytes | str | datetime.datetime | uuid.UUID
+_HeaderValue: TypeAlias = bool | int | bytes | str | datetime.datetime | uuid.UUID
 
 @final
 class EventStreamMessage:
     __match_args__: ClassVar[tuple[str, ...]]
     def __new__(
-        cls, headers: dict[str, EventStreamHeaderValue] | None = None, payload: Buffer | None = None
+        cls, headers: dict[str, _HeaderValue] | None = None, payload: Buffer | None = None
     ) -> EventStreamMessage: ...
     @property
-    def headers(self) -> dict[str, EventStreamHeaderValue]: ...
+    def headers(self) -> dict[str, _HeaderValue]: ...
     @property
     def payload(self) -> bytes: ...
     @property
@@ -151,10 +151,11 @@ class EventStreamMessage:
     @property
     def message_type(self) -> str | None: ...
     def json(self) -> Any: ...
-    def __eq__(self, other: object) -> bool: ...
-    def __ne__(self, other: object) -> bool: ...
+    def __eq__(self, other: object, /) -> bool: ...
+    def __ne__(self, other: object, /) -> bool: ...
     __hash__: ClassVar[None]  # type: ignore[assignment]
 
+@final
 class EventStreamDecoder:
     def __new__(cls, *, max_message_size: int = ...) -> EventStreamDecoder: ...
     def decode(self, data: Buffer) -> list[EventStreamMessage]: ...
