@@ -131,9 +131,22 @@ impl<'a> EventStreamMessage<'a> {
     /// An `exception` or `error` message becomes `Error::Provider` (code = the exception type
     /// or error code, message = the payload's `message` field or the error-message header).
     pub fn to_wire_event(&self) -> Result<WireEvent<'a>> {
-        match self.message_type() {
+        // One pass over the headers for the three that matter here.
+        let (mut event_type, mut message_type, mut exception_type) = (None, None, None);
+        for header in self.headers() {
+            let slot = match header.name {
+                ":event-type" => &mut event_type,
+                ":message-type" => &mut message_type,
+                ":exception-type" => &mut exception_type,
+                _ => continue,
+            };
+            if slot.is_none() {
+                *slot = header.value.as_str();
+            }
+        }
+        match message_type {
             Some("event") | None => {
-                let event = self.event_type().unwrap_or("");
+                let event = event_type.unwrap_or("");
                 let data = std::str::from_utf8(self.payload).map_err(|e| {
                     Error::protocol(
                         format!(
@@ -151,10 +164,7 @@ impl<'a> EventStreamMessage<'a> {
             }
             Some("exception") => {
                 let raw = String::from_utf8_lossy(self.payload).into_owned();
-                let code = self
-                    .header_str(":exception-type")
-                    .or_else(|| self.event_type())
-                    .map(str::to_owned);
+                let code = exception_type.or(event_type).map(str::to_owned);
                 let message = exception_message(&raw)
                     .or_else(|| code.clone())
                     .unwrap_or_else(|| "exception without a message".to_owned());
