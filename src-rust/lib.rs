@@ -8,6 +8,7 @@ pub mod eventstream;
 pub mod ndjson;
 pub mod providers;
 pub mod sse;
+pub mod utf8;
 
 #[cfg(feature = "python")]
 mod python;

@@ -7,6 +7,7 @@ mod errors;
 mod eventstream;
 mod ndjson;
 mod sse;
+mod strings;
 
 use pyo3::prelude::*;
 
