@@ -21,6 +21,9 @@
 //! | `FINISH_REASON_UNSPECIFIED`, anything else | `stop` |
 //! | no candidates, `promptFeedback.blockReason` set | `content_filter` |
 //!
+//! Parts we do not map (`executableCode`, `codeExecutionResult`, `inlineData`, `fileData`)
+//! give a content-less chunk whose `raw` holds the event.
+//!
 //! Usage: `prompt_tokens` = `promptTokenCount` + `toolUsePromptTokenCount`,
 //! `completion_tokens` = `candidatesTokenCount` + `thoughtsTokenCount`.
 
@@ -82,6 +85,10 @@ struct Part<'a> {
     executable_code: Option<&'a RawValue>,
     #[serde(borrow)]
     code_execution_result: Option<&'a RawValue>,
+    #[serde(borrow)]
+    inline_data: Option<&'a RawValue>,
+    #[serde(borrow)]
+    file_data: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize)]
@@ -272,13 +279,17 @@ impl GeminiReducer {
             return self.reduce_function_call(slot, call, raw, offset, out);
         }
         let text = part.text.as_deref().unwrap_or("");
-        let server_tool = part.executable_code.is_some() || part.code_execution_result.is_some();
-        if text.is_empty() && !server_tool {
+        // Server-side tool activity and media are output we do not map: reachable via `raw`.
+        let unmapped = part.executable_code.is_some()
+            || part.code_execution_result.is_some()
+            || part.inline_data.is_some()
+            || part.file_data.is_some();
+        if text.is_empty() && !unmapped {
             // Empty parts (often carrying only a thoughtSignature) change nothing.
             return Ok(());
         }
         self.close_streamed_call(slot, raw, out);
-        if server_tool {
+        if unmapped {
             self.emit.raw_only(raw, out);
         } else if part.thought {
             self.emit.reasoning(raw, text, out);
