@@ -185,3 +185,28 @@ def test_message_value_object() -> None:
     with pytest.raises(TypeError):
         hash(message)
     assert EventStreamMessage() == EventStreamMessage({}, b"")
+
+
+def _botocore_view(value: object) -> object:
+    """Our header value as botocore represents it (timestamps as ms, uuids as bytes)."""
+    if isinstance(value, datetime.datetime):
+        epoch = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+        return (value - epoch) // datetime.timedelta(milliseconds=1)
+    if isinstance(value, uuid.UUID):
+        return value.bytes
+    return value
+
+
+@pytest.mark.parametrize(
+    "path", [*CAPTURES, *sorted((VECTORS / "positive").glob("*.bin"))], ids=lambda p: p.name
+)
+def test_same_messages_as_botocore(path: Path) -> None:
+    eventstream = pytest.importorskip("botocore.eventstream")
+    buffer = eventstream.EventStreamBuffer()
+    buffer.add_data(path.read_bytes())
+    theirs = [(message.headers, message.payload) for message in buffer]
+    ours = [
+        ({k: _botocore_view(v) for k, v in m.headers.items()}, m.payload)
+        for m in decode_pieces([path.read_bytes()])
+    ]
+    assert ours == theirs
