@@ -16,6 +16,8 @@ from ._chunks import (
 )
 from ._fastsse import (
     Encoder,
+    EventStreamDecoder,
+    EventStreamMessage,
     GenerationChunk,
     NDJSONDecoder,
     ServerSentEvent,
@@ -43,6 +45,8 @@ __all__ = [
     "ChunkDecoder",
     "Encoder",
     "EventSource",
+    "EventStreamDecoder",
+    "EventStreamMessage",
     "EventTooLargeError",
     "FastSSEError",
     "GenerationChunk",
