@@ -66,7 +66,7 @@ pub fn run_body(provider: &str, body: &str) -> Result<Vec<GenerationChunk>, Erro
     let spec = lookup(provider).expect("registered");
     let mut reducer = (spec.new_reducer)();
     let mut out = Vec::new();
-    reducer.on_complete_body(body, &mut out)?;
+    reducer.on_complete_body(body, body.len() as u64, &mut out)?;
     let before = out.len();
     reducer.finish(&mut out)?;
     assert_eq!(
