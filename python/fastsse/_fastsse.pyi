@@ -1,8 +1,7 @@
 # Type stubs for the native module (checked by `python -m mypy.stubtest fastsse._fastsse`).
-from collections.abc import Iterable
-from typing import Any, ClassVar, Literal, final
 import datetime
 import uuid
+from collections.abc import Iterable
 from typing import Any, ClassVar, Literal, TypeAlias, final
 
 from typing_extensions import Buffer
@@ -162,6 +161,7 @@ class ChunkDecoder:
     def json_body(self) -> bool: ...
 
 def provider_capabilities(name: str) -> dict[str, Any]: ...
+
 # --- encode: GenerationChunks -> OpenAI / Anthropic wire bytes ------------------------------
 
 EncodeFormat = Literal["openai", "anthropic"]
@@ -221,6 +221,7 @@ def encode_response(
     prompt_tokens: int | None = None,
     ping: bool = False,
 ) -> bytes: ...
+
 # --- AWS eventstream framing (Bedrock) -------------------------------------------------------
 
 _HeaderValue: TypeAlias = bool | int | bytes | str | datetime.datetime | uuid.UUID
