@@ -6,6 +6,7 @@ mod chunk;
 mod encode;
 mod errors;
 mod ndjson;
+mod providers;
 mod sse;
 mod strings;
 
@@ -19,6 +20,7 @@ fn _fastsse(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ndjson::NDJSONDecoder>()?;
     m.add_class::<chunk::ToolCallDelta>()?;
     m.add_class::<chunk::GenerationChunk>()?;
+    providers::register(m)?;
     m.add_class::<encode::Encoder>()?;
     m.add_function(wrap_pyfunction!(encode::encode_stream, m)?)?;
     m.add_function(wrap_pyfunction!(encode::encode_response, m)?)?;
