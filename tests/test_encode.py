@@ -2,8 +2,8 @@
 
 The openai and anthropic SDKs parse our bytes through their own stream classes over an httpx2
 mock transport; hypothesis checks that every event is valid JSON carrying exactly the text it
-was given, that batching never changes the bytes, and (once the provider decoders are in)
-that fastsse's own decoders give the chunks back.
+was given, that batching never changes the bytes, and that fastsse's own provider decoders give the
+chunks back (streams and response bodies).
 """
 
 from __future__ import annotations
@@ -447,13 +447,6 @@ def round_trip_sequences(draw: st.DrawFn) -> list[GenerationChunk]:
     return chunks
 
 
-needs_decoders = pytest.mark.skipif(
-    not hasattr(fastsse, "iter_chunks"),
-    reason="fastsse.iter_chunks (the provider decoders, branch providers-a) is not on this branch yet",
-)
-
-
-@needs_decoders
 @pytest.mark.parametrize("format", ["openai", "anthropic"])
 @settings(max_examples=100, deadline=None)
 @given(chunks=round_trip_sequences(), split=st.integers(1, 64))
@@ -462,7 +455,7 @@ def test_round_trip_through_the_provider_decoders(
 ) -> None:
     data = encode(chunks, format, include_usage=True)  # type: ignore[arg-type]
     pieces = [data[i : i + split] for i in range(0, len(data), split)]
-    decoded = list(fastsse.iter_chunks(pieces, provider=format))  # type: ignore[attr-defined]
+    decoded = list(fastsse.iter_chunks(pieces, provider=format))
     expected = segments(chunks)
     if format == "anthropic":
         # A tool_use block always has an input object: no arguments at all read back as {}.
@@ -492,7 +485,6 @@ def result_summary(result: Any) -> tuple[Any, ...]:
     return (result.text, result.reasoning, calls, result.finish_reason)
 
 
-@needs_decoders
 @pytest.mark.parametrize("format", ["openai", "anthropic"])
 @settings(max_examples=60, deadline=None)
 @given(chunks=response_sequences())
@@ -500,13 +492,12 @@ def test_response_round_trip_through_the_provider_decoders(
     format: str, chunks: list[GenerationChunk]
 ) -> None:
     body = encode_response(chunks, format, id="x_1", model="m")  # type: ignore[arg-type]
-    decoded = fastsse.iter_chunks([body], provider=format, content_type="application/json")  # type: ignore[attr-defined]
-    result = fastsse.collect(decoded)  # type: ignore[attr-defined]
-    assert result_summary(result) == result_summary(fastsse.collect(chunks))  # type: ignore[attr-defined]
+    decoded = fastsse.iter_chunks([body], provider=format, content_type="application/json")
+    result = fastsse.collect(decoded)
+    assert result_summary(result) == result_summary(fastsse.collect(chunks))
     assert (result.prompt_tokens, result.completion_tokens) == (3, 4)
 
 
-@needs_decoders
 @pytest.mark.parametrize("format", ["openai", "anthropic"])
 def test_errors_round_trip_as_provider_errors(format: str) -> None:
     failing = [
@@ -515,23 +506,22 @@ def test_errors_round_trip_as_provider_errors(format: str) -> None:
     ]
     received = []
     with pytest.raises(fastsse.ProviderError) as caught:
-        for chunk in fastsse.iter_chunks([encode(failing, format)], provider=format):  # type: ignore[arg-type, attr-defined]
+        for chunk in fastsse.iter_chunks([encode(failing, format)], provider=format):  # type: ignore[arg-type]
             received.append(chunk.text_delta)
     assert "partial" in received
     assert (caught.value.code, caught.value.provider_message) == ("overloaded_error", "Busy")
     body = encode_response(failing, format)  # type: ignore[arg-type]
     with pytest.raises(fastsse.ProviderError) as caught:
-        list(fastsse.iter_chunks([body], provider=format, content_type="application/json"))  # type: ignore[attr-defined]
+        list(fastsse.iter_chunks([body], provider=format, content_type="application/json"))
     assert (caught.value.code, caught.value.provider_message) == ("overloaded_error", "Busy")
 
 
-@needs_decoders
 def test_anthropic_stop_sequence_round_trips() -> None:
     chunks = [C("done ###", stop_sequence="###"), C(done=True, finish_reason="stop")]
     for data, content_type in (
         (encode(chunks, "anthropic"), "text/event-stream"),
         (encode_response(chunks, "anthropic"), "application/json"),
     ):
-        decoded = fastsse.iter_chunks([data], provider="anthropic", content_type=content_type)  # type: ignore[attr-defined]
-        result = fastsse.collect(decoded)  # type: ignore[attr-defined]
+        decoded = fastsse.iter_chunks([data], provider="anthropic", content_type=content_type)
+        result = fastsse.collect(decoded)
         assert (result.text, result.finish_reason, result.stop_sequence) == ("done ###", "stop", "###")
