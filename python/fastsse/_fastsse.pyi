@@ -159,6 +159,7 @@ class ChunkDecoder:
     def json_body(self) -> bool: ...
 
 def provider_capabilities(name: str) -> dict[str, Any]: ...
+
 # --- encode: GenerationChunks -> OpenAI / Anthropic wire bytes ------------------------------
 
 EncodeFormat = Literal["openai", "anthropic"]
