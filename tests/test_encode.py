@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 import anthropic
@@ -20,6 +21,7 @@ import pytest
 from fastsse import Encoder, GenerationChunk, ToolCallDelta, UsageError, encode, encode_response
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from openai.lib.streaming.chat import ChatCompletionStreamState
 
 C = GenerationChunk
 T = ToolCallDelta
@@ -525,3 +527,98 @@ def test_anthropic_stop_sequence_round_trips() -> None:
         decoded = fastsse.iter_chunks([data], provider="anthropic", content_type=content_type)
         result = fastsse.collect(decoded)
         assert (result.text, result.finish_reason, result.stop_sequence) == ("done ###", "stop", "###")
+
+
+# --- gateway: real captured streams decoded, re-encoded in either format, read back ---------------
+
+DATA = Path(__file__).parent / "data"
+CAPTURES = [
+    *(
+        (path, "openai")
+        for folder in ("openai-chat", "groq", "mistral")
+        for path in sorted(DATA.glob(f"{folder}/*.sse"))
+    ),
+    (DATA / "deepseek/reasoner-reasoning-content.sse", "openai"),
+    (DATA / "deepseek/responses-reasoning-function-call.sse", "openai-responses"),
+    *((path, "anthropic") for path in sorted(DATA.glob("anthropic/*.sse"))),
+    *((path, "openai-responses") for path in sorted(DATA.glob("openai-responses/*.sse"))),
+]
+
+
+def decode_all(data: bytes, provider: str) -> list[GenerationChunk]:
+    """Every chunk of a stream; a provider error becomes an error chunk, as a gateway would."""
+    chunks = []
+    try:
+        chunks.extend(fastsse.iter_chunks([data], provider=provider))
+    except fastsse.ProviderError as error:
+        chunks.append(C(error_code=error.code, error_message=error.provider_message))
+    return chunks
+
+
+def gateway_view(result: Any, target: str) -> dict[str, Any]:
+    """What the target format can carry. Anthropic has no refusal field: refusal text is text
+    and the stop reason says `refusal` (read back as content_filter)."""
+    finish = result.finish_reason
+    text, refusal = result.text, result.refusal
+    if target == "anthropic" and refusal:
+        text, refusal, finish = text + refusal, "", "content_filter"
+    return {
+        "text": text,
+        "reasoning": result.reasoning,
+        "refusal": refusal,
+        "tool_calls": [(c.index, c.id, c.name, c.arguments) for c in result.tool_calls],
+        "finish_reason": finish,
+        "usage": (result.prompt_tokens, result.completion_tokens),
+        "error": (result.error_code, result.error_message),
+    }
+
+
+@pytest.mark.parametrize("target", ["openai", "anthropic"])
+@pytest.mark.parametrize(("path", "provider"), CAPTURES, ids=lambda v: getattr(v, "name", v))
+def test_real_captures_survive_re_encoding(path: Path, provider: str, target: str) -> None:
+    chunks = decode_all(path.read_bytes(), provider)
+    if target == "anthropic" and any(c.choice_index for c in chunks):
+        with pytest.raises(UsageError, match="single choice"):
+            encode(chunks, target)
+        return
+    data = encode(chunks, target, include_usage=True)  # type: ignore[arg-type]
+    source, back = fastsse.collect(chunks), fastsse.collect(decode_all(data, target))
+    assert gateway_view(back, "openai") == gateway_view(source, target)
+    for source_choice, back_choice in zip(source.choices, back.choices, strict=True):
+        assert gateway_view(back_choice, "openai") == gateway_view(source_choice, target)
+    if source.error_message is None:
+        assert_sdk_reads(data, target, back)
+
+
+def assert_sdk_reads(data: bytes, target: str, expected: Any) -> None:
+    """The official SDK accumulates the same text and tool calls from our bytes."""
+    if target == "openai":
+        # The SDK's own accumulator (`.stream()` without its final parse, which rejects `length`).
+        state: ChatCompletionStreamState[object] = ChatCompletionStreamState()
+        for chunk in sdk_client(openai.OpenAI, data).chat.completions.create(
+            model="m", messages=[], stream=True
+        ):
+            state.handle_chunk(chunk)
+        message = state.current_completion_snapshot.choices[0].message
+        assert (message.content or "") == expected.text
+        calls = [(c.id, c.function.name, c.function.arguments) for c in message.tool_calls or []]  # type: ignore[union-attr]
+    else:
+        anthropic_client = sdk_client(anthropic.Anthropic, data)
+        with anthropic_client.messages.stream(model="m", max_tokens=1, messages=[]) as anthropic_stream:
+            final = anthropic_stream.get_final_message()
+        assert "".join(b.text for b in final.content if b.type == "text") == expected.text
+        calls = [(b.id, b.name, json.dumps(b.input)) for b in final.content if b.type == "tool_use"]
+    assert [(c[0], c[1]) for c in calls] == [(c.id, c.name) for c in expected.tool_calls]
+    for (_, _, arguments), call in zip(calls, expected.tool_calls, strict=True):
+        if target == "openai":
+            assert arguments == call.arguments
+        elif is_json(call.arguments):  # the Anthropic SDK parses (partial) arguments itself
+            assert json.loads(arguments) == json.loads(call.arguments or "{}")
+
+
+def is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
