@@ -5,6 +5,7 @@
 pub mod chunk;
 pub mod encode;
 pub mod error;
+pub mod eventstream;
 pub mod ndjson;
 pub mod providers;
 pub mod sse;

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from . import client, streams
 from ._chunks import (
     PROVIDERS,
     ChunkDecoder,
@@ -16,6 +17,8 @@ from ._chunks import (
 )
 from ._fastsse import (
     Encoder,
+    EventStreamDecoder,
+    EventStreamMessage,
     GenerationChunk,
     NDJSONDecoder,
     ServerSentEvent,
@@ -29,10 +32,14 @@ from ._iter import AsyncDecodingIterator
 from ._sse import EventSource, SSEError, aconnect_sse, aiter_sse, connect_sse, iter_sse
 from .errors import (
     ChecksumError,
+    DeadlineExceededError,
     EventTooLargeError,
     FastSSEError,
+    IdleTimeoutError,
     ProtocolError,
     ProviderError,
+    ProviderHTTPError,
+    StreamTimeoutError,
     UsageError,
 )
 
@@ -41,19 +48,25 @@ __all__ = [
     "AsyncDecodingIterator",
     "ChecksumError",
     "ChunkDecoder",
+    "DeadlineExceededError",
     "Encoder",
     "EventSource",
+    "EventStreamDecoder",
+    "EventStreamMessage",
     "EventTooLargeError",
     "FastSSEError",
     "GenerationChunk",
     "GenerationResult",
+    "IdleTimeoutError",
     "NDJSONDecoder",
     "ProtocolError",
     "ProviderCapabilities",
     "ProviderError",
+    "ProviderHTTPError",
     "SSEDecoder",
     "SSEError",
     "ServerSentEvent",
+    "StreamTimeoutError",
     "ToolCall",
     "ToolCallDelta",
     "UsageError",
@@ -62,6 +75,7 @@ __all__ = [
     "aconnect_sse",
     "aiter_chunks",
     "aiter_sse",
+    "client",
     "collect",
     "connect_sse",
     "encode",
@@ -69,4 +83,5 @@ __all__ = [
     "iter_chunks",
     "iter_sse",
     "provider_capabilities",
+    "streams",
 ]

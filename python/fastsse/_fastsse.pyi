@@ -1,6 +1,9 @@
 # Type stubs for the native module (checked by `python -m mypy.stubtest fastsse._fastsse`).
 from collections.abc import Iterable
 from typing import Any, ClassVar, Literal, final
+import datetime
+import uuid
+from typing import Any, ClassVar, Literal, TypeAlias, final
 
 from typing_extensions import Buffer
 
@@ -219,3 +222,33 @@ def encode_response(
     prompt_tokens: int | None = None,
     ping: bool = False,
 ) -> bytes: ...
+# --- AWS eventstream framing (Bedrock) -------------------------------------------------------
+
+_HeaderValue: TypeAlias = bool | int | bytes | str | datetime.datetime | uuid.UUID
+
+@final
+class EventStreamMessage:
+    __match_args__: ClassVar[tuple[str, ...]]
+    def __new__(
+        cls, headers: dict[str, _HeaderValue] | None = None, payload: Buffer | None = None
+    ) -> EventStreamMessage: ...
+    @property
+    def headers(self) -> dict[str, _HeaderValue]: ...
+    @property
+    def payload(self) -> bytes: ...
+    @property
+    def event_type(self) -> str | None: ...
+    @property
+    def message_type(self) -> str | None: ...
+    def json(self) -> Any: ...
+    def __eq__(self, other: object, /) -> bool: ...
+    def __ne__(self, other: object, /) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
+@final
+class EventStreamDecoder:
+    def __new__(cls, *, max_message_size: int = ...) -> EventStreamDecoder: ...
+    def decode(self, data: Buffer) -> list[EventStreamMessage]: ...
+    def flush(self) -> list[EventStreamMessage]: ...
+    @property
+    def max_message_size(self) -> int: ...

@@ -22,6 +22,10 @@
 //! `error` / `response.failed`) raises `ProviderError` instead, after the chunks before it.
 //! The gemini, ollama, bedrock and tgi columns describe their modules' mapping.
 
+use super::bedrock::BedrockReducer;
+use super::gemini::GeminiReducer;
+use super::ollama::OllamaReducer;
+use super::tgi::TgiReducer;
 use super::Reducer;
 
 /// How the provider's bytes are framed on the wire.
@@ -52,7 +56,6 @@ pub struct ProviderSpec {
 
 /// Every provider, in the order DESIGN.md lists them.
 pub static PROVIDERS: &[ProviderSpec] = &[
-    // openai, openai-responses, anthropic, gemini, ollama, bedrock, tgi: one entry each.
     ProviderSpec {
         name: "openai",
         framing: Framing::Sse,
@@ -85,6 +88,51 @@ pub static PROVIDERS: &[ProviderSpec] = &[
             usage: true,
         },
         new_reducer: || Box::new(super::anthropic::AnthropicReducer::new()),
+    },
+    ProviderSpec {
+        name: "gemini",
+        framing: Framing::Sse,
+        capabilities: Capabilities {
+            streaming: true,
+            tools: true,
+            reasoning: true,
+            usage: true,
+        },
+        new_reducer: || Box::new(GeminiReducer::new()),
+    },
+    ProviderSpec {
+        name: "ollama",
+        framing: Framing::Ndjson,
+        capabilities: Capabilities {
+            streaming: true,
+            tools: true,
+            reasoning: true,
+            usage: true,
+        },
+        new_reducer: || Box::new(OllamaReducer::new()),
+    },
+    ProviderSpec {
+        name: "bedrock",
+        framing: Framing::EventStream,
+        capabilities: Capabilities {
+            streaming: true,
+            tools: true,
+            reasoning: true,
+            usage: true,
+        },
+        new_reducer: || Box::new(BedrockReducer::new()),
+    },
+    ProviderSpec {
+        name: "tgi",
+        framing: Framing::Sse,
+        capabilities: Capabilities {
+            streaming: true,
+            // /generate_stream is raw text generation: no tool calls or reasoning fields.
+            tools: false,
+            reasoning: false,
+            usage: true,
+        },
+        new_reducer: || Box::new(TgiReducer::new()),
     },
 ];
 

@@ -5,6 +5,7 @@ mod bytes_input;
 mod chunk;
 mod encode;
 mod errors;
+mod eventstream;
 mod ndjson;
 mod providers;
 mod sse;
@@ -24,5 +25,7 @@ fn _fastsse(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<encode::Encoder>()?;
     m.add_function(wrap_pyfunction!(encode::encode_stream, m)?)?;
     m.add_function(wrap_pyfunction!(encode::encode_response, m)?)?;
+    m.add_class::<eventstream::EventStreamDecoder>()?;
+    m.add_class::<eventstream::EventStreamMessage>()?;
     Ok(())
 }
