@@ -1,8 +1,7 @@
 # Type stubs for the native module (checked by `python -m mypy.stubtest fastsse._fastsse`).
-from collections.abc import Iterable
-from typing import Any, ClassVar, Literal, final
 import datetime
 import uuid
+from collections.abc import Iterable
 from typing import Any, ClassVar, Literal, TypeAlias, final
 
 from typing_extensions import Buffer
@@ -222,6 +221,7 @@ def encode_response(
     prompt_tokens: int | None = None,
     ping: bool = False,
 ) -> bytes: ...
+
 # --- AWS eventstream framing (Bedrock) -------------------------------------------------------
 
 _HeaderValue: TypeAlias = bool | int | bytes | str | datetime.datetime | uuid.UUID
