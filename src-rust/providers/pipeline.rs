@@ -17,6 +17,7 @@ use std::sync::Arc;
 
 use crate::chunk::GenerationChunk;
 use crate::error::{Error, Result};
+use crate::eventstream::EventStreamDecoder;
 use crate::ndjson::NdjsonDecoder;
 use crate::sse::{SseConfig, SseDecoder, DEFAULT_MAX_EVENT_SIZE};
 
@@ -83,7 +84,7 @@ enum Mode {
     Sniffing(Vec<u8>),
     Sse(SseDecoder),
     Ndjson(NdjsonDecoder),
-    EventStream,
+    EventStream(EventStreamDecoder),
     JsonBody(Vec<u8>),
 }
 
@@ -157,7 +158,9 @@ impl ChunkDecoder {
             (BodyKind::Framed(_), Framing::Sse) => Mode::Sse(sse()),
             (BodyKind::Unknown, Framing::Sse) => Mode::Sniffing(Vec::new()),
             (_, Framing::Ndjson) => Mode::Ndjson(NdjsonDecoder::new(config.max_event_size)),
-            (_, Framing::EventStream) => Mode::EventStream,
+            (_, Framing::EventStream) => {
+                Mode::EventStream(EventStreamDecoder::new(config.max_event_size))
+            }
         };
         Ok(ChunkDecoder {
             spec,
@@ -319,7 +322,14 @@ impl ChunkDecoder {
                 };
                 reduce(reducer.as_mut(), &event, out, seen_content)
             }),
-            Mode::EventStream => Err(eventstream_missing(self.spec)),
+            Mode::EventStream(decoder) => decoder.decode_with(input, |message| {
+                reduce(
+                    reducer.as_mut(),
+                    &message.to_wire_event()?,
+                    out,
+                    seen_content,
+                )
+            }),
             Mode::Sniffing(_) | Mode::JsonBody(_) => unreachable!("handled by decode_inner"),
         }
     }
@@ -351,9 +361,8 @@ impl ChunkDecoder {
                 };
                 reduce(reducer.as_mut(), &event, out, seen_content)
             })?,
-            // MARK(providers-b): AWS eventstream framing. When `crate::eventstream` lands, flush
-            // its `EventStreamDecoder` here (an unfinished frame is a typed ProtocolError).
-            Mode::EventStream => return Err(eventstream_missing(self.spec)),
+            // An unfinished binary frame is a typed ProtocolError; frames never end half-way.
+            Mode::EventStream(decoder) => decoder.flush_with(|_| Ok(()))?,
             Mode::JsonBody(body) => {
                 let body = String::from_utf8_lossy(body);
                 let start = out.len();
@@ -369,16 +378,6 @@ impl ChunkDecoder {
         stamp(&mut out[start..], None, seen_content);
         Ok(())
     }
-}
-
-/// MARK(providers-b): `Framing::EventStream` is decoded by `crate::eventstream::EventStreamDecoder`
-/// (`decode_with(bytes, |WireEvent| ..)`), which lands with the bedrock provider. Until then
-/// a typed usage error says so instead of guessing at the binary framing.
-fn eventstream_missing(spec: &ProviderSpec) -> Error {
-    Error::usage(format!(
-        "provider {:?} uses the AWS eventstream framing, which this build does not decode yet",
-        spec.name
-    ))
 }
 
 /// One framed event through the reducer. The event is atomic: if the reducer fails, the
