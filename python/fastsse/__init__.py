@@ -7,6 +7,7 @@ from ._fastsse import (
     NDJSONDecoder,
     ServerSentEvent,
     SSEDecoder,
+    TextParser,
     ToolCallDelta,
     __version__,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "SSEDecoder",
     "SSEError",
     "ServerSentEvent",
+    "TextParser",
     "ToolCallDelta",
     "UsageError",
     "__version__",

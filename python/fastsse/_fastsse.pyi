@@ -1,4 +1,5 @@
 # Type stubs for the native module (checked by `python -m mypy.stubtest fastsse._fastsse`).
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Literal, final
 
 from typing_extensions import Buffer
@@ -13,7 +14,11 @@ FinishReason = Literal["stop", "length", "cancelled", "tool_calls", "content_fil
 class ServerSentEvent:
     __match_args__: ClassVar[tuple[str, ...]]
     def __new__(
-        cls, event: str | None = None, data: str | None = None, id: str | None = None, retry: int | None = None
+        cls,
+        event: str | None = None,
+        data: str | None = None,
+        id: str | None = None,
+        retry: int | None = None,
     ) -> ServerSentEvent: ...
     @property
     def event(self) -> str: ...
@@ -129,3 +134,58 @@ class GenerationChunk:
     def __eq__(self, other: object) -> bool: ...
     def __ne__(self, other: object) -> bool: ...
     __hash__: ClassVar[None]  # type: ignore[assignment]
+
+# --- text parsers (raw model text -> chunks) -----------------------------------------------
+
+@final
+class TextParser:
+    """Split raw model text into answer text, reasoning and tool calls; cut it at stop strings.
+
+    Feed text as it arrives with ``decode()``; ``flush()`` at the end of generation releases what
+    is still held back and ends with the only ``done=True`` chunk. Only the longest suffix that
+    may still grow into a marker or stop string is held back; every character is looked at once.
+
+    * ``stop``: a str or a list of str (non-empty). The output ends at the stop string that
+      completes earliest (ties: the one listed first); ``include_stop`` keeps it; nothing after it
+      is emitted, whatever arrives later (``stopped`` turns True: stop generating). Stop strings
+      are matched in answer text only, never inside reasoning or inside a tool call, so a stop
+      string never cuts a call; the final chunk carries ``stop_sequence``.
+    * ``reasoning``: a name from ``REASONING_FORMATS`` ("think" for ``<think>...</think>``,
+      "deepseek-r1" for output that starts inside reasoning, "cot" for prompted chain of thought
+      ending at "Answer:" or "Therefore:", ...), or custom markers with ``reasoning_start`` (none:
+      the output starts inside reasoning) and ``reasoning_end`` (one or several). Markers are
+      dropped; reasoning text goes to ``reasoning_delta``.
+    * ``tools``: a name from ``TOOL_FORMATS``. Each call gets one index, a fresh id and its
+      name on its first delta only; arguments follow as JSON text in ``arguments_delta`` as they
+      arrive (the model's own JSON passed through; XML formats build JSON incrementally, typed
+      from ``tool_schemas`` - the request's OpenAI ``tools`` list - when given).
+    * Malformed calls never raise: a call whose name was never established is given back as
+      text; a problem after its first delta adds a chunk with ``error_code``
+      ("tool_call_invalid", "tool_call_incomplete", "tool_call_too_large") and an
+      ``error_message`` with the call index and character offsets.
+    * ``flush(finish_reason)``: the engine's reason; a matched stop makes it "stop", and "stop"
+      becomes "tool_calls" when calls were emitted.
+    """
+
+    TOOL_FORMATS: ClassVar[tuple[str, ...]]
+    REASONING_FORMATS: ClassVar[tuple[str, ...]]
+    def __new__(
+        cls,
+        *,
+        stop: str | Sequence[str] | None = None,
+        include_stop: bool = False,
+        reasoning: str | None = None,
+        tools: str | None = None,
+        reasoning_start: str | Sequence[str] | None = None,
+        reasoning_end: str | Sequence[str] | None = None,
+        tool_schemas: Sequence[Mapping[str, Any]] | None = None,
+        max_buffer_size: int = ...,
+    ) -> TextParser: ...
+    def decode(self, text: str) -> list[GenerationChunk]: ...
+    def flush(self, finish_reason: FinishReason = "stop") -> list[GenerationChunk]: ...
+    @property
+    def stopped(self) -> bool: ...
+    @property
+    def stop_sequence(self) -> str | None: ...
+    @property
+    def tool_call_count(self) -> int: ...

@@ -6,6 +6,7 @@ mod chunk;
 mod errors;
 mod ndjson;
 mod sse;
+mod text;
 
 use pyo3::prelude::*;
 
@@ -17,5 +18,6 @@ fn _fastsse(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ndjson::NDJSONDecoder>()?;
     m.add_class::<chunk::ToolCallDelta>()?;
     m.add_class::<chunk::GenerationChunk>()?;
+    m.add_class::<text::TextParser>()?;
     Ok(())
 }
