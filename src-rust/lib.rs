@@ -7,6 +7,7 @@ pub mod error;
 pub mod ndjson;
 pub mod providers;
 pub mod sse;
+pub mod utf8;
 pub mod text;
 
 #[cfg(feature = "python")]

@@ -6,6 +6,7 @@ mod chunk;
 mod errors;
 mod ndjson;
 mod sse;
+mod strings;
 mod text;
 
 use pyo3::prelude::*;
