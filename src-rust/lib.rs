@@ -7,8 +7,8 @@ pub mod error;
 pub mod ndjson;
 pub mod providers;
 pub mod sse;
-pub mod utf8;
 pub mod text;
+pub mod utf8;
 
 #[cfg(feature = "python")]
 mod python;

@@ -87,10 +87,7 @@ def test_errors_are_typed() -> None:
     with pytest.raises(ValueError, match="reasoning_end"):
         TextParser(reasoning_start="<a>")
     with pytest.raises(ValueError, match="tool_schemas"):
-        TextParser(
-            tools="qwen3-coder" if "qwen3-coder" in TextParser.TOOL_FORMATS else "hermes",
-            tool_schemas=[{"type": "function"}],
-        )
+        TextParser(tools="qwen3-coder", tool_schemas=[{"type": "function"}])
     with pytest.raises(ValueError, match="max_buffer_size"):
         TextParser(max_buffer_size=0)
     parser = TextParser()
@@ -130,3 +127,42 @@ def test_surrogate_free_unicode_round_trips() -> None:
     chunks += parser.flush()
     assert "".join(c.reasoning_delta for c in chunks) == "日本"
     assert texts(chunks) == "é🙂"
+
+
+def test_call_ids_follow_the_format() -> None:
+    parser = TextParser(tools="mistral")
+    chunks = parser.decode('[TOOL_CALLS]f[ARGS]{"a": 1}') + parser.flush()
+    delta = chunks[0].tool_call_delta
+    assert delta is not None and delta.id is not None
+    assert len(delta.id) == 9 and delta.id.isalnum()
+    parser = TextParser(tools="kimi-k2")
+    chunks = parser.decode(
+        "<|tool_calls_section_begin|><|tool_call_begin|>functions.f:0"
+        "<|tool_call_argument_begin|>{}<|tool_call_end|><|tool_calls_section_end|>"
+    )
+    delta = chunks[0].tool_call_delta
+    assert delta is not None and delta.id == "functions.f:0" and delta.function_name == "f"
+
+
+def test_schema_types_xml_values() -> None:
+    tools = [
+        {
+            "type": "function",
+            "function": {
+                "name": "book",
+                "parameters": {
+                    "type": "object",
+                    "properties": {"seats": {"type": "integer"}, "note": {"type": "string"}},
+                },
+            },
+        }
+    ]
+    text = (
+        "<tool_call>\n<function=book>\n<parameter=seats>\n2\n</parameter>\n"
+        "<parameter=note>\n42\n</parameter>\n</function>\n</tool_call>"
+    )
+    for schemas, expected in [(tools, '{"seats": 2, "note": "42"}'), (None, '{"seats": "2", "note": "42"}')]:
+        parser = TextParser(tools="qwen3-coder", tool_schemas=schemas)
+        chunks = parser.decode(text) + parser.flush()
+        arguments = "".join(c.tool_call_delta.arguments_delta for c in chunks if c.tool_call_delta)
+        assert arguments == expected

@@ -104,18 +104,18 @@ fn run(case: &Case, pieces: &[&str]) -> Vec<GenerationChunk> {
     out
 }
 
-/// (text, reasoning, [(name, arguments)], error codes, finish reason, stop sequence)
+/// (text, reasoning, [(id, name, arguments)], error codes, finish reason, stop sequence)
 type Aggregate = (
     String,
     String,
-    Vec<(String, String)>,
+    Vec<(String, String, String)>,
     Vec<String>,
     String,
     Option<String>,
 );
 
 fn aggregate(chunks: &[GenerationChunk]) -> Aggregate {
-    let mut calls: BTreeMap<u32, (String, String)> = BTreeMap::new();
+    let mut calls: BTreeMap<u32, (String, String, String)> = BTreeMap::new();
     let mut text = String::new();
     let mut reasoning = String::new();
     let mut errors = Vec::new();
@@ -127,10 +127,13 @@ fn aggregate(chunks: &[GenerationChunk]) -> Aggregate {
         }
         if let Some(delta) = &chunk.tool_call_delta {
             let call = calls.entry(delta.index).or_default();
-            if let Some(name) = &delta.function_name {
-                call.0.clone_from(name);
+            if let Some(id) = &delta.id {
+                call.0.clone_from(id);
             }
-            call.1.push_str(&delta.arguments_delta);
+            if let Some(name) = &delta.function_name {
+                call.1.clone_from(name);
+            }
+            call.2.push_str(&delta.arguments_delta);
         }
     }
     let last = chunks.last().unwrap();
@@ -194,8 +197,16 @@ fn check_expected(case: &Case, got: &Aggregate) {
     assert_eq!(got.5.as_deref(), e["stop_sequence"].as_str(), "{id}: stop");
     let calls = e["calls"].as_array().unwrap();
     assert_eq!(got.2.len(), calls.len(), "{id}: number of calls");
-    for ((name, arguments), want) in got.2.iter().zip(calls) {
+    for ((call_id, name, arguments), want) in got.2.iter().zip(calls) {
         assert_eq!(name, want["name"].as_str().unwrap(), "{id}");
+        match want.get("id").and_then(Value::as_str) {
+            Some(expected) => assert_eq!(call_id, expected, "{id}: call id"),
+            None => assert!(
+                (call_id.starts_with("call_") && call_id.len() == 29)
+                    || (call_id.len() == 9 && call_id.bytes().all(|b| b.is_ascii_alphanumeric())),
+                "{id}: generated id {call_id:?}"
+            ),
+        }
         if let Some(raw) = want.get("arguments_raw") {
             assert_eq!(arguments, raw.as_str().unwrap(), "{id}: raw arguments");
         }

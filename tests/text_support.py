@@ -62,15 +62,16 @@ def split_at(text: str, cuts: Sequence[int]) -> list[str]:
 
 
 def aggregate(chunks: Sequence[fastsse.GenerationChunk]) -> dict[str, Any]:
-    """What a client assembles from the stream (ids left out: they are random)."""
+    """What a client assembles from the stream."""
     calls: dict[int, dict[str, Any]] = {}
     for chunk in chunks:
         delta = chunk.tool_call_delta
         if delta is None:
             continue
-        call = calls.setdefault(delta.index, {"name": None, "arguments": ""})
+        call = calls.setdefault(delta.index, {"name": None, "id": None, "arguments": ""})
         if delta.function_name is not None:
             call["name"] = delta.function_name
+            call["id"] = delta.id
         call["arguments"] += delta.arguments_delta
     final = chunks[-1]
     return {
@@ -114,6 +115,11 @@ def check_shape(chunks: Sequence[fastsse.GenerationChunk]) -> None:
         assert not chunks[-1].text_delta and chunks[-1].tool_call_delta is None
 
 
+def without_ids(aggregate: dict[str, Any]) -> dict[str, Any]:
+    """Generated ids are random: compare aggregates of separate runs without them."""
+    return {**aggregate, "calls": [{**c, "id": None} for c in aggregate["calls"]]}
+
+
 def check_expect(got: dict[str, Any], expect: dict[str, Any]) -> None:
     assert got["text"] == expect["text"]
     assert got["reasoning"] == expect["reasoning"]
@@ -126,3 +132,5 @@ def check_expect(got: dict[str, Any], expect: dict[str, Any]) -> None:
             assert mine["arguments"] == want["arguments_raw"]
         if "arguments" in want:
             assert json.loads(mine["arguments"]) == want["arguments"]
+        if "id" in want:
+            assert mine["id"] == want["id"]

@@ -11,6 +11,7 @@ pub mod emit;
 pub mod json;
 pub mod matcher;
 pub mod parser;
+pub mod pyliteral;
 pub mod schema;
 pub mod sections;
 pub mod stop;

@@ -270,30 +270,38 @@ impl Core {
     fn answer<'t>(&mut self, mut text: &'t str, em: &mut Emitter<'_>) -> &'t str {
         if let (Some(leading), false) = (self.leading, self.answer_started) {
             // Formats without a start marker (Llama 3 JSON, pythonic): a call is recognised
-            // only as the first non-blank thing in the answer.
-            let blank = text.len() - text.trim_start().len();
-            if blank > 0 {
-                // Blanks are scanned as usual: a stop string may be made of them.
-                let blanks = &text[..blank];
-                if let Scan::Found { id, consumed } =
-                    self.scanner
-                        .scan(&self.answer_markers, blanks, |s| em.text(s))
-                {
-                    return self.answer_marker(id, text, consumed, em);
+            // only as the first non-blank thing in the answer (reasoning does not count).
+            if self.scanner.held().trim().is_empty() {
+                let blank = text.len() - text.trim_start().len();
+                if blank > 0 {
+                    // Blanks are scanned as usual: a stop string may be made of them.
+                    let blanks = &text[..blank];
+                    if let Scan::Found { id, consumed } =
+                        self.scanner
+                            .scan(&self.answer_markers, blanks, |s| em.text(s))
+                    {
+                        return self.answer_marker(id, text, consumed, em);
+                    }
+                    text = &text[blank..];
                 }
-                text = &text[blank..];
+                if text.starts_with(leading) && self.scanner.held().trim().is_empty() {
+                    self.scanner.flush(|s| em.text(s));
+                    self.answer_started = true;
+                    let offset = em.char_offset(text, 0);
+                    self.section().begin(Opener::Leading, offset);
+                    self.mode = Mode::Tool;
+                    return text;
+                }
             }
-            let Some(first) = text.chars().next() else {
-                return text;
+            let started = &mut self.answer_started;
+            let scan = self.scanner.scan(&self.answer_markers, text, |s| {
+                *started |= !s.trim().is_empty();
+                em.text(s)
+            });
+            return match scan {
+                Scan::Pending => "",
+                Scan::Found { id, consumed } => self.answer_marker(id, text, consumed, em),
             };
-            self.answer_started = true;
-            if first == leading {
-                self.scanner.flush(|s| em.text(s));
-                let offset = em.char_offset(text, 0);
-                self.section().begin(Opener::Leading, offset);
-                self.mode = Mode::Tool;
-                return text;
-            }
         }
         match self
             .scanner
@@ -312,13 +320,13 @@ impl Core {
         consumed: usize,
         em: &mut Emitter<'_>,
     ) -> &'t str {
-        self.answer_started = true;
         match self.answer_meaning[id] {
             AnswerMarker::Reasoning => {
                 self.mode = Mode::Reasoning;
                 self.reasoning_blank = true;
             }
             AnswerMarker::Tool(n) => {
+                self.answer_started = true;
                 let marker_chars = char_count(self.answer_markers.pattern(id));
                 let offset = em.char_offset(text, consumed).saturating_sub(marker_chars);
                 self.section().begin(Opener::Marker(n), offset);

@@ -139,9 +139,9 @@ impl ToolSection for Hermes {
                             break;
                         }
                     }
-                    match self.close.feed(CLOSE, &text[pos..]) {
+                    match self.close.feed(&[CLOSE], &text[pos..]) {
                         Expected::Partial => return Step::NeedMore,
-                        Expected::Complete { consumed } => {
+                        Expected::Complete { consumed, .. } => {
                             self.slot.complete(em);
                             return Step::Ended {
                                 consumed: pos + consumed,
@@ -150,7 +150,7 @@ impl ToolSection for Hermes {
                         Expected::Mismatch { consumed, matched } => {
                             // No closing tag: the call stands, what follows is text.
                             self.slot.complete(em);
-                            em.text(&CLOSE[..matched]);
+                            em.text(matched);
                             return Step::Ended {
                                 consumed: pos + consumed,
                             };

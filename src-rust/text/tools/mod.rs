@@ -13,8 +13,17 @@
 //! (`tool_call_invalid`, `tool_call_incomplete`, `tool_call_too_large`) and an
 //! `error_message` giving the call index, name and character offsets.
 
+mod deepseek_v3;
 mod envelope;
+mod glm45;
 mod hermes;
+mod json_args;
+mod kimi_k2;
+mod llama3_json;
+mod mistral;
+mod pythonic;
+mod qwen3_coder;
+mod xml_args;
 
 use std::sync::Arc;
 
@@ -22,7 +31,16 @@ use super::emit::Emitter;
 use super::schema::ToolSchemas;
 
 /// The names accepted by `tools=`.
-pub const TOOL_FORMATS: &[&str] = &["hermes"];
+pub const TOOL_FORMATS: &[&str] = &[
+    "hermes",
+    "qwen3-coder",
+    "mistral",
+    "llama3-json",
+    "pythonic",
+    "deepseek-v3",
+    "kimi-k2",
+    "glm-4.5",
+];
 
 /// What opened a section.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,6 +88,13 @@ pub trait ToolSection: Send + Sync {
 pub fn section_for(name: &str, context: ToolContext) -> Option<Box<dyn ToolSection>> {
     Some(match name {
         "hermes" => Box::new(hermes::Hermes::new(context)),
+        "qwen3-coder" => Box::new(qwen3_coder::Qwen3Coder::new(context)),
+        "mistral" => Box::new(mistral::Mistral::new(context)),
+        "llama3-json" => Box::new(llama3_json::Llama3Json::new(context)),
+        "pythonic" => Box::new(pythonic::Pythonic::new(context)),
+        "deepseek-v3" => Box::new(deepseek_v3::DeepSeekV3::new(context)),
+        "kimi-k2" => Box::new(kimi_k2::KimiK2::new(context)),
+        "glm-4.5" => Box::new(glm45::Glm45::new(context)),
         _ => return None,
     })
 }
@@ -232,51 +257,90 @@ pub fn skip_ws(text: &str) -> usize {
     text.bytes().take_while(|&b| is_json_ws(b)).count()
 }
 
-/// Matches one expected literal (a closing tag) that may arrive split.
+/// Matches one of a few expected literals (tags) that may arrive split across pieces.
 #[derive(Debug, Clone, Default)]
 pub struct Expect {
     matched: usize,
+    /// Bit `i` set: literal `i` still agrees with what was matched.
+    alive: u32,
 }
 
 /// Outcome of `Expect::feed`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Expected {
-    /// All input matched a prefix of the literal.
+    /// All input matched a prefix of some literal.
     Partial,
-    /// The literal is complete after `consumed` bytes.
-    Complete { consumed: usize },
-    /// The input diverges: `matched` bytes of the literal had matched before (possibly in
-    /// earlier pieces); nothing of the current piece was consumed beyond `consumed`.
-    Mismatch { consumed: usize, matched: usize },
+    /// Literal `which` is complete after `consumed` bytes of this piece.
+    Complete { which: usize, consumed: usize },
+    /// The input diverges after `consumed` bytes of this piece; the text matched so far
+    /// (possibly begun in earlier pieces) is `matched`, a prefix of the literals.
+    Mismatch {
+        consumed: usize,
+        matched: &'static str,
+    },
 }
 
 impl Expect {
     pub fn reset(&mut self) {
         self.matched = 0;
+        self.alive = 0;
     }
 
+    /// Bytes matched so far (0 when idle).
     pub fn matched(&self) -> usize {
         self.matched
     }
 
-    pub fn feed(&mut self, literal: &str, text: &str) -> Expected {
-        let want = &literal.as_bytes()[self.matched..];
-        let got = text.as_bytes();
-        let common = want.iter().zip(got).take_while(|(a, b)| a == b).count();
-        if common == want.len() {
-            self.matched = 0;
-            return Expected::Complete { consumed: common };
+    /// The text matched so far (a prefix of the literals still possible).
+    pub fn partial(&self, literals: &[&'static str]) -> &'static str {
+        if self.matched == 0 {
+            return "";
         }
-        if common == got.len() {
-            self.matched += common;
-            return Expected::Partial;
+        let n = (0..literals.len())
+            .find(|&n| self.alive & (1 << n) != 0)
+            .unwrap_or(0);
+        &literals[n][..self.matched]
+    }
+
+    pub fn feed(&mut self, literals: &[&'static str], text: &str) -> Expected {
+        debug_assert!(!literals.is_empty() && literals.len() <= 32);
+        if self.matched == 0 {
+            self.alive = (1u32 << literals.len()) - 1;
         }
-        let matched = self.matched + common;
-        self.matched = 0;
-        Expected::Mismatch {
-            consumed: common,
-            matched,
+        for (i, &b) in text.as_bytes().iter().enumerate() {
+            let mut next = 0u32;
+            let mut first_alive = None;
+            for (n, literal) in literals.iter().enumerate() {
+                if self.alive & (1 << n) == 0 {
+                    continue;
+                }
+                first_alive.get_or_insert(n);
+                if literal.as_bytes().get(self.matched) == Some(&b) {
+                    next |= 1 << n;
+                }
+            }
+            if next == 0 {
+                let like = literals[first_alive.unwrap_or(0)];
+                let matched = &like[..self.matched];
+                self.reset();
+                return Expected::Mismatch {
+                    consumed: i,
+                    matched,
+                };
+            }
+            self.alive = next;
+            self.matched += 1;
+            if let Some(which) = (0..literals.len())
+                .find(|&n| next & (1 << n) != 0 && literals[n].len() == self.matched)
+            {
+                self.reset();
+                return Expected::Complete {
+                    which,
+                    consumed: i + 1,
+                };
+            }
         }
+        Expected::Partial
     }
 }
 
