@@ -62,16 +62,3 @@ def test_holds_back_only_what_can_still_become_a_stop(text: str, stops: list[str
             break
         prefix = text[:n]
         assert out == prefix[: len(prefix) - held_back(prefix, stops)]
-
-
-@settings(max_examples=200, deadline=None)
-@given(text=st.text("<think/>ab", max_size=40))
-def test_reasoning_hold_back_is_minimal(text: str) -> None:
-    markers = ["<think>", "</think>"]
-    parser = TextParser(reasoning="think")
-    seen = ""
-    for n, ch in enumerate(text, 1):
-        seen += "".join(c.text_delta + c.reasoning_delta for c in parser.decode(ch))
-        visible = text[:n].replace("<think>", "").replace("</think>", "")
-        # Everything but a suffix shorter than a marker has left already.
-        assert len(visible) - len(seen) < max(map(len, markers))

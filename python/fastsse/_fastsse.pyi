@@ -145,26 +145,37 @@ class TextParser:
 
     Feed text as it arrives with ``decode()``; ``flush()`` at the end of generation releases what
     is still held back and ends with the only ``done=True`` chunk. Only the longest suffix that
-    may still grow into a marker or stop string is held back; every character is looked at once.
+    may still grow into a marker or stop string is held back (ordinary text leaves in the same
+    call); every character is looked at once; output never depends on how the text was split.
 
-    * ``stop``: a str or a list of str (non-empty). The output ends at the stop string that
-      completes earliest (ties: the one listed first); ``include_stop`` keeps it; nothing after it
-      is emitted, whatever arrives later (``stopped`` turns True: stop generating). Stop strings
-      are matched in answer text only, never inside reasoning or inside a tool call, so a stop
-      string never cuts a call; the final chunk carries ``stop_sequence``.
-    * ``reasoning``: a name from ``REASONING_FORMATS`` ("think" for ``<think>...</think>``,
-      "deepseek-r1" for output that starts inside reasoning, "cot" for prompted chain of thought
-      ending at "Answer:" or "Therefore:", ...), or custom markers with ``reasoning_start`` (none:
-      the output starts inside reasoning) and ``reasoning_end`` (one or several). Markers are
-      dropped; reasoning text goes to ``reasoning_delta``.
-    * ``tools``: a name from ``TOOL_FORMATS``. Each call gets one index, a fresh id and its
-      name on its first delta only; arguments follow as JSON text in ``arguments_delta`` as they
-      arrive (the model's own JSON passed through; XML formats build JSON incrementally, typed
-      from ``tool_schemas`` - the request's OpenAI ``tools`` list - when given).
-    * Malformed calls never raise: a call whose name was never established is given back as
-      text; a problem after its first delta adds a chunk with ``error_code``
-      ("tool_call_invalid", "tool_call_incomplete", "tool_call_too_large") and an
-      ``error_message`` with the call index and character offsets.
+    * ``stop``: a str or a list of non-empty str. The output ends at the stop string that
+      completes earliest (ties: the one listed first); ``include_stop`` keeps it; nothing after
+      it is emitted, whatever arrives later (``stopped`` turns True: stop generating). Stop
+      strings are matched in answer text only - never inside reasoning, a tool call or a marker
+      - so a stop string never cuts a call; the final chunk carries ``stop_sequence``.
+    * ``reasoning``: a name from ``REASONING_FORMATS``: "think" (``<think>...</think>``),
+      "deepseek-r1" (output starts inside reasoning; a leading ``<think>`` is dropped), "mistral"
+      (``[THINK]``), "seed-oss", "kimi" (``◁think▷``), "cohere", "granite" (plain phrases), "cot"
+      (prompted chain of thought: reasoning until "Answer:" or "Therefore:"). Or custom markers:
+      ``reasoning_start`` (none: the output starts inside reasoning) and ``reasoning_end`` (one or
+      several). Markers are dropped; reasoning text goes to ``reasoning_delta``.
+    * ``tools``: a name from ``TOOL_FORMATS``: "hermes" (``<tool_call>{json}</tool_call>``),
+      "qwen3-coder" (``<function=f><parameter=k>v``, also Seed-OSS), "mistral" (``[TOOL_CALLS]``
+      v13, v11 and the JSON array), "llama3-json" (optional ``<|python_tag|>``; else only when
+      the answer starts with ``{``), "pythonic" (``[f(a=1)]`` when the answer starts with ``[``,
+      or in Llama 4 / Olmo 3 / LFM2 markers), "deepseek-v3" (V3 and V3.1), "kimi-k2" (the model's
+      ``functions.f:0`` id is forwarded), "glm-4.5" (4.5 to 4.7). Each call gets one index, an id
+      and its name on its first delta only; arguments follow as JSON text in ``arguments_delta``
+      as they arrive: the model's own JSON passed through, checked once in a single pass; XML
+      formats build JSON as they go, typing values with ``tool_schemas`` - the request's
+      ``tools`` list (OpenAI shape; Anthropic ``input_schema`` also read) - and strings otherwise.
+    * Malformed calls never raise. A call whose name was never established (not a call after
+      all, or cut off before the name) is given back as text, as the model wrote it. After its
+      first delta, a problem adds one chunk with ``error_code`` ("tool_call_invalid",
+      "tool_call_incomplete", "tool_call_too_large") and an ``error_message`` with the call
+      index, name and character offsets; deltas already sent stand.
+    * ``max_buffer_size`` caps what a call may hold back (raw text before its name is known, a
+      typed value); a call that outgrows it is given back as text or flagged as too large.
     * ``flush(finish_reason)``: the engine's reason; a matched stop makes it "stop", and "stop"
       becomes "tool_calls" when calls were emitted.
     """

@@ -88,8 +88,18 @@ impl EmitState {
 }
 
 /// Counts the characters (not bytes) of UTF-8 text: the offsets in messages are `str` indexes.
+#[inline]
 pub fn char_count(text: &str) -> u64 {
-    text.as_bytes()
+    let bytes = text.as_bytes();
+    if bytes.len() < 32 {
+        // Streamed deltas are a few bytes: a plain loop beats the vector set-up.
+        let mut n = 0u64;
+        for &b in bytes {
+            n += u64::from((b & 0xC0) != 0x80);
+        }
+        return n;
+    }
+    bytes
         .iter()
         .fold(0u64, |n, &b| n + u64::from((b & 0xC0) != 0x80))
 }
@@ -127,6 +137,7 @@ impl<'a> Emitter<'a> {
         &mut self.state.ids
     }
 
+    #[inline]
     fn last_mut(&mut self) -> Option<&mut GenerationChunk> {
         if self.out.len() > self.start {
             self.out.last_mut()
@@ -135,14 +146,19 @@ impl<'a> Emitter<'a> {
         }
     }
 
-    fn push(&mut self, mut chunk: GenerationChunk) {
-        if !self.state.first_sent && chunk.has_content() {
-            chunk.is_first = true;
-            self.state.first_sent = true;
-        }
-        self.out.push(chunk);
+    /// Append a default chunk and return it; `content` says whether it will carry content
+    /// (for `is_first`). Filling it in place avoids moving the large struct around.
+    #[inline]
+    fn push_new(&mut self, content: bool) -> &mut GenerationChunk {
+        self.out.push(GenerationChunk::default());
+        let first = content && !self.state.first_sent;
+        self.state.first_sent |= content;
+        let chunk = self.out.last_mut().expect("just pushed");
+        chunk.is_first = first;
+        chunk
     }
 
+    #[inline]
     pub fn text(&mut self, text: &str) {
         if text.is_empty() {
             return;
@@ -153,9 +169,10 @@ impl<'a> Emitter<'a> {
                 return;
             }
         }
-        self.push(GenerationChunk::text(text));
+        self.push_new(true).text_delta.push_str(text);
     }
 
+    #[inline]
     pub fn reasoning(&mut self, text: &str) {
         if text.is_empty() {
             return;
@@ -166,22 +183,23 @@ impl<'a> Emitter<'a> {
                 return;
             }
         }
-        self.push(GenerationChunk::reasoning(text));
+        self.push_new(true).reasoning_delta.push_str(text);
     }
 
     /// The first delta of a new call: a fresh index, the id and the name. Returns the index.
     pub fn announce_call(&mut self, id: String, name: String, arguments: &str) -> u32 {
         let index = self.state.next_index;
         self.state.next_index += 1;
-        self.push(GenerationChunk::tool_call(ToolCallDelta {
+        self.push_new(true).tool_call_delta = Some(ToolCallDelta {
             index,
             id: Some(id),
             function_name: Some(name),
             arguments_delta: arguments.to_owned(),
-        }));
+        });
         index
     }
 
+    #[inline]
     pub fn arguments(&mut self, index: u32, text: &str) {
         if text.is_empty() {
             return;
@@ -194,23 +212,17 @@ impl<'a> Emitter<'a> {
                 }
             }
         }
-        self.push(GenerationChunk::tool_call(ToolCallDelta {
+        self.push_new(true).tool_call_delta = Some(ToolCallDelta {
             index,
             arguments_delta: text.to_owned(),
-            ..Default::default()
-        }));
-    }
-
-    pub fn error(&mut self, code: &str, message: String) {
-        self.push(GenerationChunk {
-            error_code: Some(code.to_owned()),
-            error_message: Some(message),
             ..Default::default()
         });
     }
 
-    pub fn push_final(&mut self, chunk: GenerationChunk) {
-        self.out.push(chunk);
+    pub fn error(&mut self, code: &str, message: String) {
+        let chunk = self.push_new(false);
+        chunk.error_code = Some(code.to_owned());
+        chunk.error_message = Some(message);
     }
 
     /// The stream offset (in characters) of byte `pos` of `piece`, a slice of the current

@@ -204,6 +204,10 @@ impl TextParser {
         }
         let mut em = Emitter::new(out, &mut self.emit, text, self.char_base);
         let core = &mut self.core;
+        if core.mode == Mode::Tool && core.section().absorb(text, &mut em) {
+            self.char_base += char_count(text);
+            return Ok(());
+        }
         let mut rest = text;
         while !rest.is_empty() && core.stopped.is_none() {
             rest = match core.mode {

@@ -99,6 +99,15 @@ impl ToolSection for DeepSeekV3 {
         self.expect.reset();
     }
 
+    #[inline]
+    fn absorb(&mut self, text: &str, em: &mut Emitter<'_>) -> bool {
+        if self.phase == Phase::Arguments && self.slot.is_announced() && self.json.absorbs(text) {
+            self.slot.arguments(em, text);
+            return true;
+        }
+        false
+    }
+
     fn feed(&mut self, text: &str, em: &mut Emitter<'_>) -> Step {
         let mut pos = 0;
         while pos < text.len() {

@@ -88,6 +88,7 @@ impl Envelope {
         self.problem.as_deref()
     }
 
+    #[inline]
     fn take(&mut self, piece: &str, slot: &mut CallSlot, em: &mut Emitter<'_>) {
         match self.member {
             Member::Between | Member::Skipped => {}
@@ -96,6 +97,12 @@ impl Envelope {
             Member::Arguments => slot.arguments(em, piece),
             Member::OddArguments => self.odd_arguments.push_str(piece),
         }
+    }
+
+    /// Streaming inside a string of the arguments, `text` can be passed on as it is.
+    #[inline]
+    pub fn absorbs(&self, text: &str) -> bool {
+        self.member == Member::Arguments && self.scanner.string_absorbs(text.as_bytes())
     }
 
     /// Scan `text` (the envelope starts at its first non-blank byte).

@@ -64,6 +64,16 @@ impl ToolSection for Hermes {
         self.recover.reset();
     }
 
+    #[inline]
+    fn absorb(&mut self, text: &str, em: &mut Emitter<'_>) -> bool {
+        if self.phase == Phase::Envelope && self.slot.is_announced() && self.envelope.absorbs(text)
+        {
+            self.slot.arguments(em, text);
+            return true;
+        }
+        false
+    }
+
     fn feed(&mut self, text: &str, em: &mut Emitter<'_>) -> Step {
         let mut pos = 0;
         while pos < text.len() {

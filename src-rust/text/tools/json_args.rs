@@ -43,6 +43,12 @@ impl JsonArgs {
         self.scanner.not_started()
     }
 
+    /// Inside a string of the arguments, `text` can be passed on as it is.
+    #[inline]
+    pub fn absorbs(&self, text: &str) -> bool {
+        self.scanner.string_absorbs(text.as_bytes())
+    }
+
     pub fn feed(&mut self, text: &str, slot: &mut CallSlot, em: &mut Emitter<'_>) -> ArgsStep {
         let mut start = 0;
         if self.scanner.not_started() {

@@ -100,6 +100,15 @@ impl ToolSection for KimiK2 {
         self.expect.reset();
     }
 
+    #[inline]
+    fn absorb(&mut self, text: &str, em: &mut Emitter<'_>) -> bool {
+        if self.phase == Phase::Arguments && self.slot.is_announced() && self.json.absorbs(text) {
+            self.slot.arguments(em, text);
+            return true;
+        }
+        false
+    }
+
     fn feed(&mut self, text: &str, em: &mut Emitter<'_>) -> Step {
         let mut pos = 0;
         while pos < text.len() {

@@ -80,6 +80,11 @@ pub trait ToolSection: Send + Sync {
     /// A section opens; `offset` is its position in the stream (characters).
     fn begin(&mut self, opener: Opener, offset: u64);
     fn feed(&mut self, text: &str, em: &mut Emitter<'_>) -> Step;
+    /// The hot case of long arguments: when all of `text` is plain argument text (the middle
+    /// of a string value), pass it on and return true; `feed` is then not called.
+    fn absorb(&mut self, _text: &str, _em: &mut Emitter<'_>) -> bool {
+        false
+    }
     /// End of stream inside the section.
     fn finish(&mut self, em: &mut Emitter<'_>);
 }
@@ -159,6 +164,7 @@ impl CallSlot {
     }
 
     /// Record raw text consumed while the call is pending.
+    #[inline]
     pub fn raw(&mut self, text: &str) {
         if self.phase == SlotPhase::Pending {
             self.raw.push_str(text);
@@ -169,6 +175,7 @@ impl CallSlot {
     /// (all of it once the call is announced). When a pending call is left with nothing, the
     /// caller gives it up (`fallback`): the cut happens at the same stream position however
     /// the text was split.
+    #[inline]
     pub fn allowance<'t>(&self, text: &'t str) -> &'t str {
         if self.phase != SlotPhase::Pending {
             return text;
@@ -198,6 +205,7 @@ impl CallSlot {
     }
 
     /// Argument text, in order. Held until the name is known.
+    #[inline]
     pub fn arguments(&mut self, em: &mut Emitter<'_>, text: &str) {
         match self.phase {
             SlotPhase::Announced { index } => em.arguments(index, text),
