@@ -242,7 +242,11 @@ fn side_by_side(c: &mut Criterion) {
             .iter()
             .filter_map(|c| c.tool_call_delta.as_ref()?.function_name.clone())
             .collect();
-        assert_eq!(our_names, peer::run(peer::new(), &pieces, &tools).0, "{name}");
+        assert_eq!(
+            our_names,
+            peer::run(peer::new(), &pieces, &tools).0,
+            "{name}"
+        );
 
         group.throughput(Throughput::Elements(pieces.len() as u64));
         group.bench_with_input(BenchmarkId::new("fastsse", name), &pieces, |b, pieces| {
@@ -252,13 +256,17 @@ fn side_by_side(c: &mut Criterion) {
                 BatchSize::SmallInput,
             )
         });
-        group.bench_with_input(BenchmarkId::new("tool-parser", name), &pieces, |b, pieces| {
-            b.iter_batched(
-                peer::new,
-                |p| peer::run(p, pieces, &tools).1,
-                BatchSize::SmallInput,
-            )
-        });
+        group.bench_with_input(
+            BenchmarkId::new("tool-parser", name),
+            &pieces,
+            |b, pieces| {
+                b.iter_batched(
+                    peer::new,
+                    |p| peer::run(p, pieces, &tools).1,
+                    BatchSize::SmallInput,
+                )
+            },
+        );
     }
     group.finish();
 }

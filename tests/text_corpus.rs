@@ -82,7 +82,10 @@ fn parser(config: &serde_json::Map<String, Value>) -> TextParser {
             .and_then(Value::as_str)
             .map(str::to_owned),
         tool_schemas: Arc::new(schemas),
-        max_buffer: 0,
+        max_buffer: config
+            .get("max_buffer_size")
+            .and_then(Value::as_u64)
+            .map_or(0, |n| n as usize),
         id_seed: Some(42),
     })
     .unwrap()

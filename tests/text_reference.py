@@ -49,6 +49,7 @@ class _Markers:
     def __init__(self, patterns: list[str]) -> None:
         self.patterns = patterns
         self.longest = max((len(p) for p in patterns), default=0)
+        self.firsts = {p[0] for p in patterns}
 
     def search(self, buf: str) -> tuple[int, int, int] | None:
         best: tuple[int, int, int] | None = None
@@ -61,10 +62,12 @@ class _Markers:
         return best
 
     def held(self, buf: str) -> int:
-        for k in range(min(len(buf), self.longest - 1), 0, -1):
-            suffix = buf[-k:]
-            if any(p.startswith(suffix) for p in self.patterns):
-                return k
+        # The earliest position in the tail where a marker could begin and still be growing.
+        for i in range(max(0, len(buf) - self.longest + 1), len(buf)):
+            if buf[i] in self.firsts:
+                suffix = buf[i:]
+                if any(p.startswith(suffix) and len(p) > len(suffix) for p in self.patterns):
+                    return len(buf) - i
         return 0
 
 

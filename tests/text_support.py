@@ -21,6 +21,7 @@ PARSER_OPTIONS = (
     "reasoning_start",
     "reasoning_end",
     "tool_schemas",
+    "max_buffer_size",
 )
 
 

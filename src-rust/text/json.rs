@@ -121,9 +121,9 @@ impl JsonScanner {
     #[inline]
     pub fn string_absorbs(&self, text: &[u8]) -> bool {
         matches!(self.state, St::Str { key: false })
-            && !text
-                .iter()
-                .fold(false, |hit, &c| hit | (c == b'"') | (c == b'\\') | (c < 0x20))
+            && !text.iter().fold(false, |hit, &c| {
+                hit | (c == b'"') | (c == b'\\') | (c < 0x20)
+            })
     }
 
     /// True before the first byte of the value (only whitespace seen so far).

@@ -11,6 +11,8 @@
 //! so a match and a held-back suffix always start on a character boundary (UTF-8 is
 //! self-synchronising) and released text never splits a character.
 
+use std::sync::{Arc, Mutex};
+
 const ROOT: u32 = 0;
 const NO_MATCH: u32 = u32::MAX;
 
@@ -160,6 +162,34 @@ impl Markers {
             first_bytes,
             max_len,
         }
+    }
+
+    /// `Markers::new`, memoised: servers build a parser per request with the same few marker
+    /// and stop lists, and compiling the automaton costs more than a whole short response.
+    /// The compiled sets are immutable and shared; the cache keeps the last few sets.
+    pub fn shared<S: AsRef<str>>(patterns: &[S]) -> Arc<Markers> {
+        const CACHE_SIZE: usize = 32;
+        static CACHE: Mutex<Vec<Arc<Markers>>> = Mutex::new(Vec::new());
+        let same = |m: &Markers| {
+            m.patterns.len() == patterns.len()
+                && m.patterns
+                    .iter()
+                    .zip(patterns)
+                    .all(|(a, b)| **a == *b.as_ref())
+        };
+        if let Ok(cache) = CACHE.lock() {
+            if let Some(found) = cache.iter().find(|m| same(m)) {
+                return Arc::clone(found);
+            }
+        }
+        let markers = Arc::new(Markers::new(patterns));
+        if let Ok(mut cache) = CACHE.lock() {
+            if cache.len() == CACHE_SIZE {
+                cache.remove(0);
+            }
+            cache.push(Arc::clone(&markers));
+        }
+        markers
     }
 
     pub fn pattern(&self, id: usize) -> &str {
@@ -389,6 +419,16 @@ mod tests {
             assert_eq!(released, "é");
             assert_eq!(found, Some((0, "x".into())));
         }
+    }
+
+    #[test]
+    fn shared_sets_are_reused() {
+        let a = Markers::shared(&["<a>", "</a>"]);
+        let b = Markers::shared(&["<a>", "</a>"]);
+        let c = Markers::shared(&["</a>", "<a>"]);
+        assert!(Arc::ptr_eq(&a, &b));
+        assert!(!Arc::ptr_eq(&a, &c));
+        assert_eq!(c.pattern(0), "</a>");
     }
 
     #[test]

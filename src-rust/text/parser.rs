@@ -66,9 +66,9 @@ pub struct TextParser {
 /// Everything but the output state, so that an `Emitter` (which borrows the output state)
 /// and the mode handlers can be used together.
 struct Core {
-    answer_markers: Markers,
+    answer_markers: Arc<Markers>,
     answer_meaning: Vec<AnswerMarker>,
-    reasoning_markers: Markers,
+    reasoning_markers: Arc<Markers>,
     reasoning_meaning: Vec<ReasoningMarker>,
     scanner: MarkerScanner,
     mode: Mode,
@@ -147,9 +147,9 @@ impl TextParser {
         }
 
         let core = Core {
-            answer_markers: Markers::new(&answer_patterns),
+            answer_markers: Markers::shared(&answer_patterns),
             answer_meaning,
-            reasoning_markers: Markers::new(&reasoning_patterns),
+            reasoning_markers: Markers::shared(&reasoning_patterns),
             reasoning_meaning,
             scanner: MarkerScanner::new(),
             mode: if starts_inside {

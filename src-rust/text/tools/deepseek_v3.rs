@@ -12,6 +12,8 @@
 //! before the separator is the name); otherwise the name is the rest of the line (V3) and an
 //! optional code fence wraps the JSON.
 
+use std::sync::Arc;
+
 use super::super::emit::Emitter;
 use super::super::matcher::{MarkerScanner, Markers, Scan};
 use super::json_args::{ArgsStep, JsonArgs};
@@ -53,8 +55,8 @@ pub struct DeepSeekV3 {
     head: String,
     name: String,
     json: JsonArgs,
-    sep_markers: Markers,
-    recover_markers: Markers,
+    sep_markers: Arc<Markers>,
+    recover_markers: Arc<Markers>,
     scan: MarkerScanner,
     calls_in_section: usize,
 }
@@ -68,8 +70,8 @@ impl DeepSeekV3 {
             head: String::new(),
             name: String::new(),
             json: JsonArgs::default(),
-            sep_markers: Markers::new(&[SEP]),
-            recover_markers: Markers::new(&[CALL_END, CALLS_END]),
+            sep_markers: Markers::shared(&[SEP]),
+            recover_markers: Markers::shared(&[CALL_END, CALLS_END]),
             scan: MarkerScanner::new(),
             calls_in_section: 0,
         }

@@ -7,7 +7,7 @@
 
 use super::super::emit::Emitter;
 use super::super::json::{JsonEvent, JsonScanner};
-use super::CallSlot;
+use super::{CallSlot, ERR_INVALID, ERR_TOO_LARGE};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Member {
@@ -37,9 +37,14 @@ pub enum EnvelopeStep {
     },
 }
 
+/// Longest key of the envelope that is looked at (longer keys are skipped members).
+const MAX_KEY: usize = 64;
+
 #[derive(Debug, Clone)]
 pub struct Envelope {
     scanner: JsonScanner,
+    /// Cap on arguments held back (a JSON string to unwrap).
+    limit: usize,
     member: Member,
     key: String,
     next_value: Member,
@@ -49,18 +54,14 @@ pub struct Envelope {
     odd_arguments: String,
     /// A problem found after the JSON itself was fine (wrong argument type).
     problem: Option<String>,
-}
-
-impl Default for Envelope {
-    fn default() -> Self {
-        Envelope::new()
-    }
+    too_large: bool,
 }
 
 impl Envelope {
-    pub fn new() -> Envelope {
+    pub fn new(limit: usize) -> Envelope {
         Envelope {
             scanner: JsonScanner::new(true),
+            limit,
             member: Member::Between,
             key: String::new(),
             next_value: Member::Skipped,
@@ -69,6 +70,7 @@ impl Envelope {
             arguments_seen: false,
             odd_arguments: String::new(),
             problem: None,
+            too_large: false,
         }
     }
 
@@ -81,21 +83,41 @@ impl Envelope {
         self.arguments_seen = false;
         self.odd_arguments.clear();
         self.problem = None;
+        self.too_large = false;
     }
 
-    /// A problem with a well-formed envelope (e.g. arguments that are a number).
-    pub fn problem(&self) -> Option<&str> {
-        self.problem.as_deref()
+    /// A problem with a well-formed envelope (arguments that are a number, or too large to
+    /// unwrap), with its error code.
+    pub fn problem(&self) -> Option<(&'static str, &str)> {
+        let code = if self.too_large {
+            ERR_TOO_LARGE
+        } else {
+            ERR_INVALID
+        };
+        self.problem.as_deref().map(|p| (code, p))
     }
 
     #[inline]
     fn take(&mut self, piece: &str, slot: &mut CallSlot, em: &mut Emitter<'_>) {
         match self.member {
             Member::Between | Member::Skipped => {}
-            Member::Key => self.key.push_str(piece),
-            Member::Name => self.name_raw.push_str(piece),
+            // What outgrows its cap stops being kept (whatever the split, as the test is on
+            // the total): a long key then fails to decode and its member is skipped, a long
+            // name is no name, long string arguments are flagged.
+            Member::Key if self.key.len() + piece.len() <= MAX_KEY => self.key.push_str(piece),
+            // A NUL cannot be in valid JSON text: it poisons the key once.
+            Member::Key if !self.key.ends_with('\u{0}') => self.key.push('\u{0}'),
+            Member::Key => {}
+            Member::Name if self.name_raw.len() + piece.len() <= self.limit => {
+                self.name_raw.push_str(piece)
+            }
+            Member::Name if !self.name_raw.ends_with('\u{0}') => self.name_raw.push('\u{0}'),
+            Member::Name => {}
             Member::Arguments => slot.arguments(em, piece),
-            Member::OddArguments => self.odd_arguments.push_str(piece),
+            Member::OddArguments if self.odd_arguments.len() + piece.len() <= self.limit => {
+                self.odd_arguments.push_str(piece)
+            }
+            Member::OddArguments => self.too_large = true,
         }
     }
 
@@ -193,6 +215,13 @@ impl Envelope {
     fn finish_odd_arguments(&mut self, slot: &mut CallSlot, em: &mut Emitter<'_>) {
         self.arguments_seen = true;
         let raw = std::mem::take(&mut self.odd_arguments);
+        if self.too_large {
+            self.problem = Some(format!(
+                "arguments written as a JSON string exceed the limit of {} bytes",
+                self.limit
+            ));
+            return;
+        }
         if raw == "null" {
             slot.arguments(em, "{}");
             return;

@@ -11,6 +11,8 @@
 //! every value when no schema describes the parameter, are read as JSON, then as a Python
 //! literal, then as a string (what the GLM chat template and vLLM/SGLang's parsers do).
 
+use std::sync::Arc;
+
 use super::super::emit::Emitter;
 use super::super::matcher::{MarkerScanner, Markers, Scan};
 use super::xml_args::{value_type, ArgsBuilder, Untyped};
@@ -46,9 +48,9 @@ pub struct Glm45 {
     expect: Expect,
     name: String,
     key: String,
-    key_markers: Markers,
-    value_markers: Markers,
-    close_markers: Markers,
+    key_markers: Arc<Markers>,
+    value_markers: Arc<Markers>,
+    close_markers: Arc<Markers>,
     scan: MarkerScanner,
 }
 
@@ -62,10 +64,10 @@ impl Glm45 {
             expect: Expect::default(),
             name: String::new(),
             key: String::new(),
-            key_markers: Markers::new(&["</arg_key>"]),
+            key_markers: Markers::shared(&["</arg_key>"]),
             // A missing `</arg_value>` is tolerated before the block closer.
-            value_markers: Markers::new(&["</arg_value>", CLOSE]),
-            close_markers: Markers::new(&[CLOSE]),
+            value_markers: Markers::shared(&["</arg_value>", CLOSE]),
+            close_markers: Markers::shared(&[CLOSE]),
             scan: MarkerScanner::new(),
         }
     }

@@ -7,6 +7,8 @@
 //! JSON object, or an object without a usable `"name"`, is given back as text. If the closing
 //! tag is missing the call still counts and what follows is ordinary text.
 
+use std::sync::Arc;
+
 use super::super::emit::Emitter;
 use super::super::matcher::{MarkerScanner, Markers, Scan};
 use super::envelope::{Envelope, EnvelopeStep};
@@ -34,7 +36,7 @@ pub struct Hermes {
     slot: CallSlot,
     envelope: Envelope,
     close: Expect,
-    recover_markers: Markers,
+    recover_markers: Arc<Markers>,
     recover: MarkerScanner,
 }
 
@@ -43,9 +45,9 @@ impl Hermes {
         Hermes {
             phase: Phase::Open,
             slot: CallSlot::new(context.max_buffer),
-            envelope: Envelope::new(),
+            envelope: Envelope::new(context.max_buffer),
             close: Expect::default(),
-            recover_markers: Markers::new(&[CLOSE]),
+            recover_markers: Markers::shared(&[CLOSE]),
             recover: MarkerScanner::new(),
         }
     }
@@ -114,9 +116,9 @@ impl ToolSection for Hermes {
                         }
                         EnvelopeStep::Done { consumed } => {
                             pos += consumed;
-                            if let Some(problem) = self.envelope.problem() {
+                            if let Some((code, problem)) = self.envelope.problem() {
                                 let detail = problem.to_owned();
-                                self.slot.fail(em, ERR_INVALID, &detail);
+                                self.slot.fail(em, code, &detail);
                             }
                             // A call without a name goes back to text here.
                             if self.slot.is_pending() {

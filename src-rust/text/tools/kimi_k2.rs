@@ -10,6 +10,8 @@
 //! is what sits between the last `.` and the `:`. The singular section markers some versions
 //! write are accepted too.
 
+use std::sync::Arc;
+
 use super::super::emit::Emitter;
 use super::super::matcher::{MarkerScanner, Markers, Scan};
 use super::json_args::{ArgsStep, JsonArgs};
@@ -47,8 +49,8 @@ pub struct KimiK2 {
     expect: Expect,
     id: String,
     json: JsonArgs,
-    id_markers: Markers,
-    recover_markers: Markers,
+    id_markers: Arc<Markers>,
+    recover_markers: Arc<Markers>,
     scan: MarkerScanner,
     section_opener: &'static str,
     calls_in_section: usize,
@@ -62,8 +64,8 @@ impl KimiK2 {
             expect: Expect::default(),
             id: String::new(),
             json: JsonArgs::default(),
-            id_markers: Markers::new(&[ARGUMENT_BEGIN]),
-            recover_markers: Markers::new(&[CALL_END, SECTION_END, SECTION_END_SINGULAR]),
+            id_markers: Markers::shared(&[ARGUMENT_BEGIN]),
+            recover_markers: Markers::shared(&[CALL_END, SECTION_END, SECTION_END_SINGULAR]),
             scan: MarkerScanner::new(),
             section_opener: SECTION_BEGIN[0],
             calls_in_section: 0,

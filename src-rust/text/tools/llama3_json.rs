@@ -34,7 +34,7 @@ impl Llama3Json {
         Llama3Json {
             phase: Phase::Open,
             slot: CallSlot::new(context.max_buffer),
-            envelope: Envelope::new(),
+            envelope: Envelope::new(context.max_buffer),
         }
     }
 }
@@ -94,9 +94,9 @@ impl ToolSection for Llama3Json {
                     match step {
                         EnvelopeStep::NeedMore => continue,
                         EnvelopeStep::Done { .. } => {
-                            if let Some(problem) = self.envelope.problem() {
+                            if let Some((code, problem)) = self.envelope.problem() {
                                 let detail = problem.to_owned();
-                                self.slot.fail(em, ERR_INVALID, &detail);
+                                self.slot.fail(em, code, &detail);
                             }
                             if self.slot.is_pending() {
                                 self.slot.fallback(em);

@@ -57,7 +57,7 @@ impl Mistral {
             name: String::new(),
             id: String::new(),
             json: JsonArgs::default(),
-            envelope: Envelope::new(),
+            envelope: Envelope::new(context.max_buffer),
         }
     }
 
@@ -237,20 +237,26 @@ impl ToolSection for Mistral {
                     }
                 }
                 Phase::ArrayEnvelope => {
-                    let step = self.envelope.feed(rest, &mut self.slot, em);
+                    // A nameless object may only hold so much before it is given up as text.
+                    let allowed = self.slot.allowance(rest);
+                    if allowed.is_empty() {
+                        self.slot.fallback(em);
+                        return Step::Ended { consumed: pos };
+                    }
+                    let step = self.envelope.feed(allowed, &mut self.slot, em);
                     let consumed = match &step {
-                        EnvelopeStep::NeedMore => rest.len(),
+                        EnvelopeStep::NeedMore => allowed.len(),
                         EnvelopeStep::Done { consumed } => *consumed,
                         EnvelopeStep::Invalid { at, .. } => *at,
                     };
-                    self.slot.raw(&rest[..consumed]);
+                    self.slot.raw(&allowed[..consumed]);
                     pos += consumed;
                     match step {
-                        EnvelopeStep::NeedMore => return Step::NeedMore,
+                        EnvelopeStep::NeedMore => continue,
                         EnvelopeStep::Done { .. } => {
-                            if let Some(problem) = self.envelope.problem() {
+                            if let Some((code, problem)) = self.envelope.problem() {
                                 let detail = problem.to_owned();
-                                self.slot.fail(em, ERR_INVALID, &detail);
+                                self.slot.fail(em, code, &detail);
                             }
                             if self.slot.is_pending() {
                                 self.slot.fallback(em);

@@ -6,6 +6,8 @@
 //! become a JSON object built as the values arrive (see `pyliteral`); positional arguments and
 //! expressions make the call invalid. A list that is not calls (`[1, 2]`, `[Note] …`) is text.
 
+use std::sync::Arc;
+
 use super::super::emit::Emitter;
 use super::super::matcher::{MarkerScanner, Markers, Scan};
 use super::super::pyliteral::{escape_json_into, PyLiteral, PyStep};
@@ -69,7 +71,7 @@ pub struct Pythonic {
     literal: PyLiteral,
     out: String,
     expect: Expect,
-    closer_markers: [Markers; 3],
+    closer_markers: [Arc<Markers>; 3],
     recover: MarkerScanner,
 }
 
@@ -86,7 +88,7 @@ impl Pythonic {
             literal: PyLiteral::new(),
             out: String::new(),
             expect: Expect::default(),
-            closer_markers: CLOSERS.map(|c| Markers::new(&[c])),
+            closer_markers: CLOSERS.map(|c| Markers::shared(&[c])),
             recover: MarkerScanner::new(),
         }
     }

@@ -15,6 +15,8 @@
 //! as JSON strings as they arrive. A missing `</parameter>` is tolerated when the next
 //! `<parameter=` or `</function>` follows. Several functions in one block are several calls.
 
+use std::sync::Arc;
+
 use super::super::emit::Emitter;
 use super::super::matcher::{MarkerScanner, Markers, Scan};
 use super::xml_args::{value_type, ArgsBuilder, Untyped};
@@ -67,9 +69,9 @@ pub struct Qwen3Coder {
     name: String,
     key: String,
     value_start: bool,
-    value_markers: Markers,
+    value_markers: Arc<Markers>,
     value_scan: MarkerScanner,
-    closer_markers: [Markers; 2],
+    closer_markers: [Arc<Markers>; 2],
     recover: MarkerScanner,
 }
 
@@ -85,9 +87,12 @@ impl Qwen3Coder {
             name: String::new(),
             key: String::new(),
             value_start: false,
-            value_markers: Markers::new(VALUE_ENDS),
+            value_markers: Markers::shared(VALUE_ENDS),
             value_scan: MarkerScanner::new(),
-            closer_markers: [Markers::new(&[CLOSERS[0]]), Markers::new(&[CLOSERS[1]])],
+            closer_markers: [
+                Markers::shared(&[CLOSERS[0]]),
+                Markers::shared(&[CLOSERS[1]]),
+            ],
             recover: MarkerScanner::new(),
         }
     }
