@@ -2,6 +2,18 @@
 
 from __future__ import annotations
 
+from ._chunks import (
+    PROVIDERS,
+    ChunkDecoder,
+    GenerationResult,
+    ProviderCapabilities,
+    ToolCall,
+    acollect,
+    aiter_chunks,
+    collect,
+    iter_chunks,
+    provider_capabilities,
+)
 from ._fastsse import (
     EventStreamDecoder,
     EventStreamMessage,
@@ -24,25 +36,35 @@ from .errors import (
 )
 
 __all__ = [
+    "PROVIDERS",
     "AsyncDecodingIterator",
     "ChecksumError",
+    "ChunkDecoder",
     "EventSource",
     "EventStreamDecoder",
     "EventStreamMessage",
     "EventTooLargeError",
     "FastSSEError",
     "GenerationChunk",
+    "GenerationResult",
     "NDJSONDecoder",
     "ProtocolError",
+    "ProviderCapabilities",
     "ProviderError",
     "SSEDecoder",
     "SSEError",
     "ServerSentEvent",
+    "ToolCall",
     "ToolCallDelta",
     "UsageError",
     "__version__",
+    "acollect",
     "aconnect_sse",
+    "aiter_chunks",
     "aiter_sse",
+    "collect",
     "connect_sse",
+    "iter_chunks",
     "iter_sse",
+    "provider_capabilities",
 ]

@@ -428,8 +428,13 @@ impl Reducer for BedrockReducer {
     }
 
     /// A `Converse` body: `output.message.content[]`, `stopReason`, `usage`.
-    fn on_complete_body(&mut self, body: &str, out: &mut Vec<GenerationChunk>) -> Result<()> {
-        let response: ConverseResponse<'_> = self.parse(body, 0)?;
+    fn on_complete_body(
+        &mut self,
+        body: &str,
+        offset: u64,
+        out: &mut Vec<GenerationChunk>,
+    ) -> Result<()> {
+        let response: ConverseResponse<'_> = self.parse(body, offset)?;
         let mut raw = RawEvent::new(body);
         let Some(message) = response.output.and_then(|o| o.message) else {
             // An error body (`{"message": "..."}`) or something else without output.

@@ -186,8 +186,13 @@ impl Reducer for OllamaReducer {
     }
 
     /// A `"stream": false` body: one object with `done: true`, the whole message and counts.
-    fn on_complete_body(&mut self, body: &str, out: &mut Vec<GenerationChunk>) -> Result<()> {
-        self.reduce(body, 0, out)?;
+    fn on_complete_body(
+        &mut self,
+        body: &str,
+        offset: u64,
+        out: &mut Vec<GenerationChunk>,
+    ) -> Result<()> {
+        self.reduce(body, offset, out)?;
         self.emit.finish(out)
     }
 }

@@ -6,6 +6,7 @@ mod chunk;
 mod errors;
 mod eventstream;
 mod ndjson;
+mod providers;
 mod sse;
 mod strings;
 
@@ -21,5 +22,6 @@ fn _fastsse(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<chunk::GenerationChunk>()?;
     m.add_class::<eventstream::EventStreamDecoder>()?;
     m.add_class::<eventstream::EventStreamMessage>()?;
+    providers::register(m)?;
     Ok(())
 }
