@@ -56,7 +56,6 @@ pub struct ProviderSpec {
 
 /// Every provider, in the order DESIGN.md lists them.
 pub static PROVIDERS: &[ProviderSpec] = &[
-    // openai, openai-responses, anthropic, gemini, ollama, bedrock, tgi: one entry each.
     ProviderSpec {
         name: "openai",
         framing: Framing::Sse,

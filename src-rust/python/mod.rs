@@ -3,6 +3,7 @@
 
 mod bytes_input;
 mod chunk;
+mod encode;
 mod errors;
 mod eventstream;
 mod ndjson;
@@ -20,8 +21,11 @@ fn _fastsse(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ndjson::NDJSONDecoder>()?;
     m.add_class::<chunk::ToolCallDelta>()?;
     m.add_class::<chunk::GenerationChunk>()?;
+    providers::register(m)?;
+    m.add_class::<encode::Encoder>()?;
+    m.add_function(wrap_pyfunction!(encode::encode_stream, m)?)?;
+    m.add_function(wrap_pyfunction!(encode::encode_response, m)?)?;
     m.add_class::<eventstream::EventStreamDecoder>()?;
     m.add_class::<eventstream::EventStreamMessage>()?;
-    providers::register(m)?;
     Ok(())
 }
