@@ -26,7 +26,7 @@ $(DEPS): $(PY) pyproject.toml
 	touch $@
 
 $(BUILT): $(DEPS) $(RUST_SRC)
-	$(VENV)/bin/maturin develop --quiet
+	$(VENV)/bin/maturin develop > $(VENV)/build.log 2>&1 || { cat $(VENV)/build.log; exit 1; }
 	touch $@
 
 setup: $(BUILT) ## create .venv, install build and dev dependencies, build the extension (debug)
@@ -48,10 +48,13 @@ bench: bench-rust bench-python ## every benchmark (release builds)
 
 bench-rust: ## criterion benches of the Rust core
 	cargo bench --bench sse
+	cargo bench --bench encode
+	cargo bench --bench eventstream
+	cargo bench --bench text --features bench-peers
 	cargo bench --bench providers
 
 bench-python: $(DEPS) ## Python side-by-side benches with the peers (builds a release extension)
-	$(VENV)/bin/maturin develop --release --quiet
+	$(VENV)/bin/maturin develop --release > $(VENV)/build.log 2>&1 || { cat $(VENV)/build.log; exit 1; }
 	rm -f $(BUILT)
 	$(PY) benches/python/run.py
 
@@ -62,7 +65,7 @@ lint: $(BUILT) ## cargo fmt --check, clippy -D warnings, ruff, mypy --strict, st
 	$(PY) -m ruff check python tests benches
 	$(PY) -m ruff format --check python tests benches
 	$(PY) -m mypy --strict python/fastsse
-	$(PY) -m mypy.stubtest fastsse._fastsse
+	$(PY) -m mypy.stubtest fastsse._fastsse --allowlist stubtest-allowlist.txt
 
 fmt: $(DEPS) ## format Rust and Python sources
 	cargo fmt

@@ -12,8 +12,26 @@ use _fastsse::GenerationChunk;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 const WORDS: &[&str] = &[
-    " the", " model", " streams", " tokens", ",", " one", " delta", " at", " a", " time", ".",
-    " It", " says", " \\\"hello\\\"", " and", "\\n", " café", " 🙂", " then", " stops",
+    " the",
+    " model",
+    " streams",
+    " tokens",
+    ",",
+    " one",
+    " delta",
+    " at",
+    " a",
+    " time",
+    ".",
+    " It",
+    " says",
+    " \\\"hello\\\"",
+    " and",
+    "\\n",
+    " café",
+    " 🙂",
+    " then",
+    " stops",
 ];
 
 fn openai_stream(chunks: usize) -> Vec<u8> {
@@ -95,7 +113,9 @@ fn bench(c: &mut Criterion) {
         let mut out = Vec::new();
         assert!(run(provider, &parts, &mut out) > chunks as usize);
         group.throughput(Throughput::Elements(chunks));
-        group.bench_function(name, |b| b.iter(|| black_box(run(provider, &parts, &mut out))));
+        group.bench_function(name, |b| {
+            b.iter(|| black_box(run(provider, &parts, &mut out)))
+        });
     }
     group.finish();
 }

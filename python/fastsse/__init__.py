@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from . import client, streams
 from ._chunks import (
     PROVIDERS,
     ChunkDecoder,
@@ -15,21 +16,31 @@ from ._chunks import (
     provider_capabilities,
 )
 from ._fastsse import (
+    Encoder,
+    EventStreamDecoder,
+    EventStreamMessage,
     GenerationChunk,
     NDJSONDecoder,
     ServerSentEvent,
     SSEDecoder,
+    TextParser,
     ToolCallDelta,
     __version__,
+    encode,
+    encode_response,
 )
 from ._iter import AsyncDecodingIterator
 from ._sse import EventSource, SSEError, aconnect_sse, aiter_sse, connect_sse, iter_sse
 from .errors import (
     ChecksumError,
+    DeadlineExceededError,
     EventTooLargeError,
     FastSSEError,
+    IdleTimeoutError,
     ProtocolError,
     ProviderError,
+    ProviderHTTPError,
+    StreamTimeoutError,
     UsageError,
 )
 
@@ -38,18 +49,26 @@ __all__ = [
     "AsyncDecodingIterator",
     "ChecksumError",
     "ChunkDecoder",
+    "DeadlineExceededError",
+    "Encoder",
     "EventSource",
+    "EventStreamDecoder",
+    "EventStreamMessage",
     "EventTooLargeError",
     "FastSSEError",
     "GenerationChunk",
     "GenerationResult",
+    "IdleTimeoutError",
     "NDJSONDecoder",
     "ProtocolError",
     "ProviderCapabilities",
     "ProviderError",
+    "ProviderHTTPError",
     "SSEDecoder",
     "SSEError",
     "ServerSentEvent",
+    "StreamTimeoutError",
+    "TextParser",
     "ToolCall",
     "ToolCallDelta",
     "UsageError",
@@ -58,9 +77,13 @@ __all__ = [
     "aconnect_sse",
     "aiter_chunks",
     "aiter_sse",
+    "client",
     "collect",
     "connect_sse",
+    "encode",
+    "encode_response",
     "iter_chunks",
     "iter_sse",
     "provider_capabilities",
+    "streams",
 ]

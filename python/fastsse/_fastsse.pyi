@@ -1,5 +1,8 @@
 # Type stubs for the native module (checked by `python -m mypy.stubtest fastsse._fastsse`).
-from typing import Any, ClassVar, Literal, final
+import datetime
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, ClassVar, Literal, TypeAlias, final
 
 from typing_extensions import Buffer
 
@@ -13,7 +16,11 @@ FinishReason = Literal["stop", "length", "cancelled", "tool_calls", "content_fil
 class ServerSentEvent:
     __match_args__: ClassVar[tuple[str, ...]]
     def __new__(
-        cls, event: str | None = None, data: str | None = None, id: str | None = None, retry: int | None = None
+        cls,
+        event: str | None = None,
+        data: str | None = None,
+        id: str | None = None,
+        retry: int | None = None,
     ) -> ServerSentEvent: ...
     @property
     def event(self) -> str: ...
@@ -24,10 +31,11 @@ class ServerSentEvent:
     @property
     def retry(self) -> int | None: ...
     def json(self) -> Any: ...
-    def __eq__(self, other: object) -> bool: ...
-    def __ne__(self, other: object) -> bool: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    def __ne__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
+@final
 class SSEDecoder:
     def __new__(cls, *, max_event_size: int = ..., dispatch_unterminated: bool = False) -> SSEDecoder: ...
     def decode(self, data: Buffer) -> list[ServerSentEvent]: ...
@@ -39,6 +47,7 @@ class SSEDecoder:
     @property
     def max_event_size(self) -> int: ...
 
+@final
 class NDJSONDecoder:
     def __new__(cls, *, max_line_size: int = ...) -> NDJSONDecoder: ...
     def decode(self, data: Buffer) -> list[str]: ...
@@ -57,7 +66,7 @@ class ToolCallDelta:
         id: str | None = None,
         type: Literal["function"] = "function",
         function_name: str | None = None,
-        arguments_delta: str = "",
+        arguments_delta: str = ...,
     ) -> ToolCallDelta: ...
     @property
     def index(self) -> int: ...
@@ -69,8 +78,8 @@ class ToolCallDelta:
     def function_name(self) -> str | None: ...
     @property
     def arguments_delta(self) -> str: ...
-    def __eq__(self, other: object) -> bool: ...
-    def __ne__(self, other: object) -> bool: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    def __ne__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
 @final
@@ -78,10 +87,11 @@ class GenerationChunk:
     __match_args__: ClassVar[tuple[str, ...]]
     def __new__(
         cls,
-        text_delta: str = "",
+        text_delta: str = ...,
         *,
-        reasoning_delta: str = "",
-        refusal_delta: str = "",
+        reasoning_delta: str = ...,
+        reasoning_signature: str | None = None,
+        refusal_delta: str = ...,
         done: bool = False,
         is_first: bool = False,
         finish_reason: FinishReason | None = None,
@@ -99,6 +109,8 @@ class GenerationChunk:
     def text_delta(self) -> str: ...
     @property
     def reasoning_delta(self) -> str: ...
+    @property
+    def reasoning_signature(self) -> str | None: ...
     @property
     def refusal_delta(self) -> str: ...
     @property
@@ -126,8 +138,8 @@ class GenerationChunk:
     @property
     def raw(self) -> str | None: ...
     def raw_json(self) -> Any: ...
-    def __eq__(self, other: object) -> bool: ...
-    def __ne__(self, other: object) -> bool: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    def __ne__(self, value: object, /) -> bool: ...
     __hash__: ClassVar[None]  # type: ignore[assignment]
 
 # --- providers (pipeline: bytes -> provider reducer -> unified chunks) ----------------------
@@ -149,3 +161,160 @@ class ChunkDecoder:
     def json_body(self) -> bool: ...
 
 def provider_capabilities(name: str) -> dict[str, Any]: ...
+
+# --- encode: GenerationChunks -> OpenAI / Anthropic wire bytes ------------------------------
+
+EncodeFormat = Literal["openai", "anthropic"]
+ReasoningField = Literal["reasoning_content", "reasoning"]
+
+@final
+class Encoder:
+    def __new__(
+        cls,
+        format: EncodeFormat = "openai",
+        *,
+        id: str | None = None,
+        model: str = "",
+        created: int | None = None,
+        system_fingerprint: str | None = None,
+        include_usage: bool = False,
+        reasoning_field: ReasoningField = "reasoning_content",
+        prompt_tokens: int | None = None,
+        ping: bool = False,
+    ) -> Encoder: ...
+    def encode(self, chunks: Iterable[GenerationChunk]) -> bytes: ...
+    def finish(self) -> bytes: ...
+    @property
+    def format(self) -> EncodeFormat: ...
+    @property
+    def id(self) -> str: ...
+    @property
+    def model(self) -> str: ...
+    @property
+    def created(self) -> int: ...
+    @property
+    def finished(self) -> bool: ...
+
+def encode(
+    chunks: Iterable[GenerationChunk],
+    format: EncodeFormat = "openai",
+    *,
+    id: str | None = None,
+    model: str = "",
+    created: int | None = None,
+    system_fingerprint: str | None = None,
+    include_usage: bool = False,
+    reasoning_field: ReasoningField = "reasoning_content",
+    prompt_tokens: int | None = None,
+    ping: bool = False,
+) -> bytes: ...
+def encode_response(
+    chunks: Iterable[GenerationChunk],
+    format: EncodeFormat = "openai",
+    *,
+    id: str | None = None,
+    model: str = "",
+    created: int | None = None,
+    system_fingerprint: str | None = None,
+    include_usage: bool = False,
+    reasoning_field: ReasoningField = "reasoning_content",
+    prompt_tokens: int | None = None,
+    ping: bool = False,
+) -> bytes: ...
+
+# --- AWS eventstream framing (Bedrock) -------------------------------------------------------
+
+_HeaderValue: TypeAlias = bool | int | bytes | str | datetime.datetime | uuid.UUID
+
+@final
+class EventStreamMessage:
+    __match_args__: ClassVar[tuple[str, ...]]
+    def __new__(
+        cls, headers: dict[str, _HeaderValue] | None = None, payload: Buffer | None = None
+    ) -> EventStreamMessage: ...
+    @property
+    def headers(self) -> dict[str, _HeaderValue]: ...
+    @property
+    def payload(self) -> bytes: ...
+    @property
+    def event_type(self) -> str | None: ...
+    @property
+    def message_type(self) -> str | None: ...
+    def json(self) -> Any: ...
+    def __eq__(self, other: object, /) -> bool: ...
+    def __ne__(self, other: object, /) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
+@final
+class EventStreamDecoder:
+    def __new__(cls, *, max_message_size: int = ...) -> EventStreamDecoder: ...
+    def decode(self, data: Buffer) -> list[EventStreamMessage]: ...
+    def flush(self) -> list[EventStreamMessage]: ...
+    @property
+    def max_message_size(self) -> int: ...
+
+# --- text parsers (raw model text -> chunks) -----------------------------------------------
+
+@final
+class TextParser:
+    """Split raw model text into answer text, reasoning and tool calls; cut it at stop strings.
+
+    Feed text as it arrives with ``decode()``; ``flush()`` at the end of generation releases what
+    is still held back and ends with the only ``done=True`` chunk. Only the longest suffix that
+    may still grow into a marker or stop string is held back (ordinary text leaves in the same
+    call); every character is looked at once; output never depends on how the text was split.
+
+    * ``stop``: a str or a list of non-empty str. The output ends at the stop string that
+      completes earliest (ties: the one listed first); ``include_stop`` keeps it; nothing after
+      it is emitted, whatever arrives later (``stopped`` turns True: stop generating). Stop
+      strings are matched in answer text only - never inside reasoning, a tool call or a marker
+      - so a stop string never cuts a call; the final chunk carries ``stop_sequence``.
+    * ``reasoning``: a name from ``REASONING_FORMATS``: "think" (``<think>...</think>``),
+      "deepseek-r1" (output starts inside reasoning; a leading ``<think>`` is dropped), "mistral"
+      (``[THINK]``), "seed-oss", "kimi" (``◁think▷``), "cohere", "granite" (plain phrases), "cot"
+      (prompted chain of thought: reasoning until "Answer:" or "Therefore:"). Or custom markers:
+      ``reasoning_start`` (none: the output starts inside reasoning) and ``reasoning_end`` (one or
+      several). Markers are dropped; reasoning text goes to ``reasoning_delta``.
+    * ``tools``: a name from ``TOOL_FORMATS``: "hermes" (``<tool_call>{json}</tool_call>``),
+      "qwen3-coder" (``<function=f><parameter=k>v``, also Seed-OSS), "mistral" (``[TOOL_CALLS]``
+      v13, v11 and the JSON array), "llama3-json" (optional ``<|python_tag|>``; else only when
+      the answer starts with ``{``), "pythonic" (``[f(a=1)]`` when the answer starts with ``[``,
+      or in Llama 4 / Olmo 3 / LFM2 markers), "deepseek-v3" (V3 and V3.1), "kimi-k2" (the model's
+      ``functions.f:0`` id is forwarded), "glm-4.5" (4.5 to 4.7). Each call gets one index, an id
+      and its name on its first delta only; arguments follow as JSON text in ``arguments_delta``
+      as they arrive: the model's own JSON passed through, checked once in a single pass; XML
+      formats build JSON as they go, typing values with ``tool_schemas`` - the request's
+      ``tools`` list (OpenAI shape; Anthropic ``input_schema`` also read) - and strings otherwise.
+    * Malformed calls never raise. A call whose name was never established (not a call after
+      all, or cut off before the name) is given back as text, as the model wrote it. After its
+      first delta, a problem adds one chunk with ``error_code`` ("tool_call_invalid",
+      "tool_call_incomplete", "tool_call_too_large") and an ``error_message`` with the call
+      index, name and character offsets; deltas already sent stand.
+    * ``max_buffer_size`` caps what a call may hold back (raw text before its name is known, a
+      typed value); a call that outgrows it is given back as text or flagged as too large.
+    * ``flush(finish_reason)``: the engine's reason; a matched stop makes it "stop", and "stop"
+      becomes "tool_calls" when calls were emitted.
+    """
+
+    TOOL_FORMATS: ClassVar[tuple[str, ...]]
+    REASONING_FORMATS: ClassVar[tuple[str, ...]]
+    def __new__(
+        cls,
+        *,
+        stop: str | Sequence[str] | None = None,
+        include_stop: bool = False,
+        reasoning: str | None = None,
+        tools: str | None = None,
+        reasoning_start: str | Sequence[str] | None = None,
+        reasoning_end: str | Sequence[str] | None = None,
+        tool_schemas: Sequence[Mapping[str, Any]] | None = None,
+        max_buffer_size: int = ...,
+    ) -> TextParser: ...
+    def decode(self, text: str) -> list[GenerationChunk]: ...
+    def flush(self, finish_reason: FinishReason = "stop") -> list[GenerationChunk]: ...
+    @property
+    def stopped(self) -> bool: ...
+    @property
+    def stop_sequence(self) -> str | None: ...
+    @property
+    def tool_call_count(self) -> int: ...

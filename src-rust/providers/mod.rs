@@ -7,9 +7,15 @@
 use crate::chunk::GenerationChunk;
 use crate::error::{Error, Result};
 
+pub mod bedrock;
+mod emit;
+pub mod gemini;
 mod json;
+pub mod ollama;
+mod partial_args;
 pub mod pipeline;
 pub mod registry;
+pub mod tgi;
 
 pub mod anthropic;
 pub mod openai;

@@ -9,12 +9,12 @@
 //!
 //! | unified          | openai (and compatibles)                | openai-responses                      | anthropic                                  | gemini                                                        | ollama          | bedrock                                         | tgi                        |
 //! |------------------|-----------------------------------------|---------------------------------------|--------------------------------------------|---------------------------------------------------------------|-----------------|-------------------------------------------------|----------------------------|
-//! | `stop`           | `stop`, `eos`, anything unknown         | `completed` without tool calls        | `end_turn`, `stop_sequence`, `pause_turn`  | `STOP`, `FINISH_REASON_UNSPECIFIED`, `OTHER`                  | `stop`          | `end_turn`, `stop_sequence`                     | `eos_token`, `stop_sequence` |
-//! | `length`         | `length`, `model_length`, `max_tokens`  | `incomplete` (`max_output_tokens`)    | `max_tokens`, `model_context_window_exceeded` | `MAX_TOKENS`                                               | `length`        | `max_tokens`, `model_context_window_exceeded`   | `length`                   |
-//! | `tool_calls`     | `tool_calls`, `function_call`           | `completed` with function calls       | `tool_use`                                 | `STOP` with function calls                                    | (tool calls)    | `tool_use`                                      | —                          |
-//! | `content_filter` | `content_filter`                        | `incomplete` (`content_filter`)       | `refusal`                                  | `SAFETY`, `RECITATION`, `BLOCKLIST`, `PROHIBITED_CONTENT`, `SPII`, `IMAGE_SAFETY` | — | `guardrail_intervened`, `content_filtered`     | —                          |
-//! | `cancelled`      | `abort`, `cancelled` (vLLM)             | `cancelled`                           | —                                          | —                                                             | —               | —                                               | —                          |
-//! | `error`          | `error`, `insufficient_system_resource` | —  (`failed` raises `ProviderError`)  | —                                          | `MALFORMED_FUNCTION_CALL`                                     | —               | —                                               | —                          |
+//! | `stop` | `stop`, `eos`, anything unknown | `completed` without tool calls | `end_turn`, `stop_sequence`, `pause_turn` | `STOP`, `FINISH_REASON_UNSPECIFIED`, anything unknown | `stop`, `load`, `unload`, absent | `end_turn`, `stop_sequence`, anything unknown | `eos_token`, `stop_sequence`, no `details` |
+//! | `length` | `length`, `model_length`, `max_tokens` | `incomplete` (`max_output_tokens`) | `max_tokens`, `model_context_window_exceeded` | `MAX_TOKENS` | `length` | `max_tokens`, `model_context_window_exceeded` | `length` |
+//! | `tool_calls` | `tool_calls`, `function_call` | `completed` with function calls | `tool_use` | `STOP` after function calls | `stop` after tool calls | `tool_use` | — |
+//! | `content_filter` | `content_filter` | `incomplete` (`content_filter`) | `refusal` | `SAFETY`, `RECITATION`, `BLOCKLIST`, `PROHIBITED_CONTENT`, `SPII`, `IMAGE_SAFETY`, `IMAGE_PROHIBITED_CONTENT`, `IMAGE_RECITATION`; a prompt blocked by `promptFeedback.blockReason` | — | `guardrail_intervened`, `content_filtered` | — |
+//! | `cancelled` | `abort`, `cancelled` (vLLM) | `cancelled` | — | — | — | — | — |
+//! | `error` | `error`, `insufficient_system_resource` | —  (`failed` raises `ProviderError`) | — | `MALFORMED_FUNCTION_CALL`, `UNEXPECTED_TOOL_CALL`, `TOO_MANY_TOOL_CALLS`, `MISSING_THOUGHT_SIGNATURE`, `LANGUAGE`, `NO_IMAGE`, `IMAGE_OTHER`, `OTHER` (`error_code` = the reason) | — (`{"error"}` raises `ProviderError`) | — (exception frames raise `ProviderError`) | — (`{"error"}` raises `ProviderError`) |
 //!
 //! A stream that ends without any finish signal gets a terminal chunk with
 //! `finish_reason="error"`, `error_code="incomplete_stream"`. A provider's own error event
@@ -22,6 +22,10 @@
 //! `error` / `response.failed`) raises `ProviderError` instead, after the chunks before it.
 //! The gemini, ollama, bedrock and tgi columns describe their modules' mapping.
 
+use super::bedrock::BedrockReducer;
+use super::gemini::GeminiReducer;
+use super::ollama::OllamaReducer;
+use super::tgi::TgiReducer;
 use super::Reducer;
 
 /// How the provider's bytes are framed on the wire.
@@ -52,7 +56,6 @@ pub struct ProviderSpec {
 
 /// Every provider, in the order DESIGN.md lists them.
 pub static PROVIDERS: &[ProviderSpec] = &[
-    // openai, openai-responses, anthropic, gemini, ollama, bedrock, tgi: one entry each.
     ProviderSpec {
         name: "openai",
         framing: Framing::Sse,
@@ -85,6 +88,51 @@ pub static PROVIDERS: &[ProviderSpec] = &[
             usage: true,
         },
         new_reducer: || Box::new(super::anthropic::AnthropicReducer::new()),
+    },
+    ProviderSpec {
+        name: "gemini",
+        framing: Framing::Sse,
+        capabilities: Capabilities {
+            streaming: true,
+            tools: true,
+            reasoning: true,
+            usage: true,
+        },
+        new_reducer: || Box::new(GeminiReducer::new()),
+    },
+    ProviderSpec {
+        name: "ollama",
+        framing: Framing::Ndjson,
+        capabilities: Capabilities {
+            streaming: true,
+            tools: true,
+            reasoning: true,
+            usage: true,
+        },
+        new_reducer: || Box::new(OllamaReducer::new()),
+    },
+    ProviderSpec {
+        name: "bedrock",
+        framing: Framing::EventStream,
+        capabilities: Capabilities {
+            streaming: true,
+            tools: true,
+            reasoning: true,
+            usage: true,
+        },
+        new_reducer: || Box::new(BedrockReducer::new()),
+    },
+    ProviderSpec {
+        name: "tgi",
+        framing: Framing::Sse,
+        capabilities: Capabilities {
+            streaming: true,
+            // /generate_stream is raw text generation: no tool calls or reasoning fields.
+            tools: false,
+            reasoning: false,
+            usage: true,
+        },
+        new_reducer: || Box::new(TgiReducer::new()),
     },
 ];
 

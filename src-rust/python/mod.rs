@@ -3,10 +3,14 @@
 
 mod bytes_input;
 mod chunk;
+mod encode;
 mod errors;
+mod eventstream;
 mod ndjson;
 mod providers;
 mod sse;
+mod strings;
+mod text;
 
 use pyo3::prelude::*;
 
@@ -19,5 +23,11 @@ fn _fastsse(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<chunk::ToolCallDelta>()?;
     m.add_class::<chunk::GenerationChunk>()?;
     providers::register(m)?;
+    m.add_class::<encode::Encoder>()?;
+    m.add_function(wrap_pyfunction!(encode::encode_stream, m)?)?;
+    m.add_function(wrap_pyfunction!(encode::encode_response, m)?)?;
+    m.add_class::<eventstream::EventStreamDecoder>()?;
+    m.add_class::<eventstream::EventStreamMessage>()?;
+    m.add_class::<text::TextParser>()?;
     Ok(())
 }

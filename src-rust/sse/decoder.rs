@@ -8,11 +8,10 @@
 //! Cost is linear in the bytes fed, however they are split: the scan of each chunk starts where
 //! the previous one stopped and only the unfinished line is copied (into `tail`).
 
-use std::borrow::Cow;
-
 use memchr::memchr2;
 
 use crate::error::{Error, Result};
+use crate::utf8::decode_lossy as lossy;
 
 /// 64 MiB: large enough for any real LLM event, small enough to stop a runaway stream.
 pub const DEFAULT_MAX_EVENT_SIZE: usize = 64 * 1024 * 1024;
@@ -189,13 +188,11 @@ impl SseDecoder {
         if !self.config.dispatch_unterminated {
             return Ok(());
         }
-        let result = (|| {
-            if !self.tail.is_empty() {
-                let line = std::mem::take(&mut self.tail);
-                self.process_line(&line);
-            }
-            self.dispatch(&mut on_event)
-        })();
+        if !self.tail.is_empty() {
+            let line = std::mem::take(&mut self.tail);
+            self.process_line(&line);
+        }
+        let result = self.dispatch(&mut on_event);
         if result.is_err() {
             self.failed = true;
         }
@@ -351,21 +348,17 @@ impl SseDecoder {
                 self.event_type.clear();
                 self.event_type.push_str(&lossy(value));
             }
-            b"id" => {
-                if memchr::memchr(0, value).is_none() {
-                    self.id_buffer.clear();
-                    self.id_buffer.push_str(&lossy(value));
-                }
+            b"id" if memchr::memchr(0, value).is_none() => {
+                self.id_buffer.clear();
+                self.id_buffer.push_str(&lossy(value));
             }
-            b"retry" => {
-                if !value.is_empty() && value.iter().all(u8::is_ascii_digit) {
-                    // Digits beyond u64 saturate: the largest delay we can represent.
-                    let ms = value.iter().fold(0u64, |acc, d| {
-                        acc.saturating_mul(10).saturating_add(u64::from(d - b'0'))
-                    });
-                    self.retry = Some(ms);
-                    self.block_retry = Some(ms);
-                }
+            b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
+                // Digits beyond u64 saturate: the largest delay we can represent.
+                let ms = value.iter().fold(0u64, |acc, d| {
+                    acc.saturating_mul(10).saturating_add(u64::from(d - b'0'))
+                });
+                self.retry = Some(ms);
+                self.block_retry = Some(ms);
             }
             _ => {} // unknown fields are ignored
         }
@@ -405,16 +398,6 @@ impl SseDecoder {
         self.data.clear();
         self.event_type.clear();
         result
-    }
-}
-
-#[inline]
-fn lossy(bytes: &[u8]) -> Cow<'_, str> {
-    // `from_utf8` validates ASCII a word at a time; `from_utf8_lossy` walks byte by byte,
-    // which made it the largest cost of decoding a provider stream. Valid text is the rule.
-    match std::str::from_utf8(bytes) {
-        Ok(text) => Cow::Borrowed(text),
-        Err(_) => String::from_utf8_lossy(bytes),
     }
 }
 

@@ -1,0 +1,3 @@
+from fastsse.cli import main
+
+raise SystemExit(main())
