@@ -24,13 +24,12 @@ import time
 from collections.abc import Callable
 
 import anthropic
+import fastsse
 import httpx2
 import openai
 import orjson
 from anthropic._streaming import SSEDecoder as AnthropicSSEDecoder
 from openai._streaming import SSEDecoder as OpenAISSEDecoder
-
-import fastsse
 
 WORDS = [
     " the", " model", " streams", " tokens", ",", " one", " delta", " at", " a", " time", ".",
@@ -44,10 +43,8 @@ OPENAI_HEAD = (
 
 
 def openai_stream(chunks: int) -> bytes:
-    parts = [
-        f'data: {OPENAI_HEAD}{{"content":"{WORDS[i % len(WORDS)]}"}},"logprobs":null,"finish_reason":null}}]}}\n\n'
-        for i in range(chunks)
-    ]
+    tail = ',"logprobs":null,"finish_reason":null}]}\n\n'
+    parts = [f'data: {OPENAI_HEAD}{{"content":"{WORDS[i % len(WORDS)]}"}}{tail}' for i in range(chunks)]
     parts.append(f'data: {OPENAI_HEAD}{{}},"logprobs":null,"finish_reason":"stop"}}]}}\n\n')
     parts.append(f'data: {{"choices":[],"usage":{{"prompt_tokens":14,"completion_tokens":{chunks}}}}}\n\n')
     parts.append("data: [DONE]\n\n")
@@ -63,10 +60,9 @@ def anthropic_stream(deltas: int) -> bytes:
         "event: content_block_start\ndata: "
         '{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}\n\n',
     ]
+    head = 'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":'
     parts.extend(
-        "event: content_block_delta\ndata: "
-        f'{{"type":"content_block_delta","index":0,"delta":{{"type":"text_delta","text":"{WORDS[i % len(WORDS)]}"}}}}\n\n'
-        for i in range(deltas)
+        f'{head}{{"type":"text_delta","text":"{WORDS[i % len(WORDS)]}"}}}}\n\n' for i in range(deltas)
     )
     parts.append('event: content_block_stop\ndata: {"type":"content_block_stop","index":0}\n\n')
     parts.append(
@@ -225,7 +221,8 @@ def main() -> None:
         ]
         for name, seconds in rows:
             ratio = "—" if seconds is ours else f"{seconds / ours:.1f}x"
-            print(f"| {label} | {name} | {seconds * 1e3:.0f} ms | {seconds / count * 1e9:,.0f} ns | {ratio} |")
+            per_chunk = f"{seconds / count * 1e9:,.0f} ns"
+            print(f"| {label} | {name} | {seconds * 1e3:.0f} ms | {per_chunk} | {ratio} |")
 
 
 if __name__ == "__main__":

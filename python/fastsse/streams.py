@@ -82,7 +82,8 @@ class Coalescer:
     ``push(chunk) -> list``, ``flush() -> list``. Only chunks that carry one kind of delta
     (plus, optionally, running usage counts) are merged, and only with neighbours of the same
     kind and ``choice_index``; a tool-call delta, a finish reason, the done chunk, an error,
-    logprobs or a stop sequence first releases what is pending, then passes through unchanged.
+    logprobs, a stop sequence or a reasoning signature first releases what is pending, then
+    passes through unchanged.
     Order is preserved. A merged chunk has ``raw=None``; a run of one is passed through as is.
     """
 
@@ -109,6 +110,7 @@ class Coalescer:
             or chunk.error_code is not None
             or chunk.stop_sequence is not None
             or chunk.logprobs is not None
+            or chunk.reasoning_signature is not None
         ):
             return None
         text = chunk.text_delta
@@ -186,6 +188,7 @@ class _ChoiceSoFar:
         "finish_reason",
         "prompt_tokens",
         "reasoning",
+        "reasoning_signature",
         "refusal",
         "stop_sequence",
         "text",
@@ -195,6 +198,7 @@ class _ChoiceSoFar:
     def __init__(self) -> None:
         self.text: list[str] = []
         self.reasoning: list[str] = []
+        self.reasoning_signature: str | None = None
         self.refusal: list[str] = []
         # tool-call index -> [id, name, argument pieces]
         self.tools: dict[int, tuple[list[str | None], list[str]]] = {}
@@ -229,6 +233,8 @@ class PartialCollector:
             choice.text.append(item.text_delta)
         if item.reasoning_delta:
             choice.reasoning.append(item.reasoning_delta)
+        if item.reasoning_signature is not None:
+            choice.reasoning_signature = item.reasoning_signature
         if item.refusal_delta:
             choice.refusal.append(item.refusal_delta)
         delta = item.tool_call_delta
@@ -260,8 +266,14 @@ class PartialCollector:
             start = len(out)
             if choice.text:
                 out.append(GenerationChunk("".join(choice.text), choice_index=index))
-            if choice.reasoning:
-                out.append(GenerationChunk(reasoning_delta="".join(choice.reasoning), choice_index=index))
+            if choice.reasoning or choice.reasoning_signature is not None:
+                out.append(
+                    GenerationChunk(
+                        reasoning_delta="".join(choice.reasoning),
+                        reasoning_signature=choice.reasoning_signature,
+                        choice_index=index,
+                    )
+                )
             if choice.refusal:
                 out.append(GenerationChunk(refusal_delta="".join(choice.refusal), choice_index=index))
             for tool_index, ((call_id, name), pieces) in choice.tools.items():
@@ -298,6 +310,7 @@ def _with_first(chunk: GenerationChunk) -> GenerationChunk:
     return GenerationChunk(
         chunk.text_delta,
         reasoning_delta=chunk.reasoning_delta,
+        reasoning_signature=chunk.reasoning_signature,
         refusal_delta=chunk.refusal_delta,
         done=chunk.done,
         is_first=True,

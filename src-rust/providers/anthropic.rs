@@ -9,7 +9,8 @@
 //! | `text` + `text_delta`                       | `text_delta`                                 |
 //! | `thinking` + `thinking_delta`               | `reasoning_delta`                            |
 //! | `tool_use` (start) + `input_json_delta`     | `tool_call_delta` (id + name, then arguments)|
-//! | `signature_delta`, `citations_delta`        | a chunk with only `raw` (the event)          |
+//! | `signature_delta`                           | `reasoning_signature` (no text)              |
+//! | `citations_delta`                           | a chunk with only `raw` (the event)          |
 //! | `redacted_thinking`, `server_tool_use`, `mcp_tool_use`, `*_tool_result`, other blocks, and their deltas | a chunk with only `raw` |
 //!
 //! Server tools run at Anthropic and are not the client's tool calls, so they never become
@@ -73,6 +74,8 @@ struct DeltaWire<'a> {
     #[serde(borrow, default)]
     partial_json: Option<JStr<'a>>,
     #[serde(borrow, default)]
+    signature: Option<JStr<'a>>,
+    #[serde(borrow, default)]
     stop_reason: Option<JStr<'a>>,
     #[serde(borrow, default)]
     stop_sequence: Option<JStr<'a>>,
@@ -86,6 +89,9 @@ struct BlockWire<'a> {
     text: Option<JStr<'a>>,
     #[serde(borrow, default)]
     thinking: Option<JStr<'a>>,
+    /// A whole thinking block's signature (non-streaming body).
+    #[serde(borrow, default)]
+    signature: Option<JStr<'a>>,
     #[serde(borrow, default)]
     id: Option<JStr<'a>>,
     #[serde(borrow, default)]
@@ -227,6 +233,12 @@ impl AnthropicReducer {
                 if let Some(reasoning) = non_empty(block.thinking) {
                     out.push(GenerationChunk::reasoning(reasoning));
                 }
+                if let Some(signature) = non_empty(block.signature) {
+                    out.push(GenerationChunk {
+                        reasoning_signature: Some(signature),
+                        ..Default::default()
+                    });
+                }
             }
             Some("tool_use") => {
                 let tool_index = self.tool_calls;
@@ -299,7 +311,11 @@ impl AnthropicReducer {
                 // A server tool's input: not the client's call.
                 _ => out.push(GenerationChunk::default()),
             },
-            // signature, citations, compaction and future deltas: raw only.
+            Some("signature_delta") => out.push(GenerationChunk {
+                reasoning_signature: non_empty(delta.signature),
+                ..Default::default()
+            }),
+            // citations, compaction and future deltas: raw only.
             _ => out.push(GenerationChunk::default()),
         }
     }
