@@ -12,6 +12,7 @@ from ._fastsse import (
 )
 from ._iter import AsyncDecodingIterator
 from ._sse import EventSource, SSEError, aconnect_sse, aiter_sse, connect_sse, iter_sse
+from .adapters import GenerationAdapter
 from .errors import (
     ChecksumError,
     EventTooLargeError,
@@ -27,6 +28,7 @@ __all__ = [
     "EventSource",
     "EventTooLargeError",
     "FastSSEError",
+    "GenerationAdapter",
     "GenerationChunk",
     "NDJSONDecoder",
     "ProtocolError",
