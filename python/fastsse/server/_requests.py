@@ -137,10 +137,10 @@ def _list(value: Any, param: str) -> list[Any]:
     return value
 
 
-def _stop(value: Any, param: str) -> list[str]:
+def _stop(value: Any, param: str, *, allow_string: bool = True) -> list[str]:
     if value is None:
         return []
-    stops = [value] if isinstance(value, str) else _list(value, param)
+    stops = [value] if allow_string and isinstance(value, str) else _list(value, param)
     if len(stops) > MAX_STOP_STRINGS:
         raise RequestError(
             f"'{param}' has {len(stops)} entries; at most {MAX_STOP_STRINGS} are allowed", param=param
@@ -584,7 +584,7 @@ def parse_anthropic_messages(body: dict[str, Any]) -> ChatRequest:
         stream=_bool(body, "stream"),
         # Anthropic streams always report usage (message_start / message_delta).
         include_usage=True,
-        stop=_stop(body.get("stop_sequences"), "stop_sequences"),
+        stop=_stop(body.get("stop_sequences"), "stop_sequences", allow_string=False),
         tools=tools,
         tool_choice=_anthropic_tool_choice(body.get("tool_choice"), tools),
         thinking=_anthropic_thinking(body.get("thinking"), max_tokens),
