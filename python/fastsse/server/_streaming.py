@@ -83,6 +83,7 @@ async def stream_response(
             if tail:
                 await writer.send(tail)
 
+    completed = False
     async with anyio.create_task_group() as group:
         group.start_soon(_watch_disconnect, receive, group.cancel_scope, gone)
         group.start_soon(produce)
@@ -93,6 +94,7 @@ async def stream_response(
                     try:
                         data = await reader.receive()
                     except anyio.EndOfStream:
+                        completed = True
                         break
                 if not data:
                     await send({"type": "http.response.body", "body": KEEPALIVE_COMMENT, "more_body": True})
@@ -107,9 +109,11 @@ async def stream_response(
                     parts.append(more)
                     size += len(more)
                 await send({"type": "http.response.body", "body": b"".join(parts), "more_body": True})
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
+        # Ending the response makes the server report a disconnect: stop watching first.
         group.cancel_scope.cancel()
-    return generation.stats, bool(gone)
+    if completed:
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+    return generation.stats, not completed
 
 
 async def collect_response(
