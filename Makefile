@@ -53,6 +53,7 @@ bench-python: $(DEPS) ## Python side-by-side benches with the peers (builds a re
 	$(VENV)/bin/maturin develop --release --quiet
 	rm -f $(BUILT)
 	$(PY) benches/python/run.py
+	$(PY) benches/python/bench_server.py
 
 lint: $(BUILT) ## cargo fmt --check, clippy -D warnings, ruff, mypy --strict, stubtest
 	cargo fmt --check

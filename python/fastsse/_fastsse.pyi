@@ -13,7 +13,11 @@ FinishReason = Literal["stop", "length", "cancelled", "tool_calls", "content_fil
 class ServerSentEvent:
     __match_args__: ClassVar[tuple[str, ...]]
     def __new__(
-        cls, event: str | None = None, data: str | None = None, id: str | None = None, retry: int | None = None
+        cls,
+        event: str | None = None,
+        data: str | None = None,
+        id: str | None = None,
+        retry: int | None = None,
     ) -> ServerSentEvent: ...
     @property
     def event(self) -> str: ...

@@ -7,6 +7,7 @@ any ASGI server (``fastsse serve`` uses uvicorn, the ``fastsse[server]`` extra).
 from __future__ import annotations
 
 from ._app import FastSSEApp, ServerMetrics, create_app
+from ._background import background_server
 from ._template import ChatTemplate, hermes_template
 from ._worker import Generation, GenerationStats
 
@@ -16,6 +17,7 @@ __all__ = [
     "Generation",
     "GenerationStats",
     "ServerMetrics",
+    "background_server",
     "create_app",
     "hermes_template",
 ]
