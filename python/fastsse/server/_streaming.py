@@ -90,12 +90,18 @@ async def stream_response(
         async with reader:
             while True:
                 data = b""
-                with anyio.move_on_after(keepalive):
-                    try:
-                        data = await reader.receive()
-                    except anyio.EndOfStream:
-                        completed = True
-                        break
+                try:
+                    data = reader.receive_nowait()  # busy streams skip the timer below
+                except anyio.WouldBlock:
+                    with anyio.move_on_after(keepalive):
+                        try:
+                            data = await reader.receive()
+                        except anyio.EndOfStream:
+                            completed = True
+                            break
+                except anyio.EndOfStream:
+                    completed = True
+                    break
                 if not data:
                     await send({"type": "http.response.body", "body": KEEPALIVE_COMMENT, "more_body": True})
                     continue
