@@ -1,4 +1,5 @@
-"""The ``fastsse serve`` and ``fastsse demo`` commands, run as a user runs them."""
+"""The `fastsse` command: `cat` prints events live and a speed figure; `serve` runs the server;
+`demo` streams a conversation from a local server, offline."""
 
 from __future__ import annotations
 
@@ -7,11 +8,34 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import fastsse
 import httpx
 import pytest
 from fastsse.cli import main
+
+DATA = Path(__file__).parent / "data"
+
+
+def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "fastsse", *args], input=stdin, capture_output=True, timeout=60, check=False
+    )
+
+
+def test_cat_file_prints_every_event_and_a_speed_figure() -> None:
+    result = run("cat", str(DATA / "sse" / "openai-chat-text.sse"), "--chunk-size", "5")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.decode().splitlines()
+    assert len(lines) == 34 and lines[-1] == "message: [DONE]"
+    assert b"34 events" in result.stderr and b"ns/event" in result.stderr
+
+
+def test_cat_stdin_ndjson() -> None:
+    result = run("cat", "-", "--ndjson", stdin=(DATA / "ndjson" / "ollama-chat-stream.ndjson").read_bytes())
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.splitlines()) == 22
 
 
 def free_port() -> int:

@@ -1,9 +1,3 @@
-"""``python -m fastsse``: the same as the ``fastsse`` command."""
+from fastsse.cli import main
 
-from __future__ import annotations
-
-import sys
-
-from .cli import main
-
-sys.exit(main())
+raise SystemExit(main())

@@ -11,20 +11,21 @@ from collections.abc import AsyncIterator, Iterator
 from types import TracebackType
 from typing import Any, Generic, Protocol, TypeVar
 
+import anyio
+
 from ._sources import aclose_source, async_byte_chunks, close_source, sync_byte_chunks
 
 __all__ = ["AsyncDecodingIterator", "Decoder", "iter_decoded"]
 
 T = TypeVar("T")
-T_co = TypeVar("T_co", covariant=True)
 
 
-class Decoder(Protocol[T_co]):
+class Decoder(Protocol[T]):
     """The one decoder protocol: `decode(chunk) -> list`, `flush() -> list`."""
 
-    def decode(self, data: bytes, /) -> list[T_co]: ...
+    def decode(self, data: bytes, /) -> list[T]: ...
 
-    def flush(self) -> list[T_co]: ...
+    def flush(self) -> list[T]: ...
 
 
 def iter_decoded(source: Any, decoder: Decoder[T]) -> Iterator[T]:
@@ -88,7 +89,9 @@ class AsyncDecodingIterator(Generic[T]):
             return
         self._closed = True
         chunks, self._chunks = self._chunks, None
-        await aclose_source(chunks if chunks is not self._source else None, self._source)
+        # Shielded: closing must finish even when we are here because of a cancellation.
+        with anyio.CancelScope(shield=True):
+            await aclose_source(chunks if chunks is not self._source else None, self._source)
 
     async def __aenter__(self) -> AsyncDecodingIterator[T]:
         return self

@@ -189,13 +189,11 @@ impl SseDecoder {
         if !self.config.dispatch_unterminated {
             return Ok(());
         }
-        let result = (|| {
-            if !self.tail.is_empty() {
-                let line = std::mem::take(&mut self.tail);
-                self.process_line(&line);
-            }
-            self.dispatch(&mut on_event)
-        })();
+        if !self.tail.is_empty() {
+            let line = std::mem::take(&mut self.tail);
+            self.process_line(&line);
+        }
+        let result = self.dispatch(&mut on_event);
         if result.is_err() {
             self.failed = true;
         }
@@ -351,21 +349,17 @@ impl SseDecoder {
                 self.event_type.clear();
                 self.event_type.push_str(&lossy(value));
             }
-            b"id" => {
-                if memchr::memchr(0, value).is_none() {
-                    self.id_buffer.clear();
-                    self.id_buffer.push_str(&lossy(value));
-                }
+            b"id" if memchr::memchr(0, value).is_none() => {
+                self.id_buffer.clear();
+                self.id_buffer.push_str(&lossy(value));
             }
-            b"retry" => {
-                if !value.is_empty() && value.iter().all(u8::is_ascii_digit) {
-                    // Digits beyond u64 saturate: the largest delay we can represent.
-                    let ms = value.iter().fold(0u64, |acc, d| {
-                        acc.saturating_mul(10).saturating_add(u64::from(d - b'0'))
-                    });
-                    self.retry = Some(ms);
-                    self.block_retry = Some(ms);
-                }
+            b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
+                // Digits beyond u64 saturate: the largest delay we can represent.
+                let ms = value.iter().fold(0u64, |acc, d| {
+                    acc.saturating_mul(10).saturating_add(u64::from(d - b'0'))
+                });
+                self.retry = Some(ms);
+                self.block_retry = Some(ms);
             }
             _ => {} // unknown fields are ignored
         }

@@ -1,0 +1,50 @@
+"""Tiny timing harness shared by the Python benches: medians of repeated runs, one table."""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass
+class Result:
+    case: str
+    impl: str
+    seconds: float  # median of the runs
+    items: int
+
+    @property
+    def ns_per_item(self) -> float:
+        return self.seconds / self.items * 1e9
+
+
+def measure(fn: Callable[[], int], *, repeat: int, expected: int | None = None) -> float:
+    """Median wall time of `fn()`; `fn` returns the number of items it produced."""
+    times = []
+    for _ in range(repeat):
+        gc.collect()
+        start = time.perf_counter()
+        produced = fn()
+        times.append(time.perf_counter() - start)
+        if expected is not None and produced != expected:
+            raise AssertionError(f"produced {produced} items, expected {expected}")
+    return statistics.median(times)
+
+
+def table(results: list[Result]) -> str:
+    """Markdown table; the last column is each peer's time over fastsse's for the same case."""
+    by_key = {(r.case, r.impl): r for r in results}
+    lines = [
+        "| case | implementation | median | per item | fastsse speed-up |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for r in results:
+        fast = by_key.get((r.case, "fastsse"))
+        ratio = f"{r.seconds / fast.seconds:.1f}x" if fast and r.impl != "fastsse" else ""
+        lines.append(
+            f"| {r.case} | {r.impl} | {r.seconds * 1e3:.2f} ms | {r.ns_per_item:,.0f} ns | {ratio} |"
+        )
+    return "\n".join(lines)

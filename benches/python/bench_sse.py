@@ -1,0 +1,149 @@
+"""SSE framing through Python, side by side with openai-python's and httpx-sse's decoders.
+
+    python benches/python/bench_sse.py [--quick]
+
+All implementations consume the same pieces in the same process; medians and ratios come from
+the same run. Each implementation's events' `data` is touched so nothing is skipped lazily.
+"""
+
+from __future__ import annotations
+
+import argparse
+import codecs
+import platform
+import random
+from collections.abc import Callable
+from functools import partial
+
+import fastsse
+from _harness import Result, measure, table
+
+
+def openai_stream(n: int) -> bytes:
+    chunk = (
+        'data: {"id":"chatcmpl-ABC123","object":"chat.completion.chunk","created":1727346163,'
+        '"model":"gpt-4o-2024-08-06","system_fingerprint":"fp_5050236cbd","choices":[{"index":0,'
+        '"delta":{"content":" tok%d"},"logprobs":null,"finish_reason":null}]}\n\n'
+    )
+    return "".join(chunk % i for i in range(n)).encode() + b"data: [DONE]\n\n"
+
+
+def cut(data: bytes, low: int, high: int, seed: int = 7) -> list[bytes]:
+    rng = random.Random(seed)
+    pieces, start = [], 0
+    while start < len(data):
+        end = min(len(data), start + rng.randint(low, high))
+        pieces.append(data[start:end])
+        start = end
+    return pieces
+
+
+def run_fastsse(pieces: list[bytes]) -> int:
+    decoder = fastsse.SSEDecoder()
+    n = 0
+    for piece in pieces:
+        for event in decoder.decode(piece):
+            event.data  # noqa: B018 - touch the field like a consumer would
+            n += 1
+    return n + len(decoder.flush())
+
+
+def run_openai(pieces: list[bytes]) -> int:
+    from openai._streaming import SSEDecoder
+
+    n = 0
+    for event in SSEDecoder().iter_bytes(iter(pieces)):
+        event.data  # noqa: B018
+        n += 1
+    return n
+
+
+def run_httpx_sse(pieces: list[bytes]) -> int:
+    # What httpx_sse.EventSource.iter_sse does, minus the httpx response object.
+    from httpx_sse._decoders import SSEDecoder, SSELineDecoder
+
+    text_decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    lines = SSELineDecoder()
+    sse = SSEDecoder()
+    n = 0
+    for piece in pieces:
+        for line in lines.decode(text_decoder.decode(piece)):
+            event = sse.decode(line)
+            if event is not None:
+                event.data  # noqa: B018
+                n += 1
+    for line in lines.flush():
+        if sse.decode(line) is not None:
+            n += 1
+    return n
+
+
+PEERS: dict[str, Callable[[list[bytes]], int]] = {
+    "fastsse": run_fastsse,
+    "openai-python SSEDecoder": run_openai,
+    "httpx-sse": run_httpx_sse,
+}
+
+
+def run_case(
+    results: list[Result],
+    case: str,
+    pieces: list[bytes],
+    expected: int,
+    repeat: int,
+    impls: dict[str, Callable[[list[bytes]], int]] = PEERS,
+) -> None:
+    for name, fn in impls.items():
+        seconds = measure(partial(fn, pieces), repeat=repeat, expected=expected)
+        results.append(Result(case, name, seconds, expected))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="smaller inputs, fewer repeats")
+    args = parser.parse_args()
+    events = 20_000 if args.quick else 100_000
+    repeat = 3 if args.quick else 7
+    results: list[Result] = []
+
+    stream = openai_stream(events)
+    run_case(
+        results,
+        f"OpenAI chat, {events // 1000}k events, 1-16 KiB pieces",
+        cut(stream, 1024, 16 * 1024),
+        events + 1,
+        repeat,
+    )
+    small = openai_stream(events // 10)
+    run_case(
+        results,
+        f"OpenAI chat, {events // 10000}k events, 1-7 byte pieces",
+        cut(small, 1, 7),
+        events // 10 + 1,
+        repeat,
+    )
+    big = b"".join(b"data: " + b"x" * 65536 + b"\n\n" for _ in range(256))
+    run_case(results, "64 KiB events (256), 16 KiB pieces", cut(big, 16384, 16384), 256, repeat)
+    line = b"data: " + b"x" * (8 << 20) + b"\n\n"
+    only_fastsse = {"fastsse": run_fastsse}
+    run_case(results, "one 8 MiB line, whole", [line], 1, repeat, only_fastsse)
+    run_case(results, "one 8 MiB line, 1 KiB pieces", cut(line, 1024, 1024), 1, repeat, only_fastsse)
+
+    print(
+        f"Python {platform.python_version()} on {platform.machine()}, {platform.system()}; "
+        f"fastsse {fastsse.__version__}; medians of {repeat} runs\n"
+    )
+    print(table(results))
+
+    def fastsse_time(case_prefix: str) -> float:
+        return next(r.seconds for r in results if r.case.startswith(case_prefix) and r.impl == "fastsse")
+
+    gbps = len(big) / fastsse_time("64 KiB") / 1e9
+    ratio = fastsse_time("one 8 MiB line, 1 KiB") / fastsse_time("one 8 MiB line, whole")
+    print(
+        f"\n64 KiB events: {gbps:.2f} GB/s through Python; 8 MiB line in 1 KiB pieces / whole = {ratio:.2f}x"
+    )
+
+
+if __name__ == "__main__":
+    main()

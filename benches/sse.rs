@@ -1,0 +1,106 @@
+//! Criterion benches of the SSE core: `cargo bench --bench sse`.
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+
+use _fastsse::sse::SseDecoder;
+
+/// An OpenAI Chat Completions stream of `n` content chunks, shaped like the real captures.
+fn openai_stream(n: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    for i in 0..n {
+        out.extend_from_slice(
+            format!(
+                "data: {{\"id\":\"chatcmpl-ABC123\",\"object\":\"chat.completion.chunk\",\"created\":1727346163,\"model\":\"gpt-4o-2024-08-06\",\"system_fingerprint\":\"fp_5050236cbd\",\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\" tok{i}\"}},\"logprobs\":null,\"finish_reason\":null}}]}}\n\n"
+            )
+            .as_bytes(),
+        );
+    }
+    out.extend_from_slice(b"data: [DONE]\n\n");
+    out
+}
+
+fn count_events(pieces: &[&[u8]]) -> usize {
+    let mut decoder = SseDecoder::default();
+    let mut events = 0usize;
+    let mut bytes = 0usize;
+    for piece in pieces {
+        decoder
+            .decode_with(piece, |event| {
+                events += 1;
+                bytes += event.data.len();
+                Ok(())
+            })
+            .unwrap();
+    }
+    decoder.flush_with(|_| Ok(())).unwrap();
+    black_box(bytes);
+    events
+}
+
+/// Cut `data` into pieces whose sizes cycle through `sizes`.
+fn cut<'a>(data: &'a [u8], sizes: &[usize]) -> Vec<&'a [u8]> {
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    let mut i = 0;
+    while start < data.len() {
+        let end = (start + sizes[i % sizes.len()]).min(data.len());
+        pieces.push(&data[start..end]);
+        start = end;
+        i += 1;
+    }
+    pieces
+}
+
+fn bench_openai(c: &mut Criterion) {
+    let stream = openai_stream(10_000);
+    let mut group = c.benchmark_group("openai_chat_10k_events");
+    group.throughput(Throughput::Elements(10_001));
+    for (label, sizes) in [
+        ("whole", vec![stream.len()]),
+        ("1-16KiB", vec![1024, 16384, 4096, 8192, 2048, 12288]),
+        ("1-7B", vec![1, 2, 3, 4, 5, 6, 7]),
+    ] {
+        let pieces = cut(&stream, &sizes);
+        group.bench_with_input(BenchmarkId::from_parameter(label), &pieces, |b, pieces| {
+            b.iter(|| assert_eq!(count_events(pieces), 10_001))
+        });
+    }
+    group.finish();
+}
+
+fn bench_large_events(c: &mut Criterion) {
+    let mut stream = Vec::new();
+    for _ in 0..64 {
+        stream.extend_from_slice(b"data: ");
+        stream.extend(std::iter::repeat_n(b'x', 64 * 1024));
+        stream.extend_from_slice(b"\n\n");
+    }
+    let mut group = c.benchmark_group("events_64KiB");
+    group.throughput(Throughput::Bytes(stream.len() as u64));
+    let pieces = cut(&stream, &[16 * 1024]);
+    group.bench_function("16KiB_pieces", |b| {
+        b.iter(|| assert_eq!(count_events(&pieces), 64))
+    });
+    group.finish();
+}
+
+fn bench_long_line(c: &mut Criterion) {
+    let mut line = b"data: ".to_vec();
+    line.extend(std::iter::repeat_n(b'x', 8 * 1024 * 1024));
+    line.extend_from_slice(b"\n\n");
+    let mut group = c.benchmark_group("one_8MiB_line");
+    group.throughput(Throughput::Bytes(line.len() as u64));
+    group.sample_size(20);
+    let whole = vec![line.as_slice()];
+    let kib = cut(&line, &[1024]);
+    group.bench_function("whole", |b| b.iter(|| assert_eq!(count_events(&whole), 1)));
+    group.bench_function("1KiB_pieces", |b| {
+        b.iter(|| assert_eq!(count_events(&kib), 1))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_openai, bench_large_events, bench_long_line);
+criterion_main!(benches);

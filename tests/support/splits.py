@@ -1,0 +1,35 @@
+"""Ways of cutting one input into network chunks; every decoder must give the same output."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import TypeVar
+
+T = TypeVar("T", bytes, str)
+
+
+def whole(data: T) -> list[T]:
+    return [data]
+
+
+def one_at_a_time(data: T) -> list[T]:
+    return [data[i : i + 1] for i in range(len(data))]
+
+
+def with_leading_empty(data: T) -> list[T]:
+    return [data[:0], data, data[:0]]
+
+
+def all_two_way_splits(data: T) -> Iterator[list[T]]:
+    for cut in range(len(data) + 1):
+        yield [data[:cut], data[cut:]]
+
+
+def at_points(data: T, points: Sequence[int]) -> list[T]:
+    cuts = sorted({min(max(p, 0), len(data)) for p in points})
+    pieces, start = [], 0
+    for cut in cuts:
+        pieces.append(data[start:cut])
+        start = cut
+    pieces.append(data[start:])
+    return pieces
