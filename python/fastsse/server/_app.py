@@ -228,6 +228,7 @@ class FastSSEApp:
             stop=request.stop,
             reasoning=None if raw_text else self.reasoning,
             tools=self.tools if request.active_tools and not raw_text else None,
+            tool_schemas=request.active_tools,
             drop_reasoning=request.api == "anthropic" and not request.thinking,
         )
         fields = envelope(

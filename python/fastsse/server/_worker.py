@@ -48,9 +48,21 @@ class TextParserLike(Protocol):
     def flush(self, finish_reason: str = "stop", /) -> list[GenerationChunk]: ...
 
 
-def make_parser(*, stop: Sequence[str], reasoning: str | None, tools: str | None) -> TextParserLike:
-    """The text parser for one request: the server's formats plus the request's stops."""
-    parser: TextParserLike = _fastsse.TextParser(stop=list(stop), reasoning=reasoning, tools=tools)  # type: ignore[attr-defined]
+def make_parser(
+    *,
+    stop: Sequence[str],
+    reasoning: str | None,
+    tools: str | None,
+    tool_schemas: Sequence[dict[str, Any]] | None = None,
+) -> TextParserLike:
+    """The text parser for one request: the server's formats plus the request's stops and the
+    request's tool definitions (formats that write untyped values type them by the schema)."""
+    parser: TextParserLike = _fastsse.TextParser(  # type: ignore[attr-defined]
+        stop=list(stop),
+        reasoning=reasoning,
+        tools=tools,
+        tool_schemas=list(tool_schemas) if tools and tool_schemas else None,
+    )
     return parser
 
 
@@ -128,13 +140,16 @@ class Generation:
         stop: Sequence[str] = (),
         reasoning: str | None = None,
         tools: str | None = None,
+        tool_schemas: Sequence[dict[str, Any]] | None = None,
         drop_reasoning: bool = False,
         parser: TextParserLike | None = None,
     ) -> None:
         self.adapter = adapter
         self.prompt = prompt
         self.sampling = sampling
-        self.parser = parser or make_parser(stop=stop, reasoning=reasoning, tools=tools)
+        self.parser = parser or make_parser(
+            stop=stop, reasoning=reasoning, tools=tools, tool_schemas=tool_schemas
+        )
         self.drop_reasoning = drop_reasoning
         self.stats = GenerationStats()
 
