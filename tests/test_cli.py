@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import socket
 import subprocess
@@ -87,9 +88,10 @@ def test_unknown_command_is_a_usage_error() -> None:
 
 
 @pytest.mark.skipif(
-    not all(hasattr(fastsse, name) for name in ("iter_chunks",))
+    importlib.util.find_spec("fastsse.client") is None
+    or not hasattr(fastsse, "iter_chunks")
     or not all(hasattr(fastsse._fastsse, name) for name in ("TextParser", "Encoder")),
-    reason="needs fastsse.iter_chunks, TextParser and the encoders",
+    reason="needs fastsse.client, iter_chunks, TextParser and the encoders",
 )
 def test_demo_streams_a_conversation_and_reports() -> None:
     from fastsse._demo import run

@@ -1,7 +1,7 @@
 """``fastsse demo``: both halves of fastsse on one machine, with no network and no key.
 
 A fastsse server with the embedded replay engine runs on a free 127.0.0.1 port. A tool-using
-conversation is streamed from it through fastsse's client side, rendered live (reasoning dimmed,
+conversation is streamed from it through ``fastsse.client``, rendered live (reasoning dimmed,
 tool calls shown as their arguments arrive), first in the OpenAI format, then in the Anthropic
 one. At the end: time to first token, tokens per second, and what fastsse's parsing cost per
 chunk (time inside fastsse's iterator minus the time spent waiting for the network).
@@ -18,9 +18,9 @@ from typing import Any, TextIO
 import httpx
 import orjson
 
-from . import iter_chunks
 from ._fastsse import GenerationChunk
 from .adapters import ReplayAdapter
+from .client import Client
 from .server import background_server, create_app
 
 __all__ = ["run"]
@@ -47,7 +47,6 @@ def get_weather(city: str, unit: str = "celsius") -> dict[str, Any]:
 @dataclass
 class TurnResult:
     label: str
-    provider: str
     ttft: float | None = None
     duration: float = 0.0
     tokens: int = 0
@@ -110,30 +109,53 @@ class Renderer:
         self.mode = ""
 
 
-def _timed_bytes(response: httpx.Response, waited: list[float]) -> Iterator[bytes]:
-    """The response body as it arrives, adding the time spent waiting for it to ``waited[0]``."""
-    pieces = response.iter_bytes()
-    while True:
-        started = time.perf_counter()
-        try:
-            piece = next(pieces)
-        except StopIteration:
-            waited[0] += time.perf_counter() - started
-            return
-        waited[0] += time.perf_counter() - started
-        yield piece
+class _TimedStream(httpx.SyncByteStream):
+    """A response body that adds the time spent waiting for each network read to a clock."""
+
+    def __init__(self, inner: httpx.SyncByteStream, clock: _TimedTransport) -> None:
+        self._inner = inner
+        self._clock = clock
+
+    def __iter__(self) -> Iterator[bytes]:
+        pieces = iter(self._inner)
+        while True:
+            started = time.perf_counter()
+            piece = next(pieces, None)
+            self._clock.waited += time.perf_counter() - started
+            if piece is None:
+                return
+            yield piece
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class _TimedTransport(httpx.BaseTransport):
+    """httpx's transport, timing the network reads so the demo can tell parse time apart."""
+
+    def __init__(self) -> None:
+        self._inner = httpx.HTTPTransport()
+        self.waited = 0.0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self._inner.handle_request(request)
+        assert isinstance(response.stream, httpx.SyncByteStream)
+        response.stream = _TimedStream(response.stream, self)
+        return response
+
+    def close(self) -> None:
+        self._inner.close()
 
 
 def stream_turn(
-    client: httpx.Client, path: str, provider: str, body: dict[str, Any], label: str, renderer: Renderer
+    client: Client, transport: _TimedTransport, label: str, renderer: Renderer, **request: Any
 ) -> TurnResult:
-    result = TurnResult(label=label, provider=provider)
-    waited = [0.0]
+    """Stream one request through ``fastsse.client``, rendering and measuring as it goes."""
+    result = TurnResult(label=label)
+    transport.waited = 0.0
     inside = 0.0
     started = time.perf_counter()
-    with client.stream("POST", path, json=body) as response:
-        response.raise_for_status()
-        chunks = iter_chunks(_timed_bytes(response, waited), provider)
+    with client.stream(**request) as chunks:
         while True:
             before = time.perf_counter()
             chunk = next(chunks, None)
@@ -155,52 +177,51 @@ def stream_turn(
                 result.tokens = chunk.completion_tokens
     renderer.end()
     result.duration = time.perf_counter() - started
-    result.parse_seconds = max(inside - waited[0], 0.0)
+    result.parse_seconds = max(inside - transport.waited, 0.0)
     return result
 
 
-def _conversation(client: httpx.Client, renderer: Renderer, out: TextIO) -> list[TurnResult]:
+def _conversation(base_url: str, renderer: Renderer, out: TextIO) -> list[TurnResult]:
+    transport = _TimedTransport()
     results = []
-    question = "What's the weather in Paris right now?"
-    out.write(f"\nuser ▸ {question}   [OpenAI Chat Completions, streamed]\n")
-    openai_tools = [{"type": "function", "function": WEATHER_TOOL}]
-    messages: list[dict[str, Any]] = [{"role": "user", "content": question}]
-    body = {"model": "fastsse-replay", "messages": messages, "tools": openai_tools, "stream": True}
-    first = stream_turn(client, "/v1/chat/completions", "openai", body, "openai: tool call", renderer)
-    results.append(first)
-    calls = list(first.calls.values())
-    if not calls:
-        raise RuntimeError("the replay engine was expected to call get_weather")
-    call = calls[0]
-    report = get_weather(**orjson.loads(call["arguments"]))
-    out.write(f"  tool ▸ {call['name']} -> {orjson.dumps(report).decode()}\n")
-    messages += [
-        {
-            "role": "assistant",
-            "content": None,
-            "tool_calls": [
-                {
-                    "id": call["id"],
-                    "type": "function",
-                    "function": {"name": call["name"], "arguments": call["arguments"]},
-                }
-            ],
-        },
-        {"role": "tool", "tool_call_id": call["id"], "content": orjson.dumps(report).decode()},
-    ]
-    body = {**body, "messages": messages, "stream_options": {"include_usage": True}}
-    results.append(stream_turn(client, "/v1/chat/completions", "openai", body, "openai: answer", renderer))
+    with httpx.Client(transport=transport, timeout=60) as http:
+        openai_client = Client("openai", base_url=f"{base_url}/v1", api_key="none", http_client=http)
+        anthropic_client = Client("anthropic", base_url=base_url, api_key="none", http_client=http)
+        question = "What's the weather in Paris right now?"
+        out.write(f"\nuser ▸ {question}   [OpenAI Chat Completions, streamed]\n")
+        messages: list[dict[str, Any]] = [{"role": "user", "content": question}]
+        turn = {"model": "fastsse-replay", "tools": [WEATHER_TOOL], "max_tokens": 1024}
+        first = stream_turn(
+            openai_client, transport, "openai: tool call", renderer, messages=messages, **turn
+        )
+        results.append(first)
+        if not first.calls:
+            raise RuntimeError("the replay engine was expected to call get_weather")
+        call = next(iter(first.calls.values()))
+        report = orjson.dumps(get_weather(**orjson.loads(call["arguments"]))).decode()
+        out.write(f"  tool ▸ {call['name']} -> {report}\n")
+        messages += [
+            {"role": "assistant", "content": "", "tool_calls": [call]},
+            {"role": "tool", "tool_call_id": call["id"], "name": call["name"], "content": report},
+        ]
+        results.append(
+            stream_turn(openai_client, transport, "openai: answer", renderer, messages=messages, **turn)
+        )
 
-    question = "How does streaming work, briefly?"
-    out.write(f"\nuser ▸ {question}   [Anthropic Messages, streamed, thinking on]\n")
-    body = {
-        "model": "fastsse-replay",
-        "max_tokens": 2048,
-        "stream": True,
-        "thinking": {"type": "enabled", "budget_tokens": 1024},
-        "messages": [{"role": "user", "content": question}],
-    }
-    results.append(stream_turn(client, "/v1/messages", "anthropic", body, "anthropic: answer", renderer))
+        question = "How does streaming work, briefly?"
+        out.write(f"\nuser ▸ {question}   [Anthropic Messages, streamed, thinking on]\n")
+        results.append(
+            stream_turn(
+                anthropic_client,
+                transport,
+                "anthropic: answer",
+                renderer,
+                model="fastsse-replay",
+                max_tokens=2048,
+                messages=[{"role": "user", "content": question}],
+                extra_body={"thinking": {"type": "enabled", "budget_tokens": 1024}},
+            )
+        )
     return results
 
 
@@ -226,9 +247,9 @@ def run(*, rate: float = 150.0, color: str = "auto", out: TextIO | None = None) 
     use_color = color == "always" or (color == "auto" and out.isatty())
     adapter = ReplayAdapter(tokens_per_second=rate)
     app = create_app(adapter, reasoning="think", tools="hermes", model="fastsse-replay")
-    with background_server(app) as base_url, httpx.Client(base_url=base_url, timeout=60) as client:
+    with background_server(app) as base_url:
         out.write(f"fastsse server with the replay engine on {base_url} ({rate:g} tokens/s)\n")
-        results = _conversation(client, Renderer(out, use_color), out)
-        health = client.get("/health").json()
+        results = _conversation(base_url, Renderer(out, use_color), out)
+        health = httpx.get(f"{base_url}/health").json()
     _report(results, health, out)
     return 0
