@@ -134,7 +134,7 @@ def test_idle_streams_get_keepalive_comments(served: tuple[httpx.Client, ReplayA
 
 
 @needs_encoder
-@pytest.mark.app(adapter=ReplayAdapter(tokens_per_second=None, script=["tok " * 200_000]), max_buffered=8)
+@pytest.mark.app(adapter=ReplayAdapter(tokens_per_second=None, script=["tok " * 200_000]))
 def test_a_client_that_stops_reading_pauses_the_engine(served: tuple[httpx.Client, ReplayAdapter]) -> None:
     client, adapter = served
     body = {**CHAT, "stream": True, "max_tokens": 300_000}

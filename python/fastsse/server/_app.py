@@ -89,12 +89,11 @@ class FastSSEApp:
         reasoning_field: str = "reasoning_content",
         default_max_tokens: int = 4096,
         keepalive: float = 15.0,
-        max_buffered: int = 64,
         max_body_size: int = 32 * 1024 * 1024,
         api_key: str | None = None,
     ) -> None:
-        if keepalive <= 0 or max_buffered <= 0:
-            raise ValueError("keepalive and max_buffered must be positive")
+        if keepalive <= 0:
+            raise ValueError(f"keepalive must be a positive number of seconds, got {keepalive}")
         self.adapter = adapter
         self.reasoning = reasoning
         self.tools = tools
@@ -103,7 +102,6 @@ class FastSSEApp:
         self.reasoning_field = reasoning_field
         self.default_max_tokens = default_max_tokens
         self.keepalive = keepalive
-        self.max_buffered = max_buffered
         self.max_body_size = max_body_size
         self.api_key = api_key
         self.metrics = ServerMetrics()
@@ -248,12 +246,7 @@ class FastSSEApp:
             self.metrics.active_streams += 1
             try:
                 stats, client_left = await stream_response(
-                    send,
-                    receive,
-                    generation,
-                    encoder,
-                    keepalive=self.keepalive,
-                    max_buffered=self.max_buffered,
+                    send, receive, generation, encoder, keepalive=self.keepalive
                 )
             finally:
                 self.metrics.active_streams -= 1
@@ -296,7 +289,6 @@ def create_app(
     (default: ChatML with Hermes tool calls); ``model`` is the name ``/v1/models`` lists.
     Options: ``reasoning_field`` (``"reasoning_content"`` or ``"reasoning"``),
     ``default_max_tokens``, ``keepalive`` (seconds of silence before a keep-alive comment),
-    ``max_buffered`` (encoded batches buffered per stream before the engine is paused),
     ``max_body_size`` and ``api_key`` (required from clients when set).
     """
     return FastSSEApp(

@@ -1,19 +1,23 @@
 """Serving one generation as an SSE response, and as a whole JSON response.
 
-Three tasks share a request:
+The request's task runs the :class:`Generation` and sends each encoded batch as soon as it is
+parsed — no queue between engine and socket. Backpressure comes from the ASGI server: its
+``send`` waits while the connection's write buffer is above its high-water mark (uvicorn,
+hypercorn and granian all do), and while it waits the engine is not read, so a slow client
+never makes memory grow; what is held per stream is the server's write buffer plus one batch.
 
-* the **producer** runs the :class:`Generation`, encodes each batch of chunks to wire bytes and
-  puts them in a bounded buffer; when the buffer is full it waits, and while it waits the
-  engine is not read (backpressure: a slow client never makes memory grow);
-* the **sender** (the request's own task) takes what is buffered, joins what is ready into one
-  write, and sends it; when nothing came for ``keepalive`` seconds it sends an SSE comment so
-  proxies and clients keep an idle stream open;
-* the **watcher** waits for ``http.disconnect``; when the client leaves it cancels the others,
+Two helper tasks share the request:
+
+* the **keep-alive** task sends an SSE comment when nothing was sent for ``keepalive`` seconds
+  (a long prefill, a slow engine), so proxies and clients keep an idle stream open; each send
+  carries whole events, so a comment never lands inside one;
+* the **watcher** waits for ``http.disconnect``; when the client leaves it cancels the request,
   and the generation closes the adapter's iterator, which stops the engine.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
@@ -26,8 +30,6 @@ from ._worker import Generation, GenerationStats
 __all__ = ["EncoderLike", "collect_response", "stream_response"]
 
 KEEPALIVE_COMMENT = b": keep-alive\n\n"
-# One write joins at most this much of what is buffered.
-MAX_WRITE = 64 * 1024
 
 SSE_HEADERS = [
     (b"content-type", b"text/event-stream; charset=utf-8"),
@@ -51,6 +53,16 @@ async def _watch_disconnect(receive: Receive, scope: anyio.CancelScope, gone: li
             return
 
 
+async def _keep_alive(send: Send, last_sent: list[float], interval: float) -> None:
+    while True:
+        idle = time.monotonic() - last_sent[0]
+        if idle < interval:
+            await anyio.sleep(interval - idle)
+            continue
+        last_sent[0] = time.monotonic()
+        await send({"type": "http.response.body", "body": KEEPALIVE_COMMENT, "more_body": True})
+
+
 async def stream_response(
     send: Send,
     receive: Receive,
@@ -58,64 +70,31 @@ async def stream_response(
     encoder: EncoderLike,
     *,
     keepalive: float,
-    max_buffered: int,
     headers: list[tuple[bytes, bytes]] | None = None,
 ) -> tuple[GenerationStats, bool]:
     """Stream ``generation`` as SSE; returns its stats and whether the client left early."""
     await send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS + (headers or [])})
-    writer, reader = anyio.create_memory_object_stream[bytes](max_buffer_size=max_buffered)
+    last_sent = [time.monotonic()]
     gone: list[bool] = []
 
-    async def produce() -> None:
-        async with writer:
-            # The preamble (OpenAI role chunk / Anthropic message_start) goes out at once.
-            preamble = encoder.encode([])
-            if preamble:
-                await writer.send(preamble)
+    async def write(data: bytes) -> None:
+        if data:
+            last_sent[0] = time.monotonic()
+            await send({"type": "http.response.body", "body": data, "more_body": True})
 
-            async def emit(chunks: list[GenerationChunk]) -> None:
-                data = encoder.encode(chunks)
-                if data:
-                    await writer.send(data)
-
-            await generation.run(emit)
-            tail = encoder.finish()
-            if tail:
-                await writer.send(tail)
+    async def emit(chunks: list[GenerationChunk]) -> None:
+        await write(encoder.encode(chunks))
 
     completed = False
     async with anyio.create_task_group() as group:
         group.start_soon(_watch_disconnect, receive, group.cancel_scope, gone)
-        group.start_soon(produce)
-        async with reader:
-            while True:
-                data = b""
-                try:
-                    data = reader.receive_nowait()  # busy streams skip the timer below
-                except anyio.WouldBlock:
-                    with anyio.move_on_after(keepalive):
-                        try:
-                            data = await reader.receive()
-                        except anyio.EndOfStream:
-                            completed = True
-                            break
-                except anyio.EndOfStream:
-                    completed = True
-                    break
-                if not data:
-                    await send({"type": "http.response.body", "body": KEEPALIVE_COMMENT, "more_body": True})
-                    continue
-                parts = [data]
-                size = len(data)
-                while size < MAX_WRITE:
-                    try:
-                        more = reader.receive_nowait()
-                    except (anyio.WouldBlock, anyio.EndOfStream):
-                        break
-                    parts.append(more)
-                    size += len(more)
-                await send({"type": "http.response.body", "body": b"".join(parts), "more_body": True})
-        # Ending the response makes the server report a disconnect: stop watching first.
+        group.start_soon(_keep_alive, send, last_sent, keepalive)
+        # The preamble (OpenAI role chunk / Anthropic message_start) goes out at once.
+        await write(encoder.encode([]))
+        await generation.run(emit)
+        await write(encoder.finish())
+        completed = True
+        # Ending the response makes the server report a disconnect: stop the helpers first.
         group.cancel_scope.cancel()
     if completed:
         await send({"type": "http.response.body", "body": b"", "more_body": False})
