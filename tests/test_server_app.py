@@ -205,3 +205,27 @@ def test_health_reports_what_was_measured(served: tuple[httpx.Client, ReplayAdap
     assert health["requests"] == 3 and health["completed"] == 3 and health["cancelled"] == 0
     assert health["ttft_p50_ms"] > 0 and health["inter_token_p99_ms"] >= health["inter_token_p50_ms"] >= 0
     assert health["parse_ns_per_call"] > 0
+
+
+def _echo_template(
+    messages: list[dict[str, Any]], *, tools: list[dict[str, Any]], enable_thinking: bool
+) -> str:
+    if any(m["role"] == "system" for m in messages):
+        raise ValueError("this model takes no system prompt")
+    return f"[{len(tools)} tools, thinking={enable_thinking}] " + " | ".join(m["content"] for m in messages)
+
+
+@needs_encoder
+@pytest.mark.app(
+    adapter=ReplayAdapter(tokens_per_second=None, script=lambda prompt: prompt), chat_template=_echo_template
+)
+def test_a_callable_replaces_the_chat_template(served: tuple[httpx.Client, ReplayAdapter]) -> None:
+    client, _ = served
+    body = {
+        **MESSAGE,
+        "messages": [{"role": "user", "content": "one"}, {"role": "assistant", "content": "two"}],
+    }
+    message = client.post("/v1/messages", json=body).json()
+    assert message["content"][0]["text"] == "[0 tools, thinking=False] one | two"
+    refused = client.post("/v1/messages", json={**body, "system": "be nice"})
+    assert refused.status_code == 400 and "no system prompt" in refused.json()["error"]["message"]

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import anthropic
 import fastsse
 import httpx
 import openai
 import pytest
+from fastsse import GenerationChunk
 from fastsse.adapters import ReplayAdapter
 from fastsse.server import FastSSEApp, create_app
 from serving import running_server
@@ -366,3 +368,43 @@ def test_invalid_json_gets_each_providers_error_shape(base_url: str) -> None:
         ant = client.post("/v1/messages", content=b"[1]")
         assert ant.status_code == 400 and ant.json()["type"] == "error"
         assert ant.json()["error"]["type"] == "invalid_request_error"
+
+
+# --- an engine that fails mid-generation -----------------------------------------------------
+
+
+class FailingEngine(ReplayAdapter):
+    """Writes a few tokens, then raises, as an engine losing its GPU would."""
+
+    async def generate(self, prompt: str, **options: Any) -> AsyncIterator[GenerationChunk]:  # type: ignore[override]
+        for token in ("Partial", " answer", " then"):
+            yield GenerationChunk(token)
+        raise RuntimeError("CUDA error: device lost")
+
+
+@pytest.fixture(scope="module")
+def failing_url() -> Iterator[str]:
+    with running_server(create_app(FailingEngine(), reasoning="think", tools="hermes")) as url:
+        yield url
+
+
+def test_engine_failure_reaches_the_openai_sdk(failing_url: str) -> None:
+    with openai.OpenAI(base_url=f"{failing_url}/v1", api_key="x", max_retries=0) as client:
+        stream = client.chat.completions.create(model="m", messages=QUESTION, stream=True)
+        received = ""
+        with pytest.raises(openai.APIError, match="device lost"):
+            for chunk in stream:
+                received += chunk.choices[0].delta.content or "" if chunk.choices else ""
+        assert received == "Partial answer then"
+        with pytest.raises(openai.InternalServerError, match="device lost"):
+            client.chat.completions.create(model="m", messages=QUESTION)
+
+
+def test_engine_failure_reaches_the_anthropic_sdk(failing_url: str) -> None:
+    with anthropic.Anthropic(base_url=failing_url, api_key="x", max_retries=0) as client:
+        with pytest.raises(anthropic.APIStatusError, match="device lost"):
+            with client.messages.stream(model="m", max_tokens=100, messages=QUESTION) as stream:
+                for _ in stream:
+                    pass
+        with pytest.raises(anthropic.InternalServerError, match="device lost"):
+            client.messages.create(model="m", max_tokens=100, messages=QUESTION)
