@@ -140,3 +140,18 @@ def test_prose_without_tools_and_no_reasoning_when_thinking_is_off() -> None:
     assert with_thinking.startswith("<think>\n") and "</think>\n\n" in with_thinking
     without = ReplayAdapter().text_for(hermes_template(messages, tools=[], enable_thinking=False))
     assert "<think>" not in without and without == with_thinking.partition("</think>\n\n")[2]
+
+
+def test_one_call_per_place_named_in_the_question() -> None:
+    prompt = hermes_template(
+        [{"role": "user", "content": "Compare the weather in Paris, Lyon and Nice"}],
+        tools=[WEATHER_TOOL],
+        enable_thinking=False,
+    )
+    text = ReplayAdapter().text_for(prompt)
+    blocks = [block.strip() for block in text.split("</tool_call>") if block.strip()]
+    calls = [orjson.loads(block.removeprefix("<tool_call>")) for block in blocks]
+    assert [call["arguments"]["city"] for call in calls] == ["Paris", "Lyon", "Nice"]
+    assert text.startswith(
+        '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris", "unit": "celsius"}}'
+    )

@@ -153,6 +153,39 @@ def test_openai_tool_call_streamed(oai: openai.OpenAI) -> None:
     assert not (message.content or "").strip()
 
 
+def test_openai_parallel_tool_calls(oai: openai.OpenAI) -> None:
+    question = [{"role": "user", "content": "Compare the weather in Paris and Lyon"}]
+    chunks = list(
+        oai.chat.completions.create(model="replay-1", messages=question, tools=OPENAI_TOOLS, stream=True)
+    )
+    fragments = [tc for c in chunks if c.choices for tc in c.choices[0].delta.tool_calls or ()]
+    firsts = [f for f in fragments if f.id]
+    assert [f.index for f in firsts] == [0, 1] and len({f.id for f in firsts}) == 2
+    assert all(len(c.choices[0].delta.tool_calls or ()) <= 1 for c in chunks if c.choices)
+    arguments = {0: "", 1: ""}
+    for fragment in fragments:
+        arguments[fragment.index] += fragment.function.arguments or "" if fragment.function else ""
+    assert [json.loads(arguments[i])["city"] for i in (0, 1)] == ["Paris", "Lyon"]
+    assert chunks[-1].choices[0].finish_reason == "tool_calls"
+    whole = oai.chat.completions.create(model="replay-1", messages=question, tools=OPENAI_TOOLS)
+    calls = whole.choices[0].message.tool_calls or []
+    assert [json.loads(call.function.arguments)["city"] for call in calls] == ["Paris", "Lyon"]  # type: ignore[union-attr]
+
+
+def test_anthropic_parallel_tool_use(claude: anthropic.Anthropic) -> None:
+    question = [{"role": "user", "content": "Compare the weather in Paris and Lyon"}]
+    with claude.messages.stream(
+        model="replay-1", max_tokens=1000, messages=question, tools=ANTHROPIC_TOOLS
+    ) as stream:  # type: ignore[arg-type]
+        message = stream.get_final_message()
+    uses = [block for block in message.content if block.type == "tool_use"]
+    assert [use.input for use in uses] == [
+        {"city": "Paris", "unit": "celsius"},
+        {"city": "Lyon", "unit": "celsius"},
+    ]
+    assert len({use.id for use in uses}) == 2 and message.stop_reason == "tool_use"
+
+
 def test_openai_tool_call_then_answer(oai: openai.OpenAI) -> None:
     first = oai.chat.completions.create(model="replay-1", messages=QUESTION, tools=OPENAI_TOOLS)
     call = first.choices[0].message.tool_calls[0]

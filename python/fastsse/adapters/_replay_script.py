@@ -8,6 +8,7 @@ other prompt gets the reasoning-and-prose answer.
 
 from __future__ import annotations
 
+import json
 import re
 import zlib
 from typing import Any
@@ -57,7 +58,10 @@ def _question_words(text: str) -> str:
     return " ".join(words[:12]) + (" …" if len(words) > 12 else "")
 
 
-def _argument_value(name: str, schema: dict[str, Any], question: str) -> Any:
+_PLACE_PARAMETERS = {"city", "location", "place", "country", "destination"}
+
+
+def _argument_value(name: str, schema: dict[str, Any], question: str, place: str | None) -> Any:
     if isinstance(schema.get("enum"), list) and schema["enum"]:
         return schema["enum"][0]
     kind = schema.get("type", "string")
@@ -72,43 +76,54 @@ def _argument_value(name: str, schema: dict[str, Any], question: str) -> Any:
     if kind == "object":
         return {}
     lowered = name.lower()
-    if lowered in {"city", "location", "place", "country", "destination"}:
-        found = _PROPER_NOUN.search(question)  # skips the first word
-        return found.group(0) if found else "Paris"
+    if lowered in _PLACE_PARAMETERS:
+        return place or "Paris"
     if "date" in lowered:
         return "2025-06-01"
     return question.rstrip("?!. ")
 
 
-def _arguments(function: dict[str, Any], question: str) -> dict[str, Any]:
+def _properties(function: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The parameters a call fills in: the required ones, or all when none are marked."""
     parameters = function.get("parameters")
-    if not isinstance(parameters, dict):
-        return {}
-    properties = parameters.get("properties")
+    properties = parameters.get("properties") if isinstance(parameters, dict) else None
     if not isinstance(properties, dict):
         return {}
-    required = parameters.get("required")
-    names = [n for n in properties if not isinstance(required, list) or n in required]
+    required = parameters.get("required") if isinstance(parameters, dict) else None
     return {
-        name: _argument_value(name, properties[name] if isinstance(properties[name], dict) else {}, question)
-        for name in names
+        name: schema if isinstance(schema, dict) else {}
+        for name, schema in properties.items()
+        if not isinstance(required, list) or name in required
     }
 
 
 def _tool_call(view: PromptView) -> str:
     function = view.tools[0]
-    arguments = _arguments(function, view.last_text)
+    properties = _properties(function)
+    question = view.last_text
+    # One call per place named in the question when the tool takes a place: parallel calls.
+    places: list[str | None] = list(dict.fromkeys(_PROPER_NOUN.findall(question)))[:3] or [None]
+    if not _PLACE_PARAMETERS & {name.lower() for name in properties}:
+        places = [None]
+    calls = [
+        {
+            "name": function["name"],
+            "arguments": {n: _argument_value(n, s, question, place) for n, s in properties.items()},
+        }
+        for place in places
+    ]
     described = str(function.get("description") or "answers this kind of question").rstrip(".")
-    summary = ", ".join(f"{k}={v!r}" for k, v in arguments.items()) or "no arguments"
+    summaries = [
+        ", ".join(f"{k}={v!r}" for k, v in call["arguments"].items()) or "no arguments" for call in calls
+    ]
     reasoning = (
-        f'The user asks: "{_question_words(view.last_text)}". I should not guess; the '
+        f'The user asks: "{_question_words(question)}". I should not guess; the '
         f"`{function['name']}` tool {described[:1].lower() + described[1:]}. "
-        f"I'll call it with {summary} and answer once the result comes back."
+        f"I'll call it with {' and then with '.join(summaries)} and answer once the results come back."
     )
-    call = orjson.dumps({"name": function["name"], "arguments": arguments}).decode()
-    # Models write `"key": value` with a space; keep that look.
-    call = call.replace('":', '": ').replace(',"', ', "')
-    return _with_reasoning(view, reasoning, f"<tool_call>\n{call}\n</tool_call>")
+    # Models write JSON with a space after ':' and ',' (json.dumps' default separators).
+    blocks = [f"<tool_call>\n{json.dumps(call, ensure_ascii=False)}\n</tool_call>" for call in calls]
+    return _with_reasoning(view, reasoning, "\n".join(blocks))
 
 
 def _flatten(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
@@ -121,15 +136,15 @@ def _flatten(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
 
 
 def _after_tool(view: PromptView) -> str:
-    found = _TOOL_RESPONSE.search(view.last_text)
-    raw = (found.group(1) if found else view.last_text).strip()
-    try:
-        pairs = _flatten(orjson.loads(raw))
-    except orjson.JSONDecodeError:
-        pairs = [("result", raw)]
-    facts = "; ".join(f"{k}: {v}" for k, v in pairs[:6])
+    pairs: list[tuple[str, Any]] = []
+    for raw in _TOOL_RESPONSE.findall(view.last_text) or [view.last_text]:
+        try:
+            pairs += _flatten(orjson.loads(raw.strip()))
+        except orjson.JSONDecodeError:
+            pairs.append(("result", raw.strip()))
+    facts = "; ".join(f"{k}: {v}" for k, v in pairs[:12])
     reasoning = f"The tool answered ({facts}). That is enough to reply without another call."
-    lines = "\n".join(f"- **{k}**: {v}" for k, v in pairs[:6])
+    lines = "\n".join(f"- **{k}**: {v}" for k, v in pairs[:12])
     answer = f"Here is what the tool reported:\n\n{lines}\n\nWant more detail — or another unit?"
     return _with_reasoning(view, reasoning, answer)
 
