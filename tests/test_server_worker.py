@@ -28,6 +28,8 @@ def anyio_backend(request: pytest.FixtureRequest) -> str:
 class PassThrough:
     """The smallest parser: no markers, no stops."""
 
+    stopped = False
+
     def decode(self, text: str) -> list[GenerationChunk]:
         return [GenerationChunk(text)]
 

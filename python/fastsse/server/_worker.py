@@ -43,6 +43,12 @@ CLOSE_TIMEOUT = 5.0
 
 
 class TextParserLike(Protocol):
+    """What the worker needs of ``fastsse.TextParser``."""
+
+    @property
+    def stopped(self) -> bool:
+        """True once a stop string matched (later text is ignored)."""
+
     def decode(self, text: str, /) -> list[GenerationChunk]: ...
 
     def flush(self, finish_reason: str = "stop", /) -> list[GenerationChunk]: ...
@@ -208,12 +214,8 @@ class Generation:
                 if item.text_delta:
                     engine_tokens += 1
                     out = parse(item.text_delta)
-                    ended = next((c for c in out if c.done), None)
-                    if ended is None and any(c.stop_sequence for c in out):
-                        out += finish("stop")
-                        ended = out[-1]
-                    if ended is not None:  # a stop string matched: the engine is stopped below
-                        final = out
+                    if parser.stopped:  # a stop string matched: the engine is stopped below
+                        final = out + finish("stop")
                         break
                     if out:
                         await send(out)
