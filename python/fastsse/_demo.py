@@ -72,8 +72,8 @@ class Renderer:
     def _style(self, text: str, code: str) -> str:
         return f"\x1b[{code}m{text}\x1b[0m" if self.color else text
 
-    def _switch(self, mode: str, label: str, code: str) -> bool:
-        if self.mode == mode:
+    def _switch(self, mode: str, label: str, code: str, *, again: bool = False) -> bool:
+        if self.mode == mode and not again:
             return False
         if self.mode == "tool":
             self.out.write(self._style(")", "36"))
@@ -89,15 +89,15 @@ class Renderer:
                 else chunk.reasoning_delta
             )
             self.out.write(self._style(text.replace("\n", " "), "2"))
-        if chunk.text_delta:
+        # Whitespace between blocks (say, after </think>) does not open an answer by itself.
+        if chunk.text_delta and (self.mode == "text" or chunk.text_delta.strip()):
             fresh = self._switch("text", "answer ▸", "32")
             text = chunk.text_delta.lstrip() if fresh else chunk.text_delta
             self.out.write(text.replace("\n", "\n    "))
         call = chunk.tool_call_delta
         if call is not None:
-            if call.function_name:
-                self.mode = ""
-                self._switch("tool", "tool call ▸", "36")
+            if call.function_name:  # each call gets its own line
+                self._switch("tool", "tool call ▸", "36", again=True)
                 self.out.write(self._style(f"{call.function_name}(", "36"))
             self.out.write(self._style(call.arguments_delta, "36"))
         self.out.flush()
