@@ -6,8 +6,9 @@ any ASGI server (``fastsse serve`` uses uvicorn, the ``fastsse[server]`` extra).
 
 from __future__ import annotations
 
-from ._app import FastSSEApp, ServerMetrics, create_app
+from ._app import FastSSEApp, create_app
 from ._background import background_server
+from ._metrics import ServerMetrics
 from ._template import ChatTemplate, hermes_template
 from ._worker import Generation, GenerationStats
 

@@ -8,9 +8,7 @@ Routes: ``POST /v1/chat/completions`` (OpenAI Chat Completions), ``POST /v1/mess
 from __future__ import annotations
 
 import logging
-import statistics
 import time
-from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -18,11 +16,12 @@ import orjson
 
 from ._asgi import ClientGone, Receive, Scope, Send, read_body, send_bytes
 from ._errors import Api, RequestError, error_body
+from ._metrics import ServerMetrics
 from ._requests import ChatRequest, parse_anthropic_messages, parse_completions, parse_json, parse_openai_chat
 from ._streaming import EncoderLike, collect_response, stream_response
 from ._template import ChatTemplate, hermes_template
 from ._wire import TextCompletionEncoder, envelope, response_body, stream_encoder, text_completion_body
-from ._worker import Generation, GenerationStats
+from ._worker import Generation
 
 if TYPE_CHECKING:
     from ..adapters import GenerationAdapter
@@ -30,49 +29,6 @@ if TYPE_CHECKING:
 __all__ = ["FastSSEApp", "ServerMetrics", "create_app"]
 
 logger = logging.getLogger("fastsse.server")
-
-
-class ServerMetrics:
-    """Counters and the stats of recent generations (served by ``GET /health``)."""
-
-    def __init__(self, keep: int = 1024) -> None:
-        self.requests = 0
-        self.active_streams = 0
-        self.completed = 0
-        self.cancelled = 0
-        self.errors = 0
-        self.recent: deque[GenerationStats] = deque(maxlen=keep)
-
-    def record(self, stats: GenerationStats, *, client_left: bool) -> None:
-        self.recent.append(stats)
-        if client_left or stats.finish_reason == "cancelled":
-            self.cancelled += 1
-        elif stats.finish_reason == "error":
-            self.errors += 1
-        else:
-            self.completed += 1
-
-    def summary(self) -> dict[str, Any]:
-        ttfts = [s.ttft for s in self.recent if s.ttft is not None]
-        gaps = sorted(gap for s in self.recent for gap in s.inter_token)
-        parse_calls = sum(s.parse_calls for s in self.recent)
-
-        def ms(value: float | None) -> float | None:
-            return None if value is None else round(value * 1000, 3)
-
-        return {
-            "requests": self.requests,
-            "active_streams": self.active_streams,
-            "completed": self.completed,
-            "cancelled": self.cancelled,
-            "errors": self.errors,
-            "ttft_p50_ms": ms(statistics.median(ttfts)) if ttfts else None,
-            "inter_token_p50_ms": ms(gaps[len(gaps) // 2]) if gaps else None,
-            "inter_token_p99_ms": ms(gaps[min(len(gaps) - 1, int(len(gaps) * 0.99))]) if gaps else None,
-            "parse_ns_per_call": round(sum(s.parse_seconds for s in self.recent) / parse_calls * 1e9)
-            if parse_calls
-            else None,
-        }
 
 
 class FastSSEApp:

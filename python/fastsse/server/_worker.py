@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import time
+from array import array
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -81,8 +82,8 @@ class GenerationStats:
     finish_reason: str | None = None
     # From the start of the request to the first chunk with content handed to the client.
     ttft: float | None = None
-    # Gaps between consecutive content emissions after the first.
-    inter_token: list[float] = field(default_factory=list)
+    # Gaps between consecutive content emissions after the first (8 bytes per token).
+    inter_token: array[float] = field(default_factory=lambda: array("d"))
     parse_seconds: float = 0.0
     parse_calls: int = 0
     duration: float = 0.0
