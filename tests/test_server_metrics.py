@@ -31,8 +31,9 @@ def test_extremes_and_empty() -> None:
 
 def test_metrics_count_outcomes() -> None:
     metrics = ServerMetrics()
-    done = GenerationStats(finish_reason="stop", ttft=0.01, parse_seconds=1e-6, parse_calls=2)
+    done = GenerationStats(finish_reason="stop", ttft=0.01)
     done.inter_token.extend([0.02, 0.02, 0.03])
+    done.parse_times.extend([4e-7, 5e-7, 6e-7])
     metrics.record(done, client_left=False)
     metrics.record(GenerationStats(finish_reason="error"), client_left=False)
     metrics.record(GenerationStats(finish_reason="stop"), client_left=True)
@@ -40,4 +41,4 @@ def test_metrics_count_outcomes() -> None:
     assert (summary["completed"], summary["errors"], summary["cancelled"]) == (1, 1, 1)
     assert summary["ttft_p50_ms"] == pytest.approx(10, rel=0.05)
     assert summary["inter_token_p50_ms"] == pytest.approx(20, rel=0.05)
-    assert summary["parse_ns_per_call"] == 500
+    assert summary["parse_p50_ns"] == pytest.approx(500, rel=0.05)

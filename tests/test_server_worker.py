@@ -81,7 +81,7 @@ async def test_terminal_chunk_carries_the_engine_usage_and_stats_are_recorded() 
     assert out[-1] == GenerationChunk(done=True, finish_reason="length", prompt_tokens=7, completion_tokens=2)
     stats = generation.stats
     assert (stats.prompt_tokens, stats.completion_tokens, stats.finish_reason) == (7, 2, "length")
-    assert stats.ttft is not None and len(stats.inter_token) == 1 and stats.parse_calls == 2
+    assert stats.ttft is not None and len(stats.inter_token) == 1 and len(stats.parse_times) == 2
     assert adapter.closed
 
 

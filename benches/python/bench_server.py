@@ -149,7 +149,7 @@ def run_case(streams: int, tokens: int, rate: float) -> dict[str, object]:
         "peak_mib": peak_kib / 1024,
         "bad_streams": bad,
         "delivered": delivered,
-        "server_parse_ns": health["parse_ns_per_call"],
+        "server_parse_ns": health["parse_p50_ns"],
         "wall_s": wall,
     }
 

@@ -238,7 +238,7 @@ def _report(results: list[TurnResult], health: dict[str, Any], out: TextIO) -> N
     out.write(
         f"\nserver side: {health['completed']} generations, TTFT p50 {health['ttft_p50_ms']} ms, inter-token "
         f"p50 {health['inter_token_p50_ms']} ms / p99 {health['inter_token_p99_ms']} ms, text parser "
-        f"{health['parse_ns_per_call']} ns per engine token\n"
+        f"{health['parse_p50_ns']} ns per engine token (median)\n"
     )
 
 

@@ -84,8 +84,9 @@ class GenerationStats:
     ttft: float | None = None
     # Gaps between consecutive content emissions after the first (8 bytes per token).
     inter_token: array[float] = field(default_factory=lambda: array("d"))
+    # Time in TextParser.decode, per call (one call per engine token).
+    parse_times: array[float] = field(default_factory=lambda: array("d"))
     parse_seconds: float = 0.0
-    parse_calls: int = 0
     duration: float = 0.0
     error: str | None = None
 
@@ -170,14 +171,14 @@ class Generation:
         parser = self.parser
         stream: AsyncIterator[GenerationChunk] = self.adapter.generate(self.prompt, **self.sampling)
 
-        async def send(chunks: list[GenerationChunk]) -> None:
+        async def send(chunks: list[GenerationChunk], now: float | None = None) -> None:
             nonlocal last_emit
             if self.drop_reasoning:
                 chunks = _without_reasoning(chunks)
             if not chunks:
                 return
             if any(_has_content(chunk) for chunk in chunks):
-                now = time.perf_counter()
+                now = now or time.perf_counter()
                 if stats.ttft is None:
                     stats.ttft = now - started
                 else:
@@ -185,12 +186,14 @@ class Generation:
                 last_emit = now
             await emit(chunks)
 
-        def parse(text: str) -> list[GenerationChunk]:
+        parse_times = stats.parse_times
+
+        def parse(text: str) -> tuple[list[GenerationChunk], float]:
             t0 = time.perf_counter()
             out = parser.decode(text)
-            stats.parse_seconds += time.perf_counter() - t0
-            stats.parse_calls += 1
-            return out
+            t1 = time.perf_counter()
+            parse_times.append(t1 - t0)
+            return out, t1
 
         def finish(reason: str) -> list[GenerationChunk]:
             t0 = time.perf_counter()
@@ -214,12 +217,12 @@ class Generation:
                     break
                 if item.text_delta:
                     engine_tokens += 1
-                    out = parse(item.text_delta)
+                    out, parsed_at = parse(item.text_delta)
                     if parser.stopped:  # a stop string matched: the engine is stopped below
                         final = out + finish("stop")
                         break
                     if out:
-                        await send(out)
+                        await send(out, parsed_at)
                 if item.done:
                     engine_prompt_tokens = item.prompt_tokens
                     engine_completion_tokens = item.completion_tokens
@@ -253,6 +256,7 @@ class Generation:
         )
         await send(final)
         stats.duration = time.perf_counter() - started
+        stats.parse_seconds += sum(parse_times)
         return stats
 
     @staticmethod
