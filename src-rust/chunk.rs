@@ -54,6 +54,9 @@ pub struct ToolCallDelta {
 pub struct GenerationChunk {
     pub text_delta: String,
     pub reasoning_delta: String,
+    /// The signature that closes the reasoning so far (Anthropic `signature_delta`); set on
+    /// the chunk that carries it, usually the last reasoning chunk.
+    pub reasoning_signature: Option<String>,
     /// Text the model wrote as a refusal (OpenAI `delta.refusal`, Anthropic refusal stop).
     pub refusal_delta: String,
     pub done: bool,

@@ -3,10 +3,13 @@
 //! feature and is the only code that knows about Python.
 
 pub mod chunk;
+pub mod encode;
 pub mod error;
+pub mod eventstream;
 pub mod ndjson;
 pub mod providers;
 pub mod sse;
+pub mod utf8;
 
 #[cfg(feature = "python")]
 mod python;

@@ -7,6 +7,7 @@
 use memchr::memchr;
 
 use crate::error::{Error, Result};
+use crate::utf8::decode_lossy;
 
 pub const DEFAULT_MAX_LINE_SIZE: usize = 64 * 1024 * 1024;
 
@@ -137,7 +138,7 @@ fn emit(line: &[u8], offset: u64, on_line: &mut dyn FnMut(&str, u64) -> Result<(
     if line.iter().all(u8::is_ascii_whitespace) {
         return Ok(());
     }
-    on_line(&String::from_utf8_lossy(line), offset)
+    on_line(&decode_lossy(line), offset)
 }
 
 #[cfg(test)]

@@ -1,5 +1,9 @@
 # Type stubs for the native module (checked by `python -m mypy.stubtest fastsse._fastsse`).
+from collections.abc import Iterable
 from typing import Any, ClassVar, Literal, final
+import datetime
+import uuid
+from typing import Any, ClassVar, Literal, TypeAlias, final
 
 from typing_extensions import Buffer
 
@@ -87,6 +91,7 @@ class GenerationChunk:
         text_delta: str = ...,
         *,
         reasoning_delta: str = ...,
+        reasoning_signature: str | None = None,
         refusal_delta: str = ...,
         done: bool = False,
         is_first: bool = False,
@@ -105,6 +110,8 @@ class GenerationChunk:
     def text_delta(self) -> str: ...
     @property
     def reasoning_delta(self) -> str: ...
+    @property
+    def reasoning_signature(self) -> str | None: ...
     @property
     def refusal_delta(self) -> str: ...
     @property
@@ -135,3 +142,112 @@ class GenerationChunk:
     def __eq__(self, value: object, /) -> bool: ...
     def __ne__(self, value: object, /) -> bool: ...
     __hash__: ClassVar[None]  # type: ignore[assignment]
+
+# --- providers (pipeline: bytes -> provider reducer -> unified chunks) ----------------------
+
+PROVIDERS: tuple[str, ...]
+
+@final
+class ChunkDecoder:
+    def __new__(
+        cls, provider: str, *, content_type: str | None = None, max_event_size: int = ...
+    ) -> ChunkDecoder: ...
+    def decode(self, data: Buffer) -> list[GenerationChunk]: ...
+    def flush(self) -> list[GenerationChunk]: ...
+    @property
+    def provider(self) -> str: ...
+    @property
+    def max_event_size(self) -> int: ...
+    @property
+    def json_body(self) -> bool: ...
+
+def provider_capabilities(name: str) -> dict[str, Any]: ...
+# --- encode: GenerationChunks -> OpenAI / Anthropic wire bytes ------------------------------
+
+EncodeFormat = Literal["openai", "anthropic"]
+ReasoningField = Literal["reasoning_content", "reasoning"]
+
+@final
+class Encoder:
+    def __new__(
+        cls,
+        format: EncodeFormat = "openai",
+        *,
+        id: str | None = None,
+        model: str = "",
+        created: int | None = None,
+        system_fingerprint: str | None = None,
+        include_usage: bool = False,
+        reasoning_field: ReasoningField = "reasoning_content",
+        prompt_tokens: int | None = None,
+        ping: bool = False,
+    ) -> Encoder: ...
+    def encode(self, chunks: Iterable[GenerationChunk]) -> bytes: ...
+    def finish(self) -> bytes: ...
+    @property
+    def format(self) -> EncodeFormat: ...
+    @property
+    def id(self) -> str: ...
+    @property
+    def model(self) -> str: ...
+    @property
+    def created(self) -> int: ...
+    @property
+    def finished(self) -> bool: ...
+
+def encode(
+    chunks: Iterable[GenerationChunk],
+    format: EncodeFormat = "openai",
+    *,
+    id: str | None = None,
+    model: str = "",
+    created: int | None = None,
+    system_fingerprint: str | None = None,
+    include_usage: bool = False,
+    reasoning_field: ReasoningField = "reasoning_content",
+    prompt_tokens: int | None = None,
+    ping: bool = False,
+) -> bytes: ...
+def encode_response(
+    chunks: Iterable[GenerationChunk],
+    format: EncodeFormat = "openai",
+    *,
+    id: str | None = None,
+    model: str = "",
+    created: int | None = None,
+    system_fingerprint: str | None = None,
+    include_usage: bool = False,
+    reasoning_field: ReasoningField = "reasoning_content",
+    prompt_tokens: int | None = None,
+    ping: bool = False,
+) -> bytes: ...
+# --- AWS eventstream framing (Bedrock) -------------------------------------------------------
+
+_HeaderValue: TypeAlias = bool | int | bytes | str | datetime.datetime | uuid.UUID
+
+@final
+class EventStreamMessage:
+    __match_args__: ClassVar[tuple[str, ...]]
+    def __new__(
+        cls, headers: dict[str, _HeaderValue] | None = None, payload: Buffer | None = None
+    ) -> EventStreamMessage: ...
+    @property
+    def headers(self) -> dict[str, _HeaderValue]: ...
+    @property
+    def payload(self) -> bytes: ...
+    @property
+    def event_type(self) -> str | None: ...
+    @property
+    def message_type(self) -> str | None: ...
+    def json(self) -> Any: ...
+    def __eq__(self, other: object, /) -> bool: ...
+    def __ne__(self, other: object, /) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
+@final
+class EventStreamDecoder:
+    def __new__(cls, *, max_message_size: int = ...) -> EventStreamDecoder: ...
+    def decode(self, data: Buffer) -> list[EventStreamMessage]: ...
+    def flush(self) -> list[EventStreamMessage]: ...
+    @property
+    def max_message_size(self) -> int: ...

@@ -10,10 +10,14 @@ from typing import Any
 
 __all__ = [
     "ChecksumError",
+    "DeadlineExceededError",
     "EventTooLargeError",
     "FastSSEError",
+    "IdleTimeoutError",
     "ProtocolError",
     "ProviderError",
+    "ProviderHTTPError",
+    "StreamTimeoutError",
     "UsageError",
 ]
 
@@ -77,3 +81,38 @@ class ProviderError(FastSSEError):
         self.code = code
         self.provider_message = provider_message if provider_message is not None else message
         self.raw = raw
+
+
+class ProviderHTTPError(ProviderError):
+    """The provider answered the request with an HTTP error status instead of a stream.
+
+    ``status_code`` is the HTTP status, ``code`` and ``provider_message`` what the error body
+    says (when it is JSON in a known shape), ``raw`` the body text (capped, see ``fastsse.client``).
+    """
+
+    status_code: int
+
+
+class StreamTimeoutError(FastSSEError, TimeoutError):
+    """A chunk stream ran out of time (``fastsse.streams.timeout`` / ``atimeout``).
+
+    Nothing that arrived is lost: ``chunks`` is the stream so far, compacted (text, reasoning
+    and each tool call's arguments merged, the latest usage and finish reason kept), and
+    ``partial`` is ``fastsse.collect(chunks)``: the partial ``GenerationResult``.
+    ``chunks_received`` counts the items passed through, ``limit`` is the limit in seconds
+    that was crossed and ``elapsed`` the seconds measured against it.
+    """
+
+    partial: Any
+    chunks: list[Any]
+    chunks_received: int
+    limit: float
+    elapsed: float
+
+
+class IdleTimeoutError(StreamTimeoutError):
+    """No chunk arrived within ``limit`` seconds of the previous one (or of the first request)."""
+
+
+class DeadlineExceededError(StreamTimeoutError):
+    """The stream as a whole did not finish within ``limit`` seconds of its first use."""

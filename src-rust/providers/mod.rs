@@ -5,9 +5,23 @@
 //! Framing is done before it (see `crate::sse`, `crate::ndjson`, `crate::eventstream`).
 
 use crate::chunk::GenerationChunk;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
+pub mod bedrock;
+mod emit;
+pub mod gemini;
+mod json;
+pub mod ollama;
+mod partial_args;
+pub mod pipeline;
 pub mod registry;
+pub mod tgi;
+
+pub mod anthropic;
+pub mod openai;
+pub mod openai_responses;
+
+pub use pipeline::{ChunkDecoder, ChunkDecoderConfig};
 
 /// One framed event as the reducer sees it; borrows the framer's buffers.
 #[derive(Debug, Clone, Copy)]
@@ -28,4 +42,20 @@ pub trait Reducer: Send {
 
     /// End of stream: append whatever the format still owes (e.g. a terminal chunk).
     fn finish(&mut self, out: &mut Vec<GenerationChunk>) -> Result<()>;
+
+    /// The non-streaming fallback: the whole `application/json` response body, which must
+    /// produce the same chunk sequence as the stream would (the caller then calls `finish`).
+    /// `offset` is the stream offset just past the body.
+    fn on_complete_body(
+        &mut self,
+        body: &str,
+        offset: u64,
+        out: &mut Vec<GenerationChunk>,
+    ) -> Result<()> {
+        let _ = (body, offset, out);
+        Err(Error::usage(
+            "this provider has no non-streaming (application/json) response form; \
+             request a stream or pass content_type='text/event-stream'",
+        ))
+    }
 }

@@ -1,6 +1,31 @@
 //! The provider table: name -> framing, capabilities and a reducer factory.
 //! Each provider module adds its one entry here.
+//!
+//! # Finish reasons
+//!
+//! Every stream ends with one `done` chunk per choice whose `finish_reason` is one of six
+//! unified values. What each provider sends maps as follows (a value a provider adds later
+//! maps to `stop` unless it is listed):
+//!
+//! | unified          | openai (and compatibles)                | openai-responses                      | anthropic                                  | gemini                                                        | ollama          | bedrock                                         | tgi                        |
+//! |------------------|-----------------------------------------|---------------------------------------|--------------------------------------------|---------------------------------------------------------------|-----------------|-------------------------------------------------|----------------------------|
+//! | `stop`           | `stop`, `eos`, anything unknown         | `completed` without tool calls        | `end_turn`, `stop_sequence`, `pause_turn`  | `STOP`, `FINISH_REASON_UNSPECIFIED`, `OTHER`                  | `stop`          | `end_turn`, `stop_sequence`                     | `eos_token`, `stop_sequence` |
+//! | `length`         | `length`, `model_length`, `max_tokens`  | `incomplete` (`max_output_tokens`)    | `max_tokens`, `model_context_window_exceeded` | `MAX_TOKENS`                                               | `length`        | `max_tokens`, `model_context_window_exceeded`   | `length`                   |
+//! | `tool_calls`     | `tool_calls`, `function_call`           | `completed` with function calls       | `tool_use`                                 | `STOP` with function calls                                    | (tool calls)    | `tool_use`                                      | —                          |
+//! | `content_filter` | `content_filter`                        | `incomplete` (`content_filter`)       | `refusal`                                  | `SAFETY`, `RECITATION`, `BLOCKLIST`, `PROHIBITED_CONTENT`, `SPII`, `IMAGE_SAFETY` | — | `guardrail_intervened`, `content_filtered`     | —                          |
+//! | `cancelled`      | `abort`, `cancelled` (vLLM)             | `cancelled`                           | —                                          | —                                                             | —               | —                                               | —                          |
+//! | `error`          | `error`, `insufficient_system_resource` | —  (`failed` raises `ProviderError`)  | —                                          | `MALFORMED_FUNCTION_CALL`                                     | —               | —                                               | —                          |
+//!
+//! A stream that ends without any finish signal gets a terminal chunk with
+//! `finish_reason="error"`, `error_code="incomplete_stream"`. A provider's own error event
+//! (OpenAI `{"error": ...}`, Groq `event: error`, Anthropic `event: error`, Responses
+//! `error` / `response.failed`) raises `ProviderError` instead, after the chunks before it.
+//! The gemini, ollama, bedrock and tgi columns describe their modules' mapping.
 
+use super::bedrock::BedrockReducer;
+use super::gemini::GeminiReducer;
+use super::ollama::OllamaReducer;
+use super::tgi::TgiReducer;
 use super::Reducer;
 
 /// How the provider's bytes are framed on the wire.
@@ -31,7 +56,84 @@ pub struct ProviderSpec {
 
 /// Every provider, in the order DESIGN.md lists them.
 pub static PROVIDERS: &[ProviderSpec] = &[
-    // openai, openai-responses, anthropic, gemini, ollama, bedrock, tgi: one entry each.
+    ProviderSpec {
+        name: "openai",
+        framing: Framing::Sse,
+        capabilities: Capabilities {
+            streaming: true,
+            tools: true,
+            reasoning: true,
+            usage: true,
+        },
+        new_reducer: || Box::new(super::openai::OpenAiReducer::new()),
+    },
+    ProviderSpec {
+        name: "openai-responses",
+        framing: Framing::Sse,
+        capabilities: Capabilities {
+            streaming: true,
+            tools: true,
+            reasoning: true,
+            usage: true,
+        },
+        new_reducer: || Box::new(super::openai_responses::ResponsesReducer::new()),
+    },
+    ProviderSpec {
+        name: "anthropic",
+        framing: Framing::Sse,
+        capabilities: Capabilities {
+            streaming: true,
+            tools: true,
+            reasoning: true,
+            usage: true,
+        },
+        new_reducer: || Box::new(super::anthropic::AnthropicReducer::new()),
+    },
+    ProviderSpec {
+        name: "gemini",
+        framing: Framing::Sse,
+        capabilities: Capabilities {
+            streaming: true,
+            tools: true,
+            reasoning: true,
+            usage: true,
+        },
+        new_reducer: || Box::new(GeminiReducer::new()),
+    },
+    ProviderSpec {
+        name: "ollama",
+        framing: Framing::Ndjson,
+        capabilities: Capabilities {
+            streaming: true,
+            tools: true,
+            reasoning: true,
+            usage: true,
+        },
+        new_reducer: || Box::new(OllamaReducer::new()),
+    },
+    ProviderSpec {
+        name: "bedrock",
+        framing: Framing::EventStream,
+        capabilities: Capabilities {
+            streaming: true,
+            tools: true,
+            reasoning: true,
+            usage: true,
+        },
+        new_reducer: || Box::new(BedrockReducer::new()),
+    },
+    ProviderSpec {
+        name: "tgi",
+        framing: Framing::Sse,
+        capabilities: Capabilities {
+            streaming: true,
+            // /generate_stream is raw text generation: no tool calls or reasoning fields.
+            tools: false,
+            reasoning: false,
+            usage: true,
+        },
+        new_reducer: || Box::new(TgiReducer::new()),
+    },
 ];
 
 pub fn lookup(name: &str) -> Option<&'static ProviderSpec> {

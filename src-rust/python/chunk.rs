@@ -148,6 +148,17 @@ impl GenerationChunk {
         }
     }
 
+    /// Logprobs given from Python at construction (the core holds no JSON for them then).
+    pub(crate) fn logprobs_from_python<'py>(&self, py: Python<'py>) -> Option<&Bound<'py, PyAny>> {
+        if self.inner.logprobs.is_some() {
+            return None;
+        }
+        self.logprobs
+            .get(py)
+            .map(|value| value.bind(py))
+            .filter(|value| !value.is_none())
+    }
+
     fn logprobs_value<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let value = self
             .logprobs
@@ -188,6 +199,7 @@ impl GenerationChunk {
         text_delta = String::new(),
         *,
         reasoning_delta = String::new(),
+        reasoning_signature = None,
         refusal_delta = String::new(),
         done = false,
         is_first = false,
@@ -207,6 +219,7 @@ impl GenerationChunk {
         py: Python<'_>,
         text_delta: String,
         reasoning_delta: String,
+        reasoning_signature: Option<String>,
         refusal_delta: String,
         done: bool,
         is_first: bool,
@@ -232,6 +245,7 @@ impl GenerationChunk {
         let chunk = GenerationChunk::from_core(CoreChunk {
             text_delta,
             reasoning_delta,
+            reasoning_signature,
             refusal_delta,
             done,
             is_first,
@@ -278,6 +292,10 @@ impl GenerationChunk {
     #[getter]
     fn reasoning_delta(&self) -> &str {
         &self.inner.reasoning_delta
+    }
+    #[getter]
+    fn reasoning_signature(&self) -> Option<&str> {
+        self.inner.reasoning_signature.as_deref()
     }
     #[getter]
     fn refusal_delta(&self) -> &str {
@@ -353,6 +371,12 @@ impl GenerationChunk {
                 repr_str(py, &c.reasoning_delta)?
             ));
         }
+        if c.reasoning_signature.is_some() {
+            parts.push(format!(
+                "reasoning_signature={}",
+                repr_opt_str(py, &c.reasoning_signature)?
+            ));
+        }
         if !c.refusal_delta.is_empty() {
             parts.push(format!("refusal_delta={}", repr_str(py, &c.refusal_delta)?));
         }
@@ -411,6 +435,7 @@ impl GenerationChunk {
         let (a, b) = (&self.inner, &other.inner);
         let same_fields = a.text_delta == b.text_delta
             && a.reasoning_delta == b.reasoning_delta
+            && a.reasoning_signature == b.reasoning_signature
             && a.refusal_delta == b.refusal_delta
             && a.done == b.done
             && a.is_first == b.is_first

@@ -3,9 +3,13 @@
 
 mod bytes_input;
 mod chunk;
+mod encode;
 mod errors;
+mod eventstream;
 mod ndjson;
+mod providers;
 mod sse;
+mod strings;
 
 use pyo3::prelude::*;
 
@@ -17,5 +21,11 @@ fn _fastsse(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ndjson::NDJSONDecoder>()?;
     m.add_class::<chunk::ToolCallDelta>()?;
     m.add_class::<chunk::GenerationChunk>()?;
+    providers::register(m)?;
+    m.add_class::<encode::Encoder>()?;
+    m.add_function(wrap_pyfunction!(encode::encode_stream, m)?)?;
+    m.add_function(wrap_pyfunction!(encode::encode_response, m)?)?;
+    m.add_class::<eventstream::EventStreamDecoder>()?;
+    m.add_class::<eventstream::EventStreamMessage>()?;
     Ok(())
 }

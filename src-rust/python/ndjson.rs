@@ -1,10 +1,11 @@
 //! `NDJSONDecoder` for Python: `decode(bytes) -> list[str]` (one str per non-blank line).
 
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PyString};
+use pyo3::types::PyList;
 
 use super::bytes_input::with_bytes;
 use super::errors::IntoPyResult;
+use super::strings::new_str;
 use crate::ndjson::{NdjsonDecoder, DEFAULT_MAX_LINE_SIZE};
 
 #[pyclass(module = "fastsse")]
@@ -34,7 +35,7 @@ impl NDJSONDecoder {
             let mut appended = Ok(());
             let result = self.inner.decode_with(bytes, |line, _| {
                 if appended.is_ok() {
-                    appended = list.append(PyString::new(py, line));
+                    appended = list.append(new_str(py, line));
                 }
                 Ok(())
             });
@@ -49,7 +50,7 @@ impl NDJSONDecoder {
         let mut appended = Ok(());
         let result = self.inner.flush_with(|line, _| {
             if appended.is_ok() {
-                appended = list.append(PyString::new(py, line));
+                appended = list.append(new_str(py, line));
             }
             Ok(())
         });

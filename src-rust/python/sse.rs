@@ -7,6 +7,7 @@ use pyo3::types::{PyList, PyString, PyTuple};
 
 use super::bytes_input::with_bytes;
 use super::errors::IntoPyResult;
+use super::strings::new_str;
 use crate::sse::{SseConfig, SseDecoder, DEFAULT_MAX_EVENT_SIZE};
 
 /// One dispatched event. Frozen value object.
@@ -158,7 +159,7 @@ impl SSEDecoder {
             }
             let event = ServerSentEvent {
                 event,
-                data: PyString::new(py, view.data).unbind(),
+                data: new_str(py, view.data).unbind(),
                 id: last_id.1.clone_ref(py),
                 retry: view.retry,
             };

@@ -8,11 +8,10 @@
 //! Cost is linear in the bytes fed, however they are split: the scan of each chunk starts where
 //! the previous one stopped and only the unfinished line is copied (into `tail`).
 
-use std::borrow::Cow;
-
 use memchr::memchr2;
 
 use crate::error::{Error, Result};
+use crate::utf8::decode_lossy as lossy;
 
 /// 64 MiB: large enough for any real LLM event, small enough to stop a runaway stream.
 pub const DEFAULT_MAX_EVENT_SIZE: usize = 64 * 1024 * 1024;
@@ -400,11 +399,6 @@ impl SseDecoder {
         self.event_type.clear();
         result
     }
-}
-
-#[inline]
-fn lossy(bytes: &[u8]) -> Cow<'_, str> {
-    String::from_utf8_lossy(bytes)
 }
 
 #[cfg(test)]

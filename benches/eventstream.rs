@@ -1,0 +1,84 @@
+//! AWS eventstream decode throughput on real Bedrock ConverseStream frames
+//! (tests/data/bedrock/converse-stream-text.bin repeated): framing alone, whole and in network
+//! sized pieces, and framing + the bedrock reducer producing unified chunks.
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use std::hint::black_box;
+
+use _fastsse::eventstream::EventStreamDecoder;
+use _fastsse::providers::bedrock::BedrockReducer;
+use _fastsse::providers::Reducer;
+
+fn stream() -> (Vec<u8>, usize) {
+    let capture = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/bedrock/converse-stream-text.bin"
+    ))
+    .expect("capture");
+    let copies = 64;
+    (capture.repeat(copies), 33 * copies)
+}
+
+fn frames(input: &[u8], piece: usize) -> usize {
+    let mut decoder = EventStreamDecoder::default();
+    let mut count = 0;
+    for chunk in input.chunks(piece) {
+        decoder
+            .decode_with(chunk, |message| {
+                black_box(message.payload());
+                count += 1;
+                Ok(())
+            })
+            .unwrap();
+    }
+    decoder.flush().unwrap();
+    count
+}
+
+fn chunks(input: &[u8], piece: usize) -> usize {
+    let mut decoder = EventStreamDecoder::default();
+    let mut reducer = BedrockReducer::new();
+    let mut out = Vec::with_capacity(64);
+    let mut count = 0;
+    for chunk in input.chunks(piece) {
+        decoder
+            .decode_with(chunk, |message| {
+                reducer.on_event(&message.to_wire_event()?, &mut out)
+            })
+            .unwrap();
+        count += out.len();
+        out.clear();
+    }
+    count
+}
+
+fn bench(c: &mut Criterion) {
+    let (input, frame_count) = stream();
+    assert_eq!(frames(&input, input.len()), frame_count);
+    let mut group = c.benchmark_group("eventstream");
+    group.throughput(Throughput::Bytes(input.len() as u64));
+    for piece in [input.len(), 16 * 1024, 1024] {
+        let label = if piece == input.len() {
+            "whole".to_owned()
+        } else {
+            format!("{}KiB", piece / 1024)
+        };
+        group.bench_with_input(BenchmarkId::new("frames", &label), &piece, |b, &piece| {
+            b.iter(|| frames(black_box(&input), piece))
+        });
+    }
+    group.bench_function("bedrock_chunks/4KiB", |b| {
+        b.iter(|| chunks(black_box(&input), 4096))
+    });
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .sample_size(20)
+        .warm_up_time(std::time::Duration::from_millis(500))
+        .measurement_time(std::time::Duration::from_secs(2));
+    targets = bench
+}
+criterion_main!(benches);

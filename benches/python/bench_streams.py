@@ -1,0 +1,153 @@
+"""Per-chunk cost of fastsse.streams stages, side by side with the hand-written generator each replaces.
+
+    python benches/python/bench_streams.py [--quick]
+
+The stages are pure Python (owned upstreams, closing, typed timeouts); this measures what that
+costs per chunk against the plain (async) generator a user would otherwise write, in one run.
+Async cases run on asyncio through anyio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+
+import anyio
+from _harness import Result, measure, table
+from fastsse import GenerationChunk, streams
+
+
+def make_chunks(n: int) -> list[GenerationChunk]:
+    return [GenerationChunk(f" t{i % 97}") for i in range(n)]
+
+
+# --- hand-written equivalents ------------------------------------------------------------------
+
+
+def gen_map(fn: Callable[[GenerationChunk], str], chunks: Iterable[GenerationChunk]) -> Iterator[str]:
+    for chunk in chunks:
+        yield fn(chunk)
+
+
+def gen_batch(chunks: Iterable[GenerationChunk], size: int) -> Iterator[list[GenerationChunk]]:
+    batch: list[GenerationChunk] = []
+    for chunk in chunks:
+        batch.append(chunk)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def gen_coalesce(chunks: Iterable[GenerationChunk], min_chars: int) -> Iterator[GenerationChunk]:
+    # Text-only merging; the stage also handles reasoning, tool calls, usage, choices.
+    parts: list[str] = []
+    size = 0
+    for chunk in chunks:
+        parts.append(chunk.text_delta)
+        size += len(chunk.text_delta)
+        if size >= min_chars:
+            yield GenerationChunk("".join(parts))
+            parts, size = [], 0
+    if parts:
+        yield GenerationChunk("".join(parts))
+
+
+async def agen(chunks: list[GenerationChunk]) -> AsyncIterator[GenerationChunk]:
+    for chunk in chunks:
+        await anyio.lowlevel.checkpoint()
+        yield chunk
+
+
+async def agen_map(
+    fn: Callable[[GenerationChunk], str], source: AsyncIterator[GenerationChunk]
+) -> AsyncIterator[str]:
+    async for chunk in source:
+        yield fn(chunk)
+
+
+async def agen_timeout(source: AsyncIterator[GenerationChunk], idle: float) -> AsyncIterator[GenerationChunk]:
+    while True:
+        with anyio.fail_after(idle):
+            try:
+                chunk = await source.__anext__()
+            except StopAsyncIteration:
+                return
+        yield chunk
+
+
+def count(iterable: Iterable[object]) -> int:
+    n = 0
+    for _ in iterable:
+        n += 1
+    return n
+
+
+async def acount(iterable: AsyncIterator[object]) -> int:
+    n = 0
+    async for _ in iterable:
+        n += 1
+    return n
+
+
+def text_of(chunk: GenerationChunk) -> str:
+    return chunk.text_delta
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    n = 20_000 if args.quick else 100_000
+    repeat = 3 if args.quick else 7
+    chunks = make_chunks(n)
+    merged = sum(1 for _ in gen_coalesce(chunks, 64))
+    results: list[Result] = []
+
+    def add(case: str, impl: str, fn: Callable[[], int], expected: int) -> None:
+        results.append(Result(case, impl, measure(fn, repeat=repeat, expected=expected), n))
+
+    add("map (sync)", "fastsse", lambda: count(streams.map(text_of, chunks)), n)
+    add("map (sync)", "generator", lambda: count(gen_map(text_of, chunks)), n)
+    add("filter (sync)", "fastsse", lambda: count(streams.filter(text_of, chunks)), n)
+    add("filter (sync)", "generator", lambda: count(c for c in chunks if c.text_delta), n)
+    add("batch 16 (sync)", "fastsse", lambda: count(streams.batch(chunks, 16)), -(-n // 16))
+    add("batch 16 (sync)", "generator", lambda: count(gen_batch(chunks, 16)), -(-n // 16))
+    add("coalesce 64 chars (sync)", "fastsse", lambda: count(streams.coalesce_text(chunks, 64)), merged)
+    add("coalesce 64 chars (sync)", "generator", lambda: count(gen_coalesce(chunks, 64)), merged)
+    add("buffered 64, thread (sync)", "fastsse", lambda: count(streams.buffered(chunks, 64)), n)
+    add("buffered 64, thread (sync)", "plain loop", lambda: count(iter(chunks)), n)
+    add("timeout idle, thread (sync)", "fastsse", lambda: count(streams.timeout(chunks, idle=10)), n)
+
+    def run_async(make: Callable[[], AsyncIterator[object]]) -> Callable[[], int]:
+        async def go() -> int:
+            return await acount(make())
+
+        return lambda: anyio.run(go)
+
+    def buffered_run() -> int:
+        async def go() -> int:
+            async with streams.abuffered(agen(chunks), 64) as buffered:
+                return await acount(buffered)
+
+        return anyio.run(go)
+
+    add("amap (asyncio)", "fastsse", run_async(lambda: streams.amap(text_of, agen(chunks))), n)
+    add("amap (asyncio)", "async generator", run_async(lambda: agen_map(text_of, agen(chunks))), n)
+    add("atimeout idle (asyncio)", "fastsse", run_async(lambda: streams.atimeout(agen(chunks), idle=10)), n)
+    add("atimeout idle (asyncio)", "async generator", run_async(lambda: agen_timeout(agen(chunks), 10)), n)
+    add("abuffered 64 (asyncio)", "fastsse", buffered_run, n)
+    add("abuffered 64 (asyncio)", "async generator", run_async(lambda: agen(chunks)), n)
+
+    print(f"{n:,} chunks; Python {platform.python_version()}; medians of {repeat} runs\n")
+    print(table(results))
+    print(
+        "\n'fastsse speed-up' < 1.0x means the stage costs more than the hand-written code; "
+        "the async generator rows are the bare source (no stage) for abuffered."
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,447 @@
+//! Anthropic Messages streaming (`provider="anthropic"`).
+//!
+//! Events: `message_start` (usage so far), `content_block_start` / `_delta` / `_stop` per
+//! content block, `message_delta` (stop reason, cumulative usage), `message_stop`, `ping`,
+//! `error`. Blocks map as follows:
+//!
+//! | block / delta                               | chunk                                        |
+//! |---------------------------------------------|----------------------------------------------|
+//! | `text` + `text_delta`                       | `text_delta`                                 |
+//! | `thinking` + `thinking_delta`               | `reasoning_delta`                            |
+//! | `tool_use` (start) + `input_json_delta`     | `tool_call_delta` (id + name, then arguments)|
+//! | `signature_delta`, `citations_delta`        | a chunk with only `raw` (the event)          |
+//! | `redacted_thinking`, `server_tool_use`, `mcp_tool_use`, `*_tool_result`, other blocks, and their deltas | a chunk with only `raw` |
+//!
+//! Server tools run at Anthropic and are not the client's tool calls, so they never become
+//! `tool_call_delta`s; their content stays reachable through `raw`. `prompt_tokens` is the
+//! whole prompt: `input_tokens + cache_creation_input_tokens + cache_read_input_tokens`.
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::json::{self, non_empty, ErrorObject, JStr};
+use super::{Reducer, WireEvent};
+use crate::chunk::{FinishReason, GenerationChunk, ToolCallDelta};
+use crate::error::{Error, Result};
+
+const PROVIDER: &str = "anthropic";
+/// More content blocks than a message can hold; stops a hostile index from growing memory.
+const MAX_BLOCKS: usize = 1 << 16;
+
+/// `stop_reason` -> unified reason.
+pub fn map_stop_reason(reason: &str) -> FinishReason {
+    match reason {
+        "max_tokens" | "model_context_window_exceeded" => FinishReason::Length,
+        "tool_use" => FinishReason::ToolCalls,
+        "refusal" => FinishReason::ContentFilter,
+        // "end_turn", "stop_sequence", "pause_turn" (a server tool paused the turn; send the
+        // message back to continue) and anything new: the model stopped normally.
+        _ => FinishReason::Stop,
+    }
+}
+
+// --- wire shapes --------------------------------------------------------------------------
+
+#[derive(Deserialize)]
+struct EventWire<'a> {
+    #[serde(borrow, default, rename = "type")]
+    kind: Option<JStr<'a>>,
+    #[serde(default)]
+    index: Option<usize>,
+    #[serde(borrow, default)]
+    delta: Option<DeltaWire<'a>>,
+    #[serde(borrow, default)]
+    content_block: Option<BlockWire<'a>>,
+    #[serde(default)]
+    message: Option<MessageWire>,
+    #[serde(default)]
+    usage: Option<UsageWire>,
+    #[serde(borrow, default)]
+    error: Option<ErrorObject<'a>>,
+}
+
+#[derive(Deserialize)]
+struct DeltaWire<'a> {
+    #[serde(borrow, default, rename = "type")]
+    kind: Option<JStr<'a>>,
+    #[serde(borrow, default)]
+    text: Option<JStr<'a>>,
+    #[serde(borrow, default)]
+    thinking: Option<JStr<'a>>,
+    #[serde(borrow, default)]
+    partial_json: Option<JStr<'a>>,
+    #[serde(borrow, default)]
+    stop_reason: Option<JStr<'a>>,
+    #[serde(borrow, default)]
+    stop_sequence: Option<JStr<'a>>,
+}
+
+#[derive(Deserialize)]
+struct BlockWire<'a> {
+    #[serde(borrow, default, rename = "type")]
+    kind: Option<JStr<'a>>,
+    #[serde(borrow, default)]
+    text: Option<JStr<'a>>,
+    #[serde(borrow, default)]
+    thinking: Option<JStr<'a>>,
+    #[serde(borrow, default)]
+    id: Option<JStr<'a>>,
+    #[serde(borrow, default)]
+    name: Option<JStr<'a>>,
+    #[serde(borrow, default)]
+    input: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct MessageWire {
+    #[serde(default)]
+    usage: Option<UsageWire>,
+}
+
+#[derive(Deserialize, Clone, Copy)]
+struct UsageWire {
+    #[serde(default)]
+    input_tokens: Option<u64>,
+    #[serde(default)]
+    output_tokens: Option<u64>,
+    #[serde(default)]
+    cache_creation_input_tokens: Option<u64>,
+    #[serde(default)]
+    cache_read_input_tokens: Option<u64>,
+}
+
+/// The non-streaming body: a `message` object, or `{"type": "error", "error": {...}}`.
+#[derive(Deserialize)]
+struct BodyWire<'a> {
+    #[serde(borrow, default, rename = "type")]
+    kind: Option<JStr<'a>>,
+    #[serde(borrow, default)]
+    error: Option<ErrorObject<'a>>,
+    #[serde(default)]
+    usage: Option<UsageWire>,
+    #[serde(borrow, default)]
+    content: Option<Vec<BlockWire<'a>>>,
+    #[serde(borrow, default)]
+    stop_reason: Option<JStr<'a>>,
+    #[serde(borrow, default)]
+    stop_sequence: Option<JStr<'a>>,
+}
+
+// --- reducer ------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Block {
+    Text,
+    Thinking,
+    /// A client tool call: its position among the message's calls, and whether any
+    /// argument text arrived.
+    ClientTool {
+        index: u32,
+        has_arguments: bool,
+    },
+    /// Server tools, their results, redacted thinking and blocks we do not map.
+    Other,
+}
+
+#[derive(Debug, Default)]
+pub struct AnthropicReducer {
+    blocks: Vec<Block>,
+    tool_calls: u32,
+    input_tokens: Option<u64>,
+    cache_creation_tokens: Option<u64>,
+    cache_read_tokens: Option<u64>,
+    output_tokens: Option<u64>,
+    stop_reason: Option<FinishReason>,
+    stop_sequence: Option<String>,
+    /// The `message_delta` that carried the stop reason (the terminal chunk's `raw`).
+    stop_raw: Option<std::sync::Arc<str>>,
+    terminated: bool,
+}
+
+impl AnthropicReducer {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn take_usage(&mut self, usage: Option<UsageWire>) {
+        let Some(usage) = usage else { return };
+        let fields = [
+            (&mut self.input_tokens, usage.input_tokens),
+            (
+                &mut self.cache_creation_tokens,
+                usage.cache_creation_input_tokens,
+            ),
+            (&mut self.cache_read_tokens, usage.cache_read_input_tokens),
+            (&mut self.output_tokens, usage.output_tokens),
+        ];
+        for (slot, value) in fields {
+            if value.is_some() {
+                *slot = value;
+            }
+        }
+    }
+
+    fn prompt_tokens(&self) -> Option<u64> {
+        self.input_tokens.map(|input| {
+            input + self.cache_creation_tokens.unwrap_or(0) + self.cache_read_tokens.unwrap_or(0)
+        })
+    }
+
+    fn set_block(&mut self, index: usize, block: Block, offset: u64) -> Result<()> {
+        if index >= MAX_BLOCKS {
+            return Err(Error::protocol(
+                format!(
+                    "anthropic content block index {index} is beyond the {MAX_BLOCKS} supported"
+                ),
+                Some(offset),
+            ));
+        }
+        if self.blocks.len() <= index {
+            self.blocks.resize(index + 1, Block::Other);
+        }
+        self.blocks[index] = block;
+        Ok(())
+    }
+
+    /// A block opening (streaming) or a whole block (body): its kind, and any content it
+    /// already carries.
+    fn open_block(
+        &mut self,
+        index: usize,
+        block: BlockWire<'_>,
+        whole: bool,
+        offset: u64,
+        out: &mut Vec<GenerationChunk>,
+    ) -> Result<()> {
+        match block.kind.as_ref().map(JStr::as_str) {
+            Some("text") => {
+                self.set_block(index, Block::Text, offset)?;
+                if let Some(text_delta) = non_empty(block.text) {
+                    out.push(GenerationChunk::text(text_delta));
+                }
+            }
+            Some("thinking") => {
+                self.set_block(index, Block::Thinking, offset)?;
+                if let Some(reasoning) = non_empty(block.thinking) {
+                    out.push(GenerationChunk::reasoning(reasoning));
+                }
+            }
+            Some("tool_use") => {
+                let tool_index = self.tool_calls;
+                self.tool_calls += 1;
+                self.set_block(
+                    index,
+                    Block::ClientTool {
+                        index: tool_index,
+                        has_arguments: whole,
+                    },
+                    offset,
+                )?;
+                out.push(GenerationChunk::tool_call(ToolCallDelta {
+                    index: tool_index,
+                    id: non_empty(block.id),
+                    function_name: non_empty(block.name),
+                    arguments_delta: String::new(),
+                }));
+                // A stream sends `input: {}` here and the JSON in deltas; a body has it whole.
+                if whole {
+                    if let Some(input) = block.input {
+                        out.push(GenerationChunk::tool_call(ToolCallDelta {
+                            index: tool_index,
+                            arguments_delta: input.get().to_owned(),
+                            ..Default::default()
+                        }));
+                    }
+                }
+            }
+            _ => {
+                self.set_block(index, Block::Other, offset)?;
+                out.push(GenerationChunk::default());
+            }
+        }
+        Ok(())
+    }
+
+    fn block_delta(
+        &mut self,
+        index: Option<usize>,
+        delta: DeltaWire<'_>,
+        out: &mut Vec<GenerationChunk>,
+    ) {
+        let block = index.and_then(|i| self.blocks.get_mut(i));
+        match delta.kind.as_ref().map(JStr::as_str) {
+            Some("text_delta") => {
+                if let Some(text) = non_empty(delta.text) {
+                    out.push(GenerationChunk::text(text));
+                }
+            }
+            Some("thinking_delta") => {
+                if let Some(thinking) = non_empty(delta.thinking) {
+                    out.push(GenerationChunk::reasoning(thinking));
+                }
+            }
+            Some("input_json_delta") => match block {
+                Some(Block::ClientTool {
+                    index,
+                    has_arguments,
+                }) => {
+                    if let Some(arguments_delta) = non_empty(delta.partial_json) {
+                        *has_arguments = true;
+                        out.push(GenerationChunk::tool_call(ToolCallDelta {
+                            index: *index,
+                            arguments_delta,
+                            ..Default::default()
+                        }));
+                    }
+                }
+                // A server tool's input: not the client's call.
+                _ => out.push(GenerationChunk::default()),
+            },
+            // signature, citations, compaction and future deltas: raw only.
+            _ => out.push(GenerationChunk::default()),
+        }
+    }
+
+    /// A tool call without argument deltas took no arguments: its input is `{}` (what the
+    /// API reports for it), so say so rather than leave the arguments empty.
+    fn close_block(&mut self, index: Option<usize>, out: &mut Vec<GenerationChunk>) {
+        if let Some(Block::ClientTool {
+            index,
+            has_arguments: has_arguments @ false,
+        }) = index.and_then(|i| self.blocks.get_mut(i))
+        {
+            *has_arguments = true;
+            out.push(GenerationChunk::tool_call(ToolCallDelta {
+                index: *index,
+                arguments_delta: "{}".to_owned(),
+                ..Default::default()
+            }));
+        }
+    }
+
+    fn terminal(&mut self, out: &mut Vec<GenerationChunk>) {
+        if self.terminated {
+            return;
+        }
+        self.terminated = true;
+        let mut chunk = GenerationChunk {
+            done: true,
+            prompt_tokens: self.prompt_tokens(),
+            completion_tokens: self.output_tokens,
+            stop_sequence: self.stop_sequence.take(),
+            raw: self.stop_raw.take(),
+            ..Default::default()
+        };
+        match self.stop_reason {
+            Some(reason) => chunk.finish_reason = Some(reason),
+            None => {
+                chunk.finish_reason = Some(FinishReason::Error);
+                chunk.error_code = Some("incomplete_stream".to_owned());
+                chunk.error_message = Some(
+                    "the stream ended before the message_delta carrying stop_reason".to_owned(),
+                );
+            }
+        }
+        out.push(chunk);
+    }
+
+    fn set_stop(&mut self, reason: Option<JStr<'_>>, sequence: Option<JStr<'_>>) {
+        if let Some(reason) = reason {
+            self.stop_reason = Some(map_stop_reason(reason.as_str()));
+        }
+        if let Some(sequence) = sequence {
+            self.stop_sequence = Some(sequence.into_string());
+        }
+    }
+}
+
+impl Reducer for AnthropicReducer {
+    fn on_event(&mut self, event: &WireEvent<'_>, out: &mut Vec<GenerationChunk>) -> Result<()> {
+        if self.terminated {
+            return Ok(());
+        }
+        let data = event.data;
+        let wire: EventWire<'_> = match json::parse(PROVIDER, data, event.offset) {
+            Ok(wire) => wire,
+            Err(_) if event.event == "error" => {
+                return Err(Error::Provider {
+                    code: None,
+                    message: data.to_owned(),
+                    raw: data.to_owned(),
+                })
+            }
+            Err(err) => return Err(err),
+        };
+        let kind = match &wire.kind {
+            Some(kind) => kind.as_str(),
+            None => event.event,
+        };
+        match kind {
+            "content_block_delta" => {
+                if let Some(delta) = wire.delta {
+                    self.block_delta(wire.index, delta, out);
+                }
+            }
+            "content_block_start" => {
+                if let Some(block) = wire.content_block {
+                    self.open_block(
+                        wire.index.unwrap_or(self.blocks.len()),
+                        block,
+                        false,
+                        event.offset,
+                        out,
+                    )?;
+                }
+            }
+            "message_start" => {
+                if let Some(message) = wire.message {
+                    self.take_usage(message.usage);
+                }
+            }
+            "message_delta" => {
+                self.take_usage(wire.usage);
+                if let Some(delta) = wire.delta {
+                    if delta.stop_reason.is_some() {
+                        self.stop_raw = Some(std::sync::Arc::from(data));
+                    }
+                    self.set_stop(delta.stop_reason, delta.stop_sequence);
+                }
+            }
+            "content_block_stop" => self.close_block(wire.index, out),
+            "message_stop" => self.terminal(out),
+            "error" => {
+                let error = wire.error.unwrap_or_default();
+                return Err(error.into_error(data));
+            }
+            // ping, and event types newer than this code.
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, out: &mut Vec<GenerationChunk>) -> Result<()> {
+        self.terminal(out);
+        Ok(())
+    }
+
+    fn on_complete_body(
+        &mut self,
+        body: &str,
+        offset: u64,
+        out: &mut Vec<GenerationChunk>,
+    ) -> Result<()> {
+        let wire: BodyWire<'_> = json::parse(PROVIDER, body, offset)?;
+        if wire.kind.as_ref().map(JStr::as_str) == Some("error") || wire.error.is_some() {
+            return Err(wire.error.unwrap_or_default().into_error(body));
+        }
+        self.take_usage(wire.usage);
+        for (index, block) in wire.content.into_iter().flatten().enumerate() {
+            self.open_block(index, block, true, offset, out)?;
+        }
+        self.set_stop(wire.stop_reason, wire.stop_sequence);
+        if self.stop_reason.is_none() {
+            self.stop_reason = Some(FinishReason::Stop);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,488 @@
+//! Amazon Bedrock `ConverseStream` (AWS eventstream frames, see `crate::eventstream`) and the
+//! non-streaming `Converse` body -> unified chunks.
+//!
+//! The frame's `:event-type` names the event and its payload is the event's JSON:
+//! `messageStart`, `contentBlockStart` (a `toolUse` block's id and name, or a server tool's
+//! `toolResult`), `contentBlockDelta` (`text`, `toolUse.input` JSON fragments,
+//! `reasoningContent.text` / `.signature` / `.redactedContent`, `toolResult`, `citation`),
+//! `contentBlockStop`, `messageStop` (`stopReason`) and `metadata` (`usage`). Exceptions
+//! arrive as frames with `:message-type: exception` and become `ProviderError` in
+//! `EventStreamMessage::to_wire_event`; an exception event that reaches the reducer by
+//! another route (e.g. boto3-style `{"throttlingException": {...}}` objects) does too.
+//!
+//! Client tool calls (`toolUse` blocks of type `tool_use` or without a type) become tool-call
+//! chunks. Server tools (`type: server_tool_use`, run by Bedrock itself) and their
+//! `toolResult` blocks are not client calls: like reasoning signatures and redacted
+//! reasoning, they give content-less chunks whose `raw` holds the event.
+//!
+//! | Bedrock `stopReason` | unified |
+//! |---|---|
+//! | `end_turn`, `stop_sequence` | `stop` |
+//! | `tool_use` | `tool_calls` |
+//! | `max_tokens`, `model_context_window_exceeded` | `length` |
+//! | `guardrail_intervened`, `content_filtered` | `content_filter` |
+//! | anything else | `stop` |
+//!
+//! Usage: `prompt_tokens` = `inputTokens` + `cacheReadInputTokens` + `cacheWriteInputTokens`,
+//! `completion_tokens` = `outputTokens`.
+
+use std::borrow::Cow;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::emit::{sum_present, Emitter, RawEvent};
+use super::{Reducer, WireEvent};
+use crate::chunk::{FinishReason, GenerationChunk};
+use crate::error::{Error, Result};
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BlockStart<'a> {
+    #[serde(default)]
+    content_block_index: u32,
+    #[serde(borrow)]
+    start: Option<StartBody<'a>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StartBody<'a> {
+    #[serde(borrow)]
+    tool_use: Option<ToolUseStart<'a>>,
+    #[serde(borrow)]
+    tool_result: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ToolUseStart<'a> {
+    #[serde(borrow)]
+    tool_use_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    name: Cow<'a, str>,
+    #[serde(borrow, rename = "type")]
+    kind: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BlockDelta<'a> {
+    #[serde(default)]
+    content_block_index: u32,
+    #[serde(borrow)]
+    delta: Delta<'a>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Delta<'a> {
+    #[serde(borrow)]
+    text: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    tool_use: Option<ToolUseDelta<'a>>,
+    #[serde(borrow)]
+    reasoning_content: Option<ReasoningDelta<'a>>,
+    #[serde(borrow)]
+    tool_result: Option<&'a RawValue>,
+    #[serde(borrow)]
+    citation: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct ToolUseDelta<'a> {
+    #[serde(borrow)]
+    input: Cow<'a, str>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ReasoningDelta<'a> {
+    #[serde(borrow)]
+    text: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    signature: Option<&'a RawValue>,
+    #[serde(borrow)]
+    redacted_content: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BlockStop {
+    #[serde(default)]
+    content_block_index: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct MessageStop<'a> {
+    #[serde(borrow)]
+    stop_reason: Cow<'a, str>,
+}
+
+#[derive(Deserialize)]
+struct Metadata {
+    usage: Option<Usage>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Usage {
+    input_tokens: Option<u64>,
+    output_tokens: Option<u64>,
+    cache_read_input_tokens: Option<u64>,
+    cache_write_input_tokens: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct ExceptionBody {
+    #[serde(alias = "Message")]
+    message: Option<String>,
+}
+
+/// The non-streaming `Converse` response.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ConverseResponse<'a> {
+    #[serde(borrow)]
+    output: Option<ConverseOutput<'a>>,
+    #[serde(borrow)]
+    stop_reason: Option<Cow<'a, str>>,
+    usage: Option<Usage>,
+    #[serde(borrow, alias = "Message")]
+    message: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct ConverseOutput<'a> {
+    #[serde(borrow)]
+    message: Option<ConverseMessage<'a>>,
+}
+
+#[derive(Deserialize)]
+struct ConverseMessage<'a> {
+    #[serde(borrow, default)]
+    content: Vec<ContentBlock<'a>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ContentBlock<'a> {
+    #[serde(borrow)]
+    text: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    tool_use: Option<ToolUseBlock<'a>>,
+    #[serde(borrow)]
+    reasoning_content: Option<ReasoningBlock<'a>>,
+    #[serde(borrow)]
+    tool_result: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ToolUseBlock<'a> {
+    #[serde(borrow)]
+    tool_use_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    name: Cow<'a, str>,
+    #[serde(borrow)]
+    input: Option<&'a RawValue>,
+    #[serde(borrow, rename = "type")]
+    kind: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ReasoningBlock<'a> {
+    #[serde(borrow)]
+    reasoning_text: Option<ReasoningText<'a>>,
+}
+
+#[derive(Deserialize)]
+struct ReasoningText<'a> {
+    #[serde(borrow)]
+    text: Option<Cow<'a, str>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Block {
+    /// A client tool call: its unified index and whether any input arrived.
+    ClientTool { index: u32, has_input: bool },
+    /// A server tool call or a tool result: Bedrock's own business.
+    Server,
+}
+
+pub struct BedrockReducer {
+    emit: Emitter,
+    /// Content blocks that need state, by `contentBlockIndex` (few per message).
+    blocks: Vec<(u32, Block)>,
+}
+
+impl Default for BedrockReducer {
+    fn default() -> Self {
+        BedrockReducer {
+            emit: Emitter::new("bedrock"),
+            blocks: Vec::new(),
+        }
+    }
+}
+
+fn is_server_tool(kind: Option<&str>) -> bool {
+    matches!(kind, Some(kind) if kind != "tool_use")
+}
+
+fn map_stop_reason(reason: &str) -> FinishReason {
+    match reason {
+        "tool_use" => FinishReason::ToolCalls,
+        "max_tokens" | "model_context_window_exceeded" => FinishReason::Length,
+        "guardrail_intervened" | "content_filtered" => FinishReason::ContentFilter,
+        _ => FinishReason::Stop,
+    }
+}
+
+impl BedrockReducer {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn block(&mut self, index: u32) -> Option<&mut Block> {
+        self.blocks
+            .iter_mut()
+            .find(|(i, _)| *i == index)
+            .map(|(_, b)| b)
+    }
+
+    fn parse<'a, T: Deserialize<'a>>(&self, data: &'a str, offset: u64) -> Result<T> {
+        serde_json::from_str(data).map_err(|e| self.emit.bad_json(e, offset))
+    }
+
+    fn reduce(
+        &mut self,
+        event_type: &str,
+        data: &str,
+        offset: u64,
+        out: &mut Vec<GenerationChunk>,
+    ) -> Result<()> {
+        let mut raw = RawEvent::new(data);
+        match event_type {
+            "messageStart" => {}
+            "contentBlockStart" => {
+                let start: BlockStart<'_> = self.parse(data, offset)?;
+                let index = start.content_block_index;
+                let Some(body) = start.start else {
+                    return Ok(());
+                };
+                if let Some(tool) = body.tool_use {
+                    if is_server_tool(tool.kind.as_deref()) {
+                        self.blocks.push((index, Block::Server));
+                        self.emit.raw_only(&mut raw, out);
+                    } else {
+                        let unified = self.emit.start_tool_call(
+                            &mut raw,
+                            tool.tool_use_id.as_deref(),
+                            &tool.name,
+                            out,
+                        );
+                        self.blocks.push((
+                            index,
+                            Block::ClientTool {
+                                index: unified,
+                                has_input: false,
+                            },
+                        ));
+                    }
+                } else if body.tool_result.is_some() {
+                    self.blocks.push((index, Block::Server));
+                    self.emit.raw_only(&mut raw, out);
+                }
+            }
+            "contentBlockDelta" => {
+                let delta: BlockDelta<'_> = self.parse(data, offset)?;
+                self.reduce_delta(delta, &mut raw, offset, out)?;
+            }
+            "contentBlockStop" => {
+                let stop: BlockStop = self.parse(data, offset)?;
+                if let Some(Block::ClientTool {
+                    index,
+                    has_input: false,
+                }) = self.block(stop.content_block_index).copied()
+                {
+                    // A call without input still has arguments: an empty object.
+                    self.emit.tool_arguments(&mut raw, index, "{}", out);
+                }
+                self.blocks.retain(|(i, _)| *i != stop.content_block_index);
+            }
+            "messageStop" => {
+                let stop: MessageStop<'_> = self.parse(data, offset)?;
+                self.emit
+                    .set_finish(map_stop_reason(&stop.stop_reason), &mut raw);
+            }
+            "metadata" => {
+                let metadata: Metadata = self.parse(data, offset)?;
+                if let Some(usage) = metadata.usage {
+                    self.set_usage(&usage);
+                }
+            }
+            name if name.ends_with("Exception") => {
+                let body: ExceptionBody = self.parse(data, offset)?;
+                return Err(Error::Provider {
+                    code: Some(name.to_owned()),
+                    message: body.message.unwrap_or_else(|| name.to_owned()),
+                    raw: data.to_owned(),
+                });
+            }
+            "" | "message" => return self.reduce_wrapped(data, offset, out),
+            _ => {} // a newer event type: nothing we map
+        }
+        Ok(())
+    }
+
+    /// `{"contentBlockDelta": {...}}`: the event name as the only key (boto3's decoded form,
+    /// or Bedrock events relayed as JSON lines).
+    fn reduce_wrapped(
+        &mut self,
+        data: &str,
+        offset: u64,
+        out: &mut Vec<GenerationChunk>,
+    ) -> Result<()> {
+        let wrapper: std::collections::BTreeMap<Cow<'_, str>, &RawValue> =
+            self.parse(data, offset)?;
+        if wrapper.len() != 1 {
+            return Err(self.emit.bad_json(
+                "expected an object with the event name as its only key",
+                offset,
+            ));
+        }
+        let (name, body) = wrapper.into_iter().next().expect("one entry");
+        if name.is_empty() || name == "message" {
+            return Err(self
+                .emit
+                .bad_json(format!("unknown event name {name:?}"), offset));
+        }
+        self.reduce(&name, body.get(), offset, out)
+    }
+
+    fn reduce_delta(
+        &mut self,
+        delta: BlockDelta<'_>,
+        raw: &mut RawEvent<'_>,
+        offset: u64,
+        out: &mut Vec<GenerationChunk>,
+    ) -> Result<()> {
+        let block_index = delta.content_block_index;
+        let delta = delta.delta;
+        if let Some(text) = &delta.text {
+            self.emit.text(raw, text, out);
+        }
+        if let Some(tool) = delta.tool_use {
+            match self.block(block_index) {
+                Some(Block::ClientTool { index, has_input }) => {
+                    let index = *index;
+                    if !tool.input.is_empty() {
+                        *has_input = true;
+                    }
+                    self.emit
+                        .tool_arguments(raw, index, tool.input.into_owned(), out);
+                }
+                Some(Block::Server) => self.emit.raw_only(raw, out),
+                None => {
+                    return Err(self.emit.bad_json(
+                        format!("toolUse delta for content block {block_index}, which did not start as a tool call"),
+                        offset,
+                    ))
+                }
+            }
+        }
+        if let Some(reasoning) = delta.reasoning_content {
+            if let Some(text) = &reasoning.text {
+                self.emit.reasoning(raw, text, out);
+            }
+            if reasoning.signature.is_some() || reasoning.redacted_content.is_some() {
+                self.emit.raw_only(raw, out);
+            }
+        }
+        if delta.tool_result.is_some() || delta.citation.is_some() {
+            self.emit.raw_only(raw, out);
+        }
+        Ok(())
+    }
+
+    fn set_usage(&mut self, usage: &Usage) {
+        let ending = &mut self.emit.ending;
+        ending.prompt_tokens = sum_present(&[
+            usage.input_tokens,
+            usage.cache_read_input_tokens,
+            usage.cache_write_input_tokens,
+        ]);
+        ending.completion_tokens = usage.output_tokens;
+    }
+}
+
+impl Reducer for BedrockReducer {
+    fn on_event(&mut self, event: &WireEvent<'_>, out: &mut Vec<GenerationChunk>) -> Result<()> {
+        self.reduce(event.event, event.data, event.offset, out)
+    }
+
+    fn finish(&mut self, out: &mut Vec<GenerationChunk>) -> Result<()> {
+        self.emit.finish(out)
+    }
+
+    /// A `Converse` body: `output.message.content[]`, `stopReason`, `usage`.
+    fn on_complete_body(
+        &mut self,
+        body: &str,
+        _offset: u64,
+        out: &mut Vec<GenerationChunk>,
+    ) -> Result<()> {
+        let response: ConverseResponse<'_> = self.parse(body, 0)?;
+        let mut raw = RawEvent::new(body);
+        let Some(message) = response.output.and_then(|o| o.message) else {
+            // An error body (`{"message": "..."}`) or something else without output.
+            return Err(Error::Provider {
+                code: None,
+                message: response.message.map_or_else(
+                    || "the Converse body has no output.message".to_owned(),
+                    Cow::into_owned,
+                ),
+                raw: body.to_owned(),
+            });
+        };
+        for block in message.content {
+            if let Some(reasoning) = block.reasoning_content {
+                match reasoning.reasoning_text.and_then(|r| r.text) {
+                    Some(text) => self.emit.reasoning(&mut raw, &text, out),
+                    None => self.emit.raw_only(&mut raw, out), // redacted
+                }
+            }
+            if let Some(text) = &block.text {
+                self.emit.text(&mut raw, text, out);
+            }
+            if block.tool_result.is_some() {
+                self.emit.raw_only(&mut raw, out);
+            }
+            if let Some(tool) = block.tool_use {
+                if is_server_tool(tool.kind.as_deref()) {
+                    self.emit.raw_only(&mut raw, out);
+                    continue;
+                }
+                let index = self.emit.start_tool_call(
+                    &mut raw,
+                    tool.tool_use_id.as_deref(),
+                    &tool.name,
+                    out,
+                );
+                let input = tool.input.map_or("{}", RawValue::get);
+                self.emit.tool_arguments(&mut raw, index, input, out);
+            }
+        }
+        let reason = response
+            .stop_reason
+            .as_deref()
+            .map_or(FinishReason::Stop, map_stop_reason);
+        self.emit.set_finish(reason, &mut raw);
+        if let Some(usage) = &response.usage {
+            self.set_usage(usage);
+        }
+        self.emit.finish(out)
+    }
+}

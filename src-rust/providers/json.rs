@@ -1,0 +1,137 @@
+//! Small serde helpers shared by the provider reducers: strings that borrow from the event
+//! when they can, provider error objects, and JSON errors turned into `Error::Protocol`.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, Deserialize, Deserializer, Visitor};
+use serde_json::value::RawValue;
+
+use crate::error::{Error, Result};
+
+/// A JSON string that borrows from the input unless it contains escapes.
+///
+/// serde's own `Cow<str>` always allocates when nested in `Option`, so reducers use this
+/// instead: a text delta without escapes is copied exactly once, into the chunk.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct JStr<'a>(pub Cow<'a, str>);
+
+impl<'a> JStr<'a> {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn into_string(self) -> String {
+        self.0.into_owned()
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for JStr<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct StrVisitor;
+
+        impl<'de> Visitor<'de> for StrVisitor {
+            type Value = Cow<'de, str>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+
+            fn visit_borrowed_str<E: de::Error>(
+                self,
+                v: &'de str,
+            ) -> std::result::Result<Self::Value, E> {
+                Ok(Cow::Borrowed(v))
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Self::Value, E> {
+                Ok(Cow::Owned(v.to_owned()))
+            }
+
+            fn visit_string<E: de::Error>(self, v: String) -> std::result::Result<Self::Value, E> {
+                Ok(Cow::Owned(v))
+            }
+        }
+
+        deserializer.deserialize_str(StrVisitor).map(JStr)
+    }
+}
+
+/// Non-empty text of an optional string field, as an owned `String`.
+pub fn non_empty(value: Option<JStr<'_>>) -> Option<String> {
+    value.filter(|s| !s.is_empty()).map(JStr::into_string)
+}
+
+/// The error object providers put in a stream or a body: `{"code": .., "message": .., "type": ..}`.
+/// `code` may be a string or a number (OpenRouter sends HTTP statuses).
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct ErrorObject<'a> {
+    #[serde(borrow, default)]
+    pub code: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub message: Option<JStr<'a>>,
+    #[serde(borrow, default, rename = "type")]
+    pub kind: Option<JStr<'a>>,
+}
+
+impl ErrorObject<'_> {
+    /// `code` as text (a JSON string unquoted, a number as written), else the error `type`.
+    pub fn code_text(&self) -> Option<String> {
+        let from_code = self.code.and_then(|raw| {
+            let text = raw.get();
+            if text == "null" {
+                None
+            } else if text.starts_with('"') {
+                serde_json::from_str::<String>(text).ok()
+            } else {
+                Some(text.to_owned())
+            }
+        });
+        from_code.or_else(|| self.kind.as_ref().map(|k| k.as_str().to_owned()))
+    }
+
+    pub fn into_error(self, raw: &str) -> Error {
+        let code = self.code_text();
+        let message = self
+            .message
+            .map(JStr::into_string)
+            .unwrap_or_else(|| "the provider reported an error without a message".to_owned());
+        Error::Provider {
+            code,
+            message,
+            raw: raw.to_owned(),
+        }
+    }
+}
+
+/// Parse an event payload, turning a serde error into a `ProtocolError` that names the
+/// provider, the stream offset where the event ended and serde's position inside it.
+pub fn parse<'a, T: Deserialize<'a>>(provider: &str, data: &'a str, offset: u64) -> Result<T> {
+    serde_json::from_str(data).map_err(|err| malformed(provider, data, offset, &err))
+}
+
+pub fn malformed(provider: &str, data: &str, offset: u64, err: &serde_json::Error) -> Error {
+    const PREVIEW: usize = 80;
+    let mut end = data.len().min(PREVIEW);
+    while !data.is_char_boundary(end) {
+        end -= 1;
+    }
+    let ellipsis = if end < data.len() { "..." } else { "" };
+    Error::protocol(
+        format!(
+            "malformed JSON in a {provider} event ({err}); the event ends at stream offset {offset}: {:?}{ellipsis}",
+            &data[..end]
+        ),
+        Some(offset),
+    )
+}
+
+/// True when the raw JSON value is `null` or an empty array (nothing worth keeping).
+pub fn is_blank_raw(raw: &RawValue) -> bool {
+    let text = raw.get().trim();
+    text == "null" || text == "[]"
+}

@@ -1,0 +1,645 @@
+//! OpenAI Chat Completions (`provider="openai"`) and every server that copies it: vLLM,
+//! SGLang, DeepSeek, Groq, Mistral, OpenRouter, Azure.
+//!
+//! One `chat.completion.chunk` per SSE event. Per choice (`choices[].index`, so `n > 1`
+//! works) the delta may carry `reasoning_content` or `reasoning` (DeepSeek / vLLM / Groq /
+//! OpenRouter), `content` as a string or, from Mistral's Magistral models, a list of
+//! `text` / `thinking` parts, `refusal`, and `tool_calls` fragments; `logprobs` rides along.
+//! Usage comes on the finish chunk, on a later `choices: []` chunk (`stream_options`), or in
+//! Groq's `x_groq`. A chunk with a top-level `error` object (OpenRouter) or an SSE
+//! `event: error` (Groq) is a provider error. `data: [DONE]` ends the stream.
+//!
+//! Because usage may follow the finish chunk, each choice's terminal chunk is emitted at
+//! `[DONE]` (or at end of stream when a server omits it).
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::json::{self, non_empty, ErrorObject, JStr};
+use super::{Reducer, WireEvent};
+use crate::chunk::{FinishReason, GenerationChunk, ToolCallDelta};
+use crate::error::{Error, Result};
+
+const PROVIDER: &str = "openai";
+/// More choices than any server allows; stops a hostile index from growing memory.
+const MAX_CHOICES: u32 = 4096;
+
+/// `finish_reason` values of OpenAI and the compatible servers -> unified reasons.
+pub fn map_finish_reason(reason: &str) -> FinishReason {
+    match reason {
+        "length" | "model_length" | "max_tokens" => FinishReason::Length,
+        "tool_calls" | "function_call" => FinishReason::ToolCalls,
+        "content_filter" => FinishReason::ContentFilter,
+        "abort" | "cancelled" => FinishReason::Cancelled,
+        "error" | "insufficient_system_resource" => FinishReason::Error,
+        // "stop", "eos", "stop_sequence" and values we do not know: the model ended normally.
+        _ => FinishReason::Stop,
+    }
+}
+
+// --- wire shapes (only the fields we read; serde skips the rest) ---------------------------
+
+#[derive(Deserialize)]
+struct ChunkWire<'a> {
+    #[serde(borrow, default)]
+    choices: Option<Vec<ChoiceWire<'a>>>,
+    #[serde(default)]
+    usage: Option<UsageWire>,
+    #[serde(default)]
+    x_groq: Option<XGroqWire>,
+    #[serde(borrow, default)]
+    error: Option<ErrorObject<'a>>,
+}
+
+#[derive(Deserialize)]
+struct ChoiceWire<'a> {
+    #[serde(default)]
+    index: u32,
+    /// Streaming shape.
+    #[serde(borrow, default)]
+    delta: Option<DeltaWire<'a>>,
+    /// Non-streaming shape (`chat.completion`): the same fields, whole.
+    #[serde(borrow, default)]
+    message: Option<DeltaWire<'a>>,
+    #[serde(borrow, default)]
+    logprobs: Option<LogprobsWire<'a>>,
+    #[serde(borrow, default)]
+    finish_reason: Option<JStr<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+struct DeltaWire<'a> {
+    #[serde(borrow, default)]
+    content: Option<Content<'a>>,
+    #[serde(borrow, default)]
+    reasoning_content: Option<JStr<'a>>,
+    #[serde(borrow, default)]
+    reasoning: Option<JStr<'a>>,
+    #[serde(borrow, default)]
+    refusal: Option<JStr<'a>>,
+    #[serde(borrow, default)]
+    tool_calls: Option<Vec<ToolCallWire<'a>>>,
+}
+
+#[derive(Deserialize)]
+struct LogprobsWire<'a> {
+    #[serde(borrow, default)]
+    content: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    refusal: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct ToolCallWire<'a> {
+    #[serde(default)]
+    index: Option<u32>,
+    #[serde(borrow, default)]
+    id: Option<JStr<'a>>,
+    #[serde(borrow, default)]
+    function: Option<FunctionWire<'a>>,
+}
+
+#[derive(Deserialize)]
+struct FunctionWire<'a> {
+    #[serde(borrow, default)]
+    name: Option<JStr<'a>>,
+    #[serde(borrow, default)]
+    arguments: Option<JStr<'a>>,
+}
+
+#[derive(Deserialize, Clone, Copy)]
+struct UsageWire {
+    #[serde(default)]
+    prompt_tokens: Option<u64>,
+    #[serde(default)]
+    completion_tokens: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct XGroqWire {
+    #[serde(default)]
+    usage: Option<UsageWire>,
+}
+
+/// `delta.content`: a string, or (Mistral) a list of typed parts.
+#[derive(Default)]
+struct Content<'a> {
+    text: Option<JStr<'a>>,
+    /// Text of `thinking` parts, joined.
+    thinking: String,
+    /// Text of `text` parts, joined (when content came as a list).
+    parts_text: String,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Content<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct ContentVisitor;
+
+        impl<'de> Visitor<'de> for ContentVisitor {
+            type Value = Content<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string or a list of content parts")
+            }
+
+            fn visit_borrowed_str<E: de::Error>(
+                self,
+                v: &'de str,
+            ) -> std::result::Result<Self::Value, E> {
+                Ok(Content {
+                    text: Some(JStr(v.into())),
+                    ..Default::default()
+                })
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Self::Value, E> {
+                Ok(Content {
+                    text: Some(JStr(v.to_owned().into())),
+                    ..Default::default()
+                })
+            }
+
+            fn visit_string<E: de::Error>(self, v: String) -> std::result::Result<Self::Value, E> {
+                Ok(Content {
+                    text: Some(JStr(v.into())),
+                    ..Default::default()
+                })
+            }
+
+            fn visit_unit<E: de::Error>(self) -> std::result::Result<Self::Value, E> {
+                Ok(Content::default())
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> std::result::Result<Self::Value, A::Error> {
+                let mut content = Content::default();
+                while let Some(part) = seq.next_element::<PartWire<'de>>()? {
+                    match part.kind.as_ref().map(JStr::as_str) {
+                        Some("text") => {
+                            if let Some(text) = &part.text {
+                                content.parts_text.push_str(text.as_str());
+                            }
+                        }
+                        Some("thinking") => {
+                            for inner in part.thinking.iter().flatten() {
+                                if let Some(text) = &inner.text {
+                                    content.thinking.push_str(text.as_str());
+                                }
+                            }
+                        }
+                        _ => {} // images, references, ...: reachable through `raw`
+                    }
+                }
+                Ok(content)
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<Self::Value, A::Error> {
+                // An object where a string belongs: tolerate it, keep nothing.
+                while map
+                    .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(Content::default())
+            }
+        }
+
+        deserializer.deserialize_any(ContentVisitor)
+    }
+}
+
+#[derive(Deserialize)]
+struct PartWire<'a> {
+    #[serde(borrow, default, rename = "type")]
+    kind: Option<JStr<'a>>,
+    #[serde(borrow, default)]
+    text: Option<JStr<'a>>,
+    #[serde(borrow, default)]
+    thinking: Option<Vec<ThinkingWire<'a>>>,
+}
+
+#[derive(Deserialize)]
+struct ThinkingWire<'a> {
+    #[serde(borrow, default)]
+    text: Option<JStr<'a>>,
+}
+
+/// `{"error": {...}}` as sent by an `event: error` frame or a JSON error body.
+#[derive(Deserialize)]
+struct ErrorEnvelope<'a> {
+    #[serde(borrow, default)]
+    error: Option<ErrorObject<'a>>,
+}
+
+// --- reducer ------------------------------------------------------------------------------
+
+#[derive(Debug, Default)]
+struct ToolState {
+    index: u32,
+    id: Option<String>,
+    announced: bool,
+}
+
+#[derive(Debug, Default)]
+struct ChoiceState {
+    seen: bool,
+    finish: Option<FinishReason>,
+    /// The event that carried `finish_reason`, shared with the terminal chunk as its `raw`.
+    finish_raw: Option<Arc<str>>,
+    tools: Vec<ToolState>,
+    /// The call that index-less fragments continue (Mistral sends whole calls without index).
+    last_tool: Option<u32>,
+}
+
+#[derive(Debug, Default)]
+pub struct OpenAiReducer {
+    choices: Vec<ChoiceState>,
+    prompt_tokens: Option<u64>,
+    completion_tokens: Option<u64>,
+    /// `data: [DONE]` arrived: the terminal chunks are out and later events are ignored.
+    done: bool,
+}
+
+impl OpenAiReducer {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn choice(&mut self, index: u32, offset: u64) -> Result<&mut ChoiceState> {
+        if index >= MAX_CHOICES {
+            return Err(Error::protocol(
+                format!(
+                    "openai choice index {index} is beyond the {MAX_CHOICES} choices supported"
+                ),
+                Some(offset),
+            ));
+        }
+        let index = index as usize;
+        if self.choices.len() <= index {
+            self.choices.resize_with(index + 1, ChoiceState::default);
+        }
+        let state = &mut self.choices[index];
+        state.seen = true;
+        Ok(state)
+    }
+
+    fn take_usage(&mut self, usage: Option<UsageWire>) {
+        if let Some(usage) = usage {
+            if usage.prompt_tokens.is_some() {
+                self.prompt_tokens = usage.prompt_tokens;
+            }
+            if usage.completion_tokens.is_some() {
+                self.completion_tokens = usage.completion_tokens;
+            }
+        }
+    }
+
+    /// One choice's delta (or whole message) -> chunks, in the order reasoning, text,
+    /// refusal, tool calls.
+    fn emit_choice(
+        &mut self,
+        choice: ChoiceWire<'_>,
+        whole: bool,
+        raw: &str,
+        offset: u64,
+        out: &mut Vec<GenerationChunk>,
+    ) -> Result<()> {
+        let choice_index = choice.index;
+        let state = self.choice(choice_index, offset)?;
+        let delta = if whole { choice.message } else { choice.delta };
+        let (content_logprobs, refusal_logprobs) = match &choice.logprobs {
+            Some(lp) => (
+                lp.content.filter(|raw| !json::is_blank_raw(raw)),
+                lp.refusal.filter(|raw| !json::is_blank_raw(raw)),
+            ),
+            None => (None, None),
+        };
+        if let Some(delta) = delta {
+            let reasoning =
+                non_empty(delta.reasoning_content).or_else(|| non_empty(delta.reasoning));
+            let (text, thinking) = match delta.content {
+                Some(content) if content.text.is_some() => (non_empty(content.text), String::new()),
+                Some(content) => (
+                    (!content.parts_text.is_empty()).then_some(content.parts_text),
+                    content.thinking,
+                ),
+                None => (None, String::new()),
+            };
+            let reasoning = match (reasoning, thinking.is_empty()) {
+                (Some(r), true) => Some(r),
+                (Some(mut r), false) => {
+                    r.push_str(&thinking);
+                    Some(r)
+                }
+                (None, false) => Some(thinking),
+                (None, true) => None,
+            };
+            if let Some(reasoning_delta) = reasoning {
+                out.push(GenerationChunk {
+                    reasoning_delta,
+                    choice_index,
+                    ..Default::default()
+                });
+            }
+            if text.is_some() || content_logprobs.is_some() {
+                out.push(GenerationChunk {
+                    text_delta: text.unwrap_or_default(),
+                    logprobs: content_logprobs.map(|raw| raw.get().into()),
+                    choice_index,
+                    ..Default::default()
+                });
+            }
+            let refusal = non_empty(delta.refusal);
+            if refusal.is_some() || refusal_logprobs.is_some() {
+                out.push(GenerationChunk {
+                    refusal_delta: refusal.unwrap_or_default(),
+                    logprobs: refusal_logprobs.map(|raw| raw.get().into()),
+                    choice_index,
+                    ..Default::default()
+                });
+            }
+            if let Some(calls) = delta.tool_calls {
+                for (position, call) in calls.into_iter().enumerate() {
+                    let fallback_index = if whole { Some(position as u32) } else { None };
+                    tool_call_chunks(state, call, fallback_index, whole, choice_index, out);
+                }
+            }
+        } else if let Some(raw_lp) = content_logprobs {
+            out.push(GenerationChunk {
+                logprobs: Some(raw_lp.get().into()),
+                choice_index,
+                ..Default::default()
+            });
+        }
+        if let Some(reason) = choice.finish_reason {
+            state.finish = Some(map_finish_reason(reason.as_str()));
+            state.finish_raw = Some(Arc::from(raw));
+        }
+        Ok(())
+    }
+
+    fn emit_terminals(&mut self, out: &mut Vec<GenerationChunk>) {
+        if self.done {
+            return;
+        }
+        self.done = true;
+        if self.choices.is_empty() {
+            self.choices.push(ChoiceState::default());
+        }
+        for (index, state) in self.choices.iter_mut().enumerate() {
+            if !state.seen && index != 0 {
+                continue;
+            }
+            let (finish, error_code, error_message) = match state.finish {
+                Some(reason) => (reason, None, None),
+                None => incomplete(),
+            };
+            out.push(GenerationChunk {
+                done: true,
+                finish_reason: Some(finish),
+                prompt_tokens: self.prompt_tokens,
+                completion_tokens: self.completion_tokens,
+                error_code,
+                error_message,
+                choice_index: index as u32,
+                raw: state.finish_raw.take(),
+                ..Default::default()
+            });
+        }
+    }
+}
+
+/// The terminal of a stream that ended without saying how.
+fn incomplete() -> (FinishReason, Option<String>, Option<String>) {
+    (
+        FinishReason::Error,
+        Some("incomplete_stream".to_owned()),
+        Some("the stream ended before the provider sent a finish reason".to_owned()),
+    )
+}
+
+fn tool_call_chunks(
+    state: &mut ChoiceState,
+    call: ToolCallWire<'_>,
+    fallback_index: Option<u32>,
+    whole: bool,
+    choice_index: u32,
+    out: &mut Vec<GenerationChunk>,
+) {
+    let id = non_empty(call.id);
+    let (name, arguments) = match call.function {
+        Some(function) => (
+            non_empty(function.name),
+            function
+                .arguments
+                .map(JStr::into_string)
+                .unwrap_or_default(),
+        ),
+        None => (None, String::new()),
+    };
+    let index = match call.index.or(fallback_index) {
+        Some(index) => index,
+        // No index (Mistral): a known id continues its call, a new id opens the next one,
+        // no id continues the latest call.
+        None => match &id {
+            Some(id) => match state.tools.iter().find(|t| t.id.as_deref() == Some(id)) {
+                Some(tool) => tool.index,
+                None => state.tools.iter().map(|t| t.index + 1).max().unwrap_or(0),
+            },
+            None => state.last_tool.unwrap_or(0),
+        },
+    };
+    state.last_tool = Some(index);
+    let tool = match state.tools.iter().position(|t| t.index == index) {
+        Some(position) => &mut state.tools[position],
+        None => {
+            state.tools.push(ToolState {
+                index,
+                ..Default::default()
+            });
+            state.tools.last_mut().expect("just pushed")
+        }
+    };
+    // id and name belong to a call's first fragment only, however often a server repeats them.
+    let (id, name) = if tool.announced {
+        (None, None)
+    } else {
+        if id.is_some() || name.is_some() {
+            tool.announced = true;
+            tool.id.clone_from(&id);
+        }
+        (id, name)
+    };
+    let chunk = |id, function_name, arguments_delta| GenerationChunk {
+        tool_call_delta: Some(ToolCallDelta {
+            index,
+            id,
+            function_name,
+            arguments_delta,
+        }),
+        choice_index,
+        ..Default::default()
+    };
+    if whole && (id.is_some() || name.is_some()) {
+        // A whole call reads like a stream would have sent it: announcement, then arguments.
+        out.push(chunk(id, name, String::new()));
+        if !arguments.is_empty() {
+            out.push(chunk(None, None, arguments));
+        }
+    } else if id.is_some() || name.is_some() || !arguments.is_empty() {
+        out.push(chunk(id, name, arguments));
+    }
+}
+
+fn is_done_marker(data: &str) -> bool {
+    data.trim_ascii() == "[DONE]"
+}
+
+impl Reducer for OpenAiReducer {
+    fn on_event(&mut self, event: &WireEvent<'_>, out: &mut Vec<GenerationChunk>) -> Result<()> {
+        if self.done {
+            return Ok(()); // after [DONE], as the SDK does
+        }
+        let data = event.data;
+        if is_done_marker(data) {
+            self.emit_terminals(out);
+            return Ok(());
+        }
+        if event.event == "error" {
+            return Err(error_event(data, event.offset));
+        }
+        let chunk: ChunkWire<'_> = json::parse(PROVIDER, data, event.offset)?;
+        if let Some(error) = chunk.error {
+            return Err(error.into_error(data));
+        }
+        self.take_usage(chunk.usage);
+        self.take_usage(chunk.x_groq.and_then(|x| x.usage));
+        for choice in chunk.choices.into_iter().flatten() {
+            self.emit_choice(choice, false, data, event.offset, out)?;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, out: &mut Vec<GenerationChunk>) -> Result<()> {
+        self.emit_terminals(out);
+        Ok(())
+    }
+
+    fn on_complete_body(
+        &mut self,
+        body: &str,
+        offset: u64,
+        out: &mut Vec<GenerationChunk>,
+    ) -> Result<()> {
+        let completion: ChunkWire<'_> = json::parse(PROVIDER, body, offset)?;
+        if let Some(error) = completion.error {
+            return Err(error.into_error(body));
+        }
+        self.take_usage(completion.usage);
+        self.take_usage(completion.x_groq.and_then(|x| x.usage));
+        for choice in completion.choices.into_iter().flatten() {
+            let whole = choice.message.is_some();
+            self.emit_choice(choice, whole, body, offset, out)?;
+        }
+        Ok(())
+    }
+}
+
+/// An SSE `event: error` frame: `{"error": {...}}`, a bare error object, or plain text.
+fn error_event(data: &str, offset: u64) -> Error {
+    if let Ok(envelope) = serde_json::from_str::<ErrorEnvelope<'_>>(data) {
+        if let Some(error) = envelope.error {
+            return error.into_error(data);
+        }
+    }
+    if let Ok(error) = serde_json::from_str::<ErrorObject<'_>>(data) {
+        if error.message.is_some() {
+            return error.into_error(data);
+        }
+    }
+    let _ = offset;
+    Error::Provider {
+        code: None,
+        message: data.to_owned(),
+        raw: data.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(events: &[&str]) -> Vec<GenerationChunk> {
+        let mut reducer = OpenAiReducer::new();
+        let mut out = Vec::new();
+        for (i, data) in events.iter().enumerate() {
+            let event = WireEvent {
+                event: "message",
+                data,
+                offset: i as u64,
+            };
+            reducer.on_event(&event, &mut out).unwrap();
+        }
+        reducer.finish(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn text_then_usage_then_done() {
+        let out = run(&[
+            r#"{"choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}"#,
+            r#"{"choices":[{"index":0,"delta":{"content":"Hi \"x\""}}]}"#,
+            r#"{"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}"#,
+            r#"{"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":2}}"#,
+            "[DONE]",
+        ]);
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[0].text_delta, "Hi \"x\"");
+        assert!(out[1].done);
+        assert_eq!(out[1].finish_reason, Some(FinishReason::Stop));
+        assert_eq!(out[1].prompt_tokens, Some(3));
+        assert_eq!(out[1].completion_tokens, Some(2));
+    }
+
+    #[test]
+    fn mistral_index_less_whole_calls_get_consecutive_indices() {
+        let out = run(&[
+            r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"id":"a","function":{"name":"f","arguments":"{}"}},{"id":"b","function":{"name":"g","arguments":"[]"}}]},"finish_reason":"tool_calls"}]}"#,
+        ]);
+        let calls: Vec<_> = out
+            .iter()
+            .filter_map(|c| c.tool_call_delta.clone())
+            .collect();
+        assert_eq!(calls.len(), 2);
+        assert_eq!((calls[0].index, calls[1].index), (0, 1));
+        assert_eq!(calls[1].id.as_deref(), Some("b"));
+    }
+
+    #[test]
+    fn repeated_id_and_name_are_dropped() {
+        let out = run(&[
+            r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"a","function":{"name":"f","arguments":""}}]}}]}"#,
+            r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"a","function":{"name":"f","arguments":"{}"}}]}}]}"#,
+        ]);
+        let second = out[1].tool_call_delta.as_ref().unwrap();
+        assert_eq!(second.id, None);
+        assert_eq!(second.function_name, None);
+        assert_eq!(second.arguments_delta, "{}");
+    }
+
+    #[test]
+    fn no_finish_and_no_done_is_an_error_terminal() {
+        let out = run(&[r#"{"choices":[{"index":0,"delta":{"content":"a"}}]}"#]);
+        let last = out.last().unwrap();
+        assert_eq!(last.finish_reason, Some(FinishReason::Error));
+        assert_eq!(last.error_code.as_deref(), Some("incomplete_stream"));
+    }
+}

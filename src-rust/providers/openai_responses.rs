@@ -1,0 +1,460 @@
+//! OpenAI Responses API streaming (`provider="openai-responses"`).
+//!
+//! Every event names itself in the JSON `type` field (OpenRouter omits the SSE `event:`
+//! line, so the field is what counts). Mapping:
+//!
+//! | event                                                   | chunk                               |
+//! |---------------------------------------------------------|-------------------------------------|
+//! | `response.output_text.delta`                            | `text_delta` (+ `logprobs`)         |
+//! | `response.refusal.delta`                                | `refusal_delta`                     |
+//! | `response.reasoning_summary_text.delta`, `response.reasoning_text.delta` | `reasoning_delta`  |
+//! | `response.output_item.added` (`function_call`, `custom_tool_call`) | `tool_call_delta` id + name |
+//! | `response.function_call_arguments.delta`, `response.custom_tool_call_input.delta` | `tool_call_delta` arguments |
+//! | `response.output_item.done` of reasoning and server-tool items, `response.output_text.annotation.added` | a chunk with only `raw` |
+//! | `response.completed` / `response.incomplete`            | the terminal chunk (status, usage)  |
+//! | `error`, `response.failed`                              | `ProviderError`                     |
+//!
+//! Lifecycle and progress events (`response.created`, `.in_progress`, `.queued`,
+//! `content_part.*`, `*.done` summaries, web-search / code-interpreter progress) carry
+//! nothing new and yield nothing.
+
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::json::{self, non_empty, ErrorObject, JStr};
+use super::{Reducer, WireEvent};
+use crate::chunk::{FinishReason, GenerationChunk, ToolCallDelta};
+use crate::error::{Error, Result};
+
+const PROVIDER: &str = "openai-responses";
+
+/// Response `status` (+ `incomplete_details.reason`) -> unified reason.
+pub fn map_status(
+    status: &str,
+    incomplete_reason: Option<&str>,
+    called_tools: bool,
+) -> FinishReason {
+    match status {
+        "incomplete" => match incomplete_reason {
+            Some("content_filter") => FinishReason::ContentFilter,
+            _ => FinishReason::Length, // "max_output_tokens"
+        },
+        "cancelled" => FinishReason::Cancelled,
+        "failed" => FinishReason::Error,
+        _ if called_tools => FinishReason::ToolCalls,
+        _ => FinishReason::Stop,
+    }
+}
+
+// --- wire shapes --------------------------------------------------------------------------
+
+#[derive(Deserialize)]
+struct EventWire<'a> {
+    #[serde(borrow, default, rename = "type")]
+    kind: Option<JStr<'a>>,
+    /// A string for the `*.delta` events; kept raw so unknown events of other shapes parse.
+    #[serde(borrow, default)]
+    delta: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    logprobs: Option<&'a RawValue>,
+    #[serde(default)]
+    output_index: Option<u32>,
+    #[serde(borrow, default)]
+    item: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    response: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    arguments: Option<JStr<'a>>,
+    /// The `error` event: either `{"error": {...}}` or code/message at the top level.
+    #[serde(borrow, default)]
+    error: Option<ErrorObject<'a>>,
+    #[serde(borrow, default)]
+    code: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    message: Option<JStr<'a>>,
+}
+
+#[derive(Deserialize)]
+struct ItemWire<'a> {
+    #[serde(borrow, default, rename = "type")]
+    kind: Option<JStr<'a>>,
+    #[serde(borrow, default)]
+    call_id: Option<JStr<'a>>,
+    #[serde(borrow, default)]
+    name: Option<JStr<'a>>,
+    #[serde(borrow, default)]
+    arguments: Option<JStr<'a>>,
+    /// `custom_tool_call` input.
+    #[serde(borrow, default)]
+    input: Option<JStr<'a>>,
+    /// Message and reasoning content (whole items only).
+    #[serde(borrow, default)]
+    content: Option<Vec<PartWire<'a>>>,
+    #[serde(borrow, default)]
+    summary: Option<Vec<PartWire<'a>>>,
+}
+
+#[derive(Deserialize)]
+struct PartWire<'a> {
+    #[serde(borrow, default, rename = "type")]
+    kind: Option<JStr<'a>>,
+    #[serde(borrow, default)]
+    text: Option<JStr<'a>>,
+    #[serde(borrow, default)]
+    refusal: Option<JStr<'a>>,
+    #[serde(borrow, default)]
+    logprobs: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct ResponseWire<'a> {
+    #[serde(borrow, default)]
+    status: Option<JStr<'a>>,
+    #[serde(default)]
+    usage: Option<UsageWire>,
+    #[serde(borrow, default)]
+    incomplete_details: Option<IncompleteWire<'a>>,
+    #[serde(borrow, default)]
+    error: Option<ErrorObject<'a>>,
+    #[serde(borrow, default)]
+    output: Option<Vec<&'a RawValue>>,
+}
+
+#[derive(Deserialize, Clone, Copy)]
+struct UsageWire {
+    #[serde(default)]
+    input_tokens: Option<u64>,
+    #[serde(default)]
+    output_tokens: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct IncompleteWire<'a> {
+    #[serde(borrow, default)]
+    reason: Option<JStr<'a>>,
+}
+
+/// A JSON body may be a response object or `{"error": {...}}` (an HTTP error).
+#[derive(Deserialize)]
+struct BodyErrorWire<'a> {
+    #[serde(borrow, default)]
+    error: Option<ErrorObject<'a>>,
+    #[serde(borrow, default)]
+    object: Option<JStr<'a>>,
+}
+
+// --- reducer ------------------------------------------------------------------------------
+
+#[derive(Debug)]
+struct ToolState {
+    output_index: u32,
+    tool_index: u32,
+    arguments_sent: bool,
+}
+
+#[derive(Debug, Default)]
+pub struct ResponsesReducer {
+    tools: Vec<ToolState>,
+    terminated: bool,
+}
+
+impl ResponsesReducer {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn tool_at(&mut self, output_index: Option<u32>) -> Option<&mut ToolState> {
+        let output_index = output_index?;
+        self.tools
+            .iter_mut()
+            .rev()
+            .find(|t| t.output_index == output_index)
+    }
+
+    fn arguments(
+        &mut self,
+        output_index: Option<u32>,
+        text: String,
+        is_delta: bool,
+        out: &mut Vec<GenerationChunk>,
+    ) {
+        let Some(tool) = self.tool_at(output_index) else {
+            return;
+        };
+        // `.done` repeats the whole arguments: send them only if no delta did.
+        if text.is_empty() || (!is_delta && tool.arguments_sent) {
+            return;
+        }
+        tool.arguments_sent = true;
+        out.push(GenerationChunk::tool_call(ToolCallDelta {
+            index: tool.tool_index,
+            arguments_delta: text,
+            ..Default::default()
+        }));
+    }
+
+    /// An output item: tool calls open here; reasoning and server-tool items surface raw.
+    fn item(
+        &mut self,
+        output_index: Option<u32>,
+        item: ItemWire<'_>,
+        stage: ItemStage,
+        out: &mut Vec<GenerationChunk>,
+    ) {
+        let kind = item.kind.as_ref().map(JStr::as_str).unwrap_or("");
+        match kind {
+            "function_call" | "custom_tool_call" => {
+                let arguments = if kind == "function_call" {
+                    item.arguments
+                } else {
+                    item.input
+                };
+                let known = self.tool_at(output_index).is_some();
+                if stage != ItemStage::Done || !known {
+                    let tool_index = self.tools.len() as u32;
+                    self.tools.push(ToolState {
+                        output_index: output_index.unwrap_or(u32::MAX - tool_index),
+                        tool_index,
+                        arguments_sent: false,
+                    });
+                    out.push(GenerationChunk::tool_call(ToolCallDelta {
+                        index: tool_index,
+                        id: non_empty(item.call_id),
+                        function_name: non_empty(item.name),
+                        arguments_delta: String::new(),
+                    }));
+                }
+                let index = output_index.or_else(|| self.tools.last().map(|t| t.output_index));
+                let arguments = arguments.map(JStr::into_string).unwrap_or_default();
+                self.arguments(index, arguments, false, out);
+            }
+            "message" if stage == ItemStage::Whole => {
+                for part in item.content.into_iter().flatten() {
+                    match part.kind.as_ref().map(JStr::as_str) {
+                        Some("output_text") => {
+                            let logprobs = part.logprobs.filter(|raw| !json::is_blank_raw(raw));
+                            if let Some(text) = non_empty(part.text) {
+                                out.push(GenerationChunk {
+                                    text_delta: text,
+                                    logprobs: logprobs.map(|raw| raw.get().into()),
+                                    ..Default::default()
+                                });
+                            }
+                        }
+                        Some("refusal") => {
+                            if let Some(refusal) = non_empty(part.refusal) {
+                                out.push(GenerationChunk {
+                                    refusal_delta: refusal,
+                                    ..Default::default()
+                                });
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            "reasoning" if stage == ItemStage::Whole => {
+                // Raw reasoning text when the server shares it, else the summary.
+                let parts = match item.content {
+                    Some(content) if !content.is_empty() => content,
+                    _ => item.summary.unwrap_or_default(),
+                };
+                for part in parts {
+                    if let Some(text) = non_empty(part.text) {
+                        out.push(GenerationChunk::reasoning(text));
+                    }
+                }
+                out.push(GenerationChunk::default());
+            }
+            "message" => {}
+            _ if stage == ItemStage::Added => {}
+            // A finished reasoning item (encrypted content, ids) or a server tool's call
+            // and result: nothing to map, everything in `raw`.
+            _ => out.push(GenerationChunk::default()),
+        }
+    }
+
+    fn terminal(
+        &mut self,
+        response: ResponseWire<'_>,
+        raw: Option<Arc<str>>,
+        out: &mut Vec<GenerationChunk>,
+    ) -> Result<()> {
+        let status = response
+            .status
+            .as_ref()
+            .map(JStr::as_str)
+            .unwrap_or("completed");
+        if status == "failed" {
+            let error = response.error.unwrap_or_default();
+            let raw_text = raw.as_deref().unwrap_or_default();
+            return Err(error.into_error(raw_text));
+        }
+        let reason = response
+            .incomplete_details
+            .as_ref()
+            .and_then(|d| d.reason.as_ref())
+            .map(JStr::as_str);
+        self.terminated = true;
+        out.push(GenerationChunk {
+            done: true,
+            finish_reason: Some(map_status(status, reason, !self.tools.is_empty())),
+            prompt_tokens: response.usage.and_then(|u| u.input_tokens),
+            completion_tokens: response.usage.and_then(|u| u.output_tokens),
+            raw,
+            ..Default::default()
+        });
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ItemStage {
+    Added,
+    Done,
+    /// From a whole response (the JSON body).
+    Whole,
+}
+
+fn delta_text(raw: Option<&RawValue>, offset: u64) -> Result<String> {
+    match raw {
+        None => Ok(String::new()),
+        Some(raw) => json::parse::<JStr<'_>>(PROVIDER, raw.get(), offset).map(JStr::into_string),
+    }
+}
+
+fn parse_item<'a>(raw: Option<&'a RawValue>, offset: u64) -> Result<Option<ItemWire<'a>>> {
+    raw.map(|raw| json::parse(PROVIDER, raw.get(), offset))
+        .transpose()
+}
+
+impl Reducer for ResponsesReducer {
+    fn on_event(&mut self, event: &WireEvent<'_>, out: &mut Vec<GenerationChunk>) -> Result<()> {
+        if self.terminated || event.data.trim_ascii() == "[DONE]" {
+            return Ok(());
+        }
+        let data = event.data;
+        let offset = event.offset;
+        let wire: EventWire<'_> = json::parse(PROVIDER, data, offset)?;
+        let kind = match &wire.kind {
+            Some(kind) => kind.as_str(),
+            None => event.event,
+        };
+        match kind {
+            "response.output_text.delta" => {
+                let text = delta_text(wire.delta, offset)?;
+                let logprobs = wire.logprobs.filter(|raw| !json::is_blank_raw(raw));
+                if !text.is_empty() || logprobs.is_some() {
+                    out.push(GenerationChunk {
+                        text_delta: text,
+                        logprobs: logprobs.map(|raw| raw.get().into()),
+                        ..Default::default()
+                    });
+                }
+            }
+            "response.reasoning_summary_text.delta" | "response.reasoning_text.delta" => {
+                let text = delta_text(wire.delta, offset)?;
+                if !text.is_empty() {
+                    out.push(GenerationChunk::reasoning(text));
+                }
+            }
+            "response.refusal.delta" => {
+                let text = delta_text(wire.delta, offset)?;
+                if !text.is_empty() {
+                    out.push(GenerationChunk {
+                        refusal_delta: text,
+                        ..Default::default()
+                    });
+                }
+            }
+            "response.function_call_arguments.delta" | "response.custom_tool_call_input.delta" => {
+                let text = delta_text(wire.delta, offset)?;
+                self.arguments(wire.output_index, text, true, out);
+            }
+            "response.function_call_arguments.done" => {
+                let text = wire.arguments.map(JStr::into_string).unwrap_or_default();
+                self.arguments(wire.output_index, text, false, out);
+            }
+            "response.output_item.added" | "response.output_item.done" => {
+                let stage = if kind.ends_with("added") {
+                    ItemStage::Added
+                } else {
+                    ItemStage::Done
+                };
+                if let Some(item) = parse_item(wire.item, offset)? {
+                    self.item(wire.output_index, item, stage, out);
+                }
+            }
+            "response.output_text.annotation.added" => out.push(GenerationChunk::default()),
+            "response.completed"
+            | "response.incomplete"
+            | "response.failed"
+            | "response.cancelled" => {
+                let response: ResponseWire<'_> = match wire.response {
+                    Some(raw) => json::parse(PROVIDER, raw.get(), offset)?,
+                    None => {
+                        return Err(Error::protocol(
+                            format!("{kind} event without a response object"),
+                            Some(offset),
+                        ))
+                    }
+                };
+                let status_fallback = kind.trim_start_matches("response.");
+                let response = ResponseWire {
+                    status: response.status.or(Some(JStr(status_fallback.into()))),
+                    ..response
+                };
+                self.terminal(response, Some(Arc::from(data)), out)?;
+            }
+            "error" => {
+                let error = match wire.error {
+                    Some(error) => error,
+                    None => ErrorObject {
+                        code: wire.code,
+                        message: wire.message,
+                        kind: None,
+                    },
+                };
+                return Err(error.into_error(data));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, out: &mut Vec<GenerationChunk>) -> Result<()> {
+        if !self.terminated {
+            self.terminated = true;
+            out.push(GenerationChunk {
+                done: true,
+                finish_reason: Some(FinishReason::Error),
+                error_code: Some("incomplete_stream".to_owned()),
+                error_message: Some("the stream ended before response.completed".to_owned()),
+                ..Default::default()
+            });
+        }
+        Ok(())
+    }
+
+    fn on_complete_body(
+        &mut self,
+        body: &str,
+        offset: u64,
+        out: &mut Vec<GenerationChunk>,
+    ) -> Result<()> {
+        let envelope: BodyErrorWire<'_> = json::parse(PROVIDER, body, offset)?;
+        if envelope.object.is_none() {
+            if let Some(error) = envelope.error {
+                return Err(error.into_error(body));
+            }
+        }
+        let response: ResponseWire<'_> = json::parse(PROVIDER, body, offset)?;
+        for (position, raw_item) in response.output.iter().flatten().enumerate() {
+            let item: ItemWire<'_> = json::parse(PROVIDER, raw_item.get(), offset)?;
+            self.item(Some(position as u32), item, ItemStage::Whole, out);
+        }
+        self.terminal(response, Some(Arc::from(body)), out)
+    }
+}

@@ -1,0 +1,164 @@
+//! Hugging Face Text Generation Inference `/generate_stream` (SSE) and `/generate` (JSON)
+//! -> unified chunks.
+//!
+//! Every event carries one generated `token` (`text`, `special`); special tokens (EOS and the
+//! like) are not text and are skipped. The last event also has `generated_text` and, when the
+//! request asked for `details`, `details.finish_reason` and `details.generated_tokens`
+//! (newer servers add `details.prompt_tokens`). A failure is an event
+//! `{"error": "...", "error_type": "..."}`.
+//!
+//! | TGI `details.finish_reason` | unified |
+//! |---|---|
+//! | `eos_token` | `stop` |
+//! | `stop_sequence` | `stop` |
+//! | `length` | `length` |
+//! | no `details` in the final event | `stop` (TGI does not say; it only omits details) |
+//!
+//! Usage: `completion_tokens` = `generated_tokens`, `prompt_tokens` = `prompt_tokens` when sent.
+
+use std::borrow::Cow;
+
+use serde::Deserialize;
+
+use super::emit::{Emitter, RawEvent};
+use super::{Reducer, WireEvent};
+use crate::chunk::{FinishReason, GenerationChunk};
+use crate::error::{Error, Result};
+
+#[derive(Deserialize)]
+struct StreamResponse<'a> {
+    #[serde(borrow)]
+    token: Option<Token<'a>>,
+    #[serde(borrow)]
+    generated_text: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    details: Option<Details<'a>>,
+    #[serde(borrow)]
+    error: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    error_type: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct Token<'a> {
+    #[serde(borrow)]
+    text: Cow<'a, str>,
+    #[serde(default)]
+    special: bool,
+}
+
+#[derive(Deserialize)]
+struct Details<'a> {
+    #[serde(borrow)]
+    finish_reason: Option<Cow<'a, str>>,
+    generated_tokens: Option<u64>,
+    prompt_tokens: Option<u64>,
+}
+
+/// The `/generate` body: `generated_text` with optional details.
+#[derive(Deserialize)]
+struct GenerateResponse<'a> {
+    #[serde(borrow)]
+    generated_text: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    details: Option<Details<'a>>,
+    #[serde(borrow)]
+    error: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    error_type: Option<Cow<'a, str>>,
+}
+
+pub struct TgiReducer {
+    emit: Emitter,
+}
+
+impl Default for TgiReducer {
+    fn default() -> Self {
+        TgiReducer {
+            emit: Emitter::new("tgi"),
+        }
+    }
+}
+
+impl TgiReducer {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn end(&mut self, details: Option<Details<'_>>, raw: &mut RawEvent<'_>) {
+        let reason = match details.as_ref().and_then(|d| d.finish_reason.as_deref()) {
+            Some("length") => FinishReason::Length,
+            _ => FinishReason::Stop,
+        };
+        self.emit.set_finish(reason, raw);
+        if let Some(details) = details {
+            self.emit.ending.completion_tokens = details.generated_tokens;
+            self.emit.ending.prompt_tokens = details.prompt_tokens;
+        }
+    }
+}
+
+fn provider_error(message: Cow<'_, str>, kind: Option<Cow<'_, str>>, raw: &str) -> Error {
+    Error::Provider {
+        code: kind.map(Cow::into_owned),
+        message: message.into_owned(),
+        raw: raw.to_owned(),
+    }
+}
+
+impl Reducer for TgiReducer {
+    fn on_event(&mut self, event: &WireEvent<'_>, out: &mut Vec<GenerationChunk>) -> Result<()> {
+        let data = event.data;
+        let response: StreamResponse<'_> =
+            serde_json::from_str(data).map_err(|e| self.emit.bad_json(e, event.offset))?;
+        if let Some(message) = response.error {
+            return Err(provider_error(message, response.error_type, data));
+        }
+        let mut raw = RawEvent::new(data);
+        if let Some(token) = &response.token {
+            if !token.special {
+                self.emit.text(&mut raw, &token.text, out);
+            }
+        }
+        if response.generated_text.is_some() || response.details.is_some() {
+            self.end(response.details, &mut raw);
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, out: &mut Vec<GenerationChunk>) -> Result<()> {
+        self.emit.finish(out)
+    }
+
+    /// A `/generate` body (an object) or the `/` compat body (a one-element array).
+    fn on_complete_body(
+        &mut self,
+        body: &str,
+        _offset: u64,
+        out: &mut Vec<GenerationChunk>,
+    ) -> Result<()> {
+        let parsed = if body.trim_start().starts_with('[') {
+            let mut items: Vec<GenerateResponse<'_>> =
+                serde_json::from_str(body).map_err(|e| self.emit.bad_json(e, 0))?;
+            if items.len() != 1 {
+                return Err(self.emit.bad_json(
+                    format!("expected one generation in the body, got {}", items.len()),
+                    0,
+                ));
+            }
+            items.remove(0)
+        } else {
+            serde_json::from_str(body).map_err(|e| self.emit.bad_json(e, 0))?
+        };
+        if let Some(message) = parsed.error {
+            return Err(provider_error(message, parsed.error_type, body));
+        }
+        let mut raw = RawEvent::new(body);
+        let Some(text) = parsed.generated_text else {
+            return Err(self.emit.bad_json("the body has no generated_text", 0));
+        };
+        self.emit.text(&mut raw, &text, out);
+        self.end(parsed.details, &mut raw);
+        self.emit.finish(out)
+    }
+}

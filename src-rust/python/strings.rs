@@ -1,0 +1,28 @@
+//! Making Python `str` objects fast: the one hot allocation of every event and chunk.
+
+use pyo3::ffi;
+use pyo3::prelude::*;
+use pyo3::types::PyString;
+
+/// Below this length the generic constructor is as fast as the ASCII path.
+const ASCII_FAST_PATH_MIN: usize = 16;
+
+/// `PyString::new`, with a fast path for ASCII text (most JSON payloads): the bytes are copied
+/// straight into a compact ASCII string instead of being decoded as UTF-8 a second time.
+pub fn new_str<'py>(py: Python<'py>, text: &str) -> Bound<'py, PyString> {
+    if text.len() >= ASCII_FAST_PATH_MIN && text.is_ascii() {
+        // SAFETY: PyUnicode_New(len, 127) returns a compact ASCII string with room for `len`
+        // bytes (plus the NUL it writes itself) or NULL on memory error; we fill exactly `len`
+        // bytes of ASCII before anyone else sees the object.
+        unsafe {
+            let obj = ffi::PyUnicode_New(text.len() as ffi::Py_ssize_t, 127);
+            if !obj.is_null() {
+                let data = ffi::PyUnicode_DATA(obj) as *mut u8;
+                std::ptr::copy_nonoverlapping(text.as_ptr(), data, text.len());
+                return Bound::from_owned_ptr(py, obj).cast_into_unchecked();
+            }
+            ffi::PyErr_Clear(); // fall back to the generic path, which raises properly
+        }
+    }
+    PyString::new(py, text)
+}

@@ -1,0 +1,352 @@
+//! Bedrock ConverseStream reducer on real captures (tests/data/bedrock), framed by the
+//! eventstream decoder, fed whole, byte by byte and split at every/random point; checked
+//! against an independent reference reduction of the decoded frames.
+
+mod replay;
+
+use _fastsse::eventstream::{encode_message, EventStreamDecoder, Header, HeaderValue};
+use _fastsse::{Error, FinishReason};
+use replay::{collect, data, json, run, run_all_splits, run_body, Collected};
+use serde_json::Value;
+
+fn frame(headers: &[(&str, &str)], payload: &str) -> Vec<u8> {
+    let headers: Vec<Header<'_>> = headers
+        .iter()
+        .map(|(name, value)| Header {
+            name,
+            value: HeaderValue::String(value),
+        })
+        .collect();
+    let mut out = Vec::new();
+    encode_message(&headers, payload.as_bytes(), &mut out).unwrap();
+    out
+}
+
+fn event(event_type: &str, payload: &str) -> Vec<u8> {
+    frame(
+        &[
+            (":event-type", event_type),
+            (":content-type", "application/json"),
+            (":message-type", "event"),
+        ],
+        payload,
+    )
+}
+
+/// (event type, payload) of every frame.
+fn frames(bytes: &[u8]) -> Vec<(String, Value)> {
+    let mut out = Vec::new();
+    let mut decoder = EventStreamDecoder::default();
+    decoder
+        .decode_with(bytes, |m| {
+            out.push((
+                m.event_type().unwrap().to_owned(),
+                json(std::str::from_utf8(m.payload()).unwrap()),
+            ));
+            Ok(())
+        })
+        .unwrap();
+    out
+}
+
+#[derive(Debug, Default)]
+struct Reference {
+    text: String,
+    reasoning: String,
+    calls: Vec<(u64, String, String, String)>, // block, id, name, arguments
+    stop_reason: String,
+    input: Option<u64>,
+    output: Option<u64>,
+}
+
+fn reference(frames: &[(String, Value)]) -> Reference {
+    let mut r = Reference::default();
+    for (kind, body) in frames {
+        let block = body["contentBlockIndex"].as_u64().unwrap_or(0);
+        match kind.as_str() {
+            "contentBlockStart" => {
+                let tool = &body["start"]["toolUse"];
+                if tool.is_object() && tool["type"] != "server_tool_use" {
+                    r.calls.push((
+                        block,
+                        tool["toolUseId"].as_str().unwrap().to_owned(),
+                        tool["name"].as_str().unwrap().to_owned(),
+                        String::new(),
+                    ));
+                }
+            }
+            "contentBlockDelta" => {
+                let delta = &body["delta"];
+                r.text.push_str(delta["text"].as_str().unwrap_or(""));
+                r.reasoning
+                    .push_str(delta["reasoningContent"]["text"].as_str().unwrap_or(""));
+                if let Some(input) = delta["toolUse"]["input"].as_str() {
+                    if let Some(call) = r.calls.iter_mut().find(|c| c.0 == block) {
+                        call.3.push_str(input);
+                    }
+                }
+            }
+            "messageStop" => r.stop_reason = body["stopReason"].as_str().unwrap().to_owned(),
+            "metadata" => {
+                r.input = body["usage"]["inputTokens"].as_u64();
+                r.output = body["usage"]["outputTokens"].as_u64();
+            }
+            _ => {}
+        }
+    }
+    r
+}
+
+fn check(file: &str) -> Collected {
+    let bytes = data(&format!("bedrock/{file}"));
+    let chunks = run_all_splits("bedrock", &bytes);
+    let got = collect(&chunks);
+    let want = reference(&frames(&bytes));
+    assert_eq!(got.text, want.text, "{file}");
+    assert_eq!(got.reasoning, want.reasoning, "{file}");
+    assert_eq!(got.tool_calls.len(), want.calls.len(), "{file}");
+    for (call, (_, id, name, args)) in got.tool_calls.iter().zip(&want.calls) {
+        assert_eq!(call.id.as_deref(), Some(id.as_str()));
+        assert_eq!(&call.name, name);
+        assert_eq!(&call.arguments, args);
+        json(&call.arguments);
+    }
+    let finish = match want.stop_reason.as_str() {
+        "end_turn" => FinishReason::Stop,
+        "tool_use" => FinishReason::ToolCalls,
+        other => panic!("{other}"),
+    };
+    assert_eq!(got.finish_reason, Some(finish), "{file}");
+    assert_eq!(
+        (got.prompt_tokens, got.completion_tokens),
+        (want.input, want.output),
+        "{file}"
+    );
+    got
+}
+
+#[test]
+fn text() {
+    let got = check("converse-stream-text.bin");
+    assert!(!got.text.is_empty());
+    assert_eq!(got.raw_only, 0);
+}
+
+#[test]
+fn text_then_tool_use() {
+    let got = check("converse-stream-text-tool-use.bin");
+    assert_eq!(got.tool_calls[0].name, "get_temperature");
+}
+
+#[test]
+fn reasoning_text_and_signature() {
+    let got = check("converse-stream-reasoning-signature.bin");
+    assert!(got.reasoning.starts_with("The user has greeted me"));
+    assert_eq!(
+        got.text,
+        "Hello! It's nice to meet you. How can I help you today?"
+    );
+    assert_eq!(got.raw_only, 1, "the signature stays reachable through raw");
+}
+
+#[test]
+fn redacted_reasoning() {
+    let got = check("converse-stream-redacted-reasoning.bin");
+    assert_eq!(got.reasoning, "");
+    assert_eq!(got.raw_only, 2);
+}
+
+#[test]
+fn empty_text_delta() {
+    let got = check("converse-stream-empty-text-delta.bin");
+    assert_eq!(got.text, "Hello! How can I help you today?");
+}
+
+#[test]
+fn server_tools_are_not_client_calls() {
+    let got = check("converse-stream-server-tool.bin");
+    let names: Vec<&str> = got.tool_calls.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["final_result"]);
+    assert_eq!(got.tool_calls[0].index, 0);
+    assert_eq!(got.tool_calls[0].arguments, r#"{"result":7006652.0}"#);
+    // server toolUse start + its input delta, toolResult start + its delta
+    assert_eq!(got.raw_only, 4);
+}
+
+#[test]
+fn stop_reason_mapping() {
+    for (reason, want) in [
+        ("end_turn", FinishReason::Stop),
+        ("stop_sequence", FinishReason::Stop),
+        ("tool_use", FinishReason::ToolCalls),
+        ("max_tokens", FinishReason::Length),
+        ("model_context_window_exceeded", FinishReason::Length),
+        ("guardrail_intervened", FinishReason::ContentFilter),
+        ("content_filtered", FinishReason::ContentFilter),
+    ] {
+        let stream = [
+            event("messageStart", r#"{"role":"assistant"}"#),
+            event("messageStop", &format!(r#"{{"stopReason":"{reason}"}}"#)),
+            event(
+                "metadata",
+                r#"{"usage":{"inputTokens":10,"outputTokens":2,"cacheReadInputTokens":5,"totalTokens":17}}"#,
+            ),
+        ]
+        .concat();
+        let got = collect(&run("bedrock", &[&stream]).unwrap());
+        assert_eq!(got.finish_reason, Some(want), "{reason}");
+        assert_eq!(
+            (got.prompt_tokens, got.completion_tokens),
+            (Some(15), Some(2))
+        );
+    }
+}
+
+#[test]
+fn exception_frame_is_a_provider_error() {
+    let stream = [
+        event("messageStart", r#"{"role":"assistant"}"#),
+        event(
+            "contentBlockDelta",
+            r#"{"contentBlockIndex":0,"delta":{"text":"Hel"}}"#,
+        ),
+        frame(
+            &[
+                (":exception-type", "modelStreamErrorException"),
+                (":content-type", "application/json"),
+                (":message-type", "exception"),
+            ],
+            r#"{"message":"Model stream failed","originalStatusCode":500}"#,
+        ),
+    ]
+    .concat();
+    match run("bedrock", &[&stream]) {
+        Err(Error::Provider { code, message, raw }) => {
+            assert_eq!(code.as_deref(), Some("modelStreamErrorException"));
+            assert_eq!(message, "Model stream failed");
+            assert!(raw.contains("originalStatusCode"));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn malformed_payload_is_a_protocol_error_with_offset() {
+    let first = event("messageStart", r#"{"role":"assistant"}"#);
+    let bad = event("contentBlockDelta", r#"{"contentBlockIndex":0,"delta":"#);
+    let stream = [first.clone(), bad.clone()].concat();
+    match run("bedrock", &[&stream]) {
+        Err(Error::Protocol { offset, message }) => {
+            assert_eq!(offset, Some((first.len() + bad.len()) as u64), "{message}");
+            assert!(message.contains("bedrock"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let orphan = event(
+        "contentBlockDelta",
+        r#"{"contentBlockIndex":3,"delta":{"toolUse":{"input":"{"}}}"#,
+    );
+    assert!(matches!(
+        run("bedrock", &[&orphan]),
+        Err(Error::Protocol { .. })
+    ));
+}
+
+#[test]
+fn tool_call_without_input_gets_empty_object() {
+    let stream = [
+        event(
+            "contentBlockStart",
+            r#"{"contentBlockIndex":0,"start":{"toolUse":{"toolUseId":"t1","name":"now"}}}"#,
+        ),
+        event("contentBlockStop", r#"{"contentBlockIndex":0}"#),
+        event("messageStop", r#"{"stopReason":"tool_use"}"#),
+    ]
+    .concat();
+    let got = collect(&run("bedrock", &[&stream]).unwrap());
+    assert_eq!(got.tool_calls[0].arguments, "{}");
+    assert_eq!(got.tool_calls[0].id.as_deref(), Some("t1"));
+}
+
+#[test]
+fn stream_without_message_stop_is_incomplete() {
+    let stream = event(
+        "contentBlockDelta",
+        r#"{"contentBlockIndex":0,"delta":{"text":"Hi"}}"#,
+    );
+    let got = collect(&run("bedrock", &[&stream]).unwrap());
+    assert_eq!(got.text, "Hi");
+    assert_eq!(got.finish_reason, Some(FinishReason::Error));
+    assert_eq!(got.error_code.as_deref(), Some("incomplete_stream"));
+}
+
+#[test]
+fn non_streaming_converse_body() {
+    let body = r#"{"output":{"message":{"role":"assistant","content":[
+        {"reasoningContent":{"reasoningText":{"text":"Think.","signature":"sig"}}},
+        {"text":"Let me check."},
+        {"toolUse":{"toolUseId":"tooluse_1","name":"get_weather","input":{"city":"Paris"}}}]}},
+        "stopReason":"tool_use","usage":{"inputTokens":20,"outputTokens":9,"totalTokens":29},
+        "metrics":{"latencyMs":100}}"#;
+    let got = collect(&run_body("bedrock", body).unwrap());
+    assert_eq!(got.reasoning, "Think.");
+    assert_eq!(got.text, "Let me check.");
+    assert_eq!(got.tool_calls[0].name, "get_weather");
+    assert_eq!(
+        json(&got.tool_calls[0].arguments),
+        json(r#"{"city":"Paris"}"#)
+    );
+    assert_eq!(got.finish_reason, Some(FinishReason::ToolCalls));
+    assert_eq!(
+        (got.prompt_tokens, got.completion_tokens),
+        (Some(20), Some(9))
+    );
+
+    let error = r#"{"message":"The security token included in the request is invalid."}"#;
+    assert!(matches!(
+        run_body("bedrock", error),
+        Err(Error::Provider { .. })
+    ));
+}
+
+#[test]
+fn corrupted_streams_never_panic() {
+    replay::mutations_never_panic("bedrock", &data("bedrock/converse-stream-server-tool.bin"));
+}
+
+#[test]
+fn events_wrapped_in_their_name_as_json() {
+    // boto3 hands out `{"contentBlockDelta": {...}}` objects; relayed as JSON lines they
+    // reach the reducer without an event type.
+    use _fastsse::providers::bedrock::BedrockReducer;
+    use _fastsse::providers::{Reducer, WireEvent};
+    let lines = [
+        r#"{"messageStart":{"role":"assistant"}}"#,
+        r#"{"contentBlockDelta":{"contentBlockIndex":0,"delta":{"text":"Hi"}}}"#,
+        r#"{"messageStop":{"stopReason":"max_tokens"}}"#,
+        r#"{"metadata":{"usage":{"inputTokens":3,"outputTokens":1}}}"#,
+    ];
+    let mut reducer = BedrockReducer::new();
+    let mut out = Vec::new();
+    for (offset, data) in lines.iter().enumerate() {
+        let event = WireEvent {
+            event: "",
+            data,
+            offset: offset as u64,
+        };
+        reducer.on_event(&event, &mut out).unwrap();
+    }
+    reducer.finish(&mut out).unwrap();
+    let got = collect(&out);
+    assert_eq!(got.text, "Hi");
+    assert_eq!(got.finish_reason, Some(FinishReason::Length));
+    let throttled = WireEvent {
+        event: "",
+        data: r#"{"throttlingException":{"message":"Rate exceeded"}}"#,
+        offset: 9,
+    };
+    assert!(matches!(
+        BedrockReducer::new().on_event(&throttled, &mut Vec::new()),
+        Err(Error::Provider { code: Some(ref c), .. }) if c == "throttlingException"
+    ));
+}

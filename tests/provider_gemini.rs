@@ -1,0 +1,482 @@
+//! Gemini reducer on real captures (tests/data/gemini), fed whole, byte by byte and split at
+//! every/random point, CRLF (as sent) and LF; checked against an independent reference
+//! reduction written with serde_json::Value.
+
+mod replay;
+
+use _fastsse::providers::gemini::GeminiReducer;
+use _fastsse::providers::{Reducer, WireEvent};
+use _fastsse::{Error, FinishReason};
+use replay::{collect, data, json, jsonl_to_sse, run, run_all_splits, run_body, Collected};
+use serde_json::{json, Value};
+
+/// The payloads of the SSE events in `bytes` (CRLF or LF).
+fn payloads(bytes: &[u8]) -> Vec<Value> {
+    let text = String::from_utf8(bytes.to_vec())
+        .unwrap()
+        .replace("\r\n", "\n");
+    text.split("\n\n")
+        .filter_map(|block| block.strip_prefix("data: "))
+        .map(json)
+        .collect()
+}
+
+/// Set `value` at a `$.a.b[0]` path inside `root`, creating containers; strings append.
+fn set_path(root: &mut Value, path: &str, value: &Value) {
+    let mut node = root;
+    let mut rest = path.strip_prefix('$').unwrap();
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix('.') {
+            let end = after.find(['.', '[']).unwrap_or(after.len());
+            let key = &after[..end];
+            if !node.is_object() {
+                *node = json!({});
+            }
+            node = node
+                .as_object_mut()
+                .unwrap()
+                .entry(key)
+                .or_insert(Value::Null);
+            rest = &after[end..];
+        } else {
+            let close = rest.find(']').unwrap();
+            let index: usize = rest[1..close].parse().unwrap();
+            if !node.is_array() {
+                *node = json!([]);
+            }
+            let array = node.as_array_mut().unwrap();
+            while array.len() <= index {
+                array.push(Value::Null);
+            }
+            node = &mut array[index];
+            rest = &rest[close + 1..];
+        }
+    }
+    match (node.as_str(), value.as_str()) {
+        (Some(old), Some(new)) => *node = Value::String(format!("{old}{new}")),
+        _ => *node = value.clone(),
+    }
+}
+
+#[derive(Debug, Default)]
+struct Reference {
+    text: String,
+    reasoning: String,
+    calls: Vec<(String, Value)>,
+    finish: Option<String>,
+    prompt: Option<u64>,
+    completion: Option<u64>,
+}
+
+fn reference(events: &[Value]) -> Reference {
+    let mut r = Reference::default();
+    for event in events {
+        for part in event["candidates"][0]["content"]["parts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            if let Some(text) = part["text"].as_str() {
+                if part["thought"] == json!(true) {
+                    r.reasoning.push_str(text);
+                } else {
+                    r.text.push_str(text);
+                }
+            }
+            let call = &part["functionCall"];
+            if let Some(name) = call["name"].as_str() {
+                let args = if call["args"].is_null() {
+                    json!({})
+                } else {
+                    call["args"].clone()
+                };
+                r.calls.push((name.to_owned(), args));
+            }
+            for piece in call["partialArgs"].as_array().into_iter().flatten() {
+                let value = ["stringValue", "numberValue", "boolValue"]
+                    .iter()
+                    .map(|k| &piece[*k])
+                    .find(|v| !v.is_null())
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                let args = &mut r.calls.last_mut().unwrap().1;
+                set_path(args, piece["jsonPath"].as_str().unwrap(), &value);
+            }
+        }
+        if let Some(reason) = event["candidates"][0]["finishReason"].as_str() {
+            r.finish = Some(reason.to_owned());
+        }
+        let usage = &event["usageMetadata"];
+        if let Some(prompt) = usage["promptTokenCount"].as_u64() {
+            r.prompt = Some(prompt + usage["toolUsePromptTokenCount"].as_u64().unwrap_or(0));
+        }
+        if usage["candidatesTokenCount"].is_u64() || usage["thoughtsTokenCount"].is_u64() {
+            r.completion = Some(
+                usage["candidatesTokenCount"].as_u64().unwrap_or(0)
+                    + usage["thoughtsTokenCount"].as_u64().unwrap_or(0),
+            );
+        }
+    }
+    r
+}
+
+/// Replay one capture every way, compare with the reference, return what it adds up to.
+fn check(path: &str) -> Collected {
+    let raw = data(path);
+    let sse = if path.ends_with(".jsonl") {
+        jsonl_to_sse(&String::from_utf8(raw).unwrap(), "\r\n")
+    } else {
+        raw
+    };
+    let chunks = run_all_splits("gemini", &sse);
+    let lf = String::from_utf8(sse.clone())
+        .unwrap()
+        .replace("\r\n", "\n");
+    assert_eq!(
+        run("gemini", &[lf.as_bytes()]).unwrap(),
+        chunks,
+        "LF and CRLF agree"
+    );
+
+    let got = collect(&chunks);
+    let want = reference(&payloads(&sse));
+    assert_eq!(got.text, want.text, "{path}: text");
+    assert_eq!(got.reasoning, want.reasoning, "{path}: reasoning");
+    assert_eq!(got.tool_calls.len(), want.calls.len(), "{path}: tool calls");
+    for (call, (name, args)) in got.tool_calls.iter().zip(&want.calls) {
+        assert_eq!(&call.name, name);
+        assert_eq!(&json(&call.arguments), args, "{path}: arguments of {name}");
+    }
+    assert_eq!(got.prompt_tokens, want.prompt, "{path}: prompt tokens");
+    assert_eq!(
+        got.completion_tokens, want.completion,
+        "{path}: completion tokens"
+    );
+    let expected_finish = match want.finish.as_deref() {
+        Some("STOP") if !want.calls.is_empty() => FinishReason::ToolCalls,
+        Some("STOP") => FinishReason::Stop,
+        other => panic!("{path}: unexpected finish {other:?}"),
+    };
+    assert_eq!(got.finish_reason, Some(expected_finish), "{path}: finish");
+    got
+}
+
+#[test]
+fn text() {
+    let got = check("gemini/text.sse");
+    assert_eq!(got.text, "The capital of France is Paris.\n");
+    assert_eq!(
+        (got.prompt_tokens, got.completion_tokens),
+        (Some(13), Some(8))
+    );
+}
+
+#[test]
+fn thought_parts_are_reasoning() {
+    let got = check("gemini/thinking-thought-parts-text.sse");
+    assert!(got.reasoning.starts_with("**Clarifying User Goals**"));
+    assert!(got.text.starts_with("This is a great question!"));
+    assert_eq!(
+        (got.prompt_tokens, got.completion_tokens),
+        (Some(34), Some(469 + 787))
+    );
+}
+
+#[test]
+fn running_usage_totals_take_the_latest() {
+    let got = check("gemini/usage-live-mid-stream.sse");
+    assert_eq!(got.completion_tokens, Some(80 + 35));
+    assert!(got.text.ends_with("29\n30"));
+}
+
+#[test]
+fn grounded_search_and_tool_use_prompt_tokens() {
+    let got = check("gemini/web-search-grounding-metadata.sse");
+    assert_eq!(
+        (got.prompt_tokens, got.completion_tokens),
+        (Some(17 + 102), Some(241 + 412))
+    );
+}
+
+#[test]
+fn code_execution_parts_are_not_text() {
+    let got = check("gemini/code-execution.sse");
+    assert_eq!(
+        got.raw_only, 2,
+        "executableCode and codeExecutionResult stay reachable as raw"
+    );
+    assert!(!got.text.contains("print(result)"));
+    assert!(got.text.starts_with("The result of"));
+}
+
+#[test]
+fn whole_function_call() {
+    let got = check("gemini/function-call-thought-signature.sse");
+    assert_eq!(got.tool_calls[0].name, "get_country");
+    assert_eq!(got.tool_calls[0].arguments, "{}");
+    assert_eq!(got.finish_reason, Some(FinishReason::ToolCalls));
+
+    let got = check("gemini/vercel-function-call.jsonl");
+    assert_eq!(
+        got.tool_calls[0].arguments,
+        r#"{"location":"San Francisco"}"#
+    );
+}
+
+#[test]
+fn streamed_partial_arguments() {
+    let got = check("gemini/vercel-function-call-partial-args.jsonl");
+    let args: Vec<&str> = got
+        .tool_calls
+        .iter()
+        .map(|c| c.arguments.as_str())
+        .collect();
+    assert_eq!(
+        args,
+        [
+            r#"{"location":"Boston"}"#,
+            r#"{"location":"San Francisco"}"#
+        ]
+    );
+    assert_eq!(
+        (got.prompt_tokens, got.completion_tokens),
+        (Some(26), Some(23 + 132))
+    );
+}
+
+#[test]
+fn streamed_calls_without_arguments_and_thought() {
+    let got = check("gemini/vercel-function-call-no-args-thought.jsonl");
+    let calls: Vec<(&str, &str)> = got
+        .tool_calls
+        .iter()
+        .map(|c| (c.name.as_str(), c.arguments.as_str()))
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            ("read_theme", "{}"),
+            ("read_screen", r#"{"id":"A"}"#),
+            ("read_screen", r#"{"id":"B"}"#),
+            ("read_screen", r#"{"id":"C"}"#)
+        ]
+    );
+    assert!(got.reasoning.starts_with("**Processing User Requests**"));
+}
+
+#[test]
+fn nested_partial_arguments() {
+    let got = check("gemini/vercel-vertex-function-call-nested-partial-args.jsonl");
+    let args = json(&got.tool_calls[0].arguments);
+    assert_eq!(args["recipe"]["ingredients"].as_array().unwrap().len(), 10);
+    assert_eq!(
+        args["recipe"]["ingredients"][9],
+        json!({"amount": "1/2 tsp", "name": "Pepper"})
+    );
+    assert_eq!(args["recipe"]["name"], "Lasagna");
+    assert_eq!(
+        args["recipe"]["steps"][0],
+        "Preheat oven to 375\u{b0}F (190\u{b0}C)."
+    );
+    assert_eq!(
+        args["recipe"]["steps"][1],
+        "Cook lasagna noodles according to package directions, drain and set aside."
+    );
+    assert_eq!(args["recipe"]["steps"].as_array().unwrap().len(), 10);
+}
+
+#[test]
+fn arguments_arrive_incrementally() {
+    // The streamed call's arguments come in many deltas, not one blob at the end.
+    let sse = jsonl_to_sse(
+        &String::from_utf8(data(
+            "gemini/vercel-vertex-function-call-nested-partial-args.jsonl",
+        ))
+        .unwrap(),
+        "\n",
+    );
+    let chunks = run("gemini", &[&sse]).unwrap();
+    let deltas = chunks
+        .iter()
+        .filter(|c| {
+            c.tool_call_delta
+                .as_ref()
+                .is_some_and(|d| !d.arguments_delta.is_empty())
+        })
+        .count();
+    assert!(deltas > 60, "{deltas} argument deltas");
+    let first = chunks
+        .iter()
+        .find_map(|c| c.tool_call_delta.as_ref())
+        .unwrap();
+    assert_eq!(first.function_name.as_deref(), Some("cookRecipe"));
+    assert!(chunks[0].is_first);
+}
+
+#[test]
+fn vercel_text() {
+    let got = check("gemini/vercel-text.jsonl");
+    assert_eq!(
+        got.text,
+        "There are **3** \"r\"s in strawberry.\n\nst**r**awbe**rr**y"
+    );
+}
+
+fn one(data: &str) -> Result<Vec<_fastsse::GenerationChunk>, Error> {
+    let mut reducer = GeminiReducer::new();
+    let mut out = Vec::new();
+    reducer.on_event(
+        &WireEvent {
+            event: "message",
+            data,
+            offset: 42,
+        },
+        &mut out,
+    )?;
+    reducer.finish(&mut out)?;
+    Ok(out)
+}
+
+#[test]
+fn finish_reason_mapping() {
+    let cases = [
+        ("STOP", FinishReason::Stop),
+        ("MAX_TOKENS", FinishReason::Length),
+        ("SAFETY", FinishReason::ContentFilter),
+        ("RECITATION", FinishReason::ContentFilter),
+        ("PROHIBITED_CONTENT", FinishReason::ContentFilter),
+        ("MALFORMED_FUNCTION_CALL", FinishReason::Error),
+        ("OTHER", FinishReason::Error),
+        ("FINISH_REASON_UNSPECIFIED", FinishReason::Stop),
+    ];
+    for (reason, want) in cases {
+        let event = format!(
+            r#"{{"candidates":[{{"content":{{"parts":[{{"text":"x"}}]}},"finishReason":"{reason}","finishMessage":"why"}}]}}"#
+        );
+        let chunks = one(&event).unwrap();
+        let terminal = chunks.last().unwrap();
+        assert_eq!(terminal.finish_reason, Some(want), "{reason}");
+        if want == FinishReason::Error {
+            assert_eq!(terminal.error_code.as_deref(), Some(reason));
+            assert_eq!(terminal.error_message.as_deref(), Some("why"));
+        }
+    }
+    let blocked = one(
+        r#"{"promptFeedback":{"blockReason":"SAFETY"},"usageMetadata":{"promptTokenCount":5}}"#,
+    )
+    .unwrap();
+    assert_eq!(blocked.len(), 1);
+    assert_eq!(blocked[0].finish_reason, Some(FinishReason::ContentFilter));
+    assert_eq!(blocked[0].prompt_tokens, Some(5));
+}
+
+#[test]
+fn error_object_is_a_provider_error() {
+    let body = r#"{"error":{"code":429,"message":"Resource has been exhausted","status":"RESOURCE_EXHAUSTED"}}"#;
+    match one(body) {
+        Err(Error::Provider { code, message, raw }) => {
+            assert_eq!(code.as_deref(), Some("RESOURCE_EXHAUSTED"));
+            assert_eq!(message, "Resource has been exhausted");
+            assert_eq!(raw, body);
+        }
+        other => panic!("{other:?}"),
+    }
+    // Mid-stream: what came before is still delivered by the caller's collect.
+    let stream = format!("data: {{\"candidates\":[{{\"content\":{{\"parts\":[{{\"text\":\"Hi\"}}]}}}}]}}\r\n\r\ndata: {body}\r\n\r\n");
+    assert!(matches!(
+        run("gemini", &[stream.as_bytes()]),
+        Err(Error::Provider { .. })
+    ));
+}
+
+#[test]
+fn malformed_json_is_a_protocol_error_with_offset() {
+    for bad in [
+        "{",
+        "[]",
+        r#"{"candidates": 5}"#,
+        r#"{"candidates":[{"index":999999}]}"#,
+    ] {
+        match one(bad) {
+            Err(Error::Protocol {
+                offset: Some(42), ..
+            }) => {}
+            other => panic!("{bad}: {other:?}"),
+        }
+    }
+    let orphan = r#"{"candidates":[{"content":{"parts":[{"functionCall":{"partialArgs":[{"jsonPath":"$.a","stringValue":"x"}]}}]}}]}"#;
+    assert!(matches!(one(orphan), Err(Error::Protocol { .. })));
+    let bad_path = r#"{"candidates":[{"content":{"parts":[{"functionCall":{"name":"f","partialArgs":[{"jsonPath":"$[*]","stringValue":"x"}],"willContinue":true}}]}}]}"#;
+    assert!(matches!(one(bad_path), Err(Error::Protocol { .. })));
+}
+
+#[test]
+fn stream_cut_short() {
+    let sse = b"data: {\"candidates\":[{\"content\":{\"parts\":[{\"functionCall\":{\"name\":\"f\",\"willContinue\":true}}]}}]}\n\ndata: {\"candidates\":[{\"content\":{\"parts\":[{\"functionCall\":{\"partialArgs\":[{\"jsonPath\":\"$.q\",\"stringValue\":\"par\",\"willContinue\":true}],\"willContinue\":true}}]}}]}\n\n";
+    let got = collect(&run("gemini", &[sse]).unwrap());
+    assert_eq!(
+        got.tool_calls[0].arguments, r#"{"q":"par"}"#,
+        "closed so it parses"
+    );
+    assert_eq!(got.finish_reason, Some(FinishReason::Error));
+    assert_eq!(got.error_code.as_deref(), Some("incomplete_stream"));
+}
+
+#[test]
+fn second_candidate_gets_its_choice_index() {
+    let event = r#"{"candidates":[{"content":{"parts":[{"text":"a"}]},"index":0},{"content":{"parts":[{"text":"b"}]},"index":1,"finishReason":"MAX_TOKENS"}]}"#;
+    let chunks = one(event).unwrap();
+    assert_eq!(chunks[0].choice_index, 0);
+    assert_eq!(chunks[1].choice_index, 1);
+    assert_eq!(chunks[1].text_delta, "b");
+}
+
+#[test]
+fn non_streaming_body_matches_the_stream() {
+    // generateContent returns the same object shape; the JSON-array form of
+    // streamGenerateContent (no alt=sse) is the list of stream events.
+    for path in [
+        "gemini/text.sse",
+        "gemini/vercel-function-call-partial-args.jsonl",
+    ] {
+        let raw = data(path);
+        let sse = if path.ends_with(".jsonl") {
+            jsonl_to_sse(&String::from_utf8(raw).unwrap(), "\n")
+        } else {
+            raw
+        };
+        let events: Vec<String> = payloads(&sse).iter().map(|v| v.to_string()).collect();
+        let array = format!("[{}]", events.join(",\n"));
+        let from_body = collect(&run_body("gemini", &array).unwrap());
+        let from_stream = collect(&run("gemini", &[&sse]).unwrap());
+        assert_eq!(from_body.text, from_stream.text);
+        assert_eq!(from_body.tool_calls, from_stream.tool_calls);
+        assert_eq!(from_body.finish_reason, from_stream.finish_reason);
+        assert_eq!(from_body.completion_tokens, from_stream.completion_tokens);
+    }
+    let body = r#"{"candidates":[{"content":{"parts":[{"text":"Paris."}],"role":"model"},"finishReason":"STOP"}],"usageMetadata":{"promptTokenCount":3,"candidatesTokenCount":2}}"#;
+    let got = collect(&run_body("gemini", body).unwrap());
+    assert_eq!(got.text, "Paris.");
+    assert_eq!(
+        (got.prompt_tokens, got.completion_tokens),
+        (Some(3), Some(2))
+    );
+}
+
+#[test]
+fn corrupted_streams_never_panic() {
+    for path in [
+        "gemini/thinking-thought-parts-text.sse",
+        "gemini/code-execution.sse",
+    ] {
+        replay::mutations_never_panic("gemini", &data(path));
+    }
+    let nested = jsonl_to_sse(
+        &String::from_utf8(data(
+            "gemini/vercel-vertex-function-call-nested-partial-args.jsonl",
+        ))
+        .unwrap(),
+        "\n",
+    );
+    replay::mutations_never_panic("gemini", &nested);
+}

@@ -1,0 +1,568 @@
+//! `provider="openai"` on every Chat Completions capture (OpenAI, Azure, OpenRouter, DeepSeek,
+//! Groq, Mistral): each fed whole, byte by byte, in CRLF and at random cuts.
+
+mod common;
+
+use _fastsse::providers::{ChunkDecoder, ChunkDecoderConfig};
+use _fastsse::{Error, FinishReason};
+use common::*;
+
+use FinishReason::{Length, Stop, ToolCalls};
+
+struct Expected {
+    path: &'static str,
+    finish: FinishReason,
+    prompt: u64,
+    completion: u64,
+    text_len: usize,
+    reasoning_len: usize,
+    refusal_len: usize,
+    tools: &'static [(&'static str, usize)],
+}
+
+const fn exp(
+    path: &'static str,
+    finish: FinishReason,
+    (prompt, completion): (u64, u64),
+    (text_len, reasoning_len, refusal_len): (usize, usize, usize),
+    tools: &'static [(&'static str, usize)],
+) -> Expected {
+    Expected {
+        path,
+        finish,
+        prompt,
+        completion,
+        text_len,
+        reasoning_len,
+        refusal_len,
+        tools,
+    }
+}
+
+/// Expected per capture (choice 0): lengths are in chars; tool entries are (name, argument chars).
+const EXPECTED: &[Expected] = &[
+    exp(
+        "openai-chat/azure-content-filter-results.jsonl",
+        Stop,
+        (15, 78),
+        (19, 0, 0),
+        &[],
+    ),
+    exp(
+        "openai-chat/chat-content-logprobs.sse",
+        Stop,
+        (9, 2),
+        (4, 0, 0),
+        &[],
+    ),
+    exp(
+        "openai-chat/chat-finish-length.sse",
+        Length,
+        (79, 1),
+        (2, 0, 0),
+        &[],
+    ),
+    exp(
+        "openai-chat/chat-gpt5-moderation-obfuscation.sse",
+        Stop,
+        (13, 11),
+        (6, 0, 0),
+        &[],
+    ),
+    exp(
+        "openai-chat/chat-json-response-format-long.sse",
+        Stop,
+        (19, 177),
+        (608, 0, 0),
+        &[],
+    ),
+    exp(
+        "openai-chat/chat-n3-choices.sse",
+        Stop,
+        (79, 42),
+        (53, 0, 0),
+        &[],
+    ),
+    exp(
+        "openai-chat/chat-parallel-tool-calls.sse",
+        ToolCalls,
+        (149, 60),
+        (0, 0, 0),
+        &[("GetWeatherArgs", 52), ("get_stock_price", 40)],
+    ),
+    exp(
+        "openai-chat/chat-refusal-logprobs.sse",
+        Stop,
+        (79, 12),
+        (0, 0, 45),
+        &[],
+    ),
+    exp(
+        "openai-chat/chat-refusal.sse",
+        Stop,
+        (79, 11),
+        (0, 0, 44),
+        &[],
+    ),
+    exp(
+        "openai-chat/chat-structured-output.sse",
+        Stop,
+        (79, 14),
+        (53, 0, 0),
+        &[],
+    ),
+    exp(
+        "openai-chat/chat-text.sse",
+        Stop,
+        (14, 30),
+        (159, 0, 0),
+        &[],
+    ),
+    exp(
+        "openai-chat/chat-tool-call-non-strict.sse",
+        ToolCalls,
+        (44, 16),
+        (0, 0, 0),
+        &[("get_weather", 24)],
+    ),
+    exp(
+        "openai-chat/chat-tool-call-obfuscation.sse",
+        ToolCalls,
+        (53, 15),
+        (0, 0, 0),
+        &[("get_capital", 16)],
+    ),
+    exp(
+        "openai-chat/chat-tool-call-strict.sse",
+        ToolCalls,
+        (48, 19),
+        (0, 0, 0),
+        &[("get_weather", 37)],
+    ),
+    exp(
+        "openai-chat/chat-tool-call.sse",
+        ToolCalls,
+        (76, 24),
+        (0, 0, 0),
+        &[("GetWeatherArgs", 47)],
+    ),
+    exp(
+        "openai-chat/openrouter-comments-reasoning-details.sse",
+        Stop,
+        (43, 36),
+        (9, 51, 0),
+        &[],
+    ),
+    exp(
+        "deepseek/reasoner-reasoning-content.sse",
+        Stop,
+        (6, 212),
+        (40, 882, 0),
+        &[],
+    ),
+    exp(
+        "deepseek/vercel-reasoning-tool-call.jsonl",
+        ToolCalls,
+        (339, 83),
+        (0, 191, 0),
+        &[("weather", 29)],
+    ),
+    exp(
+        "groq/compound-web-search-executed-tools.sse",
+        Stop,
+        (5003, 359),
+        (200, 6255, 0),
+        &[],
+    ),
+    exp(
+        "groq/reasoning-tool-call.sse",
+        ToolCalls,
+        (304, 49),
+        (0, 92, 0),
+        &[("get_something_by_name", 18)],
+    ),
+    exp(
+        "groq/vercel-tool-call.jsonl",
+        ToolCalls,
+        (210, 15),
+        (0, 0, 0),
+        &[("weather", 2)],
+    ),
+    exp(
+        "mistral/magistral-thinking-content-parts.sse",
+        Stop,
+        (10, 232),
+        (607, 421, 0),
+        &[],
+    ),
+    exp(
+        "mistral/vercel-incremental-tool-call.jsonl",
+        ToolCalls,
+        (171, 14),
+        (0, 0, 0),
+        &[("webSearchTool", 35)],
+    ),
+    exp(
+        "mistral/vercel-reasoning.jsonl",
+        Stop,
+        (10, 46),
+        (9, 60, 0),
+        &[],
+    ),
+    exp("mistral/vercel-text.jsonl", Stop, (13, 8), (38, 0, 0), &[]),
+    exp(
+        "mistral/vercel-tool-call.jsonl",
+        ToolCalls,
+        (124, 22),
+        (0, 0, 0),
+        &[("weather", 29)],
+    ),
+];
+
+const ERRORS: &[&str] = &[
+    "openai-chat/openrouter-comments-mid-stream-error.sse",
+    "groq/mid-stream-error-event.sse",
+];
+
+#[test]
+fn every_capture_is_covered() {
+    let mut listed: Vec<&str> = EXPECTED
+        .iter()
+        .map(|e| e.path)
+        .chain(ERRORS.iter().copied())
+        .collect();
+    listed.sort_unstable();
+    let mut on_disk: Vec<String> = ["openai-chat", "groq", "mistral", "deepseek"]
+        .iter()
+        .flat_map(|dir| fixtures_in(dir))
+        .filter(|path| !path.starts_with("deepseek/responses"))
+        .collect();
+    on_disk.sort_unstable();
+    assert_eq!(listed, on_disk);
+}
+
+#[test]
+fn captures_decode_the_same_every_way_and_match_expectations() {
+    for expected in EXPECTED {
+        let outcome = decode_every_way("openai", expected.path);
+        assert_eq!(outcome.error, None, "{}", expected.path);
+        let summary = summarize(&outcome.chunks, 0);
+        let got_tools: Vec<(&str, usize)> = summary
+            .tools
+            .iter()
+            .map(|t| (t.name.as_deref().unwrap_or(""), t.arguments.chars().count()))
+            .collect();
+        assert_eq!(
+            (
+                summary.finish,
+                summary.prompt_tokens,
+                summary.completion_tokens,
+                summary.text.chars().count(),
+                summary.reasoning.chars().count(),
+                summary.refusal.chars().count(),
+                got_tools.as_slice(),
+            ),
+            (
+                Some(expected.finish),
+                Some(expected.prompt),
+                Some(expected.completion),
+                expected.text_len,
+                expected.reasoning_len,
+                expected.refusal_len,
+                expected.tools,
+            ),
+            "{}",
+            expected.path
+        );
+        for tool in &summary.tools {
+            assert!(
+                tool.id.as_deref().is_some_and(|id| !id.is_empty()),
+                "{}: {tool:?}",
+                expected.path
+            );
+            serde_json::from_str::<serde_json::Value>(&tool.arguments).expect("arguments are JSON");
+        }
+    }
+}
+
+#[test]
+fn three_choices_are_kept_apart() {
+    let outcome = decode_whole("openai", &fixture("openai-chat/chat-n3-choices.sse"));
+    let texts: Vec<String> = (0..3).map(|i| summarize(&outcome.chunks, i).text).collect();
+    for text in &texts {
+        serde_json::from_str::<serde_json::Value>(text).expect("each choice is whole JSON");
+    }
+    // The three terminal chunks come last, in choice order.
+    let tail: Vec<(bool, u32)> = outcome.chunks[outcome.chunks.len() - 3..]
+        .iter()
+        .map(|c| (c.done, c.choice_index))
+        .collect();
+    assert_eq!(tail, vec![(true, 0), (true, 1), (true, 2)]);
+}
+
+#[test]
+fn logprobs_are_the_raw_token_arrays() {
+    let outcome = decode_whole("openai", &fixture("openai-chat/chat-content-logprobs.sse"));
+    let with_logprobs: Vec<(&str, &str)> = outcome
+        .chunks
+        .iter()
+        .filter_map(|c| Some((c.text_delta.as_str(), c.logprobs.as_deref()?)))
+        .collect();
+    assert_eq!(with_logprobs.len(), 2);
+    assert_eq!(with_logprobs[0].0, "Foo");
+    let parsed: serde_json::Value = serde_json::from_str(with_logprobs[0].1).unwrap();
+    assert_eq!(parsed[0]["token"], "Foo");
+
+    let outcome = decode_whole("openai", &fixture("openai-chat/chat-refusal-logprobs.sse"));
+    let refusal_chunks = outcome
+        .chunks
+        .iter()
+        .filter(|c| !c.refusal_delta.is_empty());
+    assert!(refusal_chunks.clone().count() > 5);
+    assert!(refusal_chunks.clone().all(|c| c.logprobs.is_some()));
+}
+
+#[test]
+fn raw_is_shared_by_the_chunks_of_one_event() {
+    let stream = b"data: {\"choices\":[{\"index\":0,\"delta\":{\"reasoning_content\":\"r\",\"content\":\"t\"}}]}\n\ndata: [DONE]\n\n";
+    let outcome = decode_whole("openai", stream);
+    let (a, b) = (&outcome.chunks[0], &outcome.chunks[1]);
+    assert_eq!(
+        (a.reasoning_delta.as_str(), b.text_delta.as_str()),
+        ("r", "t")
+    );
+    assert!(std::sync::Arc::ptr_eq(
+        a.raw.as_ref().unwrap(),
+        b.raw.as_ref().unwrap()
+    ));
+    assert!(a.is_first && !b.is_first);
+}
+
+#[test]
+fn openrouter_error_chunk_raises_after_what_arrived() {
+    let bytes = fixture("openai-chat/openrouter-comments-mid-stream-error.sse");
+    for outcome in [
+        decode_whole("openai", &bytes),
+        decode_bytewise("openai", &bytes),
+    ] {
+        check_invariants(&outcome);
+        assert_eq!(
+            summarize(&outcome.chunks, 0).reasoning,
+            "We need to respond to a greeting. The user"
+        );
+        match outcome.error {
+            Some(Error::Provider { code, message, raw }) => {
+                assert_eq!(code.as_deref(), Some("400"));
+                assert_eq!(message, "Token limit reached");
+                assert!(raw.contains("\"error\""));
+            }
+            other => panic!("expected a provider error, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn groq_error_event_raises_with_its_code() {
+    let outcome = decode_every_way("openai", "groq/mid-stream-error-event.sse");
+    assert_eq!(summarize(&outcome.chunks, 0).reasoning.chars().count(), 412);
+    match outcome.error {
+        Some(Error::Provider { code, message, .. }) => {
+            assert_eq!(code.as_deref(), Some("tool_use_failed"));
+            assert!(message.starts_with("Tool call validation failed"));
+        }
+        other => panic!("expected a provider error, got {other:?}"),
+    }
+}
+
+#[test]
+fn the_error_waits_for_the_next_call_when_chunks_came_first() {
+    let mut decoder = ChunkDecoder::new("openai", ChunkDecoderConfig::default()).unwrap();
+    let stream = b"data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"hi\"}}]}\n\ndata: {\"error\":{\"message\":\"boom\"}}\n\n";
+    let chunks = decoder.decode(stream).unwrap();
+    assert_eq!(chunks.len(), 1);
+    assert!(matches!(decoder.flush(), Err(Error::Provider { .. })));
+    assert!(matches!(decoder.flush(), Err(Error::Usage { .. })));
+}
+
+#[test]
+fn malformed_json_is_a_protocol_error_with_the_offset() {
+    let good = b"data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"a\"}}]}\n\n";
+    let bad = b"data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"a\"}]}\n\n";
+    let mut stream = good.to_vec();
+    stream.extend_from_slice(bad);
+    let outcome = decode_whole("openai", &stream);
+    assert_eq!(
+        outcome.chunks.len(),
+        1,
+        "the good event before it still arrives"
+    );
+    match outcome.error {
+        Some(Error::Protocol { message, offset }) => {
+            assert_eq!(offset, Some(stream.len() as u64));
+            assert!(
+                message.contains("malformed JSON in a openai event"),
+                "{message}"
+            );
+        }
+        other => panic!("expected a protocol error, got {other:?}"),
+    }
+    let alone = decode_whole("openai", bad);
+    assert!(
+        matches!(alone.error, Some(Error::Protocol { offset: Some(o), .. }) if o == bad.len() as u64)
+    );
+}
+
+#[test]
+fn events_after_done_are_ignored_and_missing_done_still_finishes() {
+    let stream = b"data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"a\"},\"finish_reason\":\"stop\"}]}\n\n\
+data: [DONE]\n\ndata: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"late\"}}]}\n\n";
+    let outcome = decode_whole("openai", stream);
+    assert_eq!(summarize(&outcome.chunks, 0).text, "a");
+    let first_event_end = stream.windows(2).position(|w| w == b"\n\n").unwrap() + 2;
+    let without_done = decode_whole("openai", &stream[..first_event_end]);
+    check_invariants(&without_done);
+    assert_eq!(
+        summarize(&without_done.chunks, 0).finish,
+        Some(FinishReason::Stop)
+    );
+}
+
+#[test]
+fn a_cut_stream_ends_with_an_error_terminal() {
+    let bytes = fixture("openai-chat/chat-text.sse");
+    let outcome = decode_whole("openai", &bytes[..bytes.len() / 2]);
+    check_invariants(&outcome);
+    let summary = summarize(&outcome.chunks, 0);
+    assert_eq!(summary.finish, Some(FinishReason::Error));
+    assert_eq!(summary.error_code.as_deref(), Some("incomplete_stream"));
+}
+
+#[test]
+fn vllm_reasoning_field_and_unknown_finish_reasons() {
+    let stream = b"data: {\"choices\":[{\"index\":0,\"delta\":{\"reasoning\":\"think\"}}]}\n\n\
+data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"x\"},\"finish_reason\":\"abort\"}]}\n\ndata: [DONE]\n\n";
+    let summary = summarize(&decode_whole("openai", stream).chunks, 0);
+    assert_eq!(summary.reasoning, "think");
+    assert_eq!(summary.finish, Some(FinishReason::Cancelled));
+}
+
+const COMPLETION_BODY: &str = r#"{
+  "id": "chatcmpl-1", "object": "chat.completion", "model": "m",
+  "choices": [{"index": 0, "finish_reason": "tool_calls",
+    "message": {"role": "assistant", "content": "Let me check.", "reasoning_content": "They want weather.",
+      "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\":\"Paris\"}"}},
+                     {"id": "call_2", "type": "function", "function": {"name": "get_time", "arguments": "{}"}}]}}],
+  "usage": {"prompt_tokens": 12, "completion_tokens": 7, "total_tokens": 19}
+}"#;
+
+#[test]
+fn a_json_body_yields_the_chunks_a_stream_would() {
+    let sniffed = decode_every_way_body("openai", COMPLETION_BODY.as_bytes(), None);
+    let declared = decode_every_way_body(
+        "openai",
+        COMPLETION_BODY.as_bytes(),
+        Some("application/json; charset=utf-8"),
+    );
+    assert_eq!(sniffed, declared);
+    check_invariants(&sniffed);
+    let summary = summarize(&sniffed.chunks, 0);
+    assert_eq!(summary.text, "Let me check.");
+    assert_eq!(summary.reasoning, "They want weather.");
+    assert_eq!(summary.finish, Some(FinishReason::ToolCalls));
+    assert_eq!(
+        (summary.prompt_tokens, summary.completion_tokens),
+        (Some(12), Some(7))
+    );
+    let tools: Vec<(Option<&str>, &str)> = summary
+        .tools
+        .iter()
+        .map(|t| (t.id.as_deref(), t.arguments.as_str()))
+        .collect();
+    assert_eq!(
+        tools,
+        vec![
+            (Some("call_1"), "{\"city\":\"Paris\"}"),
+            (Some("call_2"), "{}")
+        ]
+    );
+    // Announcement first (id + name, no arguments), then the arguments: a stream's shape.
+    let first_call = sniffed
+        .chunks
+        .iter()
+        .find_map(|c| c.tool_call_delta.as_ref())
+        .unwrap();
+    assert_eq!(
+        (
+            first_call.function_name.as_deref(),
+            first_call.arguments_delta.as_str()
+        ),
+        (Some("get_weather"), "")
+    );
+}
+
+#[test]
+fn a_json_error_body_is_a_provider_error() {
+    let body = br#"{"error": {"message": "Incorrect API key provided", "type": "invalid_request_error", "code": "invalid_api_key"}}"#;
+    let outcome = decode_with(
+        "openai",
+        ChunkDecoderConfig {
+            content_type: Some("application/json".into()),
+            ..Default::default()
+        },
+        &[body],
+    );
+    assert!(
+        matches!(outcome.error, Some(Error::Provider { code: Some(c), .. }) if c == "invalid_api_key")
+    );
+}
+
+#[test]
+fn a_json_body_over_the_cap_is_refused() {
+    let outcome = decode_with(
+        "openai",
+        ChunkDecoderConfig {
+            max_event_size: 64,
+            content_type: None,
+        },
+        &[COMPLETION_BODY.as_bytes()],
+    );
+    assert!(matches!(
+        outcome.error,
+        Some(Error::EventTooLarge { limit: 64, .. })
+    ));
+}
+
+#[test]
+fn a_declared_event_stream_is_never_sniffed() {
+    let outcome = decode_with(
+        "openai",
+        ChunkDecoderConfig {
+            content_type: Some("text/event-stream".into()),
+            ..Default::default()
+        },
+        &[COMPLETION_BODY.as_bytes()],
+    );
+    // Not SSE: nothing dispatches, and the stream ends incomplete.
+    assert_eq!(
+        summarize(&outcome.chunks, 0).error_code.as_deref(),
+        Some("incomplete_stream")
+    );
+}
+
+fn decode_every_way_body(provider: &str, body: &[u8], content_type: Option<&str>) -> Outcome {
+    let config = ChunkDecoderConfig {
+        content_type: content_type.map(str::to_owned),
+        ..Default::default()
+    };
+    let whole = decode_with(provider, config.clone(), &[body]);
+    let bytewise: Vec<&[u8]> = body.chunks(1).collect();
+    assert_eq!(decode_with(provider, config.clone(), &bytewise), whole);
+    let mut padded = b"\r\n  ".to_vec();
+    padded.extend_from_slice(body);
+    let padded_outcome = decode_with(provider, config, &[&padded[..1], &padded[1..]]);
+    assert_eq!(
+        summarize(&padded_outcome.chunks, 0),
+        summarize(&whole.chunks, 0)
+    );
+    whole
+}
