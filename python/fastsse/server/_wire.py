@@ -38,12 +38,12 @@ def envelope(request: ChatRequest, *, prompt_tokens: int | None, reasoning_field
 
 
 def stream_encoder(request: ChatRequest, fields: dict[str, Any]) -> EncoderLike:
-    encoder: EncoderLike = _fastsse.Encoder(request.api, **fields)  # type: ignore[attr-defined]
+    encoder: EncoderLike = _fastsse.Encoder(request.api, **fields)
     return encoder
 
 
 def response_body(request: ChatRequest, chunks: list[GenerationChunk], fields: dict[str, Any]) -> bytes:
-    body: bytes = _fastsse.encode_response(chunks, request.api, **fields)  # type: ignore[attr-defined]
+    body: bytes = _fastsse.encode_response(chunks, request.api, **fields)
     return body
 
 
