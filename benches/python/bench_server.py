@@ -47,6 +47,13 @@ def serve(port: int, rate: float, tokens: int) -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def memory_kib(pid: int, field_name: str) -> int:
     with open(f"/proc/{pid}/status") as status:
         for line in status:
@@ -121,7 +128,11 @@ def run_case(streams: int, tokens: int, rate: float) -> dict[str, object]:
                     raise RuntimeError("the server did not start") from None
                 time.sleep(0.05)
         idle_kib = memory_kib(server.pid, "VmRSS")
+        server_cpu = cpu_seconds(server.pid)
+        client_cpu = time.process_time()
         results, wall = asyncio.run(load(base_url, streams, tokens))
+        server_cpu = cpu_seconds(server.pid) - server_cpu
+        client_cpu = time.process_time() - client_cpu
         peak_kib = memory_kib(server.pid, "VmHWM")
         health = httpx.get(f"{base_url}/health").json()
     finally:
@@ -148,8 +159,12 @@ def run_case(streams: int, tokens: int, rate: float) -> dict[str, object]:
         "idle_mib": idle_kib / 1024,
         "peak_mib": peak_kib / 1024,
         "bad_streams": bad,
+        "server_cpu_us_per_token": server_cpu / max(delivered, 1) * 1e6,
+        "client_cpu_us_per_token": client_cpu / max(delivered, 1) * 1e6,
         "delivered": delivered,
         "server_parse_ns": health["parse_p50_ns"],
+        "server_gap_p50_ms": health["inter_token_p50_ms"],
+        "server_gap_p99_ms": health["inter_token_p99_ms"],
         "wall_s": wall,
     }
 
@@ -175,10 +190,11 @@ def main() -> None:
     )
     print(
         "| engine pace | tokens/s (all streams) | inter-token p50 | p99 | TTFT p50 | p99 "
-        "| server RSS idle -> peak | lost/reordered |"
+        "| server RSS idle -> peak | server CPU / token | client CPU / token | lost/reordered |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     failed = False
+    lines: list[str] = []
     for rate in rates:
         row = run_case(streams, tokens, rate)
         failed |= bool(row["bad_streams"])
@@ -186,9 +202,16 @@ def main() -> None:
             f"| {row['rate']} | {row['tokens_per_s']:,.0f} | {row['gap_p50_ms']:.2f} ms "
             f"| {row['gap_p99_ms']:.2f} ms "
             f"| {row['ttft_p50_ms']:.1f} ms | {row['ttft_p99_ms']:.1f} ms | {row['idle_mib']:.0f} -> "
-            f"{row['peak_mib']:.0f} MiB | {row['bad_streams']} of {streams} streams |",
+            f"{row['peak_mib']:.0f} MiB | {row['server_cpu_us_per_token']:.0f} µs "
+            f"| {row['client_cpu_us_per_token']:.0f} µs | {row['bad_streams']} of {streams} streams |",
             flush=True,
         )
+        lines.append(
+            f"- {row['rate']}: server-side inter-token gaps p50 {row['server_gap_p50_ms']} ms, "
+            f"p99 {row['server_gap_p99_ms']} ms; TextParser {row['server_parse_ns']} ns per token (median); "
+            f"wall {row['wall_s']:.1f} s"
+        )
+    print("\n" + "\n".join(lines))
     if failed:
         sys.exit("some streams lost or reordered deltas")
 
