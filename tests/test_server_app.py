@@ -139,15 +139,22 @@ def test_a_client_that_stops_reading_pauses_the_engine(served: tuple[httpx.Clien
     client, adapter = served
     body = {**CHAT, "stream": True, "max_tokens": 300_000}
     with client.stream("POST", "/v1/chat/completions", json=body) as response:
-        next(response.iter_raw())  # the stream has started; now stop reading
-        time.sleep(1.0)
-        paused_at = adapter.records[-1].tokens_emitted
-        time.sleep(0.3)
-        assert adapter.records[-1].tokens_emitted == paused_at, (
-            "the engine kept producing for a stalled client"
-        )
-        # Bounded by socket buffers plus a few buffered batches, far from the whole output.
-        assert paused_at < 100_000
+        raw = response.iter_raw()  # keep the iterator: dropping it would close the response
+        next(raw)  # the stream has started; now stop reading
+        deadline = time.monotonic() + 30
+        while not adapter.records and time.monotonic() < deadline:
+            time.sleep(0.01)
+        record = adapter.records[-1]
+        # The engine runs until the socket buffers and the server's write buffer are full...
+        previous = -1
+        while record.tokens_emitted != previous and time.monotonic() < deadline:
+            previous = record.tokens_emitted
+            time.sleep(0.5)
+        paused_at = record.tokens_emitted
+        # ...then waits: it stays paused while the client does not read.
+        time.sleep(0.5)
+        assert record.outcome is None and record.tokens_emitted == paused_at
+        assert 0 < paused_at < 100_000, "far from the whole output: bounded by the buffers"
         left = time.monotonic()
     assert wait_closed(adapter, left) < 0.1
 
