@@ -50,6 +50,7 @@ bench-rust: ## criterion benches of the Rust core
 	cargo bench --bench sse
 	cargo bench --bench encode
 	cargo bench --bench eventstream
+	cargo bench --bench text --features bench-peers
 
 bench-python: $(DEPS) ## Python side-by-side benches with the peers (builds a release extension)
 	$(VENV)/bin/maturin develop --release > $(VENV)/build.log 2>&1 || { cat $(VENV)/build.log; exit 1; }

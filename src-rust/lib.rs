@@ -9,6 +9,7 @@ pub mod eventstream;
 pub mod ndjson;
 pub mod providers;
 pub mod sse;
+pub mod text;
 pub mod utf8;
 
 #[cfg(feature = "python")]

@@ -2,14 +2,15 @@
 
 The openai and anthropic SDKs parse our bytes through their own stream classes over an httpx2
 mock transport; hypothesis checks that every event is valid JSON carrying exactly the text it
-was given, that batching never changes the bytes, and (once the provider decoders are in)
-that fastsse's own decoders give the chunks back.
+was given, that batching never changes the bytes, and that fastsse's own provider decoders give the
+chunks back (streams and response bodies).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 import anthropic
@@ -20,6 +21,7 @@ import pytest
 from fastsse import Encoder, GenerationChunk, ToolCallDelta, UsageError, encode, encode_response
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from openai.lib.streaming.chat import ChatCompletionStreamState
 
 C = GenerationChunk
 T = ToolCallDelta
@@ -447,13 +449,6 @@ def round_trip_sequences(draw: st.DrawFn) -> list[GenerationChunk]:
     return chunks
 
 
-needs_decoders = pytest.mark.skipif(
-    not hasattr(fastsse, "iter_chunks"),
-    reason="fastsse.iter_chunks (the provider decoders, branch providers-a) is not on this branch yet",
-)
-
-
-@needs_decoders
 @pytest.mark.parametrize("format", ["openai", "anthropic"])
 @settings(max_examples=100, deadline=None)
 @given(chunks=round_trip_sequences(), split=st.integers(1, 64))
@@ -462,13 +457,168 @@ def test_round_trip_through_the_provider_decoders(
 ) -> None:
     data = encode(chunks, format, include_usage=True)  # type: ignore[arg-type]
     pieces = [data[i : i + split] for i in range(0, len(data), split)]
-    decoded = list(fastsse.iter_chunks(pieces, provider=format))  # type: ignore[attr-defined]
-
-    def empty_arguments_as_object(segment: tuple[Any, ...]) -> tuple[Any, ...]:
-        # A call with no argument text reads back as "{}" (Anthropic's tool_use input is an object).
-        return (*segment[:4], segment[4] or "{}") if segment[0] == "call" else segment
-
-    assert [empty_arguments_as_object(s) for s in segments(decoded)] == [
-        empty_arguments_as_object(s) for s in segments(chunks)
-    ]
+    decoded = list(fastsse.iter_chunks(pieces, provider=format))
+    expected = segments(chunks)
+    if format == "anthropic":
+        # A tool_use block always has an input object: no arguments at all read back as {}.
+        expected = [(*s[:4], s[4] or "{}") if s[0] == "call" else s for s in expected]
+    assert segments(decoded) == expected
     assert outcome(decoded) == outcome(chunks)
+
+
+@st.composite
+def response_sequences(draw: st.DrawFn) -> list[GenerationChunk]:
+    """Text, reasoning and tool calls whose arguments are JSON objects (streamed in pieces)."""
+    chunks = [c for c in draw(round_trip_sequences()) if not c.tool_call_delta and not c.done]
+    values = st.one_of(st.integers(), st.text(max_size=5), st.booleans(), st.none())
+    for index in range(draw(st.integers(0, 2))):
+        arguments = json.dumps(draw(st.dictionaries(st.text(max_size=4), values, max_size=3)))
+        cut = draw(st.integers(0, len(arguments)))
+        chunks.append(C(tool_call_delta=T(index, id=f"call_{index}", function_name=f"f{index}")))
+        chunks.append(C(tool_call_delta=T(index, arguments_delta=arguments[:cut])))
+        chunks.append(C(tool_call_delta=T(index, arguments_delta=arguments[cut:])))
+    finish = "tool_calls" if any(c.tool_call_delta for c in chunks) else "stop"
+    chunks.append(C(done=True, finish_reason=finish, prompt_tokens=3, completion_tokens=4))
+    return chunks
+
+
+def result_summary(result: Any) -> tuple[Any, ...]:
+    calls = [(c.id, c.name, json.loads(c.arguments)) for c in result.tool_calls]
+    return (result.text, result.reasoning, calls, result.finish_reason)
+
+
+@pytest.mark.parametrize("format", ["openai", "anthropic"])
+@settings(max_examples=60, deadline=None)
+@given(chunks=response_sequences())
+def test_response_round_trip_through_the_provider_decoders(
+    format: str, chunks: list[GenerationChunk]
+) -> None:
+    body = encode_response(chunks, format, id="x_1", model="m")  # type: ignore[arg-type]
+    decoded = fastsse.iter_chunks([body], provider=format, content_type="application/json")
+    result = fastsse.collect(decoded)
+    assert result_summary(result) == result_summary(fastsse.collect(chunks))
+    assert (result.prompt_tokens, result.completion_tokens) == (3, 4)
+
+
+@pytest.mark.parametrize("format", ["openai", "anthropic"])
+def test_errors_round_trip_as_provider_errors(format: str) -> None:
+    failing = [
+        C("partial"),
+        C(done=True, finish_reason="error", error_code="overloaded_error", error_message="Busy"),
+    ]
+    received = []
+    with pytest.raises(fastsse.ProviderError) as caught:
+        for chunk in fastsse.iter_chunks([encode(failing, format)], provider=format):  # type: ignore[arg-type]
+            received.append(chunk.text_delta)
+    assert "partial" in received
+    assert (caught.value.code, caught.value.provider_message) == ("overloaded_error", "Busy")
+    body = encode_response(failing, format)  # type: ignore[arg-type]
+    with pytest.raises(fastsse.ProviderError) as caught:
+        list(fastsse.iter_chunks([body], provider=format, content_type="application/json"))
+    assert (caught.value.code, caught.value.provider_message) == ("overloaded_error", "Busy")
+
+
+def test_anthropic_stop_sequence_round_trips() -> None:
+    chunks = [C("done ###", stop_sequence="###"), C(done=True, finish_reason="stop")]
+    for data, content_type in (
+        (encode(chunks, "anthropic"), "text/event-stream"),
+        (encode_response(chunks, "anthropic"), "application/json"),
+    ):
+        decoded = fastsse.iter_chunks([data], provider="anthropic", content_type=content_type)
+        result = fastsse.collect(decoded)
+        assert (result.text, result.finish_reason, result.stop_sequence) == ("done ###", "stop", "###")
+
+
+# --- gateway: real captured streams decoded, re-encoded in either format, read back ---------------
+
+DATA = Path(__file__).parent / "data"
+CAPTURES = [
+    *(
+        (path, "openai")
+        for folder in ("openai-chat", "groq", "mistral")
+        for path in sorted(DATA.glob(f"{folder}/*.sse"))
+    ),
+    (DATA / "deepseek/reasoner-reasoning-content.sse", "openai"),
+    (DATA / "deepseek/responses-reasoning-function-call.sse", "openai-responses"),
+    *((path, "anthropic") for path in sorted(DATA.glob("anthropic/*.sse"))),
+    *((path, "openai-responses") for path in sorted(DATA.glob("openai-responses/*.sse"))),
+]
+
+
+def decode_all(data: bytes, provider: str) -> list[GenerationChunk]:
+    """Every chunk of a stream; a provider error becomes an error chunk, as a gateway would."""
+    chunks = []
+    try:
+        chunks.extend(fastsse.iter_chunks([data], provider=provider))
+    except fastsse.ProviderError as error:
+        chunks.append(C(error_code=error.code, error_message=error.provider_message))
+    return chunks
+
+
+def gateway_view(result: Any, target: str) -> dict[str, Any]:
+    """What the target format can carry. Anthropic has no refusal field: refusal text is text
+    and the stop reason says `refusal` (read back as content_filter)."""
+    finish = result.finish_reason
+    text, refusal = result.text, result.refusal
+    if target == "anthropic" and refusal:
+        text, refusal, finish = text + refusal, "", "content_filter"
+    return {
+        "text": text,
+        "reasoning": result.reasoning,
+        "refusal": refusal,
+        "tool_calls": [(c.index, c.id, c.name, c.arguments) for c in result.tool_calls],
+        "finish_reason": finish,
+        "usage": (result.prompt_tokens, result.completion_tokens),
+        "error": (result.error_code, result.error_message),
+    }
+
+
+@pytest.mark.parametrize("target", ["openai", "anthropic"])
+@pytest.mark.parametrize(("path", "provider"), CAPTURES, ids=lambda v: getattr(v, "name", v))
+def test_real_captures_survive_re_encoding(path: Path, provider: str, target: str) -> None:
+    chunks = decode_all(path.read_bytes(), provider)
+    if target == "anthropic" and any(c.choice_index for c in chunks):
+        with pytest.raises(UsageError, match="single choice"):
+            encode(chunks, target)
+        return
+    data = encode(chunks, target, include_usage=True)  # type: ignore[arg-type]
+    source, back = fastsse.collect(chunks), fastsse.collect(decode_all(data, target))
+    assert gateway_view(back, "openai") == gateway_view(source, target)
+    for source_choice, back_choice in zip(source.choices, back.choices, strict=True):
+        assert gateway_view(back_choice, "openai") == gateway_view(source_choice, target)
+    if source.error_message is None:
+        assert_sdk_reads(data, target, back)
+
+
+def assert_sdk_reads(data: bytes, target: str, expected: Any) -> None:
+    """The official SDK accumulates the same text and tool calls from our bytes."""
+    if target == "openai":
+        # The SDK's own accumulator (`.stream()` without its final parse, which rejects `length`).
+        state: ChatCompletionStreamState[object] = ChatCompletionStreamState()
+        for chunk in sdk_client(openai.OpenAI, data).chat.completions.create(
+            model="m", messages=[], stream=True
+        ):
+            state.handle_chunk(chunk)
+        message = state.current_completion_snapshot.choices[0].message
+        assert (message.content or "") == expected.text
+        calls = [(c.id, c.function.name, c.function.arguments) for c in message.tool_calls or []]  # type: ignore[union-attr]
+    else:
+        anthropic_client = sdk_client(anthropic.Anthropic, data)
+        with anthropic_client.messages.stream(model="m", max_tokens=1, messages=[]) as anthropic_stream:
+            final = anthropic_stream.get_final_message()
+        assert "".join(b.text for b in final.content if b.type == "text") == expected.text
+        calls = [(b.id, b.name, json.dumps(b.input)) for b in final.content if b.type == "tool_use"]
+    assert [(c[0], c[1]) for c in calls] == [(c.id, c.name) for c in expected.tool_calls]
+    for (_, _, arguments), call in zip(calls, expected.tool_calls, strict=True):
+        if target == "openai":
+            assert arguments == call.arguments
+        elif is_json(call.arguments):  # the Anthropic SDK parses (partial) arguments itself
+            assert json.loads(arguments) == json.loads(call.arguments or "{}")
+
+
+def is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True

@@ -150,15 +150,18 @@ def same_event(cases: dict[str, Callable[[], bytes]]) -> None:
         assert value == first, f"{name} writes {value}, expected {first}"
 
 
-def median_ns(fn: Callable[[], bytes], *, loops: int, repeat: int) -> float:
-    times = []
+def medians_ns(cases: dict[str, Callable[[], bytes]], *, loops: int, repeat: int) -> dict[str, float]:
+    """Median ns per call of each case; the cases take turns in every round, so a noisy
+    neighbour on the machine slows them all alike."""
+    times: dict[str, list[float]] = {name: [] for name in cases}
     for _ in range(repeat):
-        gc.collect()
-        start = time.perf_counter()
-        for _ in range(loops):
-            fn()
-        times.append((time.perf_counter() - start) / loops * 1e9)
-    return statistics.median(times)
+        for name, fn in cases.items():
+            gc.collect()
+            start = time.perf_counter()
+            for _ in range(loops):
+                fn()
+            times[name].append((time.perf_counter() - start) / loops * 1e9)
+    return {name: statistics.median(samples) for name, samples in times.items()}
 
 
 def main() -> None:
@@ -168,12 +171,12 @@ def main() -> None:
     loops, repeat = (2_000, 5) if args.quick else (20_000, 11)
 
     python = f"Python {platform.python_version()}, {platform.machine()}"
-    print(f"{python}; median of {repeat} runs x {loops} chunks\n")
+    print(f"{python}; median of {repeat} interleaved runs x {loops} chunks\n")
     print("| chunk | implementation | median per chunk | time vs fastsse |")
     print("|---|---|---:|---:|")
     for label, cases in (("text delta", text_cases()), ("tool-call arguments", tool_call_cases())):
         same_event(cases)
-        results = {name: median_ns(fn, loops=loops, repeat=repeat) for name, fn in cases.items()}
+        results = medians_ns(cases, loops=loops, repeat=repeat)
         fast = results["fastsse"]
         for name, ns in results.items():
             ratio = "" if name == "fastsse" else f"{ns / fast:.1f}x"

@@ -1,8 +1,7 @@
 # Type stubs for the native module (checked by `python -m mypy.stubtest fastsse._fastsse`).
-from collections.abc import Iterable
-from typing import Any, ClassVar, Literal, final
 import datetime
 import uuid
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Literal, TypeAlias, final
 
 from typing_extensions import Buffer
@@ -162,6 +161,7 @@ class ChunkDecoder:
     def json_body(self) -> bool: ...
 
 def provider_capabilities(name: str) -> dict[str, Any]: ...
+
 # --- encode: GenerationChunks -> OpenAI / Anthropic wire bytes ------------------------------
 
 EncodeFormat = Literal["openai", "anthropic"]
@@ -221,6 +221,7 @@ def encode_response(
     prompt_tokens: int | None = None,
     ping: bool = False,
 ) -> bytes: ...
+
 # --- AWS eventstream framing (Bedrock) -------------------------------------------------------
 
 _HeaderValue: TypeAlias = bool | int | bytes | str | datetime.datetime | uuid.UUID
@@ -251,3 +252,69 @@ class EventStreamDecoder:
     def flush(self) -> list[EventStreamMessage]: ...
     @property
     def max_message_size(self) -> int: ...
+
+# --- text parsers (raw model text -> chunks) -----------------------------------------------
+
+@final
+class TextParser:
+    """Split raw model text into answer text, reasoning and tool calls; cut it at stop strings.
+
+    Feed text as it arrives with ``decode()``; ``flush()`` at the end of generation releases what
+    is still held back and ends with the only ``done=True`` chunk. Only the longest suffix that
+    may still grow into a marker or stop string is held back (ordinary text leaves in the same
+    call); every character is looked at once; output never depends on how the text was split.
+
+    * ``stop``: a str or a list of non-empty str. The output ends at the stop string that
+      completes earliest (ties: the one listed first); ``include_stop`` keeps it; nothing after
+      it is emitted, whatever arrives later (``stopped`` turns True: stop generating). Stop
+      strings are matched in answer text only - never inside reasoning, a tool call or a marker
+      - so a stop string never cuts a call; the final chunk carries ``stop_sequence``.
+    * ``reasoning``: a name from ``REASONING_FORMATS``: "think" (``<think>...</think>``),
+      "deepseek-r1" (output starts inside reasoning; a leading ``<think>`` is dropped), "mistral"
+      (``[THINK]``), "seed-oss", "kimi" (``◁think▷``), "cohere", "granite" (plain phrases), "cot"
+      (prompted chain of thought: reasoning until "Answer:" or "Therefore:"). Or custom markers:
+      ``reasoning_start`` (none: the output starts inside reasoning) and ``reasoning_end`` (one or
+      several). Markers are dropped; reasoning text goes to ``reasoning_delta``.
+    * ``tools``: a name from ``TOOL_FORMATS``: "hermes" (``<tool_call>{json}</tool_call>``),
+      "qwen3-coder" (``<function=f><parameter=k>v``, also Seed-OSS), "mistral" (``[TOOL_CALLS]``
+      v13, v11 and the JSON array), "llama3-json" (optional ``<|python_tag|>``; else only when
+      the answer starts with ``{``), "pythonic" (``[f(a=1)]`` when the answer starts with ``[``,
+      or in Llama 4 / Olmo 3 / LFM2 markers), "deepseek-v3" (V3 and V3.1), "kimi-k2" (the model's
+      ``functions.f:0`` id is forwarded), "glm-4.5" (4.5 to 4.7). Each call gets one index, an id
+      and its name on its first delta only; arguments follow as JSON text in ``arguments_delta``
+      as they arrive: the model's own JSON passed through, checked once in a single pass; XML
+      formats build JSON as they go, typing values with ``tool_schemas`` - the request's
+      ``tools`` list (OpenAI shape; Anthropic ``input_schema`` also read) - and strings otherwise.
+    * Malformed calls never raise. A call whose name was never established (not a call after
+      all, or cut off before the name) is given back as text, as the model wrote it. After its
+      first delta, a problem adds one chunk with ``error_code`` ("tool_call_invalid",
+      "tool_call_incomplete", "tool_call_too_large") and an ``error_message`` with the call
+      index, name and character offsets; deltas already sent stand.
+    * ``max_buffer_size`` caps what a call may hold back (raw text before its name is known, a
+      typed value); a call that outgrows it is given back as text or flagged as too large.
+    * ``flush(finish_reason)``: the engine's reason; a matched stop makes it "stop", and "stop"
+      becomes "tool_calls" when calls were emitted.
+    """
+
+    TOOL_FORMATS: ClassVar[tuple[str, ...]]
+    REASONING_FORMATS: ClassVar[tuple[str, ...]]
+    def __new__(
+        cls,
+        *,
+        stop: str | Sequence[str] | None = None,
+        include_stop: bool = False,
+        reasoning: str | None = None,
+        tools: str | None = None,
+        reasoning_start: str | Sequence[str] | None = None,
+        reasoning_end: str | Sequence[str] | None = None,
+        tool_schemas: Sequence[Mapping[str, Any]] | None = None,
+        max_buffer_size: int = ...,
+    ) -> TextParser: ...
+    def decode(self, text: str) -> list[GenerationChunk]: ...
+    def flush(self, finish_reason: FinishReason = "stop") -> list[GenerationChunk]: ...
+    @property
+    def stopped(self) -> bool: ...
+    @property
+    def stop_sequence(self) -> str | None: ...
+    @property
+    def tool_call_count(self) -> int: ...

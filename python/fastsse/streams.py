@@ -23,7 +23,6 @@ otherwise); that thread is the only one touching the upstream, and it closes it.
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import itertools
 import queue
@@ -36,6 +35,7 @@ from typing import Any, NamedTuple, TypeVar
 import anyio
 import anyio.abc
 
+from ._chunks import GenerationResult, collect
 from ._fastsse import GenerationChunk, ToolCallDelta
 from ._sources import aclose_source, close_source
 from .errors import DeadlineExceededError, IdleTimeoutError, StreamTimeoutError, UsageError
@@ -257,6 +257,7 @@ class PartialCollector:
     def chunks(self) -> list[GenerationChunk]:
         out: list[GenerationChunk] = []
         for index, choice in self._choices.items():
+            start = len(out)
             if choice.text:
                 out.append(GenerationChunk("".join(choice.text), choice_index=index))
             if choice.reasoning:
@@ -282,14 +283,15 @@ class PartialCollector:
                         choice_index=index,
                     )
                 )
+            if len(out) == start:  # the choice appeared with nothing in it: keep it visible
+                out.append(GenerationChunk(choice_index=index))
         if out:
             out[0] = _with_first(out[0])
         return out
 
-    def result(self) -> Any:
-        """``fastsse.collect(self.chunks())``, or None while this build has no ``collect``."""
-        collect = getattr(importlib.import_module("fastsse"), "collect", None)
-        return None if collect is None else collect(self.chunks())
+    def result(self) -> GenerationResult:
+        """``fastsse.collect(self.chunks())``: the result so far."""
+        return collect(self.chunks())
 
 
 def _with_first(chunk: GenerationChunk) -> GenerationChunk:
@@ -334,15 +336,20 @@ class _Clock:
             assert self.total is not None
             elapsed = now - self.started
             cls: type[StreamTimeoutError] = DeadlineExceededError
-            message = f"stream not finished within its total deadline of {self.total:g} s"
+            message = (
+                f"stream not finished within its total deadline of {self.total:g} s "
+                f"({elapsed:.3f} s since it was first read; {received} chunk(s) received)"
+            )
             limit = self.total
         else:
             assert self.idle is not None
             elapsed = now - waiting_since
             cls = IdleTimeoutError
-            message = f"no chunk within the idle timeout of {self.idle:g} s"
+            message = (
+                f"no chunk within the idle timeout of {self.idle:g} s "
+                f"(waited {elapsed:.3f} s; {received} chunk(s) received before)"
+            )
             limit = self.idle
-        message += f" (waited {elapsed:.3f} s; {received} chunk(s) received before)"
         return cls(
             message,
             partial=self.collector.result(),

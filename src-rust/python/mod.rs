@@ -10,6 +10,7 @@ mod ndjson;
 mod providers;
 mod sse;
 mod strings;
+mod text;
 
 use pyo3::prelude::*;
 
@@ -27,5 +28,6 @@ fn _fastsse(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(encode::encode_response, m)?)?;
     m.add_class::<eventstream::EventStreamDecoder>()?;
     m.add_class::<eventstream::EventStreamMessage>()?;
+    m.add_class::<text::TextParser>()?;
     Ok(())
 }

@@ -1,0 +1,186 @@
+//! `TextParser` for Python: `decode(str) -> list[GenerationChunk]`, one crossing per piece.
+
+use std::sync::Arc;
+
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
+
+use super::chunk::chunks_to_list;
+use super::errors::IntoPyResult;
+use crate::chunk::{FinishReason, GenerationChunk as CoreChunk};
+use crate::error::Error;
+use crate::text::{
+    ReasoningSpec, TextParser as CoreTextParser, TextParserConfig, ToolSchemas, DEFAULT_MAX_BUFFER,
+    REASONING_FORMATS, TOOL_FORMATS,
+};
+
+#[pyclass(module = "fastsse")]
+pub struct TextParser {
+    inner: CoreTextParser,
+    /// Reused between calls: the chunks of one call before they become Python objects.
+    out: Vec<CoreChunk>,
+}
+
+/// `str` -> one item; any other iterable of `str` -> its items.
+fn strings(value: Option<Bound<'_, PyAny>>, what: &str) -> PyResult<Vec<String>> {
+    let Some(value) = value else {
+        return Ok(Vec::new());
+    };
+    if value.is_none() {
+        return Ok(Vec::new());
+    }
+    if let Ok(s) = value.cast::<PyString>() {
+        return Ok(vec![s.to_str()?.to_owned()]);
+    }
+    let mut items = Vec::new();
+    for item in value.try_iter()? {
+        let item = item?;
+        let s = item
+            .cast::<PyString>()
+            .map_err(|_| PyTypeError::new_err(format!("{what} must be a str or a list of str")))?;
+        items.push(s.to_str()?.to_owned());
+    }
+    Ok(items)
+}
+
+fn value_error(error: Error) -> PyErr {
+    PyValueError::new_err(error.to_string())
+}
+
+fn parse_schemas(py: Python<'_>, value: Option<Bound<'_, PyAny>>) -> PyResult<ToolSchemas> {
+    let Some(value) = value else {
+        return Ok(ToolSchemas::default());
+    };
+    if value.is_none() {
+        return Ok(ToolSchemas::default());
+    }
+    let json = py
+        .import("orjson")?
+        .getattr("dumps")?
+        .call1((value,))
+        .map_err(|e| {
+            PyTypeError::new_err(format!(
+                "tool_schemas must be JSON-serialisable (the request's `tools` list): {e}"
+            ))
+        })?;
+    let bytes = json.cast::<PyBytes>()?;
+    let text = std::str::from_utf8(bytes.as_bytes())
+        .map_err(|e| PyValueError::new_err(format!("tool_schemas: {e}")))?;
+    ToolSchemas::from_json(text).map_err(value_error)
+}
+
+#[pymethods]
+impl TextParser {
+    #[new]
+    #[pyo3(signature = (
+        *,
+        stop = None,
+        include_stop = false,
+        reasoning = None,
+        tools = None,
+        reasoning_start = None,
+        reasoning_end = None,
+        tool_schemas = None,
+        max_buffer_size = DEFAULT_MAX_BUFFER,
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn py_new(
+        py: Python<'_>,
+        stop: Option<Bound<'_, PyAny>>,
+        include_stop: bool,
+        reasoning: Option<&str>,
+        tools: Option<String>,
+        reasoning_start: Option<Bound<'_, PyAny>>,
+        reasoning_end: Option<Bound<'_, PyAny>>,
+        tool_schemas: Option<Bound<'_, PyAny>>,
+        max_buffer_size: usize,
+    ) -> PyResult<Self> {
+        if max_buffer_size == 0 {
+            return Err(PyValueError::new_err(
+                "max_buffer_size must be a positive number of bytes",
+            ));
+        }
+        let starts = strings(reasoning_start, "reasoning_start")?;
+        let ends = strings(reasoning_end, "reasoning_end")?;
+        let reasoning = match (reasoning, starts.is_empty() && ends.is_empty()) {
+            (None, true) => None,
+            (Some(name), true) => Some(ReasoningSpec::named(name).ok_or_else(|| {
+                PyValueError::new_err(format!(
+                    "unknown reasoning format {name:?}; expected one of {} \
+                     (or reasoning_start=/reasoning_end= for custom markers)",
+                    REASONING_FORMATS.join(", ")
+                ))
+            })?),
+            (None, false) => Some(ReasoningSpec::custom(starts, ends).map_err(value_error)?),
+            (Some(_), false) => {
+                return Err(PyValueError::new_err(
+                    "give either reasoning= (a named format) or reasoning_start=/reasoning_end=, not both",
+                ))
+            }
+        };
+        let config = TextParserConfig {
+            stop: strings(stop, "stop")?,
+            include_stop,
+            reasoning,
+            tools,
+            tool_schemas: Arc::new(parse_schemas(py, tool_schemas)?),
+            max_buffer: max_buffer_size,
+            id_seed: None,
+        };
+        Ok(TextParser {
+            inner: CoreTextParser::new(config).map_err(value_error)?,
+            out: Vec::new(),
+        })
+    }
+
+    /// The accepted `tools=` names.
+    #[classattr]
+    #[pyo3(name = "TOOL_FORMATS")]
+    fn tool_formats(py: Python<'_>) -> PyResult<Py<PyTuple>> {
+        Ok(PyTuple::new(py, TOOL_FORMATS)?.unbind())
+    }
+
+    /// The accepted `reasoning=` names.
+    #[classattr]
+    #[pyo3(name = "REASONING_FORMATS")]
+    fn reasoning_formats(py: Python<'_>) -> PyResult<Py<PyTuple>> {
+        Ok(PyTuple::new(py, REASONING_FORMATS)?.unbind())
+    }
+
+    fn decode<'py>(&mut self, py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyList>> {
+        self.out.clear();
+        self.inner.decode(text, &mut self.out).py_result(py)?;
+        chunks_to_list(py, self.out.drain(..))
+    }
+
+    #[pyo3(signature = (finish_reason = "stop"))]
+    fn flush<'py>(&mut self, py: Python<'py>, finish_reason: &str) -> PyResult<Bound<'py, PyList>> {
+        let reason = FinishReason::parse(finish_reason).ok_or_else(|| {
+            PyValueError::new_err(format!(
+                "finish_reason must be one of stop, length, cancelled, tool_calls, content_filter, error; got {finish_reason:?}"
+            ))
+        })?;
+        self.out.clear();
+        self.inner.flush(reason, &mut self.out).py_result(py)?;
+        chunks_to_list(py, self.out.drain(..))
+    }
+
+    /// True once a stop string matched; later text is ignored (stop generating).
+    #[getter]
+    fn stopped(&self) -> bool {
+        self.inner.stopped()
+    }
+
+    /// The stop string that ended the output, or None.
+    #[getter]
+    fn stop_sequence(&self) -> Option<&str> {
+        self.inner.stop_sequence()
+    }
+
+    /// Number of tool calls announced so far.
+    #[getter]
+    fn tool_call_count(&self) -> u32 {
+        self.inner.tool_calls()
+    }
+}

@@ -1,0 +1,23 @@
+//! Raw model text -> unified chunks: stop strings, reasoning sections and tool-call blocks,
+//! for inference servers that receive text a few characters at a time.
+//!
+//! * `matcher`: finds markers in text that arrives in pieces, holding back only the longest
+//!   suffix that can still grow into one (linear, never splits a character).
+//! * `stop`, `sections`: stop-string and reasoning-marker configuration and semantics.
+//! * `tools`: one module per tool-call format; `json` validates arguments in one pass.
+//! * `parser`: `TextParser`, which puts them together.
+
+pub mod emit;
+pub mod json;
+pub mod matcher;
+pub mod parser;
+pub mod pyliteral;
+pub mod schema;
+pub mod sections;
+pub mod stop;
+pub mod tools;
+
+pub use parser::{TextParser, TextParserConfig, DEFAULT_MAX_BUFFER};
+pub use schema::ToolSchemas;
+pub use sections::{ReasoningSpec, REASONING_FORMATS};
+pub use tools::TOOL_FORMATS;

@@ -1,0 +1,86 @@
+//! Arguments written as a bare JSON value between markers (Kimi K2, DeepSeek, Mistral v11+):
+//! leading blanks are skipped, then the value is passed through as the model wrote it while
+//! the scanner checks it, and the scan stops right after its last byte.
+
+use super::super::emit::Emitter;
+use super::super::json::{JsonEvent, JsonScanner};
+use super::{is_json_ws, CallSlot};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArgsStep {
+    NeedMore,
+    /// The value ended after `consumed` bytes.
+    Done {
+        consumed: usize,
+    },
+    /// Not JSON at byte `at`.
+    Invalid {
+        at: usize,
+        reason: &'static str,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct JsonArgs {
+    scanner: JsonScanner,
+}
+
+impl Default for JsonArgs {
+    fn default() -> Self {
+        JsonArgs {
+            scanner: JsonScanner::new(false),
+        }
+    }
+}
+
+impl JsonArgs {
+    pub fn reset(&mut self) {
+        self.scanner.reset();
+    }
+
+    /// True until the first byte of the value.
+    pub fn not_started(&self) -> bool {
+        self.scanner.not_started()
+    }
+
+    /// Inside a string of the arguments, `text` can be passed on as it is.
+    #[inline]
+    pub fn absorbs(&self, text: &str) -> bool {
+        self.scanner.string_absorbs(text.as_bytes())
+    }
+
+    pub fn feed(&mut self, text: &str, slot: &mut CallSlot, em: &mut Emitter<'_>) -> ArgsStep {
+        let mut start = 0;
+        if self.scanner.not_started() {
+            start = text.bytes().take_while(|&b| is_json_ws(b)).count();
+            if start == text.len() {
+                return ArgsStep::NeedMore;
+            }
+        }
+        match self.scanner.feed(&text.as_bytes()[start..]) {
+            JsonEvent::NeedMore => {
+                slot.arguments(em, &text[start..]);
+                ArgsStep::NeedMore
+            }
+            JsonEvent::Done { consumed } => {
+                slot.arguments(em, &text[start..start + consumed]);
+                ArgsStep::Done {
+                    consumed: start + consumed,
+                }
+            }
+            JsonEvent::Invalid { at, reason } => {
+                slot.arguments(em, &text[start..start + at]);
+                ArgsStep::Invalid {
+                    at: start + at,
+                    reason,
+                }
+            }
+            other => unreachable!("member events are off: {other:?}"),
+        }
+    }
+
+    /// End of stream: a top-level number completes; anything else is truncated.
+    pub fn finish(&mut self) -> bool {
+        matches!(self.scanner.finish(), JsonEvent::Done { .. })
+    }
+}

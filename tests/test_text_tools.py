@@ -1,0 +1,41 @@
+"""Every case of the corpus in tests/data/text, fed whole, one character at a time and at
+random split points: identical aggregates, the expected ones, and a well-formed stream."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from text_support import aggregate, all_cases, check_expect, check_shape, run, split_at
+
+CASES = all_cases()
+IDS = [case_id for case_id, _, _ in CASES]
+
+
+@pytest.mark.parametrize(("case_id", "config", "case"), CASES, ids=IDS)
+def test_whole(case_id: str, config: dict[str, Any], case: dict[str, Any]) -> None:
+    chunks = run(config, [case["input"]])
+    check_shape(chunks)
+    check_expect(aggregate(chunks), case["expect"])
+
+
+@pytest.mark.parametrize(("case_id", "config", "case"), CASES, ids=IDS)
+def test_char_by_char(case_id: str, config: dict[str, Any], case: dict[str, Any]) -> None:
+    chunks = run(config, list(case["input"]))
+    check_shape(chunks)
+    check_expect(aggregate(chunks), case["expect"])
+
+
+@pytest.mark.parametrize(("case_id", "config", "case"), CASES, ids=IDS)
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_random_splits(
+    case_id: str, config: dict[str, Any], case: dict[str, Any], data: st.DataObject
+) -> None:
+    text = case["input"]
+    cuts = data.draw(st.lists(st.integers(0, len(text)), max_size=12), label="cuts")
+    chunks = run(config, split_at(text, cuts))
+    check_shape(chunks)
+    check_expect(aggregate(chunks), case["expect"])
