@@ -11,7 +11,6 @@ import time
 from collections.abc import Iterator
 
 import anyio
-import fastsse
 import openai
 import pytest
 from fastsse.adapters import OpenAICompatibleAdapter, ReplayAdapter
@@ -19,10 +18,6 @@ from fastsse.errors import ProviderError
 from fastsse.server import create_app
 from serving import running_server
 
-pytestmark = pytest.mark.skipif(
-    not all(hasattr(fastsse._fastsse, name) for name in ("TextParser", "Encoder", "encode_response")),
-    reason="needs fastsse.TextParser and the encoders",
-)
 TOOLS = [
     {
         "type": "function",

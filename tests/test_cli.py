@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import socket
 import subprocess
@@ -11,7 +10,6 @@ import sys
 import time
 from pathlib import Path
 
-import fastsse
 import httpx
 import pytest
 from fastsse.cli import main
@@ -87,12 +85,6 @@ def test_unknown_command_is_a_usage_error() -> None:
     assert caught.value.code == 2
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("fastsse.client") is None
-    or not hasattr(fastsse, "iter_chunks")
-    or not all(hasattr(fastsse._fastsse, name) for name in ("TextParser", "Encoder")),
-    reason="needs fastsse.client, iter_chunks, TextParser and the encoders",
-)
 def test_demo_streams_a_conversation_and_reports() -> None:
     from fastsse._demo import run
 

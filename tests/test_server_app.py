@@ -14,13 +14,6 @@ from fastsse.adapters import ReplayAdapter
 from fastsse.server import create_app
 from serving import running_server
 
-needs_parser = pytest.mark.skipif(
-    not hasattr(fastsse._fastsse, "TextParser"), reason="needs fastsse.TextParser"
-)
-needs_encoder = pytest.mark.skipif(
-    not hasattr(fastsse._fastsse, "TextParser") or not hasattr(fastsse._fastsse, "Encoder"),
-    reason="needs fastsse.TextParser and fastsse.Encoder",
-)
 CHAT = {"model": "m", "messages": [{"role": "user", "content": "Hi"}]}
 MESSAGE = {**CHAT, "max_tokens": 100}
 
@@ -112,7 +105,6 @@ def test_api_key(served: tuple[httpx.Client, ReplayAdapter]) -> None:
     assert client.get("/v1/models", headers={"authorization": "Bearer sekret"}).status_code == 200
 
 
-@needs_encoder
 @pytest.mark.app(
     adapter=ReplayAdapter(tokens_per_second=None, first_token_delay=0.5, script=["late"]), keepalive=0.05
 )
@@ -133,7 +125,6 @@ def test_idle_streams_get_keepalive_comments(served: tuple[httpx.Client, ReplayA
     )
 
 
-@needs_encoder
 @pytest.mark.app(adapter=ReplayAdapter(tokens_per_second=None, script=["tok " * 200_000]))
 def test_a_client_that_stops_reading_pauses_the_engine(served: tuple[httpx.Client, ReplayAdapter]) -> None:
     client, adapter = served
@@ -159,7 +150,6 @@ def test_a_client_that_stops_reading_pauses_the_engine(served: tuple[httpx.Clien
     assert wait_closed(adapter, left) < 0.1
 
 
-@needs_parser
 @pytest.mark.app(adapter=ReplayAdapter(tokens_per_second=20, script=["word " * 100]))
 def test_a_client_leaving_a_non_streamed_request_closes_the_engine(
     served: tuple[httpx.Client, ReplayAdapter],
@@ -174,7 +164,6 @@ def test_a_client_leaving_a_non_streamed_request_closes_the_engine(
     assert health["cancelled"] == 1 and health["active_streams"] == 0
 
 
-@needs_parser
 def test_raw_completions_apply_stops_and_report_usage(served: tuple[httpx.Client, ReplayAdapter]) -> None:
     client, adapter = served
     adapter._script = ["<think>raw</think> text <tool_call>{}</tool_call> END more"]
@@ -202,7 +191,6 @@ def test_raw_completions_apply_stops_and_report_usage(served: tuple[httpx.Client
     assert payloads[-1]["choices"] == [] and payloads[-1]["usage"]["completion_tokens"] == 3
 
 
-@needs_encoder
 def test_health_reports_what_was_measured(served: tuple[httpx.Client, ReplayAdapter]) -> None:
     client, _ = served
     for _ in range(3):
@@ -222,7 +210,6 @@ def _echo_template(
     return f"[{len(tools)} tools, thinking={enable_thinking}] " + " | ".join(m["content"] for m in messages)
 
 
-@needs_encoder
 @pytest.mark.app(
     adapter=ReplayAdapter(tokens_per_second=None, script=lambda prompt: prompt), chat_template=_echo_template
 )

@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import anthropic
-import fastsse
 import httpx
 import openai
 import pytest
@@ -16,11 +15,6 @@ from fastsse import GenerationChunk
 from fastsse.adapters import ReplayAdapter
 from fastsse.server import FastSSEApp, create_app
 from serving import running_server
-
-pytestmark = pytest.mark.skipif(
-    not all(hasattr(fastsse._fastsse, name) for name in ("TextParser", "Encoder", "encode_response")),
-    reason="needs fastsse.TextParser and the encoders",
-)
 
 WEATHER = {
     "name": "get_weather",

@@ -9,15 +9,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import anyio
-import fastsse
 import pytest
 from fastsse import GenerationAdapter, GenerationChunk
 from fastsse.adapters import ReplayAdapter
 from fastsse.server import Generation
-
-needs_text_parser = pytest.mark.skipif(
-    not hasattr(fastsse._fastsse, "TextParser"), reason="needs fastsse.TextParser"
-)
 
 
 @pytest.fixture(params=["asyncio", "trio"])
@@ -158,7 +153,6 @@ async def test_slow_emit_pauses_the_engine() -> None:
     assert adapter.records[-1].tokens_emitted <= emitted + 1
 
 
-@needs_text_parser
 @pytest.mark.anyio
 async def test_a_stop_string_stops_the_engine() -> None:
     adapter = ReplayAdapter(
@@ -173,7 +167,6 @@ async def test_a_stop_string_stops_the_engine() -> None:
     assert out[-1].completion_tokens == record.tokens_emitted
 
 
-@needs_text_parser
 @pytest.mark.anyio
 async def test_reasoning_is_dropped_when_asked() -> None:
     adapter = ReplayAdapter(tokens_per_second=None, script=["<think>\nweighing it\n</think>\n\nThe answer."])

@@ -31,6 +31,7 @@ from .. import _fastsse
 from .._fastsse import GenerationChunk
 
 if TYPE_CHECKING:
+    from .._fastsse import FinishReason
     from ..adapters import GenerationAdapter
 
 __all__ = ["Generation", "GenerationStats", "TextParserLike", "make_parser"]
@@ -52,7 +53,7 @@ class TextParserLike(Protocol):
 
     def decode(self, text: str, /) -> list[GenerationChunk]: ...
 
-    def flush(self, finish_reason: str = "stop", /) -> list[GenerationChunk]: ...
+    def flush(self, finish_reason: FinishReason = "stop") -> list[GenerationChunk]: ...
 
 
 def make_parser(
@@ -64,7 +65,7 @@ def make_parser(
 ) -> TextParserLike:
     """The text parser for one request: the server's formats plus the request's stops and the
     request's tool definitions (formats that write untyped values type them by the schema)."""
-    parser: TextParserLike = _fastsse.TextParser(  # type: ignore[attr-defined]
+    parser: TextParserLike = _fastsse.TextParser(
         stop=list(stop),
         reasoning=reasoning,
         tools=tools,
@@ -195,7 +196,7 @@ class Generation:
             parse_times.append(t1 - t0)
             return out, t1
 
-        def finish(reason: str) -> list[GenerationChunk]:
+        def finish(reason: FinishReason) -> list[GenerationChunk]:
             t0 = time.perf_counter()
             out = parser.flush(reason)
             stats.parse_seconds += time.perf_counter() - t0
