@@ -2,8 +2,8 @@
 
 The server runs in its own process (``--serve``, started by this script) with the replay engine
 writing, per request, 500 distinct word tokens (" aaa", " aab", ...). The client opens all streams
-at once (httpx + fastsse's SSE decoder), records the arrival time of every content delta, and
-checks that each stream's deltas are exactly the engine's tokens in order (zero lost or
+at once (plain asyncio HTTP/1.1 + fastsse's SSE decoder), records the arrival time of every
+content delta, and checks that each stream's deltas are exactly the engine's tokens in order (zero lost or
 reordered). Reported: aggregate tokens/s, p50/p99 inter-token latency seen by the clients,
 TTFT, and the server's peak memory (VmHWM) against its idle baseline.
 
@@ -70,29 +70,51 @@ class StreamResult:
     finish_reason: str | None = None
 
 
-async def one_stream(client: httpx.AsyncClient, tokens: int) -> StreamResult:
+async def one_stream(port: int, tokens: int) -> StreamResult:
+    """One streamed chat request over a plain asyncio connection.
+
+    The client is kept lean (HTTP/1.1 by hand, fastsse's SSE decoder, orjson) so that the
+    run measures the server rather than the client's HTTP library.
+    """
     result = StreamResult(started=time.perf_counter())
-    body = {
-        "model": "bench",
-        "messages": [{"role": "user", "content": "go"}],
-        "stream": True,
-        "max_tokens": tokens,
-    }
-    async with client.stream("POST", "/v1/chat/completions", json=body) as response:
-        response.raise_for_status()
-        async with fastsse.aiter_sse(response) as events:
-            async for event in events:
+    body = orjson.dumps(
+        {
+            "model": "bench",
+            "messages": [{"role": "user", "content": "go"}],
+            "stream": True,
+            "max_tokens": tokens,
+        }
+    )
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(
+            b"POST /v1/chat/completions HTTP/1.1\r\nhost: bench\r\ncontent-type: application/json\r\n"
+            b"content-length: %d\r\n\r\n%s" % (len(body), body)
+        )
+        head = await reader.readuntil(b"\r\n\r\n")
+        if not head.startswith(b"HTTP/1.1 200") or b"transfer-encoding: chunked" not in head.lower():
+            raise RuntimeError(f"unexpected response head: {head!r}")
+        decoder = fastsse.SSEDecoder()
+        while True:
+            size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
+            data = await reader.readexactly(size + 2)
+            if size == 0:
+                break
+            arrived = time.perf_counter()
+            for event in decoder.decode(data[:-2]):
                 if event.data == "[DONE]":
-                    break
+                    continue
                 choices = orjson.loads(event.data)["choices"]
                 if not choices:
                     continue
                 delta = choices[0]["delta"].get("content")
                 if delta:
                     result.deltas.append(delta)
-                    result.arrivals.append(time.perf_counter())
+                    result.arrivals.append(arrived)
                 if choices[0].get("finish_reason"):
                     result.finish_reason = choices[0]["finish_reason"]
+    finally:
+        writer.close()
     return result
 
 
@@ -100,13 +122,11 @@ def percentile(sorted_values: list[float], q: float) -> float:
     return sorted_values[min(len(sorted_values) - 1, int(len(sorted_values) * q))]
 
 
-async def load(base_url: str, streams: int, tokens: int) -> tuple[list[StreamResult], float]:
-    limits = httpx.Limits(max_connections=streams, max_keepalive_connections=streams)
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=300) as client:
-        await one_stream(client, 5)  # warm up
-        started = time.perf_counter()
-        results = await asyncio.gather(*(one_stream(client, tokens) for _ in range(streams)))
-        return list(results), time.perf_counter() - started
+async def load(port: int, streams: int, tokens: int) -> tuple[list[StreamResult], float]:
+    await one_stream(port, 5)  # warm up
+    started = time.perf_counter()
+    results = await asyncio.gather(*(one_stream(port, tokens) for _ in range(streams)))
+    return list(results), time.perf_counter() - started
 
 
 def run_case(streams: int, tokens: int, rate: float) -> dict[str, object]:
@@ -130,7 +150,7 @@ def run_case(streams: int, tokens: int, rate: float) -> dict[str, object]:
         idle_kib = memory_kib(server.pid, "VmRSS")
         server_cpu = cpu_seconds(server.pid)
         client_cpu = time.process_time()
-        results, wall = asyncio.run(load(base_url, streams, tokens))
+        results, wall = asyncio.run(load(port, streams, tokens))
         server_cpu = cpu_seconds(server.pid) - server_cpu
         client_cpu = time.process_time() - client_cpu
         peak_kib = memory_kib(server.pid, "VmHWM")
