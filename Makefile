@@ -5,7 +5,8 @@ SHELL := /bin/bash
 VENV    := .venv
 PY      := $(VENV)/bin/python
 DEPS    := $(VENV)/.deps-stamp
-BUILT   := $(VENV)/.build-stamp
+BUILT   := $(VENV)/.build-debug
+RELEASE := $(VENV)/.build-release
 RUST_SRC := $(shell find src-rust -name '*.rs') Cargo.toml pyproject.toml
 export VIRTUAL_ENV := $(abspath $(VENV))
 export PATH := $(abspath $(VENV))/bin:$(PATH)
@@ -25,8 +26,17 @@ $(DEPS): $(PY) pyproject.toml
 	$(PY) -m pip install --quiet -r $(VENV)/requirements.txt
 	touch $@
 
+# Tests run on a debug build, the demo and benchmarks on a release build (lto, codegen-units=1).
+# Both install into the same venv, so each stamp removes the other; cargo keeps both cached.
 $(BUILT): $(DEPS) $(RUST_SRC)
 	$(VENV)/bin/maturin develop > $(VENV)/build.log 2>&1 || { cat $(VENV)/build.log; exit 1; }
+	rm -f $(RELEASE)
+	touch $@
+
+$(RELEASE): $(DEPS) $(RUST_SRC)
+	@echo "building the release extension (the first time takes a few minutes)"
+	$(VENV)/bin/maturin develop --release > $(VENV)/build.log 2>&1 || { cat $(VENV)/build.log; exit 1; }
+	rm -f $(BUILT)
 	touch $@
 
 setup: $(BUILT) ## create .venv, install build and dev dependencies, build the extension (debug)
@@ -41,7 +51,7 @@ test-rust: ## Rust unit and integration tests (no Python needed)
 test-python: $(BUILT) ## pytest on the Python package
 	$(PY) -m pytest
 
-demo: $(BUILT) ## the main job on an embedded default (no network, no key)
+demo: $(RELEASE) ## the main job on an embedded default (no network, no key)
 	$(PY) -m fastsse demo
 
 bench: bench-rust bench-python ## every benchmark (release builds)
@@ -53,9 +63,7 @@ bench-rust: ## criterion benches of the Rust core
 	cargo bench --bench text --features bench-peers
 	cargo bench --bench providers
 
-bench-python: $(DEPS) ## Python side-by-side benches with the peers (builds a release extension)
-	$(VENV)/bin/maturin develop --release > $(VENV)/build.log 2>&1 || { cat $(VENV)/build.log; exit 1; }
-	rm -f $(BUILT)
+bench-python: $(RELEASE) ## Python side-by-side benches with the peers (release build)
 	$(PY) benches/python/run.py
 
 lint: $(BUILT) ## cargo fmt --check, clippy -D warnings, ruff, mypy --strict, stubtest
