@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import client, streams
+from . import adapters, client, server, streams
 from ._chunks import (
     PROVIDERS,
     ChunkDecoder,
