@@ -51,6 +51,7 @@ bench-rust: ## criterion benches of the Rust core
 	cargo bench --bench encode
 	cargo bench --bench eventstream
 	cargo bench --bench text --features bench-peers
+	cargo bench --bench providers
 
 bench-python: $(DEPS) ## Python side-by-side benches with the peers (builds a release extension)
 	$(VENV)/bin/maturin develop --release > $(VENV)/build.log 2>&1 || { cat $(VENV)/build.log; exit 1; }

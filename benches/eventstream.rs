@@ -52,6 +52,17 @@ fn chunks(input: &[u8], piece: usize) -> usize {
     count
 }
 
+fn frame_lengths(input: &[u8]) -> Vec<usize> {
+    let mut lengths = Vec::new();
+    let mut at = 0;
+    while at < input.len() {
+        let len = u32::from_be_bytes(input[at..at + 4].try_into().unwrap()) as usize;
+        lengths.push(len);
+        at += len;
+    }
+    lengths
+}
+
 fn bench(c: &mut Criterion) {
     let (input, frame_count) = stream();
     assert_eq!(frames(&input, input.len()), frame_count);
@@ -69,6 +80,19 @@ fn bench(c: &mut Criterion) {
     }
     group.bench_function("bedrock_chunks/4KiB", |b| {
         b.iter(|| chunks(black_box(&input), 4096))
+    });
+    // The floor: CRC32 over every frame's bytes once, which any correct decoder must do.
+    let lengths = frame_lengths(&input);
+    group.bench_function("crc32_floor", |b| {
+        b.iter(|| {
+            let mut at = 0;
+            let mut acc = 0u32;
+            for &len in &lengths {
+                acc ^= crc32fast::hash(black_box(&input[at..at + len]));
+                at += len;
+            }
+            acc
+        })
     });
     group.finish();
 }

@@ -83,6 +83,22 @@ pub struct EventStreamMessage<'a> {
     payload: &'a [u8],
     offset: u64,
     total_len: usize,
+    /// The headers every consumer reads, found during validation.
+    known: KnownHeaders<'a>,
+}
+
+/// The first values of the `:`-headers that say what a message is.
+#[derive(Debug, Clone, Copy, Default)]
+struct KnownHeaders<'a> {
+    event_type: Option<HeaderValue<'a>>,
+    message_type: Option<HeaderValue<'a>>,
+    exception_type: Option<HeaderValue<'a>>,
+}
+
+impl<'a> KnownHeaders<'a> {
+    fn text(value: Option<HeaderValue<'a>>) -> Option<&'a str> {
+        value.and_then(|v| v.as_str())
+    }
 }
 
 impl<'a> EventStreamMessage<'a> {
@@ -109,12 +125,12 @@ impl<'a> EventStreamMessage<'a> {
 
     /// `:event-type`, e.g. "contentBlockDelta".
     pub fn event_type(&self) -> Option<&'a str> {
-        self.header_str(":event-type")
+        KnownHeaders::text(self.known.event_type)
     }
 
     /// `:message-type`: "event", "exception" or "error".
     pub fn message_type(&self) -> Option<&'a str> {
-        self.header_str(":message-type")
+        KnownHeaders::text(self.known.message_type)
     }
 
     /// Stream offset of the message's first byte.
@@ -131,20 +147,9 @@ impl<'a> EventStreamMessage<'a> {
     /// An `exception` or `error` message becomes `Error::Provider` (code = the exception type
     /// or error code, message = the payload's `message` field or the error-message header).
     pub fn to_wire_event(&self) -> Result<WireEvent<'a>> {
-        // One pass over the headers for the three that matter here.
-        let (mut event_type, mut message_type, mut exception_type) = (None, None, None);
-        for header in self.headers() {
-            let slot = match header.name {
-                ":event-type" => &mut event_type,
-                ":message-type" => &mut message_type,
-                ":exception-type" => &mut exception_type,
-                _ => continue,
-            };
-            if slot.is_none() {
-                *slot = header.value.as_str();
-            }
-        }
-        match message_type {
+        let event_type = self.event_type();
+        let exception_type = KnownHeaders::text(self.known.exception_type);
+        match self.message_type() {
             Some("event") | None => {
                 let event = event_type.unwrap_or("");
                 let data = std::str::from_utf8(self.payload).map_err(|e| {
@@ -233,7 +238,20 @@ fn be_i64(b: &[u8]) -> i64 {
     i64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
 }
 
+/// `bytes` as text. Header names and values are nearly always ASCII, which a short inlined
+/// check settles; anything else goes through the full UTF-8 validator.
+#[inline]
+fn as_str(bytes: &[u8]) -> Option<&str> {
+    if bytes.is_ascii() {
+        // SAFETY: ASCII bytes are valid UTF-8.
+        Some(unsafe { std::str::from_utf8_unchecked(bytes) })
+    } else {
+        std::str::from_utf8(bytes).ok()
+    }
+}
+
 /// Take `n` bytes at `pos`, or say what was cut short.
+#[inline]
 fn take<'a>(
     bytes: &'a [u8],
     pos: usize,
@@ -252,6 +270,7 @@ fn take<'a>(
 }
 
 /// Parse the header at `pos`; returns it and the position after it, or (position, reason).
+#[inline]
 fn parse_header(
     bytes: &[u8],
     pos: usize,
@@ -261,8 +280,8 @@ fn parse_header(
         return Err((pos, "header name is empty".to_owned()));
     }
     let name = take(bytes, pos + 1, name_len, "header name")?;
-    let name = std::str::from_utf8(name)
-        .map_err(|_| (pos + 1, "header name is not valid UTF-8".to_owned()))?;
+    let name =
+        as_str(name).ok_or_else(|| (pos + 1, "header name is not valid UTF-8".to_owned()))?;
     let mut at = pos + 1 + name_len;
     let type_code = take(bytes, at, 1, "header value type")?[0];
     at += 1;
@@ -280,7 +299,7 @@ fn parse_header(
             let value = if type_code == 6 {
                 HeaderValue::ByteArray(value)
             } else {
-                HeaderValue::String(std::str::from_utf8(value).map_err(|_| {
+                HeaderValue::String(as_str(value).ok_or_else(|| {
                     (
                         at + 2,
                         format!("string value of header {name:?} is not valid UTF-8"),
@@ -305,11 +324,25 @@ fn parse_header(
     Ok((Header { name, value }, at + len))
 }
 
-fn validate_headers(bytes: &[u8], headers_offset: u64) -> Result<()> {
+/// Check every header; return the values of the ones that say what the message is (the
+/// first of each name counts, as in `EventStreamMessage::header`).
+fn validate_headers(bytes: &[u8], headers_offset: u64) -> Result<KnownHeaders<'_>> {
+    let mut known = KnownHeaders::default();
     let mut pos = 0;
     while pos < bytes.len() {
         match parse_header(bytes, pos) {
-            Ok((_, next)) => pos = next,
+            Ok((header, next)) => {
+                let slot = match header.name {
+                    ":event-type" => &mut known.event_type,
+                    ":message-type" => &mut known.message_type,
+                    ":exception-type" => &mut known.exception_type,
+                    _ => &mut None,
+                };
+                if slot.is_none() {
+                    *slot = Some(header.value);
+                }
+                pos = next;
+            }
             Err((at, reason)) => {
                 return Err(Error::protocol(
                     format!("malformed eventstream header: {reason}"),
@@ -318,7 +351,7 @@ fn validate_headers(bytes: &[u8], headers_offset: u64) -> Result<()> {
             }
         }
     }
-    Ok(())
+    Ok(known)
 }
 
 /// Check a prelude; returns the message's total length.
@@ -377,12 +410,13 @@ fn parse_frame(frame: &[u8], offset: u64) -> Result<EventStreamMessage<'_>> {
         });
     }
     let headers = &frame[PRELUDE_LEN..PRELUDE_LEN + headers_len];
-    validate_headers(headers, offset + PRELUDE_LEN as u64)?;
+    let known = validate_headers(headers, offset + PRELUDE_LEN as u64)?;
     Ok(EventStreamMessage {
         headers,
         payload: &frame[PRELUDE_LEN + headers_len..crc_at],
         offset,
         total_len: total,
+        known,
     })
 }
 

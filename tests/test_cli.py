@@ -1,10 +1,18 @@
-"""The `fastsse` command: `cat` prints events live and a speed figure; `demo` runs offline."""
+"""The `fastsse` command: `cat` prints events live and a speed figure; `serve` runs the server;
+`demo` streams a conversation from a local server, offline."""
 
 from __future__ import annotations
 
+import io
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import httpx
+import pytest
+from fastsse.cli import main
 
 DATA = Path(__file__).parent / "data"
 
@@ -27,3 +35,64 @@ def test_cat_stdin_ndjson() -> None:
     result = run("cat", "-", "--ndjson", stdin=(DATA / "ndjson" / "ollama-chat-stream.ndjson").read_bytes())
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.splitlines()) == 22
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_serve_runs_uvicorn_until_stopped() -> None:
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "fastsse",
+            "serve",
+            "--port",
+            str(port),
+            "--model",
+            "cli-model",
+            "--log-level",
+            "warning",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None, server.communicate()[1].decode()
+                assert time.monotonic() < deadline, "fastsse serve did not answer"
+                time.sleep(0.05)
+        assert health.json()["model"] == "cli-model"
+        models = httpx.get(f"http://127.0.0.1:{port}/v1/models").json()
+        assert [m["id"] for m in models["data"]] == ["cli-model"]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_unknown_command_is_a_usage_error() -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["no-such-command"])
+    assert caught.value.code == 2
+
+
+def test_demo_streams_a_conversation_and_reports() -> None:
+    from fastsse._demo import run
+
+    out = io.StringIO()
+    assert run(rate=2000, color="never", out=out) == 0
+    text = out.getvalue()
+    assert "tool call ▸ get_weather(" in text and '"city"' in text
+    assert "tool ▸ get_weather ->" in text and "answer ▸" in text and "thinking ▸" in text
+    assert "\x1b[" not in text  # no escape codes without a terminal
+    assert "| openai: tool call |" in text and "| anthropic: answer |" in text
+    assert "fastsse parse / chunk" in text

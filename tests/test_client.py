@@ -41,19 +41,6 @@ from fastsse.client import (
 from fastsse.errors import ProviderHTTPError, UsageError
 
 DATA = Path(__file__).parent / "data"
-HAS_CHUNKS = hasattr(fastsse, "iter_chunks") and hasattr(fastsse, "aiter_chunks")
-needs_chunks = pytest.mark.skipif(
-    not HAS_CHUNKS,
-    reason="fastsse.iter_chunks/aiter_chunks (provider reducers, branch providers-a) are not merged yet",
-)
-
-
-def require_reducer(provider: str) -> None:
-    """Skip until ``provider``'s reducer is merged (the reducers land provider by provider)."""
-    if provider not in getattr(fastsse, "PROVIDERS", ()):
-        pytest.skip(f"the {provider!r} reducer is not merged yet (fastsse.PROVIDERS)")
-
-
 HTTP_MODULES = [pytest.param(httpx, id="httpx"), pytest.param(httpx2, id="httpx2")]
 
 
@@ -830,16 +817,14 @@ def test_bedrock_sigv4_signer() -> None:
         )
 
 
-# --- chunk iteration (needs the provider reducers) ---------------------------------------------
+# --- chunk iteration ---------------------------------------------------------------------------
 
 
-@needs_chunks
 @pytest.mark.parametrize("case", CASE_PARAMS)
 def test_chunks_sync(case: Case) -> None:
-    require_reducer(case.provider)
     body = stream_bytes(case)
     recorder = Recorder(httpx, body, content_type=case.content_type)
-    expected = list(fastsse.iter_chunks(body, provider=case.provider))  # type: ignore[attr-defined]
+    expected = list(fastsse.iter_chunks(body, provider=case.provider))
     assert expected
     with httpx.Client(transport=httpx.MockTransport(recorder)) as http:
         with Client(case.provider, http_client=http, **case.options).stream(case.request) as chunks:
@@ -847,15 +832,13 @@ def test_chunks_sync(case: Case) -> None:
     assert recorder.closed == 1
 
 
-@needs_chunks
 @pytest.mark.anyio
 @pytest.mark.parametrize("case", CASE_PARAMS)
 @pytest.mark.parametrize("module", HTTP_MODULES)
 async def test_chunks_async(case: Case, module: ModuleType) -> None:
-    require_reducer(case.provider)
     body = stream_bytes(case)
     recorder = Recorder(module, body, content_type=case.content_type)
-    expected = list(fastsse.iter_chunks(body, provider=case.provider))  # type: ignore[attr-defined]
+    expected = list(fastsse.iter_chunks(body, provider=case.provider))
     async with module.AsyncClient(transport=module.MockTransport(recorder)) as http:
         async with AsyncClient(case.provider, http_client=http, **case.options).stream(
             case.request
@@ -864,7 +847,6 @@ async def test_chunks_async(case: Case, module: ModuleType) -> None:
     assert recorder.closed == 1
 
 
-@needs_chunks
 @pytest.mark.anyio
 async def test_chunks_early_exit_closes_the_response() -> None:
     body = (DATA / "openai-chat/chat-tool-call.sse").read_bytes()
@@ -876,10 +858,8 @@ async def test_chunks_early_exit_closes_the_response() -> None:
     assert recorder.closed == 1
 
 
-@needs_chunks
 @pytest.mark.anyio
 async def test_stream_utilities_over_the_client_close_the_response() -> None:
-    require_reducer("anthropic")
     body = (DATA / "anthropic/sdk-basic-text.sse").read_bytes()
     recorder = Recorder(httpx, body)
     async with httpx.AsyncClient(transport=httpx.MockTransport(recorder)) as http:
@@ -887,7 +867,7 @@ async def test_stream_utilities_over_the_client_close_the_response() -> None:
         async with fastsse.streams.acoalesce_text(client.stream(model="c"), 1000) as merged:
             texts = [chunk.text_delta async for chunk in merged]
         assert recorder.closed == 1
-        whole = fastsse.collect(fastsse.iter_chunks(body, provider="anthropic"))  # type: ignore[attr-defined]
+        whole = fastsse.collect(fastsse.iter_chunks(body, provider="anthropic"))
         assert "".join(texts) == whole.text and len([t for t in texts if t]) == 1
 
         async with fastsse.streams.atimeout(client.stream(model="c"), idle=5, total=30) as chunks:
@@ -896,13 +876,11 @@ async def test_stream_utilities_over_the_client_close_the_response() -> None:
         assert recorder.closed == 2
 
 
-@needs_chunks
 def test_sync_timeout_over_the_client() -> None:
-    require_reducer("openai")
     body = (DATA / "openai-chat/chat-tool-call.sse").read_bytes()
     recorder = Recorder(httpx, body)
     with httpx.Client(transport=httpx.MockTransport(recorder)) as http:
         chunks = Client("openai", http_client=http, api_key="k").stream(model="m")
         got = list(fastsse.streams.timeout(chunks, idle=5, total=30))
-    assert got == list(fastsse.iter_chunks(body, provider="openai"))  # type: ignore[attr-defined]
+    assert got == list(fastsse.iter_chunks(body, provider="openai"))
     assert recorder.closed == 1

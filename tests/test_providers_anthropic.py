@@ -67,6 +67,9 @@ def test_server_tools_stay_out_of_tool_calls_but_keep_their_raw_events() -> None
     assert all(query in partial_json for query in queries)
     signature = [c for c in chunks if c.raw and '"signature_delta"' in c.raw]
     assert len(signature) == 1 and not signature[0].text_delta
+    assert signature[0].reasoning_signature == signature[0].raw_json()["delta"]["signature"]
+    thinking = next(b for b in message.content if b.type == "thinking")
+    assert fastsse.collect(chunks).reasoning_signature == thinking.signature
 
 
 def test_stop_sequence_reaches_the_result() -> None:

@@ -31,6 +31,7 @@ from ._fastsse import (
 )
 from ._iter import AsyncDecodingIterator
 from ._sse import EventSource, SSEError, aconnect_sse, aiter_sse, connect_sse, iter_sse
+from .adapters import GenerationAdapter
 from .errors import (
     ChecksumError,
     DeadlineExceededError,
@@ -56,6 +57,7 @@ __all__ = [
     "EventStreamMessage",
     "EventTooLargeError",
     "FastSSEError",
+    "GenerationAdapter",
     "GenerationChunk",
     "GenerationResult",
     "IdleTimeoutError",

@@ -105,6 +105,8 @@ class GenerationResult:
     stop_sequence: str | None = None
     error_code: str | None = None
     error_message: str | None = None
+    #: The signature closing the reasoning (Anthropic thinking), needed to send it back.
+    reasoning_signature: str | None = None
     choice_index: int = 0
     choices: tuple[GenerationResult, ...] = field(default=(), repr=False)
 
@@ -121,7 +123,17 @@ class _ToolParts:
 class _ChoiceParts:
     """Pieces of one choice, joined once at the end (linear in the stream's size)."""
 
-    __slots__ = ("chunk", "error", "reasoning", "refusal", "stop_sequence", "text", "tokens", "tools")
+    __slots__ = (
+        "chunk",
+        "error",
+        "reasoning",
+        "refusal",
+        "signature",
+        "stop_sequence",
+        "text",
+        "tokens",
+        "tools",
+    )
 
     def __init__(self) -> None:
         self.text: list[str] = []
@@ -132,6 +144,7 @@ class _ChoiceParts:
         self.tokens: tuple[int | None, int | None] = (None, None)
         self.stop_sequence: str | None = None
         self.error: tuple[str | None, str | None] = (None, None)
+        self.signature: str | None = None
 
     def result(self, choice_index: int) -> GenerationResult:
         terminal = self.chunk
@@ -149,6 +162,7 @@ class _ChoiceParts:
             stop_sequence=self.stop_sequence,
             error_code=self.error[0],
             error_message=self.error[1],
+            reasoning_signature=self.signature,
             choice_index=choice_index,
         )
 
@@ -168,6 +182,8 @@ class _Collector:
             parts.reasoning.append(chunk.reasoning_delta)
         if chunk.refusal_delta:
             parts.refusal.append(chunk.refusal_delta)
+        if chunk.reasoning_signature is not None:
+            parts.signature = chunk.reasoning_signature
         delta = chunk.tool_call_delta
         if delta is not None:
             tool = parts.tools.get(delta.index)

@@ -23,7 +23,6 @@ otherwise); that thread is the only one touching the upstream, and it closes it.
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import itertools
 import queue
@@ -36,6 +35,7 @@ from typing import Any, NamedTuple, TypeVar
 import anyio
 import anyio.abc
 
+from ._chunks import GenerationResult, collect
 from ._fastsse import GenerationChunk, ToolCallDelta
 from ._sources import aclose_source, close_source
 from .errors import DeadlineExceededError, IdleTimeoutError, StreamTimeoutError, UsageError
@@ -82,7 +82,8 @@ class Coalescer:
     ``push(chunk) -> list``, ``flush() -> list``. Only chunks that carry one kind of delta
     (plus, optionally, running usage counts) are merged, and only with neighbours of the same
     kind and ``choice_index``; a tool-call delta, a finish reason, the done chunk, an error,
-    logprobs or a stop sequence first releases what is pending, then passes through unchanged.
+    logprobs, a stop sequence or a reasoning signature first releases what is pending, then
+    passes through unchanged.
     Order is preserved. A merged chunk has ``raw=None``; a run of one is passed through as is.
     """
 
@@ -109,6 +110,7 @@ class Coalescer:
             or chunk.error_code is not None
             or chunk.stop_sequence is not None
             or chunk.logprobs is not None
+            or chunk.reasoning_signature is not None
         ):
             return None
         text = chunk.text_delta
@@ -186,6 +188,7 @@ class _ChoiceSoFar:
         "finish_reason",
         "prompt_tokens",
         "reasoning",
+        "reasoning_signature",
         "refusal",
         "stop_sequence",
         "text",
@@ -195,6 +198,7 @@ class _ChoiceSoFar:
     def __init__(self) -> None:
         self.text: list[str] = []
         self.reasoning: list[str] = []
+        self.reasoning_signature: str | None = None
         self.refusal: list[str] = []
         # tool-call index -> [id, name, argument pieces]
         self.tools: dict[int, tuple[list[str | None], list[str]]] = {}
@@ -229,6 +233,8 @@ class PartialCollector:
             choice.text.append(item.text_delta)
         if item.reasoning_delta:
             choice.reasoning.append(item.reasoning_delta)
+        if item.reasoning_signature is not None:
+            choice.reasoning_signature = item.reasoning_signature
         if item.refusal_delta:
             choice.refusal.append(item.refusal_delta)
         delta = item.tool_call_delta
@@ -257,10 +263,17 @@ class PartialCollector:
     def chunks(self) -> list[GenerationChunk]:
         out: list[GenerationChunk] = []
         for index, choice in self._choices.items():
+            start = len(out)
             if choice.text:
                 out.append(GenerationChunk("".join(choice.text), choice_index=index))
-            if choice.reasoning:
-                out.append(GenerationChunk(reasoning_delta="".join(choice.reasoning), choice_index=index))
+            if choice.reasoning or choice.reasoning_signature is not None:
+                out.append(
+                    GenerationChunk(
+                        reasoning_delta="".join(choice.reasoning),
+                        reasoning_signature=choice.reasoning_signature,
+                        choice_index=index,
+                    )
+                )
             if choice.refusal:
                 out.append(GenerationChunk(refusal_delta="".join(choice.refusal), choice_index=index))
             for tool_index, ((call_id, name), pieces) in choice.tools.items():
@@ -282,20 +295,22 @@ class PartialCollector:
                         choice_index=index,
                     )
                 )
+            if len(out) == start:  # the choice appeared with nothing in it: keep it visible
+                out.append(GenerationChunk(choice_index=index))
         if out:
             out[0] = _with_first(out[0])
         return out
 
-    def result(self) -> Any:
-        """``fastsse.collect(self.chunks())``, or None while this build has no ``collect``."""
-        collect = getattr(importlib.import_module("fastsse"), "collect", None)
-        return None if collect is None else collect(self.chunks())
+    def result(self) -> GenerationResult:
+        """``fastsse.collect(self.chunks())``: the result so far."""
+        return collect(self.chunks())
 
 
 def _with_first(chunk: GenerationChunk) -> GenerationChunk:
     return GenerationChunk(
         chunk.text_delta,
         reasoning_delta=chunk.reasoning_delta,
+        reasoning_signature=chunk.reasoning_signature,
         refusal_delta=chunk.refusal_delta,
         done=chunk.done,
         is_first=True,
@@ -334,15 +349,20 @@ class _Clock:
             assert self.total is not None
             elapsed = now - self.started
             cls: type[StreamTimeoutError] = DeadlineExceededError
-            message = f"stream not finished within its total deadline of {self.total:g} s"
+            message = (
+                f"stream not finished within its total deadline of {self.total:g} s "
+                f"({elapsed:.3f} s since it was first read; {received} chunk(s) received)"
+            )
             limit = self.total
         else:
             assert self.idle is not None
             elapsed = now - waiting_since
             cls = IdleTimeoutError
-            message = f"no chunk within the idle timeout of {self.idle:g} s"
+            message = (
+                f"no chunk within the idle timeout of {self.idle:g} s "
+                f"(waited {elapsed:.3f} s; {received} chunk(s) received before)"
+            )
             limit = self.idle
-        message += f" (waited {elapsed:.3f} s; {received} chunk(s) received before)"
         return cls(
             message,
             partial=self.collector.result(),

@@ -9,7 +9,8 @@
 //! | `text` + `text_delta`                       | `text_delta`                                 |
 //! | `thinking` + `thinking_delta`               | `reasoning_delta`                            |
 //! | `tool_use` (start) + `input_json_delta`     | `tool_call_delta` (id + name, then arguments)|
-//! | `signature_delta`, `citations_delta`        | a chunk with only `raw` (the event)          |
+//! | `signature_delta`                           | `reasoning_signature` (no text)              |
+//! | `citations_delta`                           | a chunk with only `raw` (the event)          |
 //! | `redacted_thinking`, `server_tool_use`, `mcp_tool_use`, `*_tool_result`, other blocks, and their deltas | a chunk with only `raw` |
 //!
 //! Server tools run at Anthropic and are not the client's tool calls, so they never become
@@ -42,6 +43,8 @@ pub fn map_stop_reason(reason: &str) -> FinishReason {
 
 // --- wire shapes --------------------------------------------------------------------------
 
+/// Every event's fields in one struct. Fields of the rare events are boxed: serde moves
+/// the struct through several layers, and a small struct is most of the per-delta speed.
 #[derive(Deserialize)]
 struct EventWire<'a> {
     #[serde(borrow, default, rename = "type")]
@@ -51,13 +54,13 @@ struct EventWire<'a> {
     #[serde(borrow, default)]
     delta: Option<DeltaWire<'a>>,
     #[serde(borrow, default)]
-    content_block: Option<BlockWire<'a>>,
+    content_block: Option<Box<BlockWire<'a>>>,
     #[serde(default)]
-    message: Option<MessageWire>,
+    message: Option<Box<MessageWire>>,
     #[serde(default)]
-    usage: Option<UsageWire>,
+    usage: Option<Box<UsageWire>>,
     #[serde(borrow, default)]
-    error: Option<ErrorObject<'a>>,
+    error: Option<Box<ErrorObject<'a>>>,
 }
 
 #[derive(Deserialize)]
@@ -70,6 +73,8 @@ struct DeltaWire<'a> {
     thinking: Option<JStr<'a>>,
     #[serde(borrow, default)]
     partial_json: Option<JStr<'a>>,
+    #[serde(borrow, default)]
+    signature: Option<JStr<'a>>,
     #[serde(borrow, default)]
     stop_reason: Option<JStr<'a>>,
     #[serde(borrow, default)]
@@ -84,6 +89,9 @@ struct BlockWire<'a> {
     text: Option<JStr<'a>>,
     #[serde(borrow, default)]
     thinking: Option<JStr<'a>>,
+    /// A whole thinking block's signature (non-streaming body).
+    #[serde(borrow, default)]
+    signature: Option<JStr<'a>>,
     #[serde(borrow, default)]
     id: Option<JStr<'a>>,
     #[serde(borrow, default)]
@@ -225,6 +233,12 @@ impl AnthropicReducer {
                 if let Some(reasoning) = non_empty(block.thinking) {
                     out.push(GenerationChunk::reasoning(reasoning));
                 }
+                if let Some(signature) = non_empty(block.signature) {
+                    out.push(GenerationChunk {
+                        reasoning_signature: Some(signature),
+                        ..Default::default()
+                    });
+                }
             }
             Some("tool_use") => {
                 let tool_index = self.tool_calls;
@@ -297,7 +311,11 @@ impl AnthropicReducer {
                 // A server tool's input: not the client's call.
                 _ => out.push(GenerationChunk::default()),
             },
-            // signature, citations, compaction and future deltas: raw only.
+            Some("signature_delta") => out.push(GenerationChunk {
+                reasoning_signature: non_empty(delta.signature),
+                ..Default::default()
+            }),
+            // citations, compaction and future deltas: raw only.
             _ => out.push(GenerationChunk::default()),
         }
     }
@@ -386,7 +404,7 @@ impl Reducer for AnthropicReducer {
                 if let Some(block) = wire.content_block {
                     self.open_block(
                         wire.index.unwrap_or(self.blocks.len()),
-                        block,
+                        *block,
                         false,
                         event.offset,
                         out,
@@ -399,7 +417,7 @@ impl Reducer for AnthropicReducer {
                 }
             }
             "message_delta" => {
-                self.take_usage(wire.usage);
+                self.take_usage(wire.usage.map(|u| *u));
                 if let Some(delta) = wire.delta {
                     if delta.stop_reason.is_some() {
                         self.stop_raw = Some(std::sync::Arc::from(data));
@@ -410,7 +428,7 @@ impl Reducer for AnthropicReducer {
             "content_block_stop" => self.close_block(wire.index, out),
             "message_stop" => self.terminal(out),
             "error" => {
-                let error = wire.error.unwrap_or_default();
+                let error = wire.error.map(|e| *e).unwrap_or_default();
                 return Err(error.into_error(data));
             }
             // ping, and event types newer than this code.

@@ -431,10 +431,10 @@ impl Reducer for BedrockReducer {
     fn on_complete_body(
         &mut self,
         body: &str,
-        _offset: u64,
+        offset: u64,
         out: &mut Vec<GenerationChunk>,
     ) -> Result<()> {
-        let response: ConverseResponse<'_> = self.parse(body, 0)?;
+        let response: ConverseResponse<'_> = self.parse(body, offset)?;
         let mut raw = RawEvent::new(body);
         let Some(message) = response.output.and_then(|o| o.message) else {
             // An error body (`{"message": "..."}`) or something else without output.

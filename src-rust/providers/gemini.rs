@@ -450,17 +450,17 @@ impl Reducer for GeminiReducer {
     fn on_complete_body(
         &mut self,
         body: &str,
-        _offset: u64,
+        offset: u64,
         out: &mut Vec<GenerationChunk>,
     ) -> Result<()> {
         if body.trim_start().starts_with('[') {
             let responses: Vec<&RawValue> =
-                serde_json::from_str(body).map_err(|e| self.emit.bad_json(e, 0))?;
+                serde_json::from_str(body).map_err(|e| self.emit.bad_json(e, offset))?;
             for response in responses {
-                self.reduce(response.get(), 0, out)?;
+                self.reduce(response.get(), offset, out)?;
             }
         } else {
-            self.reduce(body, 0, out)?;
+            self.reduce(body, offset, out)?;
         }
         self.finish(out)
     }

@@ -189,10 +189,10 @@ impl Reducer for OllamaReducer {
     fn on_complete_body(
         &mut self,
         body: &str,
-        _offset: u64,
+        offset: u64,
         out: &mut Vec<GenerationChunk>,
     ) -> Result<()> {
-        self.reduce(body, 0, out)?;
+        self.reduce(body, offset, out)?;
         self.emit.finish(out)
     }
 }

@@ -46,7 +46,7 @@ pub fn map_finish_reason(reason: &str) -> FinishReason {
 #[derive(Deserialize)]
 struct ChunkWire<'a> {
     #[serde(borrow, default)]
-    choices: Option<Vec<ChoiceWire<'a>>>,
+    choices: Option<Choices<'a>>,
     #[serde(default)]
     usage: Option<UsageWire>,
     #[serde(default)]
@@ -62,9 +62,10 @@ struct ChoiceWire<'a> {
     /// Streaming shape.
     #[serde(borrow, default)]
     delta: Option<DeltaWire<'a>>,
-    /// Non-streaming shape (`chat.completion`): the same fields, whole.
+    /// Non-streaming shape (`chat.completion`): the same fields, whole. Boxed to keep the
+    /// streaming struct small (serde moves it by value).
     #[serde(borrow, default)]
-    message: Option<DeltaWire<'a>>,
+    message: Option<Box<DeltaWire<'a>>>,
     #[serde(borrow, default)]
     logprobs: Option<LogprobsWire<'a>>,
     #[serde(borrow, default)]
@@ -125,14 +126,74 @@ struct XGroqWire {
     usage: Option<UsageWire>,
 }
 
+/// `choices`: almost always one; kept inline then, so an event needs no allocation.
+#[allow(clippy::large_enum_variant)] // boxing `One` would cost the allocation this avoids
+enum Choices<'a> {
+    One(ChoiceWire<'a>),
+    Many(Vec<ChoiceWire<'a>>),
+    Empty,
+}
+
+impl<'a> IntoIterator for Choices<'a> {
+    type Item = ChoiceWire<'a>;
+    type IntoIter =
+        std::iter::Chain<std::option::IntoIter<ChoiceWire<'a>>, std::vec::IntoIter<ChoiceWire<'a>>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        let (one, many) = match self {
+            Choices::One(choice) => (Some(choice), Vec::new()),
+            Choices::Many(choices) => (None, choices),
+            Choices::Empty => (None, Vec::new()),
+        };
+        one.into_iter().chain(many)
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Choices<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct ChoicesVisitor;
+
+        impl<'de> Visitor<'de> for ChoicesVisitor {
+            type Value = Choices<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a list of choices")
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> std::result::Result<Self::Value, A::Error> {
+                let Some(first) = seq.next_element::<ChoiceWire<'de>>()? else {
+                    return Ok(Choices::Empty);
+                };
+                let Some(second) = seq.next_element::<ChoiceWire<'de>>()? else {
+                    return Ok(Choices::One(first));
+                };
+                let mut many = vec![first, second];
+                while let Some(next) = seq.next_element()? {
+                    many.push(next);
+                }
+                Ok(Choices::Many(many))
+            }
+        }
+
+        deserializer.deserialize_seq(ChoicesVisitor)
+    }
+}
+
 /// `delta.content`: a string, or (Mistral) a list of typed parts.
 #[derive(Default)]
 struct Content<'a> {
     text: Option<JStr<'a>>,
-    /// Text of `thinking` parts, joined.
+    parts: Option<Box<Parts>>,
+}
+
+/// Content that came as a list of parts: the `text` and the `thinking` text, each joined.
+#[derive(Default)]
+struct Parts {
+    text: String,
     thinking: String,
-    /// Text of `text` parts, joined (when content came as a list).
-    parts_text: String,
 }
 
 impl<'de: 'a, 'a> Deserialize<'de> for Content<'a> {
@@ -178,25 +239,28 @@ impl<'de: 'a, 'a> Deserialize<'de> for Content<'a> {
                 self,
                 mut seq: A,
             ) -> std::result::Result<Self::Value, A::Error> {
-                let mut content = Content::default();
+                let mut parts = Parts::default();
                 while let Some(part) = seq.next_element::<PartWire<'de>>()? {
                     match part.kind.as_ref().map(JStr::as_str) {
                         Some("text") => {
                             if let Some(text) = &part.text {
-                                content.parts_text.push_str(text.as_str());
+                                parts.text.push_str(text.as_str());
                             }
                         }
                         Some("thinking") => {
                             for inner in part.thinking.iter().flatten() {
                                 if let Some(text) = &inner.text {
-                                    content.thinking.push_str(text.as_str());
+                                    parts.thinking.push_str(text.as_str());
                                 }
                             }
                         }
                         _ => {} // images, references, ...: reachable through `raw`
                     }
                 }
-                Ok(content)
+                Ok(Content {
+                    text: None,
+                    parts: Some(Box::new(parts)),
+                })
             }
 
             fn visit_map<A: MapAccess<'de>>(
@@ -314,7 +378,11 @@ impl OpenAiReducer {
     ) -> Result<()> {
         let choice_index = choice.index;
         let state = self.choice(choice_index, offset)?;
-        let delta = if whole { choice.message } else { choice.delta };
+        let delta = if whole {
+            choice.message.map(|m| *m)
+        } else {
+            choice.delta
+        };
         let (content_logprobs, refusal_logprobs) = match &choice.logprobs {
             Some(lp) => (
                 lp.content.filter(|raw| !json::is_blank_raw(raw)),
@@ -326,12 +394,16 @@ impl OpenAiReducer {
             let reasoning =
                 non_empty(delta.reasoning_content).or_else(|| non_empty(delta.reasoning));
             let (text, thinking) = match delta.content {
-                Some(content) if content.text.is_some() => (non_empty(content.text), String::new()),
-                Some(content) => (
-                    (!content.parts_text.is_empty()).then_some(content.parts_text),
-                    content.thinking,
-                ),
-                None => (None, String::new()),
+                Some(Content {
+                    text: Some(text), ..
+                }) => (non_empty(Some(text)), String::new()),
+                Some(Content {
+                    parts: Some(parts), ..
+                }) => {
+                    let Parts { text, thinking } = *parts;
+                    ((!text.is_empty()).then_some(text), thinking)
+                }
+                _ => (None, String::new()),
             };
             let reasoning = match (reasoning, thinking.is_empty()) {
                 (Some(r), true) => Some(r),

@@ -7,7 +7,7 @@
 //! * `raw`: every chunk made from one event shares that event's text (`Arc<str>`);
 //! * `is_first`: set on the first chunk of the stream that carries content;
 //! * the non-streaming fallback: an `application/json` body (named by `content_type`, or
-//!   sniffed for SSE providers when the first non-blank byte is `{`) is buffered, capped, and
+//!   sniffed for SSE and eventstream providers when the first non-blank byte is `{`) is buffered, capped, and
 //!   given whole to `Reducer::on_complete_body`, which yields the same chunk sequence;
 //! * errors keep what arrived: when an event fails (a provider error, malformed JSON) after
 //!   other events of the same `decode` call produced chunks, those chunks are returned and the
@@ -79,8 +79,10 @@ fn framing_name(framing: Framing) -> &'static str {
 }
 
 enum Mode {
-    /// An SSE provider without a known Content-Type, before the first non-blank byte: the
-    /// body may still turn out to be JSON. Holds the blank bytes seen so far.
+    /// An SSE or eventstream provider without a known Content-Type, before the first
+    /// non-blank byte: the body may still turn out to be JSON. Holds the blank bytes seen so
+    /// far. (An eventstream frame never starts with `{` or a blank: its first byte is the top
+    /// byte of a length under the cap.)
     Sniffing(Vec<u8>),
     Sse(SseDecoder),
     Ndjson(NdjsonDecoder),
@@ -156,7 +158,7 @@ impl ChunkDecoder {
                 )));
             }
             (BodyKind::Framed(_), Framing::Sse) => Mode::Sse(sse()),
-            (BodyKind::Unknown, Framing::Sse) => Mode::Sniffing(Vec::new()),
+            (BodyKind::Unknown, Framing::Sse | Framing::EventStream) => Mode::Sniffing(Vec::new()),
             (_, Framing::Ndjson) => Mode::Ndjson(NdjsonDecoder::new(config.max_event_size)),
             (_, Framing::EventStream) => {
                 Mode::EventStream(EventStreamDecoder::new(config.max_event_size))
@@ -274,10 +276,15 @@ impl ChunkDecoder {
                 }
                 Some(_) => {
                     let held = std::mem::take(held);
-                    self.mode = Mode::Sse(SseDecoder::new(SseConfig {
-                        max_event_size: self.max_event_size,
-                        dispatch_unterminated: true,
-                    }));
+                    self.mode = match self.spec.framing {
+                        Framing::EventStream => {
+                            Mode::EventStream(EventStreamDecoder::new(self.max_event_size))
+                        }
+                        _ => Mode::Sse(SseDecoder::new(SseConfig {
+                            max_event_size: self.max_event_size,
+                            dispatch_unterminated: true,
+                        })),
+                    };
                     if !held.is_empty() {
                         self.feed_framer(&held, out)?;
                     }
@@ -323,12 +330,9 @@ impl ChunkDecoder {
                 reduce(reducer.as_mut(), &event, out, seen_content)
             }),
             Mode::EventStream(decoder) => decoder.decode_with(input, |message| {
-                reduce(
-                    reducer.as_mut(),
-                    &message.to_wire_event()?,
-                    out,
-                    seen_content,
-                )
+                // An `exception`/`error` frame becomes `ProviderError` here.
+                let event = message.to_wire_event()?;
+                reduce(reducer.as_mut(), &event, out, seen_content)
             }),
             Mode::Sniffing(_) | Mode::JsonBody(_) => unreachable!("handled by decode_inner"),
         }
@@ -361,8 +365,8 @@ impl ChunkDecoder {
                 };
                 reduce(reducer.as_mut(), &event, out, seen_content)
             })?,
-            // An unfinished binary frame is a typed ProtocolError; frames never end half-way.
-            Mode::EventStream(decoder) => decoder.flush_with(|_| Ok(()))?,
+            // A frame left unfinished is a typed ProtocolError (the stream was cut mid-frame).
+            Mode::EventStream(decoder) => decoder.flush()?,
             Mode::JsonBody(body) => {
                 let body = String::from_utf8_lossy(body);
                 let start = out.len();

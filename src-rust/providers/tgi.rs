@@ -134,28 +134,28 @@ impl Reducer for TgiReducer {
     fn on_complete_body(
         &mut self,
         body: &str,
-        _offset: u64,
+        offset: u64,
         out: &mut Vec<GenerationChunk>,
     ) -> Result<()> {
         let parsed = if body.trim_start().starts_with('[') {
             let mut items: Vec<GenerateResponse<'_>> =
-                serde_json::from_str(body).map_err(|e| self.emit.bad_json(e, 0))?;
+                serde_json::from_str(body).map_err(|e| self.emit.bad_json(e, offset))?;
             if items.len() != 1 {
                 return Err(self.emit.bad_json(
                     format!("expected one generation in the body, got {}", items.len()),
-                    0,
+                    offset,
                 ));
             }
             items.remove(0)
         } else {
-            serde_json::from_str(body).map_err(|e| self.emit.bad_json(e, 0))?
+            serde_json::from_str(body).map_err(|e| self.emit.bad_json(e, offset))?
         };
         if let Some(message) = parsed.error {
             return Err(provider_error(message, parsed.error_type, body));
         }
         let mut raw = RawEvent::new(body);
         let Some(text) = parsed.generated_text else {
-            return Err(self.emit.bad_json("the body has no generated_text", 0));
+            return Err(self.emit.bad_json("the body has no generated_text", offset));
         };
         self.emit.text(&mut raw, &text, out);
         self.end(parsed.details, &mut raw);

@@ -83,16 +83,45 @@ pub struct EventStreamMessage {
     payload: Py<PyBytes>,
 }
 
+/// Python strings for header names and `:`-header string values, which repeat on every
+/// message of a stream; reusing them saves an allocation and a hash per header.
+#[derive(Default)]
+struct StringCache {
+    entries: Vec<(Box<str>, Py<PyString>)>,
+}
+
+impl StringCache {
+    /// Enough for the names and `:event-type` values of any real stream; later strings
+    /// are simply not cached.
+    const MAX_ENTRIES: usize = 64;
+
+    fn get<'py>(&mut self, py: Python<'py>, text: &str) -> Bound<'py, PyString> {
+        if let Some((_, cached)) = self.entries.iter().find(|(t, _)| &**t == text) {
+            return cached.bind(py).clone();
+        }
+        let created = PyString::new(py, text);
+        if self.entries.len() < Self::MAX_ENTRIES {
+            self.entries.push((text.into(), created.clone().unbind()));
+        }
+        created
+    }
+}
+
 impl EventStreamMessage {
-    fn from_core(py: Python<'_>, message: &CoreMessage<'_>) -> PyResult<Self> {
+    fn from_core(
+        py: Python<'_>,
+        message: &CoreMessage<'_>,
+        strings: &mut StringCache,
+    ) -> PyResult<Self> {
         let headers = PyDict::new(py);
         for header in message.headers() {
-            let name = if header.name.starts_with(':') {
-                PyString::intern(py, header.name)
-            } else {
-                PyString::new(py, header.name)
-            };
-            headers.set_item(name, header_value(py, header.value)?)?;
+            let name = strings.get(py, header.name);
+            match header.value {
+                HeaderValue::String(text) if header.name.starts_with(':') => {
+                    headers.set_item(name, strings.get(py, text))?
+                }
+                value => headers.set_item(name, header_value(py, value)?)?,
+            }
         }
         Ok(EventStreamMessage {
             headers: headers.unbind(),
@@ -192,14 +221,16 @@ impl EventStreamMessage {
 #[pyclass(module = "fastsse")]
 pub struct EventStreamDecoder {
     inner: CoreDecoder,
+    strings: StringCache,
 }
 
 impl EventStreamDecoder {
     fn run<'py>(&mut self, py: Python<'py>, input: Option<&[u8]>) -> PyResult<Bound<'py, PyList>> {
         let list = PyList::empty(py);
         let mut py_error: Option<PyErr> = None;
+        let strings = &mut self.strings;
         let mut on_message = |message: CoreMessage<'_>| {
-            let appended = EventStreamMessage::from_core(py, &message)
+            let appended = EventStreamMessage::from_core(py, &message, strings)
                 .and_then(|m| Bound::new(py, m))
                 .and_then(|m| list.append(m));
             if let Err(err) = appended {
@@ -233,6 +264,7 @@ impl EventStreamDecoder {
         }
         Ok(EventStreamDecoder {
             inner: CoreDecoder::new(max_message_size),
+            strings: StringCache::default(),
         })
     }
 

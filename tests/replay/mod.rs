@@ -1,69 +1,29 @@
-//! Replay harness for provider reducers: frames recorded bytes with the crate's own decoders
-//! (SSE, NDJSON, AWS eventstream), feeds the events to a reducer and checks the invariants
+//! Replay harness for provider reducers: runs recorded bytes through the provider pipeline
+//! (`ChunkDecoder`: the framer the registry names, then the reducer) and checks the invariants
 //! every unified stream must hold. Feeding is done whole, byte by byte, at every split point
 //! and at pseudo-random split points; all must give identical chunks.
 
 #![allow(dead_code)]
 
-use _fastsse::eventstream::EventStreamDecoder;
-use _fastsse::ndjson::NdjsonDecoder;
-use _fastsse::providers::registry::{lookup, Framing};
-use _fastsse::providers::WireEvent;
-use _fastsse::sse::SseDecoder;
+use _fastsse::providers::registry::lookup;
+use _fastsse::providers::{ChunkDecoder, ChunkDecoderConfig};
 use _fastsse::{Error, FinishReason, GenerationChunk};
 
-/// Framing + reducer for `provider`, fed `pieces` in order.
+/// The `provider` pipeline fed `pieces` in order, then flushed.
 pub fn run(provider: &str, pieces: &[&[u8]]) -> Result<Vec<GenerationChunk>, Error> {
-    let spec = lookup(provider).unwrap_or_else(|| panic!("provider {provider} not registered"));
-    let mut reducer = (spec.new_reducer)();
+    let mut decoder = ChunkDecoder::new(provider, ChunkDecoderConfig::default())?;
     let mut out = Vec::new();
-    match spec.framing {
-        Framing::Sse => {
-            let mut decoder = SseDecoder::default();
-            for piece in pieces {
-                decoder.decode_with(piece, |view| {
-                    let event = WireEvent {
-                        event: view.event,
-                        data: view.data,
-                        offset: view.offset,
-                    };
-                    reducer.on_event(&event, &mut out)
-                })?;
-            }
-            decoder.flush_with(|_| Ok(()))?;
-        }
-        Framing::Ndjson => {
-            let mut decoder = NdjsonDecoder::default();
-            let mut feed = |line: &str, offset: u64, out: &mut Vec<GenerationChunk>| {
-                let event = WireEvent {
-                    event: "",
-                    data: line,
-                    offset,
-                };
-                reducer.on_event(&event, out)
-            };
-            for piece in pieces {
-                decoder.decode_with(piece, |line, offset| feed(line, offset, &mut out))?;
-            }
-            decoder.flush_with(|line, offset| feed(line, offset, &mut out))?;
-        }
-        Framing::EventStream => {
-            let mut decoder = EventStreamDecoder::default();
-            for piece in pieces {
-                decoder.decode_with(piece, |message| {
-                    reducer.on_event(&message.to_wire_event()?, &mut out)
-                })?;
-            }
-            decoder.flush()?;
-        }
+    for piece in pieces {
+        decoder.decode_into(piece, &mut out)?;
     }
-    reducer.finish(&mut out)?;
+    decoder.flush_into(&mut out)?;
     Ok(out)
 }
 
 /// A non-streaming body through `on_complete_body` (then `finish`, which must add nothing).
 pub fn run_body(provider: &str, body: &str) -> Result<Vec<GenerationChunk>, Error> {
     let spec = lookup(provider).expect("registered");
+    // Straight to the reducer, so `finish` after the body is checked to add nothing.
     let mut reducer = (spec.new_reducer)();
     let mut out = Vec::new();
     reducer.on_complete_body(body, body.len() as u64, &mut out)?;

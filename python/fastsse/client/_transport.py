@@ -16,6 +16,7 @@ from typing import Any
 
 import anyio
 
+from .._chunks import aiter_chunks, iter_chunks
 from .._fastsse import GenerationChunk
 from ..errors import ProviderHTTPError, UsageError
 from ._providers import build_request, error_details, provider_spec
@@ -105,18 +106,6 @@ def _status_error(status: int, headers: Mapping[str, str], body: bytes, url: str
         raw=body.decode("utf-8", "replace"),
         status_code=status,
     )
-
-
-def _chunk_iterators() -> tuple[Any, Any]:
-    fastsse = importlib.import_module("fastsse")
-    iter_chunks = getattr(fastsse, "iter_chunks", None)
-    aiter_chunks = getattr(fastsse, "aiter_chunks", None)
-    if iter_chunks is None or aiter_chunks is None:
-        raise UsageError(
-            "this fastsse build has no iter_chunks/aiter_chunks yet (the provider reducers); "
-            "read stream.response with fastsse.iter_sse / aiter_sse meanwhile"
-        )
-    return iter_chunks, aiter_chunks
 
 
 def _merge(request: ChatRequest | None, fields: dict[str, Any]) -> ChatRequest:
@@ -217,7 +206,6 @@ class ChunkStream(Iterator[GenerationChunk]):
         try:
             if self._chunks is None:
                 self.open()
-                iter_chunks, _ = _chunk_iterators()
                 self._chunks = iter_chunks(self._response, provider=self.provider)
             return next(self._chunks)
         except BaseException:
@@ -395,7 +383,6 @@ class AsyncChunkStream(AsyncIterator[GenerationChunk]):
         try:
             if self._chunks is None:
                 await self.open()
-                _, aiter_chunks = _chunk_iterators()
                 self._chunks = aiter_chunks(self._response, provider=self.provider)
             chunk: GenerationChunk = await self._chunks.__anext__()
             return chunk

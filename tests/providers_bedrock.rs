@@ -350,3 +350,34 @@ fn events_wrapped_in_their_name_as_json() {
         Err(Error::Provider { code: Some(ref c), .. }) if c == "throttlingException"
     ));
 }
+
+#[test]
+fn pipeline_sniffs_a_json_body_and_reports_a_cut_frame() {
+    use _fastsse::providers::{ChunkDecoder, ChunkDecoderConfig};
+    let body = r#"{"output":{"message":{"role":"assistant","content":[{"text":"Hi"}]}},"stopReason":"end_turn","usage":{"inputTokens":1,"outputTokens":1}}"#;
+    // No Content-Type: the first byte `{` cannot start an eventstream frame.
+    let sniffed = run("bedrock", &[body.as_bytes()]).unwrap();
+    assert_eq!(sniffed, run_body("bedrock", body).unwrap());
+    assert_eq!(collect(&sniffed).text, "Hi");
+
+    let config = ChunkDecoderConfig {
+        content_type: Some("application/vnd.amazon.eventstream".into()),
+        ..Default::default()
+    };
+    let bytes = data("bedrock/converse-stream-text.bin");
+    let mut decoder = ChunkDecoder::new("bedrock", config).unwrap();
+    let mut chunks = Vec::new();
+    decoder
+        .decode_into(&bytes[..bytes.len() - 3], &mut chunks)
+        .unwrap();
+    assert!(!chunks.is_empty());
+    match decoder.flush_into(&mut chunks) {
+        Err(Error::Protocol { message, .. }) => {
+            assert!(
+                message.contains("inside an eventstream message"),
+                "{message}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+}

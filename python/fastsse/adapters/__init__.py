@@ -1,0 +1,9 @@
+"""Generation adapters: the engines a fastsse server drives (seeds/002 contract)."""
+
+from __future__ import annotations
+
+from ._base import GenerationAdapter
+from .openai_compatible import OpenAICompatibleAdapter
+from .replay import GenerationRecord, ReplayAdapter, tokenize
+
+__all__ = ["GenerationAdapter", "GenerationRecord", "OpenAICompatibleAdapter", "ReplayAdapter", "tokenize"]

@@ -1,0 +1,65 @@
+"""The generation adapter contract (seeds/002): an engine's raw token stream as chunks.
+
+An adapter turns a prompt into an async iterator of :class:`~fastsse.GenerationChunk`s: zero or
+more delta chunks whose ``text_delta`` is the engine's raw output text (markers such as
+``<think>`` or ``<tool_call>`` included; the server's worker parses them), then exactly one
+terminal chunk with ``done=True``, a ``finish_reason`` and the token counts when known.
+
+Closing the iterator (``aclose()``, or cancelling the task that drives it) must stop the
+engine's work for that request; an ``async def`` generator gets this for free when it does its
+engine clean-up in ``finally``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
+
+from .._fastsse import GenerationChunk
+
+__all__ = ["GenerationAdapter"]
+
+
+class GenerationAdapter(ABC):
+    """Base class of generation engines served by :func:`fastsse.server.create_app`.
+
+    Subclasses implement :meth:`generate` as an ``async def`` generator that ``yield``\\ s
+    chunks. :meth:`count_tokens` and :meth:`aclose` are optional.
+    """
+
+    @abstractmethod
+    def generate(
+        self,
+        prompt: str,
+        *,
+        max_new_tokens: int,
+        temperature: float = 1.0,
+        top_p: float = 1.0,
+        stop: list[str] | None = None,
+        frequency_penalty: float | None = None,
+        presence_penalty: float | None = None,
+        top_k: int | None = None,
+        repetition_penalty: float | None = None,
+        seed: int | None = None,
+        logit_bias: dict[str, float] | None = None,
+        logprobs: bool = False,
+        top_logprobs: int | None = None,
+    ) -> AsyncIterator[GenerationChunk]:
+        """Stream the raw output for ``prompt`` (chat template already applied).
+
+        Yields delta chunks (``text_delta`` = raw model text), then one terminal chunk
+        (``done=True``, ``finish_reason`` of ``stop`` / ``length`` / ``cancelled`` / ``error``,
+        ``prompt_tokens`` / ``completion_tokens`` when the engine knows them). Closing the
+        iterator must cancel the request in the engine.
+        """
+
+    def count_tokens(self, text: str) -> int | None:
+        """Tokens in ``text`` for this engine, or None when the adapter cannot tell.
+
+        The server uses it to report prompt tokens up front (Anthropic ``message_start``) and
+        usage when a request ends before the engine's terminal chunk (stop string, cancel).
+        """
+        return None
+
+    async def aclose(self) -> None:  # noqa: B027 - optional hook, nothing to release by default
+        """Release the adapter's resources (connections, engine handles). Default: nothing."""

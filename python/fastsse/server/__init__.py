@@ -1,0 +1,24 @@
+"""The server side of fastsse: an engine's raw text served as OpenAI / Anthropic streams.
+
+``create_app(adapter, reasoning="think", tools="hermes")`` returns a plain ASGI app; run it under
+any ASGI server (``fastsse serve`` uses uvicorn, the ``fastsse[server]`` extra).
+"""
+
+from __future__ import annotations
+
+from ._app import FastSSEApp, create_app
+from ._background import background_server
+from ._metrics import ServerMetrics
+from ._template import ChatTemplate, hermes_template
+from ._worker import Generation, GenerationStats
+
+__all__ = [
+    "ChatTemplate",
+    "FastSSEApp",
+    "Generation",
+    "GenerationStats",
+    "ServerMetrics",
+    "background_server",
+    "create_app",
+    "hermes_template",
+]

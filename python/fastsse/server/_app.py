@@ -1,0 +1,252 @@
+"""The ASGI application: OpenAI- and Anthropic-compatible routes over one generation adapter.
+
+Routes: ``POST /v1/chat/completions`` (OpenAI Chat Completions), ``POST /v1/messages``
+(Anthropic Messages), ``POST /v1/completions`` (raw text, for chaining servers), ``GET
+/v1/models`` and ``GET /health``. Plain ASGI, no framework: run it under any ASGI server.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from ._asgi import ClientGone, Receive, Scope, Send, read_body, send_bytes
+from ._errors import Api, RequestError, error_body
+from ._metrics import ServerMetrics
+from ._requests import ChatRequest, parse_anthropic_messages, parse_completions, parse_json, parse_openai_chat
+from ._streaming import EncoderLike, collect_response, stream_response
+from ._template import ChatTemplate, hermes_template
+from ._wire import TextCompletionEncoder, envelope, response_body, stream_encoder, text_completion_body
+from ._worker import Generation
+
+if TYPE_CHECKING:
+    from ..adapters import GenerationAdapter
+
+__all__ = ["FastSSEApp", "ServerMetrics", "create_app"]
+
+logger = logging.getLogger("fastsse.server")
+
+
+class FastSSEApp:
+    """The ASGI app :func:`create_app` returns. ``metrics`` holds what it measured."""
+
+    def __init__(
+        self,
+        adapter: GenerationAdapter,
+        *,
+        reasoning: str | None = None,
+        tools: str | None = None,
+        chat_template: ChatTemplate = hermes_template,
+        model: str = "fastsse",
+        reasoning_field: str = "reasoning_content",
+        default_max_tokens: int = 4096,
+        keepalive: float = 15.0,
+        max_body_size: int = 32 * 1024 * 1024,
+        api_key: str | None = None,
+    ) -> None:
+        if keepalive <= 0:
+            raise ValueError(f"keepalive must be a positive number of seconds, got {keepalive}")
+        self.adapter = adapter
+        self.reasoning = reasoning
+        self.tools = tools
+        self.chat_template = chat_template
+        self.model = model
+        self.reasoning_field = reasoning_field
+        self.default_max_tokens = default_max_tokens
+        self.keepalive = keepalive
+        self.max_body_size = max_body_size
+        self.api_key = api_key
+        self.metrics = ServerMetrics()
+        self._created = int(time.time())
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":  # websockets: not served
+            return
+        path = scope["path"].rstrip("/") or "/"
+        api: Api = "anthropic" if path == "/v1/messages" else "openai"
+        started = False
+
+        async def tracked_send(message: Any) -> None:
+            nonlocal started
+            started = True
+            await send(message)
+
+        try:
+            await self._route(scope, path, api, receive, tracked_send)
+        except RequestError as exc:
+            if not started:
+                await send_bytes(send, exc.status, error_body(api, exc.status, exc.message, exc.param))
+        except ClientGone:
+            return
+        except Exception:
+            logger.exception("request %s %s failed", scope.get("method"), path)
+            if not started:
+                await send_bytes(send, 500, error_body(api, 500, "internal server error"))
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.adapter.aclose()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    def _check_key(self, scope: Scope) -> None:
+        if self.api_key is None:
+            return
+        headers = dict(scope.get("headers") or [])
+        given = headers.get(b"x-api-key", b"").decode("latin-1")
+        bearer = headers.get(b"authorization", b"").decode("latin-1")
+        if bearer.lower().startswith("bearer "):
+            given = given or bearer[7:].strip()
+        if given != self.api_key:
+            raise RequestError("invalid or missing API key", status=401)
+
+    async def _route(self, scope: Scope, path: str, api: Api, receive: Receive, send: Send) -> None:
+        method = scope["method"]
+        routes: dict[str, tuple[str, Callable[..., Any]]] = {
+            "/v1/chat/completions": ("POST", self._chat_completions),
+            "/v1/messages": ("POST", self._messages),
+            "/v1/completions": ("POST", self._completions),
+            "/v1/models": ("GET", self._models),
+            "/health": ("GET", self._health),
+        }
+        if path not in routes:
+            raise RequestError(f"no route for {method} {path}", status=404)
+        allowed, handler = routes[path]
+        if method != allowed:
+            raise RequestError(f"{path} accepts {allowed}, not {method}", status=405)
+        if path != "/health":
+            self._check_key(scope)
+        if allowed == "GET":
+            await handler(scope, send)
+            return
+        body = parse_json(await read_body(receive, self.max_body_size))
+        await handler(body, receive, send)
+
+    async def _models(self, scope: Scope, send: Send) -> None:
+        headers = dict(scope.get("headers") or [])
+        entry: dict[str, Any]
+        body: dict[str, Any]
+        if b"anthropic-version" in headers:
+            created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self._created))
+            entry = {"type": "model", "id": self.model, "display_name": self.model, "created_at": created}
+            body = {"data": [entry], "has_more": False, "first_id": self.model, "last_id": self.model}
+        else:
+            entry = {"id": self.model, "object": "model", "created": self._created, "owned_by": "fastsse"}
+            body = {"object": "list", "data": [entry]}
+        await send_bytes(send, 200, orjson.dumps(body))
+
+    async def _health(self, scope: Scope, send: Send) -> None:
+        body = {"status": "ok", "model": self.model, **self.metrics.summary()}
+        await send_bytes(send, 200, orjson.dumps(body))
+
+    async def _chat_completions(self, body: dict[str, Any], receive: Receive, send: Send) -> None:
+        await self._generate(
+            parse_openai_chat(body, default_max_tokens=self.default_max_tokens), receive, send
+        )
+
+    async def _messages(self, body: dict[str, Any], receive: Receive, send: Send) -> None:
+        await self._generate(parse_anthropic_messages(body), receive, send)
+
+    async def _completions(self, body: dict[str, Any], receive: Receive, send: Send) -> None:
+        await self._generate(parse_completions(body), receive, send)
+
+    def _prompt(self, request: ChatRequest) -> str:
+        if request.prompt is not None:
+            return request.prompt
+        try:
+            return self.chat_template(
+                request.messages, tools=request.active_tools, enable_thinking=request.thinking
+            )
+        except Exception as exc:  # a template refusing the conversation is the client's problem
+            raise RequestError(f"the chat template rejected the messages: {exc}", param="messages") from None
+
+    async def _generate(self, request: ChatRequest, receive: Receive, send: Send) -> None:
+        self.metrics.requests += 1
+        prompt = self._prompt(request)
+        raw_text = request.prompt is not None
+        generation = Generation(
+            self.adapter,
+            prompt,
+            request.sampling,
+            stop=request.stop,
+            reasoning=None if raw_text else self.reasoning,
+            tools=self.tools if request.active_tools and not raw_text else None,
+            tool_schemas=request.active_tools,
+            drop_reasoning=request.api == "anthropic" and not request.thinking,
+        )
+        fields = envelope(
+            request, prompt_tokens=self.adapter.count_tokens(prompt), reasoning_field=self.reasoning_field
+        )
+        if request.stream:
+            encoder: EncoderLike
+            if raw_text:
+                encoder = TextCompletionEncoder(
+                    id="cmpl-" + fields["id"].partition("-")[2],
+                    model=request.model,
+                    created=fields["created"],
+                    include_usage=request.include_usage,
+                )
+            else:
+                encoder = stream_encoder(request, fields)
+            self.metrics.active_streams += 1
+            try:
+                stats, client_left = await stream_response(
+                    send, receive, generation, encoder, keepalive=self.keepalive
+                )
+            finally:
+                self.metrics.active_streams -= 1
+            self.metrics.record(stats, client_left=client_left)
+            return
+
+        def build(chunks: list[Any]) -> bytes:
+            if raw_text:
+                return text_completion_body(
+                    chunks,
+                    id="cmpl-" + fields["id"].partition("-")[2],
+                    model=request.model,
+                    created=fields["created"],
+                )
+            return response_body(request, chunks, fields)
+
+        payload, stats = await collect_response(receive, generation, build)
+        self.metrics.record(stats, client_left=payload is None)
+        if payload is None:
+            return
+        if stats.finish_reason == "error":
+            await send_bytes(send, 500, error_body(request.api, 500, f"generation failed: {stats.error}"))
+            return
+        await send_bytes(send, 200, payload)
+
+
+def create_app(
+    adapter: GenerationAdapter,
+    *,
+    reasoning: str | None = None,
+    tools: str | None = None,
+    chat_template: ChatTemplate = hermes_template,
+    model: str = "fastsse",
+    **options: Any,
+) -> FastSSEApp:
+    """An ASGI app serving ``adapter`` as OpenAI- and Anthropic-compatible endpoints.
+
+    ``reasoning`` / ``tools`` name the formats the model writes (``TextParser``'s names, e.g.
+    ``"think"`` and ``"hermes"``); ``chat_template`` renders messages and tools into the prompt
+    (default: ChatML with Hermes tool calls); ``model`` is the name ``/v1/models`` lists.
+    Options: ``reasoning_field`` (``"reasoning_content"`` or ``"reasoning"``),
+    ``default_max_tokens``, ``keepalive`` (seconds of silence before a keep-alive comment),
+    ``max_body_size`` and ``api_key`` (required from clients when set).
+    """
+    return FastSSEApp(
+        adapter, reasoning=reasoning, tools=tools, chat_template=chat_template, model=model, **options
+    )
