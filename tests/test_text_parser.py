@@ -166,3 +166,16 @@ def test_schema_types_xml_values() -> None:
         chunks = parser.decode(text) + parser.flush()
         arguments = "".join(c.tool_call_delta.arguments_delta for c in chunks if c.tool_call_delta)
         assert arguments == expected
+
+
+def test_error_messages_point_at_the_offending_character() -> None:
+    text = 'Hi! <tool_call>{"name": "f", "arguments": {"a": 1,}}</tool_call>'
+    parser = TextParser(tools="hermes")
+    chunks = [c for ch in text for c in parser.decode(ch)] + parser.flush()
+    errors = [c for c in chunks if c.error_code is not None]
+    assert [c.error_code for c in errors] == ["tool_call_invalid"]
+    message = errors[0].error_message
+    assert message is not None
+    assert "tool call 0 (f) starting at character 4" in message
+    at = int(message.split("invalid JSON at character ")[1].split(":")[0])
+    assert text[at] == "}" and text[at - 1] == ","

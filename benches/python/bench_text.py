@@ -12,15 +12,18 @@ outputs are checked equal first, and each consumer reads the fields of every chu
 from __future__ import annotations
 
 import argparse
+import gc
 import platform
+import statistics
 import sys
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import fastsse
-from _harness import Result, measure, table
+from _harness import Result, table
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))
 from text_reference import ReferenceTextParser
@@ -64,38 +67,17 @@ def cut(text: str, sizes: list[int]) -> list[str]:
     return pieces
 
 
-def consume(chunks: Iterable[Any]) -> int:
-    """Read what a server would read from each chunk; returns a checksum-ish count."""
-    n = 0
-    for chunk in chunks:
-        n += len(chunk.text_delta) + len(chunk.reasoning_delta)
-        delta = chunk.tool_call_delta
-        if delta is not None:
-            n += len(delta.arguments_delta)
-    return n
+def make_fastsse(options: dict[str, Any]) -> Any:
+    return fastsse.TextParser(**options)
 
 
-def run_fastsse(pieces: list[str], options: dict[str, Any]) -> int:
-    parser = fastsse.TextParser(**options)
-    decode = parser.decode
-    n = 0
-    for piece in pieces:
-        n += consume(decode(piece))
-    return n + consume(parser.flush())
-
-
-def run_reference(pieces: list[str], options: dict[str, Any]) -> int:
-    parser = ReferenceTextParser(
+def make_reference(options: dict[str, Any]) -> Any:
+    return ReferenceTextParser(
         stop=options.get("stop"),
         reasoning_start=["<think>"] if options.get("reasoning") else [],
         reasoning_end=["</think>"] if options.get("reasoning") else [],
         hermes=options.get("tools") == "hermes",
     )
-    decode = parser.decode
-    n = 0
-    for piece in pieces:
-        n += consume(decode(piece))
-    return n + consume(parser.flush())
 
 
 class _Empty:
@@ -108,13 +90,34 @@ class _Empty:
         return []
 
 
-def run_empty(pieces: list[str], options: dict[str, Any]) -> int:
-    parser = _Empty()
+def make_empty(options: dict[str, Any]) -> Any:
+    return _Empty()
+
+
+def decode_only(make: Callable[[dict[str, Any]], Any], pieces: list[str], options: dict[str, Any]) -> int:
+    """What the parser costs: decode() on every piece (a new parser per stream, as per request)."""
+    parser = make(options)
     decode = parser.decode
     n = 0
     for piece in pieces:
-        n += consume(decode(piece))
-    return n + consume(parser.flush())
+        n += len(decode(piece))
+    return n + len(parser.flush())
+
+
+def decode_and_read(make: Callable[[dict[str, Any]], Any], pieces: list[str], options: dict[str, Any]) -> int:
+    """What a server pays: decode() and reading the fields of every chunk."""
+    parser = make(options)
+    decode = parser.decode
+    n = 0
+    for piece in pieces:
+        for chunk in decode(piece):
+            n += len(chunk.text_delta) + len(chunk.reasoning_delta)
+            delta = chunk.tool_call_delta
+            if delta is not None:
+                n += len(delta.arguments_delta)
+    for chunk in parser.flush():
+        n += len(chunk.text_delta)
+    return n
 
 
 def aggregate(chunks: list[Any]) -> tuple[str, str, list[tuple[str | None, str]], str | None]:
@@ -147,18 +150,31 @@ def check_same(pieces: list[str], options: dict[str, Any]) -> None:
         raise AssertionError("fastsse and the pure-Python reference disagree")
 
 
+def interleaved(fns: dict[str, Callable[[], int]], *, repeat: int) -> dict[str, float]:
+    """Median seconds of each function; they take turns in every round, so a noisy neighbour
+    on the machine slows them all alike."""
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeat):
+        for name, fn in fns.items():
+            gc.collect()
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(samples) for name, samples in times.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
     args = parser.parse_args()
-    repeat = 5 if args.quick else 15
+    repeat = 5 if args.quick else 31
     results: list[Result] = []
-    impls: dict[str, Callable[[list[str], dict[str, Any]], int]] = {
-        "fastsse": run_fastsse,
-        "pure Python (same semantics)": run_reference,
-        "floor: empty Python decode()": run_empty,
+    impls = {
+        "fastsse": make_fastsse,
+        "pure Python (same semantics)": make_reference,
+        "floor: empty Python decode()": make_empty,
     }
-    cases = [
+    streams = [
         (
             "mixed stream, 1-4 char deltas",
             cut(MIXED, DELTAS),
@@ -166,17 +182,21 @@ def main() -> None:
         ),
         ("64 KiB arguments, 4 char deltas", cut(long_call(64 << 10), [4]), {"tools": "hermes"}),
     ]
-    for case, pieces, options in cases:
+    for stream, pieces, options in streams:
         check_same(pieces, options)
-        expected = run_fastsse(pieces, options)
-        for name, fn in impls.items():
-            check = None if fn is run_empty else expected
-            seconds = measure(partial(fn, pieces, options), repeat=repeat, expected=check)
-            results.append(Result(case, name, seconds, len(pieces)))
+        for what, run in [("decode()", decode_only), ("decode() + read fields", decode_and_read)]:
+            case = f"{stream}: {what}"
+            expected = run(make_fastsse, pieces, options)
+            if run(make_reference, pieces, options) != expected:
+                raise AssertionError(f"{case}: the implementations read different amounts")
+            fns = {name: partial(run, make, pieces, options) for name, make in impls.items()}
+            for name, seconds in interleaved(fns, repeat=repeat).items():
+                results.append(Result(case, name, seconds, len(pieces)))
 
     print(
         f"Python {platform.python_version()} on {platform.machine()}, {platform.system()}; "
-        f"fastsse {fastsse.__version__}; medians of {repeat} runs; 'per item' = per decode() call\n"
+        f"fastsse {fastsse.__version__}; medians of {repeat} interleaved runs; "
+        "'per item' = per decode() call\n"
     )
     print(table(results))
 
