@@ -77,6 +77,7 @@ __all__ = [
     "__version__",
     "acollect",
     "aconnect_sse",
+    "adapters",
     "aiter_chunks",
     "aiter_sse",
     "client",
@@ -87,5 +88,6 @@ __all__ = [
     "iter_chunks",
     "iter_sse",
     "provider_capabilities",
+    "server",
     "streams",
 ]
