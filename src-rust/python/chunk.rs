@@ -132,7 +132,7 @@ impl ToolCallDelta {
 }
 
 /// One item of the unified stream (see DESIGN.md). Frozen; build with keywords.
-#[pyclass(module = "fastsse", frozen)]
+#[pyclass(module = "fastsse", frozen, freelist = 256)]
 pub struct GenerationChunk {
     pub inner: CoreChunk,
     /// `logprobs` as a Python object: parsed from the core's JSON on first access, or given

@@ -11,7 +11,7 @@ use super::strings::new_str;
 use crate::sse::{SseConfig, SseDecoder, DEFAULT_MAX_EVENT_SIZE};
 
 /// One dispatched event. Frozen value object.
-#[pyclass(module = "fastsse", frozen)]
+#[pyclass(module = "fastsse", frozen, freelist = 256)]
 pub struct ServerSentEvent {
     event: Py<PyString>,
     data: Py<PyString>,
