@@ -238,16 +238,11 @@ fn be_i64(b: &[u8]) -> i64 {
     i64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
 }
 
-/// `bytes` as text. Header names and values are nearly always ASCII, which a short inlined
-/// check settles; anything else goes through the full UTF-8 validator.
+/// `bytes` as text, if it is valid UTF-8 (header names and values nearly always are ASCII,
+/// which the validator's fast path settles).
 #[inline]
 fn as_str(bytes: &[u8]) -> Option<&str> {
-    if bytes.is_ascii() {
-        // SAFETY: ASCII bytes are valid UTF-8.
-        Some(unsafe { std::str::from_utf8_unchecked(bytes) })
-    } else {
-        std::str::from_utf8(bytes).ok()
-    }
+    std::str::from_utf8(bytes).ok()
 }
 
 /// Take `n` bytes at `pos`, or say what was cut short.

@@ -180,7 +180,6 @@ impl GenerationChunk {
 }
 
 /// Turn core chunks into a Python list in one go (one FFI return per network chunk).
-#[allow(dead_code)] // until the first binding that returns chunks lands
 pub fn chunks_to_list<'py>(
     py: Python<'py>,
     chunks: impl IntoIterator<Item = CoreChunk>,
