@@ -24,6 +24,8 @@ use super::{Reducer, WireEvent};
 use crate::chunk::{FinishReason, GenerationChunk, ToolCallDelta};
 use crate::error::{Error, Result};
 
+mod fast;
+
 const PROVIDER: &str = "openai";
 /// More choices than any server allows; stops a hostile index from growing memory.
 const MAX_CHOICES: u32 = 4096;
@@ -458,6 +460,35 @@ impl OpenAiReducer {
         Ok(())
     }
 
+    /// `emit_choice` for what the fast path read: a text delta and maybe a finish reason.
+    fn emit_fast(
+        &mut self,
+        chunk: fast::FastChunk<'_>,
+        raw: &str,
+        offset: u64,
+        out: &mut Vec<GenerationChunk>,
+    ) -> Result<()> {
+        let Some(choice) = chunk.choice else {
+            return Ok(());
+        };
+        let choice_index = choice.index;
+        let state = self.choice(choice_index, offset)?;
+        if let Some(Some(text)) = choice.delta {
+            if !text.is_empty() {
+                out.push(GenerationChunk {
+                    text_delta: text.into_owned(),
+                    choice_index,
+                    ..Default::default()
+                });
+            }
+        }
+        if let Some(reason) = choice.finish_reason {
+            state.finish = Some(map_finish_reason(reason));
+            state.finish_raw = Some(Arc::from(raw));
+        }
+        Ok(())
+    }
+
     fn emit_terminals(&mut self, out: &mut Vec<GenerationChunk>) {
         if self.done {
             return;
@@ -587,6 +618,9 @@ impl Reducer for OpenAiReducer {
         }
         if event.event == "error" {
             return Err(error_event(data, event.offset));
+        }
+        if let Some(chunk) = fast::parse(data) {
+            return self.emit_fast(chunk, data, event.offset, out);
         }
         let chunk: ChunkWire<'_> = json::parse(PROVIDER, data, event.offset)?;
         if let Some(error) = chunk.error {
