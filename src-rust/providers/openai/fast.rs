@@ -112,10 +112,10 @@ impl<'a> Scanner<'a> {
     /// A JSON string (the cursor on its opening quote), decoded.
     fn string(&mut self) -> Option<Cow<'a, str>> {
         let start = self.pos;
-        let end = self.skip_string()?;
-        let inner = &self.text[start + 1..end - 1];
-        if !inner.as_bytes().contains(&b'\\') {
-            return Some(Cow::Borrowed(inner));
+        let escaped = self.skip_string()?;
+        let end = self.pos;
+        if !escaped {
+            return Some(Cow::Borrowed(&self.text[start + 1..end - 1]));
         }
         // Escapes are rare: serde decodes them, so both paths agree to the byte.
         serde_json::from_str::<String>(&self.text[start..end])
@@ -123,36 +123,43 @@ impl<'a> Scanner<'a> {
             .map(Cow::Owned)
     }
 
-    /// Validate and pass over a string; returns the position after its closing quote.
-    fn skip_string(&mut self) -> Option<usize> {
+    /// Validate and pass over a string; returns whether it had escapes. Strings here are
+    /// short (keys, ids, one token), so a plain byte loop beats a vectorised search.
+    fn skip_string(&mut self) -> Option<bool> {
         if self.peek() != Some(b'"') {
             return None;
         }
+        let bytes = self.bytes;
         let mut pos = self.pos + 1;
+        let mut escaped = false;
         loop {
-            let found = memchr::memchr2(b'"', b'\\', &self.bytes[pos..])?;
-            // Raw control characters are invalid JSON: let serde report them.
-            if self.bytes[pos..pos + found].iter().any(|&b| b < 0x20) {
-                return None;
-            }
-            pos += found;
-            if self.bytes[pos] == b'"' {
-                self.pos = pos + 1;
-                return Some(self.pos);
-            }
-            match self.bytes.get(pos + 1)? {
-                b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => pos += 2,
-                b'u' => {
-                    let hex = self.bytes.get(pos + 2..pos + 6)?;
-                    let text = std::str::from_utf8(hex).ok()?;
-                    let unit = u16::from_str_radix(text, 16).ok()?;
-                    if !hex.iter().all(u8::is_ascii_hexdigit) || (0xD800..0xE000).contains(&unit) {
-                        // Surrogates (pairs or lone) are left to serde.
-                        return None;
-                    }
-                    pos += 6;
+            match *bytes.get(pos)? {
+                b'"' => {
+                    self.pos = pos + 1;
+                    return Some(escaped);
                 }
-                _ => return None,
+                b'\\' => {
+                    escaped = true;
+                    match *bytes.get(pos + 1)? {
+                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => pos += 2,
+                        b'u' => {
+                            let hex = bytes.get(pos + 2..pos + 6)?;
+                            let mut unit = 0u32;
+                            for &digit in hex {
+                                unit = unit * 16 + char::from(digit).to_digit(16)?;
+                            }
+                            if (0xD800..0xE000).contains(&unit) {
+                                // Surrogates (pairs or lone) are left to serde.
+                                return None;
+                            }
+                            pos += 6;
+                        }
+                        _ => return None,
+                    }
+                }
+                // Raw control characters are invalid JSON: let serde report them.
+                0..=0x1F => return None,
+                _ => pos += 1,
             }
         }
     }
