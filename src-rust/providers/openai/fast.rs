@@ -135,7 +135,10 @@ impl<'a> Scanner<'a> {
         loop {
             while let Some(word) = bytes.get(pos..pos + 8) {
                 let word = u64::from_le_bytes(word.try_into().expect("eight bytes"));
-                if has_special_byte(word) {
+                let special = special_bytes(word);
+                if special != 0 {
+                    // The lowest flagged lane is exact: jump straight to that byte.
+                    pos += (special.trailing_zeros() / 8) as usize;
                     break;
                 }
                 pos += 8;
@@ -372,17 +375,17 @@ impl<'a> Scanner<'a> {
     }
 }
 
-/// True when one of the eight bytes is a quote, a backslash or a control character (the
-/// classic "has zero byte" / "has byte less than" word tricks; exact, no false alarms
-/// without a real hit in the word).
-fn has_special_byte(word: u64) -> bool {
+/// The high bit of each byte lane of `word` (little-endian) holding a quote, a backslash or
+/// a control character, by the classic "has zero byte" / "has byte less than" word tricks.
+/// The lowest set lane is always exact; lanes above a hit may be false alarms.
+fn special_bytes(word: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let has_zero = |x: u64| x.wrapping_sub(ONES) & !x;
     let quote = has_zero(word ^ (ONES * u64::from(b'"')));
     let backslash = has_zero(word ^ (ONES * u64::from(b'\\')));
     let control = word.wrapping_sub(ONES * 0x20) & !word;
-    (quote | backslash | control) & HIGH != 0
+    (quote | backslash | control) & HIGH
 }
 
 #[cfg(test)]
@@ -405,7 +408,8 @@ mod tests {
             for special in [b'"', b'\\', 0x00, 0x1F] {
                 let mut word = *b"abcdefgh";
                 word[lane] = special;
-                assert!(has_special_byte(u64::from_le_bytes(word)));
+                let lanes = special_bytes(u64::from_le_bytes(word));
+                assert_eq!(lanes.trailing_zeros() / 8, lane as u32);
             }
         }
         for text in [
@@ -413,7 +417,7 @@ mod tests {
             *b"caf\xC3\xA9 !#",
             [0x20, 0x7F, 0x80, 0xFF, b'!', b'#', b'[', b']'],
         ] {
-            assert!(!has_special_byte(u64::from_le_bytes(text)), "{text:?}");
+            assert_eq!(special_bytes(u64::from_le_bytes(text)), 0, "{text:?}");
         }
     }
 
