@@ -24,6 +24,8 @@ use super::{Reducer, WireEvent};
 use crate::chunk::{FinishReason, GenerationChunk, ToolCallDelta};
 use crate::error::{Error, Result};
 
+mod fast;
+
 const PROVIDER: &str = "openai";
 /// More choices than any server allows; stops a hostile index from growing memory.
 const MAX_CHOICES: u32 = 4096;
@@ -458,6 +460,54 @@ impl OpenAiReducer {
         Ok(())
     }
 
+    /// One `chat.completion.chunk` of any shape, read with serde.
+    fn on_chunk_serde(
+        &mut self,
+        data: &str,
+        offset: u64,
+        out: &mut Vec<GenerationChunk>,
+    ) -> Result<()> {
+        let chunk: ChunkWire<'_> = json::parse(PROVIDER, data, offset)?;
+        if let Some(error) = chunk.error {
+            return Err(error.into_error(data));
+        }
+        self.take_usage(chunk.usage);
+        self.take_usage(chunk.x_groq.and_then(|x| x.usage));
+        for choice in chunk.choices.into_iter().flatten() {
+            self.emit_choice(choice, false, data, offset, out)?;
+        }
+        Ok(())
+    }
+
+    /// `emit_choice` for what the fast path read: a text delta and maybe a finish reason.
+    fn emit_fast(
+        &mut self,
+        chunk: fast::FastChunk<'_>,
+        raw: &str,
+        offset: u64,
+        out: &mut Vec<GenerationChunk>,
+    ) -> Result<()> {
+        let Some(choice) = chunk.choice else {
+            return Ok(());
+        };
+        let choice_index = choice.index;
+        let state = self.choice(choice_index, offset)?;
+        if let Some(Some(text)) = choice.delta {
+            if !text.is_empty() {
+                out.push(GenerationChunk {
+                    text_delta: text.into_owned(),
+                    choice_index,
+                    ..Default::default()
+                });
+            }
+        }
+        if let Some(reason) = choice.finish_reason {
+            state.finish = Some(map_finish_reason(reason));
+            state.finish_raw = Some(Arc::from(raw));
+        }
+        Ok(())
+    }
+
     fn emit_terminals(&mut self, out: &mut Vec<GenerationChunk>) {
         if self.done {
             return;
@@ -588,16 +638,10 @@ impl Reducer for OpenAiReducer {
         if event.event == "error" {
             return Err(error_event(data, event.offset));
         }
-        let chunk: ChunkWire<'_> = json::parse(PROVIDER, data, event.offset)?;
-        if let Some(error) = chunk.error {
-            return Err(error.into_error(data));
+        if let Some(chunk) = fast::parse(data) {
+            return self.emit_fast(chunk, data, event.offset, out);
         }
-        self.take_usage(chunk.usage);
-        self.take_usage(chunk.x_groq.and_then(|x| x.usage));
-        for choice in chunk.choices.into_iter().flatten() {
-            self.emit_choice(choice, false, data, event.offset, out)?;
-        }
-        Ok(())
+        self.on_chunk_serde(data, event.offset, out)
     }
 
     fn finish(&mut self, out: &mut Vec<GenerationChunk>) -> Result<()> {
@@ -705,6 +749,75 @@ mod tests {
         assert_eq!(second.id, None);
         assert_eq!(second.function_name, None);
         assert_eq!(second.arguments_delta, "{}");
+    }
+
+    /// Every `data:` payload of the chat-completions captures, plus edge cases, read by the
+    /// fast path (where it accepts) and by serde alone: same chunks, same errors.
+    #[test]
+    fn fast_path_agrees_with_serde() {
+        let mut payloads: Vec<String> = Vec::new();
+        for dir in ["openai-chat", "deepseek", "groq", "mistral"] {
+            let path = format!("{}/tests/data/{dir}", env!("CARGO_MANIFEST_DIR"));
+            let Ok(entries) = std::fs::read_dir(&path) else {
+                continue;
+            };
+            for entry in entries {
+                let path = entry.unwrap().path();
+                if path.extension().and_then(|e| e.to_str()) != Some("sse") {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                for line in text.lines() {
+                    if let Some(data) = line.strip_prefix("data:") {
+                        payloads.push(data.trim_start().to_owned());
+                    }
+                }
+            }
+        }
+        assert!(payloads.len() > 100, "captures not found");
+        for edge in [
+            r#"{"choices":[{"index":0,"delta":{"content":"a\u00e9\n"},"finish_reason":"length"}]}"#,
+            r#"{"choices":[{"index":3,"delta":null,"finish_reason":"stop"}]}"#,
+            r#"{"choices":[{"index":0,"delta":{"content":null,"refusal":null}}]}"#,
+            r#"{"choices":[{"index":0,"delta":{"content":"x"},"delta":{}}]}"#,
+            r#"{"choices":null,"usage":null}"#,
+            r#"{"choices":[{"index":-1,"delta":{"content":"x"}}]}"#,
+            r#"{"choices":[{"index":5000,"delta":{"content":"x"}}]}"#,
+            r#"{"choices":[{"index":0,"delta":{"content":"x"}}],"x":[1,{"a":[true,false,null,-1.5e+3]}]}"#,
+            r#"{"choices":[{"index":0,"delta":{"content":"x"}}],"x":01}"#,
+            r#"{"choices":[{"index":0,"delta":{"content":"x\q"}}]}"#,
+            r#" { "choices" : [ { "delta" : { "content" : "" } } ] } "#,
+            r#"{"choices":[{"index":0,"delta":{"content":"x"}}"#,
+        ] {
+            payloads.push(edge.to_owned());
+        }
+        let mut fast_taken = 0;
+        for data in &payloads {
+            fast_taken += usize::from(fast::parse(data).is_some());
+            let (mut fast_reducer, mut serde_reducer) =
+                (OpenAiReducer::new(), OpenAiReducer::new());
+            let (mut fast_out, mut serde_out) = (Vec::new(), Vec::new());
+            let event = WireEvent {
+                event: "message",
+                data,
+                offset: 7,
+            };
+            let fast_result = fast_reducer.on_event(&event, &mut fast_out);
+            let serde_result = if is_done_marker(data) {
+                serde_reducer.on_event(&event, &mut serde_out)
+            } else {
+                serde_reducer.on_chunk_serde(data, 7, &mut serde_out)
+            };
+            assert_eq!(
+                fast_result.map_err(|e| e.to_string()),
+                serde_result.map_err(|e| e.to_string()),
+                "{data}"
+            );
+            fast_reducer.finish(&mut fast_out).unwrap();
+            serde_reducer.finish(&mut serde_out).unwrap();
+            assert_eq!(fast_out, serde_out, "{data}");
+        }
+        assert!(fast_taken > 50, "fast path taken {fast_taken} times");
     }
 
     #[test]
