@@ -243,15 +243,8 @@ class ChunkStream(Iterator[GenerationChunk]):
                 pass
 
 
-class Client:
-    """Streams chat requests to one provider over a sync ``httpx.Client`` (or ``httpx2.Client``).
-
-    ``http_client`` is used as given (and never closed here); without one, the client makes
-    its own on first use (httpx, else httpx2) and closes it in ``close()``. ``timeout``: seconds
-    for every phase, None for none, or an ``httpx.Timeout``; by default 10 s to connect and
-    600 s for each read (the gap between two network reads). ``signer`` may rewrite each
-    request before it is sent (``fastsse.client.sigv4_signer`` for Bedrock).
-    """
+class _ClientBase:
+    """What the sync and async clients share: settings, timeout and the HTTP client they own."""
 
     def __init__(
         self,
@@ -277,6 +270,17 @@ class Client:
     def build_request(self, request: ChatRequest | None = None, /, **fields: Any) -> HTTPRequest:
         """The request ``stream()`` would send (signed, if there is a signer)."""
         return self._settings.build(_merge(request, fields))
+
+
+class Client(_ClientBase):
+    """Streams chat requests to one provider over a sync ``httpx.Client`` (or ``httpx2.Client``).
+
+    ``http_client`` is used as given (and never closed here); without one, the client makes
+    its own on first use (httpx, else httpx2) and closes it in ``close()``. ``timeout``: seconds
+    for every phase, None for none, or an ``httpx.Timeout``; by default 10 s to connect and
+    600 s for each read (the gap between two network reads). ``signer`` may rewrite each
+    request before it is sent (``fastsse.client.sigv4_signer`` for Bedrock).
+    """
 
     def _http_client(self) -> Any:
         if self._http is None:
@@ -430,33 +434,9 @@ async def _close_response(response: Any) -> None:
         await response.aclose()
 
 
-class AsyncClient:
+class AsyncClient(_ClientBase):
     """Streams chat requests to one provider over an ``httpx.AsyncClient`` /
     ``httpx2.AsyncClient`` or an ``aiohttp.ClientSession`` (same options as ``Client``)."""
-
-    def __init__(
-        self,
-        provider: str,
-        *,
-        base_url: str | None = None,
-        api_key: str | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeout: Any = UNSET,
-        http_client: Any = None,
-        region: str | None = None,
-        signer: Signer | None = None,
-    ) -> None:
-        self._settings = _Settings(provider, base_url, api_key, headers, region, signer)
-        self._timeout = timeout
-        self._http = http_client
-        self._owns_http = http_client is None
-
-    @property
-    def provider(self) -> str:
-        return self._settings.provider
-
-    def build_request(self, request: ChatRequest | None = None, /, **fields: Any) -> HTTPRequest:
-        return self._settings.build(_merge(request, fields))
 
     def _http_client(self) -> Any:
         if self._http is None:
