@@ -271,6 +271,50 @@ impl Encoder {
     }
 }
 
+/// What a one-shot call writes: the SSE stream or the non-streaming body.
+enum OneShot {
+    Stream,
+    Response,
+}
+
+/// The shared body of `encode` and `encode_response`: the same envelope, one pass over `chunks`.
+#[allow(clippy::too_many_arguments)]
+fn one_shot<'py>(
+    chunks: &Bound<'py, PyAny>,
+    format: &str,
+    id: Option<String>,
+    model: &str,
+    created: Option<u64>,
+    system_fingerprint: Option<String>,
+    include_usage: bool,
+    reasoning_field: &str,
+    prompt_tokens: Option<u64>,
+    ping: bool,
+    output: OneShot,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let py = chunks.py();
+    let format = Format::parse(format).py_result(py)?;
+    let envelope = envelope(
+        py,
+        format,
+        id,
+        model,
+        created,
+        system_fingerprint,
+        include_usage,
+        reasoning_field,
+        prompt_tokens,
+        ping,
+    )?;
+    let batch = Batch::collect(chunks)?;
+    let bytes = match output {
+        OneShot::Stream => encode::encode(batch.iter(), format, envelope),
+        OneShot::Response => encode::encode_response(batch.iter(), format, envelope),
+    }
+    .py_result(py)?;
+    Ok(PyBytes::new(py, &bytes))
+}
+
 /// The whole SSE stream for `chunks`: `Encoder(format, **envelope)`, `encode`, `finish`.
 #[pyfunction(name = "encode")]
 #[pyo3(signature = (
@@ -299,10 +343,8 @@ pub fn encode_stream<'py>(
     prompt_tokens: Option<u64>,
     ping: bool,
 ) -> PyResult<Bound<'py, PyBytes>> {
-    let py = chunks.py();
-    let format = Format::parse(format).py_result(py)?;
-    let envelope = envelope(
-        py,
+    one_shot(
+        chunks,
         format,
         id,
         model,
@@ -312,10 +354,8 @@ pub fn encode_stream<'py>(
         reasoning_field,
         prompt_tokens,
         ping,
-    )?;
-    let batch = Batch::collect(chunks)?;
-    let bytes = encode::encode(batch.iter(), format, envelope).py_result(py)?;
-    Ok(PyBytes::new(py, &bytes))
+        OneShot::Stream,
+    )
 }
 
 /// The non-streaming body for `chunks`: an OpenAI `chat.completion` or an Anthropic `message`.
@@ -349,10 +389,8 @@ pub fn encode_response<'py>(
     prompt_tokens: Option<u64>,
     ping: bool,
 ) -> PyResult<Bound<'py, PyBytes>> {
-    let py = chunks.py();
-    let format = Format::parse(format).py_result(py)?;
-    let envelope = envelope(
-        py,
+    one_shot(
+        chunks,
         format,
         id,
         model,
@@ -362,8 +400,6 @@ pub fn encode_response<'py>(
         reasoning_field,
         prompt_tokens,
         ping,
-    )?;
-    let batch = Batch::collect(chunks)?;
-    let bytes = encode::encode_response(batch.iter(), format, envelope).py_result(py)?;
-    Ok(PyBytes::new(py, &bytes))
+        OneShot::Response,
+    )
 }
