@@ -21,18 +21,8 @@ pub mod anthropic;
 pub mod openai;
 pub mod openai_responses;
 
+pub use crate::framing::{Framing, WireEvent};
 pub use pipeline::{ChunkDecoder, ChunkDecoderConfig};
-
-/// One framed event as the reducer sees it; borrows the framer's buffers.
-#[derive(Debug, Clone, Copy)]
-pub struct WireEvent<'a> {
-    /// SSE `event:` type ("message" by default), the eventstream `:event-type` header, or "" for NDJSON.
-    pub event: &'a str,
-    /// The event payload: SSE data, one NDJSON line, or an eventstream payload as UTF-8.
-    pub data: &'a str,
-    /// Stream byte offset where this event ended, for error messages.
-    pub offset: u64,
-}
 
 /// Turns one provider's events into unified chunks. Implementations keep whatever state the
 /// format needs (open content blocks, tool-call indices, running usage) and never do I/O.

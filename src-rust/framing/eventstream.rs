@@ -19,7 +19,7 @@
 //! bytes that will never come.
 
 use crate::error::{Error, Result};
-use crate::providers::WireEvent;
+use super::WireEvent;
 
 /// Bytes of the prelude: total length, headers length, prelude CRC.
 pub const PRELUDE_LEN: usize = 12;

@@ -1,4 +1,4 @@
-//! Incremental SSE decoder.
+//! Server-Sent Events framing: the WHATWG "event stream interpretation", exactly.
 //!
 //! Follows https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation:
 //! lines end at CRLF, CR or LF (a CR ending one chunk and an LF starting the next count once), a
