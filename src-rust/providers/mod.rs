@@ -6,6 +6,7 @@
 
 use crate::chunk::GenerationChunk;
 use crate::error::{Error, Result};
+use crate::framing::eventstream::Fault;
 
 pub mod bedrock;
 mod emit;
@@ -32,6 +33,14 @@ pub trait Reducer: Send {
 
     /// End of stream: append whatever the format still owes (e.g. a terminal chunk).
     fn finish(&mut self, out: &mut Vec<GenerationChunk>) -> Result<()>;
+
+    /// An in-band failure frame (AWS eventstream `exception` / `error`); the error to raise.
+    fn on_fault(&mut self, fault: &Fault<'_>) -> Error {
+        Error::protocol(
+            "this provider's streams carry no exception frames, yet one arrived",
+            Some(fault.offset),
+        )
+    }
 
     /// The non-streaming fallback: the whole `application/json` response body, which must
     /// produce the same chunk sequence as the stream would (the caller then calls `finish`).
