@@ -91,7 +91,7 @@ pub trait ToolSection: Send + Sync {
 type Builder = fn(ToolContext) -> Box<dyn ToolSection>;
 
 /// Every `tools=` name with the parser that reads it (rows of the grammar tables in
-/// `formats/`). Same order as `TOOL_FORMATS`.
+/// `formats/`); `TOOL_FORMATS` lists the names.
 const REGISTRY: &[(&str, Builder)] = &[
     ("hermes", |c| {
         formats::json_calls::build(&formats::json_calls::HERMES, c)
@@ -167,41 +167,22 @@ const REGISTRY: &[(&str, Builder)] = &[
     ("llama4-pythonic", |c| {
         formats::pythonic::build(&formats::pythonic::LLAMA4, c)
     }),
-    // HARMONY: the gpt-oss Harmony row goes here (`src-rust/text/harmony*`), with its name
-    // added to `TOOL_FORMATS` below.
+    ("gemma4", |c| Box::new(formats::gemma4::Gemma4::new(c))),
+    // HARMONY: the gpt-oss Harmony row goes here (`src-rust/text/harmony*`).
 ];
 
-/// The names accepted by `tools=`.
-pub const TOOL_FORMATS: &[&str] = &[
-    "hermes",
-    "qwen3-coder",
-    "mistral",
-    "llama3-json",
-    "pythonic",
-    "deepseek-v3",
-    "kimi-k2",
-    "glm-4.5",
-    "deepseek-v3.1",
-    "glm-4.7",
-    "seed-oss",
-    "qwen3-xml",
-    "minimax-m2",
-    "deepseek-v3.2",
-    "step3",
-    "granite",
-    "xlam",
-    "internlm",
-    "phi4-mini",
-    "jamba",
-    "hunyuan",
-    "longcat",
-    "ernie45",
-    "cohere",
-    "olmo3",
-    "lfm2",
-    "llama4-pythonic",
-    // HARMONY: "harmony" goes here.
-];
+/// The names accepted by `tools=`, in `REGISTRY` order.
+pub const TOOL_FORMATS: &[&str] = &registry_names();
+
+const fn registry_names() -> [&'static str; REGISTRY.len()] {
+    let mut names = [""; REGISTRY.len()];
+    let mut i = 0;
+    while i < REGISTRY.len() {
+        names[i] = REGISTRY[i].0;
+        i += 1;
+    }
+    names
+}
 
 /// Build the section parser for a `tools=` name.
 pub fn section_for(name: &str, context: ToolContext) -> Option<Box<dyn ToolSection>> {
@@ -216,8 +197,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_registry_and_the_name_list_agree() {
-        let names: Vec<&str> = REGISTRY.iter().map(|(name, _)| *name).collect();
-        assert_eq!(names, TOOL_FORMATS);
+    fn every_name_builds_once() {
+        let context = ToolContext {
+            schemas: Arc::new(ToolSchemas::default()),
+            max_buffer: 1024,
+        };
+        for (n, name) in TOOL_FORMATS.iter().enumerate() {
+            assert!(!TOOL_FORMATS[..n].contains(name), "{name} twice");
+            assert!(section_for(name, context.clone()).is_some(), "{name}");
+        }
+        assert!(section_for("nope", context).is_none());
     }
 }

@@ -137,6 +137,17 @@ pub enum Run {
     Over { consumed: usize },
 }
 
+impl Run {
+    /// Bytes of a piece of `len` bytes that the run took (a terminator is not taken).
+    pub fn taken(self, len: usize) -> usize {
+        match self {
+            Run::Open => len,
+            Run::End { at } => at,
+            Run::Over { consumed } => consumed,
+        }
+    }
+}
+
 /// Append to `buffer` the bytes of `text` before the first one for which `end` holds, with
 /// `buffer` growing to at most `limit` bytes.
 pub fn read_run(buffer: &mut String, text: &str, end: impl Fn(u8) -> bool, limit: usize) -> Run {
@@ -175,6 +186,17 @@ impl Recover {
 
     pub fn reset(&mut self) {
         self.scanner.reset();
+    }
+
+    /// As a section's step: ended after the marker (`pos` bytes of the piece came before
+    /// `text`).
+    pub fn step(&mut self, text: &str, pos: usize) -> super::Step {
+        match self.skip(text) {
+            None => super::Step::NeedMore,
+            Some((_, consumed)) => super::Step::Ended {
+                consumed: pos + consumed,
+            },
+        }
     }
 
     /// `Some((marker, consumed))` once a marker has been passed.

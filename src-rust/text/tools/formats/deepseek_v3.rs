@@ -227,11 +227,7 @@ impl ToolSection for DeepSeekV3 {
                 }
                 Phase::NameLine => {
                     let run = read_run(&mut self.name, rest, |b| b == b'\n', MAX_NAME);
-                    let taken = match run {
-                        Run::Open => rest.len(),
-                        Run::End { at } => at,
-                        Run::Over { consumed } => consumed,
-                    };
+                    let taken = run.taken(rest.len());
                     self.slot.raw(&rest[..taken]);
                     pos += taken;
                     match run {

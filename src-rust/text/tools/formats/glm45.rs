@@ -99,11 +99,7 @@ impl ToolSection for Glm45 {
             match self.phase {
                 Phase::Name => {
                     let run = read_run(&mut self.name, rest, |b| b == b'\n' || b == b'<', MAX_NAME);
-                    let taken = match run {
-                        Run::Open => rest.len(),
-                        Run::End { at } => at,
-                        Run::Over { consumed } => consumed,
-                    };
+                    let taken = run.taken(rest.len());
                     self.slot.raw(&rest[..taken]);
                     pos += taken;
                     let end = match run {
@@ -238,12 +234,7 @@ impl ToolSection for Glm45 {
                     }
                 }
                 Phase::Recover => {
-                    return match self.recover.skip(rest) {
-                        None => Step::NeedMore,
-                        Some((_, consumed)) => Step::Ended {
-                            consumed: pos + consumed,
-                        },
-                    };
+                    return self.recover.step(rest, pos);
                 }
             }
         }

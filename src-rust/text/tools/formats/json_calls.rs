@@ -364,12 +364,9 @@ impl ToolSection for JsonCalls {
                     };
                 }
                 Phase::Recover => {
-                    let found = self.recover.as_mut().and_then(|r| r.skip(rest));
-                    return match found {
-                        None => Step::NeedMore,
-                        Some((_, consumed)) => Step::Ended {
-                            consumed: pos + consumed,
-                        },
+                    return match &mut self.recover {
+                        Some(recover) => recover.step(rest, pos),
+                        None => Step::Ended { consumed: pos },
                     };
                 }
             }

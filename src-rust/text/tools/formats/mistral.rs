@@ -138,11 +138,7 @@ impl ToolSection for Mistral {
                         |b| matches!(b, b'[' | b'{' | b'\n'),
                         MAX_NAME,
                     );
-                    let taken = match run {
-                        Run::Open => rest.len(),
-                        Run::End { at } => at,
-                        Run::Over { consumed } => consumed,
-                    };
+                    let taken = run.taken(rest.len());
                     self.slot.raw(&rest[..taken]);
                     pos += taken;
                     let end = match run {
@@ -185,11 +181,7 @@ impl ToolSection for Mistral {
                 },
                 Phase::CallId => {
                     let run = read_run(&mut self.id, rest, |b| b == b'[', MAX_NAME);
-                    let taken = match run {
-                        Run::Open => rest.len(),
-                        Run::End { at } => at,
-                        Run::Over { consumed } => consumed,
-                    };
+                    let taken = run.taken(rest.len());
                     self.slot.raw(&rest[..taken]);
                     pos += taken;
                     match run {

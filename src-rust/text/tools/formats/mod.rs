@@ -2,6 +2,7 @@
 //! them that way (see `REGISTRY` in the parent module).
 
 pub mod deepseek_v3;
+pub mod gemma4;
 pub mod glm45;
 pub mod json_calls;
 pub mod kimi_k2;

@@ -438,12 +438,7 @@ impl ToolSection for Pythonic {
                 }
                 Phase::Recover => {
                     let n = self.closer_index();
-                    return match self.recover[n].skip(rest) {
-                        None => Step::NeedMore,
-                        Some((_, consumed)) => Step::Ended {
-                            consumed: pos + consumed,
-                        },
-                    };
+                    return self.recover[n].step(rest, pos);
                 }
             }
         }

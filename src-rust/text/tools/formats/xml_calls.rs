@@ -413,12 +413,7 @@ impl ToolSection for XmlCalls {
                     }
                 }
                 Phase::Recover => {
-                    return match self.recover[self.closer_index].skip(rest) {
-                        None => Step::NeedMore,
-                        Some((_, consumed)) => Step::Ended {
-                            consumed: pos + consumed,
-                        },
-                    };
+                    return self.recover[self.closer_index].step(rest, pos);
                 }
             }
         }
