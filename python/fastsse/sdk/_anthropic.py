@@ -17,7 +17,7 @@ from typing import Any
 
 from ._events import SKIP, EventRule, SDKEventDecoder, loads
 from ._forward import Forward
-from ._shape import ShapedObject, _converter, shape_of
+from ._shape import ShapedObject, _converter, plain, shape_of
 from ._streams import AsyncSDKStream, SDKStream
 
 __all__ = ["accelerate_anthropic"]
@@ -95,9 +95,10 @@ class _InputJsonEvent(ShapedObject):
 
     @property
     def snapshot(self) -> Any:
-        if "snapshot" not in self._raw:
-            self._raw["snapshot"] = _parse_partial(bytes(self._buffer[: self._length]), self._initial)
-        return self._raw["snapshot"]
+        raw = self.__dict__
+        if "snapshot" not in raw:
+            raw["snapshot"] = _parse_partial(bytes(self._buffer[: self._length]), self._initial)
+        return raw["snapshot"]
 
     def sdk_model(self) -> Any:
         _ = self.snapshot
@@ -220,7 +221,7 @@ class MessageAccumulator:
                 raise RuntimeError("the stream ended before its message_start event")
             for index in list(self.json_buffers):
                 self._finish_block(index)
-            self.final = self.types.message.construct(**self.message)
+            self.final = self.types.message.construct(**plain(self.message))
         return self.final
 
 
@@ -271,8 +272,8 @@ class MessageStream:
     def _iter_text(self) -> Iterator[str]:
         add = self._accumulator.add
         for payload in self._payloads:
+            text = _text_of(payload)  # before add(), which turns the payload into views
             add(payload)
-            text = _text_of(payload)
             if text is not None:
                 yield text
 
@@ -300,7 +301,7 @@ class MessageStream:
         if accumulator.final is not None:
             return accumulator.final
         assert accumulator.message is not None
-        return accumulator.types.message.construct(**accumulator.message)
+        return accumulator.types.message.construct(**plain(accumulator.message))
 
     def close(self) -> None:
         self._payloads.close()
@@ -340,8 +341,8 @@ class AsyncMessageStream:
     async def _iter_text(self) -> AsyncIterator[str]:
         add = self._accumulator.add
         async for payload in self._payloads:
+            text = _text_of(payload)  # before add(), which turns the payload into views
             add(payload)
-            text = _text_of(payload)
             if text is not None:
                 yield text
 

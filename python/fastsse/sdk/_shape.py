@@ -32,14 +32,14 @@ _UNION_TYPES: tuple[Any, ...] = (Union, types.UnionType)
 class Shape:
     """What an SDK model class declares: its fields, their defaults and how to wrap nested values."""
 
-    __slots__ = ("__weakref__", "cls", "converters", "defaults", "keys", "name", "package")
+    __slots__ = ("__weakref__", "cls", "defaults", "keys", "name", "nested", "package")
 
     def __init__(self, cls: type) -> None:
         self.cls = cls
         self.name = cls.__name__
         self.keys: dict[str, str] = {}  # attribute name -> JSON key
         self.defaults: dict[str, Any] = {}  # optional fields -> default
-        self.converters: dict[str, Convert] = {}
+        nested: list[tuple[str, Convert]] = []
         self.package = cls.__module__.partition(".")[0]
         fields: dict[str, Any] = getattr(cls, "model_fields", {})
         for name, field in fields.items():
@@ -49,10 +49,8 @@ class Shape:
             self.defaults[name] = None if default is PydanticUndefined else default
             convert = _converter(field.annotation, self.package)
             if convert is not None:
-                self.converters[name] = convert
-
-    def wrap(self, value: Any) -> Any:
-        return ShapedObject(value, self) if type(value) is dict else value
+                nested.append((self.keys[name], convert))
+        self.nested = tuple(nested)  # (JSON key, how to wrap its value)
 
     def build(self, raw: dict[str, Any]) -> Any:
         """The SDK's own model for `raw`, built the way the SDK builds stream events."""
@@ -146,9 +144,11 @@ def _model_converter(cls: type) -> Convert:
 
     def convert(value: Any) -> Any:
         nonlocal shape  # resolved on first use: SDK models refer to each other recursively
+        if type(value) is not dict:
+            return value
         if shape is None:
             shape = shape_of(cls)
-        return ShapedObject(value, shape) if type(value) is dict else value
+        return ShapedObject(value, shape)
 
     return convert
 
@@ -198,38 +198,51 @@ def _discriminator(models: list[type]) -> tuple[str | None, dict[Any, type]]:
     return None, {}
 
 
-class ShapedObject:
-    """Attribute access over one JSON object, shaped like an SDK model (see the module doc)."""
+def plain(value: Any) -> Any:
+    """The JSON a (nested) view was made from: views inside dicts and lists back to their dicts."""
+    if isinstance(value, ShapedObject):
+        return plain(value.__dict__)
+    if type(value) is dict:
+        return {key: plain(item) for key, item in value.items()}
+    if type(value) is list:
+        return [plain(item) for item in value]
+    return value
 
-    __slots__ = ("__dict__", "_raw", "_shape")
+
+class ShapedObject:
+    """Attribute access over one JSON object, shaped like an SDK model (see the module doc).
+
+    The object's `__dict__` is the decoded JSON object itself, its nested objects replaced by views
+    when the view is made, so reading a field the JSON has is a plain attribute read; a declared
+    field the JSON lacks reads as its default through `__getattr__`.
+    """
+
+    __slots__ = ("__dict__", "_model", "_shape")
 
     def __init__(self, raw: dict[str, Any], shape: Shape) -> None:
-        self._raw = raw
+        self.__dict__ = raw
         self._shape = shape
+        self._model: Any = None
+        for key, convert in shape.nested:
+            value = raw.get(key)
+            if value is not None:
+                raw[key] = convert(value)
 
     def __getattr__(self, name: str) -> Any:
-        # Only called for attributes not read yet: the value is cached in __dict__ below.
+        # Only called for names the JSON object does not hold under that name.
         shape = self._shape
-        raw = self._raw
-        key = shape.keys.get(name, name)
-        if key in raw:
-            value = raw[key]
-            convert = shape.converters.get(name)
-            if convert is not None and value is not None:
-                value = convert(value)
-        elif name in shape.defaults:
-            value = shape.defaults[name]
-        else:
-            raise AttributeError(f"{shape.name!r} object has no attribute {name!r}")
-        self.__dict__[name] = value
-        return value
+        key = shape.keys.get(name)
+        if key is not None and key in self.__dict__:  # an aliased field
+            return self.__dict__[key]
+        if name in shape.defaults:
+            return shape.defaults[name]
+        raise AttributeError(f"{shape.name!r} object has no attribute {name!r}")
 
     def sdk_model(self) -> Any:
         """The SDK's own pydantic model for this object (built once, on first call)."""
-        model = self.__dict__.get("_sdk_model")
-        if model is None:
-            model = self.__dict__["_sdk_model"] = self._shape.build(self._raw)
-        return model
+        if self._model is None:
+            self._model = self._shape.build(plain(self.__dict__))
+        return self._model
 
     def model_dump(self, **options: Any) -> dict[str, Any]:
         result: dict[str, Any] = self.sdk_model().model_dump(**options)
@@ -249,10 +262,10 @@ class ShapedObject:
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, ShapedObject):
-            return self._shape.cls is other._shape.cls and self._raw == other._raw
+            return self._shape.cls is other._shape.cls and self.__dict__ == other.__dict__
         return NotImplemented
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"{self._shape.name}(fastsse view of {self._raw!r})"
+        return f"{self._shape.name}(fastsse view of {plain(self.__dict__)!r})"
