@@ -44,6 +44,7 @@ from .errors import (
     StreamTimeoutError,
     UsageError,
 )
+from .sdk import accelerate
 
 __all__ = [
     "PROVIDERS",
@@ -75,6 +76,7 @@ __all__ = [
     "ToolCallDelta",
     "UsageError",
     "__version__",
+    "accelerate",
     "acollect",
     "aconnect_sse",
     "adapters",

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from ._fastsse import PROVIDERS, ChunkDecoder, GenerationChunk
 from ._fastsse import provider_capabilities as _native_capabilities
 from ._iter import AsyncDecodingIterator, iter_decoded
+from ._sources import http_response_of
 
 __all__ = [
     "PROVIDERS",
@@ -49,7 +50,7 @@ def provider_capabilities(provider: str) -> ProviderCapabilities:
 
 
 def _content_type(source: Any) -> str | None:
-    headers = getattr(source, "headers", None)
+    headers = getattr(http_response_of(source), "headers", None)
     get = getattr(headers, "get", None)
     if get is None:
         return None

@@ -1,7 +1,9 @@
 """Turn the byte sources users hold into plain (async) iterators of bytes, and close them.
 
 Supported: any Iterable[bytes] / AsyncIterable[bytes], a binary file object, an httpx (or
-httpx2) Response, an aiohttp ClientResponse and an anyio ByteReceiveStream.
+httpx2) Response, an aiohttp ClientResponse, an anyio ByteReceiveStream, and the official
+`openai` / `anthropic` SDKs' raw responses (`with_streaming_response`, sync and async) and
+`Stream` / `AsyncStream` objects (read through their HTTP response, before any event is consumed).
 """
 
 from __future__ import annotations
@@ -10,9 +12,26 @@ import inspect
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from typing import Any
 
-__all__ = ["aclose_source", "async_byte_chunks", "close_source", "sync_byte_chunks"]
+__all__ = ["aclose_source", "async_byte_chunks", "close_source", "http_response_of", "sync_byte_chunks"]
 
 _READ_SIZE = 64 * 1024
+_SDK_PACKAGES = ("openai", "anthropic")
+_WHAT_TO_PASS = (
+    "an iterable of bytes, a binary file object, an httpx / httpx2 Response, an aiohttp "
+    "ClientResponse, an anyio ByteReceiveStream, or an openai / anthropic SDK response "
+    "(`....with_streaming_response.create(...)`) or `Stream` (`create(..., stream=True)`)"
+)
+
+
+def http_response_of(source: Any) -> Any:
+    """The HTTP response inside an SDK response or stream object; any other source as is."""
+    if type(source).__module__.partition(".")[0] not in _SDK_PACKAGES:
+        return source
+    for attribute in ("http_response", "response"):  # APIResponse, then Stream / MessageStream
+        inner = getattr(source, attribute, None)
+        if inner is not None and (hasattr(inner, "iter_bytes") or hasattr(inner, "aiter_bytes")):
+            return inner
+    raise TypeError(f"cannot read bytes from {type(source).__qualname__}: expected {_WHAT_TO_PASS}")
 
 
 def _read_chunks(file: Any) -> Iterator[bytes]:
@@ -26,18 +45,16 @@ def _read_chunks(file: Any) -> Iterator[bytes]:
 
 def sync_byte_chunks(source: Any) -> Iterator[bytes]:
     """Bytes from a sync source, as the network delivered them (no re-chunking)."""
+    source = http_response_of(source)
     if hasattr(source, "iter_bytes"):  # httpx.Response
         return iter(source.iter_bytes())
     if hasattr(source, "read") and not isinstance(source, (bytes, bytearray, memoryview)):
         return _read_chunks(source)
     if isinstance(source, (bytes, bytearray, memoryview)):
         return iter((bytes(source),))
-    if isinstance(source, Iterable):
+    if isinstance(source, Iterable) and not isinstance(source, str):
         return iter(source)
-    raise TypeError(
-        f"cannot read bytes from {type(source).__name__}: expected an iterable of bytes, a binary "
-        "file object or an httpx.Response"
-    )
+    raise TypeError(f"cannot read bytes from {type(source).__name__}: expected {_WHAT_TO_PASS}")
 
 
 async def _aiter_receive(stream: Any) -> AsyncIterator[bytes]:
@@ -53,6 +70,7 @@ async def _aiter_receive(stream: Any) -> AsyncIterator[bytes]:
 
 def async_byte_chunks(source: Any) -> AsyncIterator[bytes]:
     """Bytes from an async source."""
+    source = http_response_of(source)
     if hasattr(source, "aiter_bytes"):  # httpx.Response
         return aiter(source.aiter_bytes())
     content = getattr(source, "content", None)
@@ -64,10 +82,7 @@ def async_byte_chunks(source: Any) -> AsyncIterator[bytes]:
         return _aiter_receive(source)
     if isinstance(source, Iterable) and not isinstance(source, (str, bytes)):
         return _from_sync(source)
-    raise TypeError(
-        f"cannot read bytes from {type(source).__name__}: expected an async iterable of bytes, an "
-        "httpx.Response, an aiohttp.ClientResponse or an anyio ByteReceiveStream"
-    )
+    raise TypeError(f"cannot read bytes from {type(source).__name__}: expected {_WHAT_TO_PASS}")
 
 
 async def _from_sync(source: Iterable[bytes]) -> AsyncIterator[bytes]:
