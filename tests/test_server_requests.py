@@ -52,7 +52,8 @@ BAD_OPENAI = [
     (openai(top_p=1.5), "top_p"),
     (openai(max_tokens=0), "max_tokens"),
     (openai(max_completion_tokens=2.5), "max_completion_tokens"),
-    (openai(n=2), "n"),
+    (openai(n=0), "n"),
+    (openai(n=9), "n"),
     (openai(stream="yes"), "stream"),
     (openai(stream_options={"include_usage": True}), "stream_options"),
     (openai(stop=[""]), "stop"),
@@ -68,7 +69,10 @@ BAD_OPENAI = [
     (openai(tool_choice="sometimes"), "tool_choice"),
     (openai(tool_choice="required"), "tool_choice"),
     (openai(tools=TOOLS, tool_choice={"type": "function", "function": {"name": "g"}}), "tool_choice"),
-    (openai(response_format={"type": "json_schema"}), "response_format"),
+    (openai(response_format={"type": "json_schema"}), "response_format.json_schema"),
+    (openai(response_format={"type": "json_schema", "json_schema": {}}), "response_format.json_schema.name"),
+    (openai(response_format={"type": "xml"}), "response_format.type"),
+    (openai(response_format="json"), "response_format"),
 ]
 
 

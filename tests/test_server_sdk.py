@@ -228,7 +228,7 @@ def test_openai_models(oai: openai.OpenAI) -> None:
     [
         ({"messages": []}, "messages"),
         ({"messages": QUESTION, "temperature": 9}, "temperature"),
-        ({"messages": QUESTION, "n": 3}, "n"),
+        ({"messages": QUESTION, "n": 9}, "n"),
         (
             {"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}]},
             "messages[0].content[0].type",

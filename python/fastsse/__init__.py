@@ -28,6 +28,7 @@ from ._fastsse import (
     __version__,
     encode,
     encode_response,
+    encode_sse,
 )
 from ._iter import AsyncDecodingIterator
 from ._sse import EventSource, SSEError, aconnect_sse, aiter_sse, connect_sse, iter_sse
@@ -87,6 +88,7 @@ __all__ = [
     "connect_sse",
     "encode",
     "encode_response",
+    "encode_sse",
     "iter_chunks",
     "iter_sse",
     "provider_capabilities",

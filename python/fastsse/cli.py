@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from importlib import resources
 from typing import BinaryIO
 
-from ._fastsse import NDJSONDecoder, SSEDecoder
+from ._fastsse import NDJSONDecoder, SSEDecoder, TextParser
 
 DEFAULT_CAPTURE = "anthropic-thinking-tool-use.sse"
 
@@ -109,9 +109,17 @@ def add_serve_command(commands: argparse._SubParsersAction[argparse.ArgumentPars
     serve.add_argument("--upstream-model", default="default", help="model name sent upstream")
     serve.add_argument("--upstream-key", default=None, help="bearer token for the upstream engine")
     serve.add_argument(
-        "--reasoning", default="think", help="reasoning markers the model writes ('' for none)"
+        "--reasoning",
+        default="think",
+        choices=["", *TextParser.REASONING_FORMATS],
+        help="reasoning markers the model writes ('' for none)",
     )
-    serve.add_argument("--tools", default="hermes", help="tool-call format the model writes ('' for none)")
+    serve.add_argument(
+        "--tools",
+        default="hermes",
+        choices=["", *TextParser.TOOL_FORMATS],
+        help="tool-call format the model writes ('' for none)",
+    )
     serve.add_argument(
         "--reasoning-field", default="reasoning_content", choices=["reasoning_content", "reasoning"]
     )

@@ -14,6 +14,9 @@ use super::Lifecycle;
 use crate::error::{Error, Result};
 use crate::utf8::decode_lossy as lossy;
 
+mod writer;
+pub use writer::{write_event, OutgoingEvent};
+
 /// 64 MiB: large enough for any real LLM event, small enough to stop a runaway stream.
 pub const DEFAULT_MAX_EVENT_SIZE: usize = 64 * 1024 * 1024;
 

@@ -19,6 +19,7 @@ fn _fastsse(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<sse::ServerSentEvent>()?;
     m.add_class::<sse::SSEDecoder>()?;
+    m.add_function(wrap_pyfunction!(sse::encode_sse, m)?)?;
     m.add_class::<ndjson::NDJSONDecoder>()?;
     m.add_class::<chunk::ToolCallDelta>()?;
     m.add_class::<chunk::GenerationChunk>()?;

@@ -3,12 +3,13 @@
 use pyo3::basic::CompareOp;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyList, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
 
 use super::bytes_input::with_bytes;
 use super::errors::IntoPyResult;
 use super::strings::new_str;
-use crate::sse::{SseConfig, SseDecoder, DEFAULT_MAX_EVENT_SIZE};
+use crate::error::Error;
+use crate::sse::{write_event, OutgoingEvent, SseConfig, SseDecoder, DEFAULT_MAX_EVENT_SIZE};
 
 /// One dispatched event. Frozen value object.
 #[pyclass(module = "fastsse", frozen, freelist = 256)]
@@ -231,4 +232,72 @@ impl SSEDecoder {
     fn max_event_size(&self) -> usize {
         self.inner.config().max_event_size
     }
+}
+
+static ORJSON_DUMPS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// One item of `encode_sse`'s input written into `out`: a `ServerSentEvent`, a `str` (the
+/// data of a plain event) or anything else, serialized as JSON data with orjson.
+fn write_item(item: &Bound<'_, PyAny>, out: &mut Vec<u8>) -> PyResult<Result<(), Error>> {
+    let py = item.py();
+    if let Ok(event) = item.cast::<ServerSentEvent>() {
+        let event = event.get();
+        return Ok(write_event(
+            out,
+            &OutgoingEvent {
+                event: event.event.bind(py).to_str()?,
+                data: event.data.bind(py).to_str()?,
+                id: event.id.bind(py).to_str()?,
+                retry: event.retry,
+            },
+        ));
+    }
+    if let Ok(text) = item.cast::<PyString>() {
+        let data = text.to_str()?;
+        return Ok(write_event(
+            out,
+            &OutgoingEvent {
+                data,
+                ..Default::default()
+            },
+        ));
+    }
+    let dumps = ORJSON_DUMPS.get_or_try_init(py, || {
+        Ok::<_, PyErr>(py.import("orjson")?.getattr("dumps")?.unbind())
+    })?;
+    let json = dumps.bind(py).call1((item,))?;
+    // orjson writes UTF-8 only.
+    let data = std::str::from_utf8(json.cast::<PyBytes>()?.as_bytes())
+        .map_err(|error| pyo3::exceptions::PyValueError::new_err(error.to_string()))?;
+    Ok(write_event(
+        out,
+        &OutgoingEvent {
+            data,
+            ..Default::default()
+        },
+    ))
+}
+
+/// The SSE bytes of a batch of events, in one call: each item a `ServerSentEvent`, a `str`
+/// (data) or a JSON-serializable value (data, via orjson). Multi-line data becomes several
+/// `data:` lines; a CR or LF inside an event type or id raises `UsageError` (no injection).
+#[pyfunction]
+pub fn encode_sse<'py>(events: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
+    let py = events.py();
+    let mut out = Vec::with_capacity(256);
+    let mut write = |position: usize, item: Bound<'py, PyAny>| -> PyResult<()> {
+        write_item(&item, &mut out)?
+            .map_err(|error| Error::usage(format!("events[{position}]: {error}")))
+            .py_result(py)
+    };
+    if let Ok(list) = events.cast::<PyList>() {
+        for (position, item) in list.iter().enumerate() {
+            write(position, item)?;
+        }
+    } else {
+        for (position, item) in events.try_iter()?.enumerate() {
+            write(position, item?)?;
+        }
+    }
+    Ok(PyBytes::new(py, &out))
 }

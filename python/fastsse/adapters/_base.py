@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
+from typing import Any
 
 from .._fastsse import GenerationChunk
 
@@ -44,6 +45,7 @@ class GenerationAdapter(ABC):
         logit_bias: dict[str, float] | None = None,
         logprobs: bool = False,
         top_logprobs: int | None = None,
+        response_format: dict[str, Any] | None = None,
     ) -> AsyncIterator[GenerationChunk]:
         """Stream the raw output for ``prompt`` (chat template already applied).
 
@@ -51,6 +53,12 @@ class GenerationAdapter(ABC):
         (``done=True``, ``finish_reason`` of ``stop`` / ``length`` / ``cancelled`` / ``error``,
         ``prompt_tokens`` / ``completion_tokens`` when the engine knows them). Closing the
         iterator must cancel the request in the engine.
+
+        The server passes ``logprobs`` / ``top_logprobs`` and ``response_format`` (OpenAI's
+        ``json_object`` / ``json_schema`` object, for an engine that constrains its output) only
+        when the request asked for them. An engine that reports logprobs sets each delta
+        chunk's ``logprobs`` to the OpenAI token entries of its text (``[{"token", "logprob",
+        "bytes", "top_logprobs"}]``); the server hands them on with that text.
         """
 
     def count_tokens(self, text: str) -> int | None:

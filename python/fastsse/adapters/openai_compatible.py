@@ -96,6 +96,7 @@ class OpenAICompatibleAdapter(GenerationAdapter):
         logit_bias: dict[str, float] | None = None,
         logprobs: bool = False,
         top_logprobs: int | None = None,
+        response_format: dict[str, Any] | None = None,
     ) -> AsyncIterator[GenerationChunk]:
         body = self._request_body(
             prompt,
@@ -111,6 +112,7 @@ class OpenAICompatibleAdapter(GenerationAdapter):
             logit_bias=logit_bias,
             logprobs=logprobs,
             top_logprobs=top_logprobs,
+            response_format=response_format,
         )
         async with self._client.stream(
             "POST",
@@ -145,7 +147,8 @@ class OpenAICompatibleAdapter(GenerationAdapter):
                     for choice in payload.get("choices") or ():
                         text = choice.get("text") or ""
                         if text:
-                            yield GenerationChunk(text, is_first=first)
+                            entries = _chat_logprobs(choice.get("logprobs"))
+                            yield GenerationChunk(text, is_first=first, logprobs=entries)
                             first = False
                         reason = choice.get("finish_reason")
                         if reason is not None:
@@ -162,6 +165,30 @@ class OpenAICompatibleAdapter(GenerationAdapter):
     async def aclose(self) -> None:
         if self._owns_client:
             await self._client.aclose()
+
+
+def _chat_logprobs(value: Any) -> list[dict[str, Any]] | None:
+    """The completions API's logprobs (parallel ``tokens`` / ``token_logprobs`` /
+    ``top_logprobs`` lists) as Chat Completions token entries."""
+    if not isinstance(value, dict) or not value.get("tokens"):
+        return None
+
+    def entry(token: str, logprob: Any) -> dict[str, Any]:
+        return {"token": token, "logprob": logprob, "bytes": list(token.encode())}
+
+    logprobs = value.get("token_logprobs") or []
+    tops = value.get("top_logprobs") or []
+    entries = []
+    for position, token in enumerate(value["tokens"]):
+        top = tops[position] if position < len(tops) and isinstance(tops[position], dict) else {}
+        logprob = logprobs[position] if position < len(logprobs) else None
+        entries.append(
+            {
+                **entry(token, logprob),
+                "top_logprobs": [entry(alternative, value) for alternative, value in top.items()],
+            }
+        )
+    return entries
 
 
 def _upstream_error(status: int, raw: str) -> ProviderError:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import anyio
 
@@ -55,6 +56,8 @@ class GenerationRecord:
     finished_at: float | None = None
     # "stop" / "length" (ran to its end), "closed" (the consumer closed the iterator early).
     outcome: str | None = None
+    # The generation options the server passed besides the prompt (sampling, response_format).
+    options: dict[str, Any] = field(default_factory=dict)
 
 
 class ReplayAdapter(GenerationAdapter):
@@ -118,9 +121,11 @@ class ReplayAdapter(GenerationAdapter):
         logit_bias: dict[str, float] | None = None,
         logprobs: bool = False,
         top_logprobs: int | None = None,
+        response_format: dict[str, Any] | None = None,
     ) -> AsyncIterator[GenerationChunk]:
-        # Sampling parameters do not change a replay; stop strings are honoured like an engine
-        # does (the text before the earliest match, finish reason "stop").
+        # Sampling parameters do not change a replay (they are recorded); stop strings are
+        # honoured like an engine does (the text before the earliest match, finish reason
+        # "stop"); logprobs, when asked, say each token was certain (the replay is).
         text = self.text_for(prompt)
         if stop:
             cut = min((at for at in (text.find(s) for s in stop if s) if at >= 0), default=-1)
@@ -131,6 +136,19 @@ class ReplayAdapter(GenerationAdapter):
         if len(tokens) > max_new_tokens:
             tokens, finish = tokens[:max_new_tokens], "length"
         record = self._record(prompt)
+        record.options = {
+            key: value
+            for key, value in {
+                "max_new_tokens": max_new_tokens,
+                "temperature": temperature,
+                "top_p": top_p,
+                "seed": seed,
+                "logprobs": logprobs,
+                "top_logprobs": top_logprobs,
+                "response_format": response_format,
+            }.items()
+            if value is not None
+        }
         interval = 1.0 / self.tokens_per_second if self.tokens_per_second else 0.0
         try:
             if self.first_token_delay:
@@ -141,7 +159,11 @@ class ReplayAdapter(GenerationAdapter):
                 delay = start + position * interval - time.monotonic()
                 await anyio.sleep(delay if delay > 0 else 0)
                 record.tokens_emitted += 1
-                yield GenerationChunk(token, is_first=position == 0)
+                yield GenerationChunk(
+                    token,
+                    is_first=position == 0,
+                    logprobs=_certain(token, top_logprobs) if logprobs else None,
+                )
             record.outcome = finish
             yield GenerationChunk(
                 done=True,
@@ -153,3 +175,9 @@ class ReplayAdapter(GenerationAdapter):
             if record.outcome is None:
                 record.outcome = "closed"
             record.finished_at = time.monotonic()
+
+
+def _certain(token: str, top_logprobs: int | None) -> list[dict[str, Any]]:
+    """OpenAI logprob entries for a token the engine was sure of (log probability 0)."""
+    entry: dict[str, Any] = {"token": token, "logprob": 0.0, "bytes": list(token.encode())}
+    return [{**entry, "top_logprobs": [entry] if top_logprobs else []}]

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from ._app import FastSSEApp, create_app
 from ._background import background_server
+from ._event_source import EventSourceResponse
 from ._metrics import ServerMetrics
 from ._template import ChatTemplate, hermes_template
 from ._worker import Generation, GenerationStats
 
 __all__ = [
     "ChatTemplate",
+    "EventSourceResponse",
     "FastSSEApp",
     "Generation",
     "GenerationStats",

@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from ._asgi import ClientGone, Receive, Scope, Send, read_body, send_bytes
+from ._asgi import ClientGone, Receive, Scope, Send, read_body, route_path, send_bytes
 from ._errors import Api, RequestError, error_body
 from ._metrics import ServerMetrics
 from ._requests import ChatRequest, parse_anthropic_messages, parse_completions, parse_json, parse_openai_chat
 from ._streaming import EncoderLike, collect_response, stream_response
 from ._template import ChatTemplate, hermes_template
 from ._wire import TextCompletionEncoder, envelope, response_body, stream_encoder, text_completion_body
-from ._worker import Generation
+from ._worker import Choices, Generation, GenerationLike, make_parser
 
 if TYPE_CHECKING:
     from ..adapters import GenerationAdapter
@@ -47,9 +47,14 @@ class FastSSEApp:
         keepalive: float = 15.0,
         max_body_size: int = 32 * 1024 * 1024,
         api_key: str | None = None,
+        ui: bool = False,
     ) -> None:
         if keepalive <= 0:
             raise ValueError(f"keepalive must be a positive number of seconds, got {keepalive}")
+        try:  # an unknown format name fails here, not in every request
+            make_parser(stop=(), reasoning=reasoning, tools=tools)
+        except ValueError as exc:
+            raise ValueError(f"create_app: {exc}") from None
         self.adapter = adapter
         self.reasoning = reasoning
         self.tools = tools
@@ -60,6 +65,7 @@ class FastSSEApp:
         self.keepalive = keepalive
         self.max_body_size = max_body_size
         self.api_key = api_key
+        self.ui = ui
         self.metrics = ServerMetrics()
         self._created = int(time.time())
 
@@ -69,7 +75,7 @@ class FastSSEApp:
             return
         if scope["type"] != "http":  # websockets: not served
             return
-        path = scope["path"].rstrip("/") or "/"
+        path = route_path(scope).rstrip("/") or "/"
         api: Api = "anthropic" if path == "/v1/messages" else "openai"
         started = False
 
@@ -175,16 +181,21 @@ class FastSSEApp:
         self.metrics.requests += 1
         prompt = self._prompt(request)
         raw_text = request.prompt is not None
-        generation = Generation(
-            self.adapter,
-            prompt,
-            request.sampling,
-            stop=request.stop,
-            reasoning=None if raw_text else self.reasoning,
-            tools=self.tools if request.active_tools and not raw_text else None,
-            tool_schemas=request.active_tools,
-            drop_reasoning=request.api == "anthropic" and not request.thinking,
-        )
+        generations = [
+            Generation(
+                self.adapter,
+                prompt,
+                request.sampling,
+                stop=request.stop,
+                reasoning=None if raw_text else self.reasoning,
+                tools=self.tools if request.active_tools and not raw_text else None,
+                tool_schemas=request.active_tools,
+                drop_reasoning=request.api == "anthropic" and not request.thinking,
+                tool_id_prefix="toolu_" if request.api == "anthropic" else None,
+            )
+            for _ in range(request.n)
+        ]
+        generation: GenerationLike = generations[0] if request.n == 1 else Choices(generations)
         fields = envelope(
             request, prompt_tokens=self.adapter.count_tokens(prompt), reasoning_field=self.reasoning_field
         )

@@ -7,7 +7,7 @@ from typing import Any
 
 from ._errors import RequestError
 
-__all__ = ["ClientGone", "Receive", "Scope", "Send", "read_body", "send_bytes"]
+__all__ = ["ClientGone", "Receive", "Scope", "Send", "read_body", "route_path", "send_bytes"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -17,6 +17,17 @@ Send = Callable[[Message], Awaitable[None]]
 
 class ClientGone(Exception):
     """The client disconnected before its request body arrived."""
+
+
+def route_path(scope: Scope) -> str:
+    """The request path below the app's mount point. ASGI servers and routers (uvicorn's
+    ``--root-path``, a Starlette ``Mount``) give the full ``path`` and the prefix as
+    ``root_path``; older ones give the path already stripped."""
+    path: str = scope["path"]
+    root = scope.get("root_path") or ""
+    if root and path.startswith(root) and path[len(root) : len(root) + 1] in ("", "/"):
+        return path[len(root) :] or "/"
+    return path
 
 
 async def read_body(receive: Receive, limit: int) -> bytes:

@@ -24,6 +24,9 @@ __all__ = ["ChatRequest", "parse_anthropic_messages", "parse_completions", "pars
 
 MAX_STOP_STRINGS = 16
 MAX_TOOLS = 128
+# Choices per request (`n`): each is a whole generation, so the cap bounds one request's work.
+MAX_CHOICES = 8
+RESPONSE_FORMATS = ("text", "json_object", "json_schema")
 _TOOL_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 
 
@@ -44,6 +47,7 @@ class ChatRequest:
     # Keyword arguments for GenerationAdapter.generate besides the prompt.
     sampling: dict[str, Any] = field(default_factory=dict)
     prompt: str | None = None  # set for raw completions (no chat template)
+    n: int = 1  # choices: n generations, interleaved by choice_index
 
     @property
     def active_tools(self) -> list[dict[str, Any]]:
@@ -316,6 +320,24 @@ def _openai_tool_choice(value: Any, tools: list[dict[str, Any]]) -> str:
     return choice
 
 
+def _response_format(value: Any) -> dict[str, Any] | None:
+    """The requested output format for the adapter (constrained decoding is the engine's job);
+    None for plain text, which needs nothing from it."""
+    if value is None:
+        return None
+    response_format = _object(value, "response_format")
+    kind = response_format.get("type")
+    if kind not in RESPONSE_FORMATS:
+        raise RequestError(
+            f"'response_format.type' must be one of {', '.join(RESPONSE_FORMATS)}; got {kind!r}",
+            param="response_format.type",
+        )
+    if kind == "json_schema":
+        schema = _object(response_format.get("json_schema"), "response_format.json_schema")
+        _str(schema, "name", param="response_format.json_schema.name", required=True)
+    return None if kind == "text" else response_format
+
+
 def parse_openai_chat(body: dict[str, Any], *, default_max_tokens: int) -> ChatRequest:
     model = _str(body, "model", required=True) or ""
     raw_messages = body.get("messages")
@@ -334,15 +356,8 @@ def parse_openai_chat(body: dict[str, Any], *, default_max_tokens: int) -> ChatR
                 "'stream_options' is only allowed when 'stream' is true", param="stream_options"
             )
         include_usage = _bool(_object(body["stream_options"], "stream_options"), "include_usage")
-    n = _int(body, "n", low=1)
-    if n not in (None, 1):
-        raise RequestError("'n' must be 1: this server generates one choice per request", param="n")
-    response_format = body.get("response_format")
-    if response_format is not None and _object(response_format, "response_format").get("type") != "text":
-        raise RequestError(
-            f"response_format type {response_format.get('type')!r} is not supported by this server",
-            param="response_format",
-        )
+    n = _int(body, "n", low=1, high=MAX_CHOICES) or 1
+    response_format = _response_format(body.get("response_format"))
     max_tokens = _int(body, "max_completion_tokens", low=1)
     if max_tokens is None:
         max_tokens = _int(body, "max_tokens", low=1)
@@ -362,6 +377,8 @@ def parse_openai_chat(body: dict[str, Any], *, default_max_tokens: int) -> ChatR
             sampling["top_logprobs"] = top_logprobs
     elif body.get("top_logprobs") is not None:
         raise RequestError("'top_logprobs' needs 'logprobs' set to true", param="top_logprobs")
+    if response_format is not None:
+        sampling["response_format"] = response_format
     _bool(body, "parallel_tool_calls", default=True)
     tools = _openai_tools(body)
     return ChatRequest(
@@ -374,6 +391,7 @@ def parse_openai_chat(body: dict[str, Any], *, default_max_tokens: int) -> ChatR
         tools=tools,
         tool_choice=_openai_tool_choice(body.get("tool_choice"), tools),
         sampling=sampling,
+        n=n,
     )
 
 

@@ -25,7 +25,7 @@ import anyio
 
 from .._fastsse import GenerationChunk
 from ._asgi import Receive, Send
-from ._worker import Generation, GenerationStats
+from ._worker import GenerationLike, GenerationStats
 
 __all__ = ["EncoderLike", "collect_response", "stream_response"]
 
@@ -66,7 +66,7 @@ async def _keep_alive(send: Send, last_sent: list[float], interval: float) -> No
 async def stream_response(
     send: Send,
     receive: Receive,
-    generation: Generation,
+    generation: GenerationLike,
     encoder: EncoderLike,
     *,
     keepalive: float,
@@ -103,7 +103,7 @@ async def stream_response(
 
 async def collect_response(
     receive: Receive,
-    generation: Generation,
+    generation: GenerationLike,
     build: Callable[[list[GenerationChunk]], Awaitable[bytes] | bytes],
 ) -> tuple[bytes | None, GenerationStats]:
     """Run ``generation`` to the end and build the whole body; None when the client left."""

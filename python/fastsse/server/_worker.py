@@ -28,13 +28,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 import anyio
 
 from .. import _fastsse
-from .._fastsse import GenerationChunk
+from .._fastsse import GenerationChunk, ToolCallDelta
 
 if TYPE_CHECKING:
     from .._fastsse import FinishReason
     from ..adapters import GenerationAdapter
 
-__all__ = ["Generation", "GenerationStats", "TextParserLike", "make_parser"]
+__all__ = ["Choices", "Generation", "GenerationLike", "GenerationStats", "TextParserLike", "make_parser"]
 
 logger = logging.getLogger("fastsse.server")
 
@@ -133,6 +133,34 @@ def _without_reasoning(chunks: list[GenerationChunk]) -> list[GenerationChunk]:
     return kept
 
 
+def _with_tool_id_prefix(chunks: list[GenerationChunk], prefix: str) -> list[GenerationChunk]:
+    """Tool-call ids in the API's style: the parser writes ``call_<id>``, Anthropic clients
+    expect ``toolu_<id>``."""
+    out = []
+    for chunk in chunks:
+        call = chunk.tool_call_delta
+        if call is not None and call.id and not call.id.startswith(prefix):
+            call = ToolCallDelta(
+                call.index,
+                id=prefix + call.id.removeprefix("call_"),
+                function_name=call.function_name,
+                arguments_delta=call.arguments_delta,
+            )
+            chunk = replace_chunk(chunk, tool_call_delta=call)
+        out.append(chunk)
+    return out
+
+
+def _logprob_entries(logprobs: Any) -> list[Any]:
+    """The token entries of a chunk's logprobs: an array of them, or an object whose
+    ``content`` is one (the OpenAI shape)."""
+    if logprobs is None:
+        return []
+    if isinstance(logprobs, dict):
+        return list(logprobs.get("content") or [])
+    return list(logprobs) if isinstance(logprobs, (list, tuple)) else [logprobs]
+
+
 class Generation:
     """One request's generation. ``await run(emit)`` drives it to the end and returns the stats.
 
@@ -151,6 +179,7 @@ class Generation:
         tools: str | None = None,
         tool_schemas: Sequence[dict[str, Any]] | None = None,
         drop_reasoning: bool = False,
+        tool_id_prefix: str | None = None,
         parser: TextParserLike | None = None,
     ) -> None:
         self.adapter = adapter
@@ -160,6 +189,7 @@ class Generation:
             stop=stop, reasoning=reasoning, tools=tools, tool_schemas=tool_schemas
         )
         self.drop_reasoning = drop_reasoning
+        self.tool_id_prefix = tool_id_prefix
         self.stats = GenerationStats()
 
     async def run(self, emit: Emit) -> GenerationStats:
@@ -176,6 +206,8 @@ class Generation:
             nonlocal last_emit
             if self.drop_reasoning:
                 chunks = _without_reasoning(chunks)
+            if self.tool_id_prefix is not None:
+                chunks = _with_tool_id_prefix(chunks, self.tool_id_prefix)
             if not chunks:
                 return
             if any(_has_content(chunk) for chunk in chunks):
@@ -203,6 +235,8 @@ class Generation:
             return out
 
         final: list[GenerationChunk] = []
+        # The engine's logprobs, held until the parser releases the text they belong to.
+        logprobs: list[Any] = []
         try:
             while True:
                 try:
@@ -216,6 +250,8 @@ class Generation:
                     stats.error = f"{type(exc).__name__}: {exc}"
                     final = self._error_terminal(finish("error"), "engine_error", stats.error)
                     break
+                if item.logprobs is not None:
+                    logprobs += _logprob_entries(item.logprobs)
                 if item.text_delta:
                     engine_tokens += 1
                     out, parsed_at = parse(item.text_delta)
@@ -223,6 +259,9 @@ class Generation:
                         final = out + finish("stop")
                         break
                     if out:
+                        if logprobs:
+                            out[0] = replace_chunk(out[0], logprobs=logprobs)
+                            logprobs = []
                         await send(out, parsed_at)
                 if item.done:
                     engine_prompt_tokens = item.prompt_tokens
@@ -255,6 +294,8 @@ class Generation:
         final[-1] = replace_chunk(
             terminal, prompt_tokens=stats.prompt_tokens or 0, completion_tokens=stats.completion_tokens
         )
+        if logprobs:  # the text they belong to was held until the end
+            final[0] = replace_chunk(final[0], logprobs=logprobs)
         await send(final)
         stats.duration = time.perf_counter() - started
         stats.parse_seconds += sum(parse_times)
@@ -290,3 +331,67 @@ class Generation:
             logger.error(
                 "closing the generation of %s took more than %ss", type(self.adapter).__name__, CLOSE_TIMEOUT
             )
+
+
+class GenerationLike(Protocol):
+    """What serving a response needs of a generation (one :class:`Generation`, or :class:`Choices`)."""
+
+    @property
+    def stats(self) -> GenerationStats: ...
+
+    async def run(self, emit: Emit) -> GenerationStats: ...
+
+
+class Choices:
+    """``n`` generations for one request (``n`` > 1), run side by side; their chunks are tagged
+    with ``choice_index`` and handed to ``emit`` one batch at a time, interleaved as they come.
+
+    Usage counts every choice: each terminal chunk carries the completion tokens of the choices
+    finished so far, so the last one (what the encoders report) carries the total.
+    """
+
+    def __init__(self, generations: Sequence[Generation]) -> None:
+        self.generations = list(generations)
+
+    async def run(self, emit: Emit) -> GenerationStats:
+        lock = anyio.Lock()
+        finished_tokens = 0
+
+        async def run_one(index: int, generation: Generation) -> None:
+            async def tagged(chunks: list[GenerationChunk]) -> None:
+                nonlocal finished_tokens
+                out = []
+                for chunk in chunks:
+                    changes: dict[str, Any] = {"choice_index": index}
+                    if chunk.done:
+                        finished_tokens += chunk.completion_tokens or 0
+                        changes["completion_tokens"] = finished_tokens
+                    out.append(replace_chunk(chunk, **changes))
+                async with lock:
+                    await emit(out)
+
+            await generation.run(tagged)
+
+        async with anyio.create_task_group() as group:
+            for index, generation in enumerate(self.generations):
+                group.start_soon(run_one, index, generation)
+        return self.stats
+
+    @property
+    def stats(self) -> GenerationStats:
+        """The choices' stats as one request's: tokens summed, the first token of any choice."""
+        parts = [generation.stats for generation in self.generations]
+        merged = GenerationStats(
+            prompt_tokens=parts[0].prompt_tokens,
+            completion_tokens=sum(part.completion_tokens for part in parts),
+            finish_reason=next((p.finish_reason for p in parts if p.finish_reason == "error"), None)
+            or parts[0].finish_reason,
+            ttft=min((p.ttft for p in parts if p.ttft is not None), default=None),
+            parse_seconds=sum(part.parse_seconds for part in parts),
+            duration=max(part.duration for part in parts),
+            error=next((part.error for part in parts if part.error), None),
+        )
+        for part in parts:
+            merged.inter_token.extend(part.inter_token)
+            merged.parse_times.extend(part.parse_times)
+        return merged
