@@ -12,7 +12,7 @@ import sys
 import time
 from collections.abc import Iterator
 from importlib import resources
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from ._fastsse import NDJSONDecoder, SSEDecoder
 
@@ -121,7 +121,46 @@ def add_serve_command(commands: argparse._SubParsersAction[argparse.ArgumentPars
     serve.add_argument("--api-key", default=None, help="require this key from clients")
     serve.add_argument("--keepalive", type=float, default=15.0, help="seconds of silence before a keep-alive")
     serve.add_argument("--log-level", default="info")
+    add_resume_options(serve)
     serve.set_defaults(run=run_serve)
+
+
+def add_resume_options(serve: argparse.ArgumentParser) -> None:
+    resume = serve.add_argument_group("resumable streams")
+    resume.add_argument(
+        "--resumable",
+        action="store_true",
+        help="run generations detached from their request; resume with GET /v1/streams/{id}",
+    )
+    resume.add_argument(
+        "--store",
+        metavar="URL",
+        default=None,
+        help="where streams are kept: 'memory' or redis://HOST:PORT/DB (shared by replicas; implies "
+        "--resumable)",
+    )
+    resume.add_argument(
+        "--detach-timeout", type=float, default=300.0, help="seconds a generation goes on with no reader"
+    )
+    resume.add_argument(
+        "--stream-ttl", type=float, default=600.0, help="seconds a finished stream stays readable"
+    )
+    resume.add_argument(
+        "--stream-lease",
+        type=float,
+        default=5.0,
+        help="seconds after which readers of a silent producer get stream_producer_lost",
+    )
+
+
+def resume_options(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "resumable": args.resumable,
+        "store": args.store,
+        "detach_timeout": args.detach_timeout,
+        "stream_ttl": args.stream_ttl,
+        "stream_lease": args.stream_lease,
+    }
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -146,6 +185,7 @@ def run_serve(args: argparse.Namespace) -> int:
         reasoning_field=args.reasoning_field,
         api_key=args.api_key,
         keepalive=args.keepalive,
+        **resume_options(args),
     )
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
     return 0

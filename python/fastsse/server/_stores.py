@@ -324,20 +324,29 @@ class RedisStore(StreamStore):
         key = self._key(stream_id)
         block = int(wait * 1000) if wait > 0 else None
         reply = await self._call("xread", {key: f"{after}-0"}, count=READ_BATCH, block=block)
-        entries = reply[0][1] if reply else []
-        events: list[tuple[int, bytes]] = []
-        for entry_id, fields in entries:
-            if b"end" in fields:
-                return StoredEvents(events, "done")
-            events.append((int(bytes(entry_id).partition(b"-")[0]), bytes(fields[b"d"])))
-        if len(entries) >= READ_BATCH:
-            return StoredEvents(events, "open")
+        events, state = self._entries(reply)
+        if state == "done" or events:
+            return StoredEvents(events, state)
         lease, meta = await self._pipeline(
             lambda pipe: pipe.exists(self._key(stream_id, ":lease")).exists(self._key(stream_id, ":meta"))
         )
-        if not meta:
-            return StoredEvents(events, "unknown" if after == 0 and not events else "lost")
-        return StoredEvents(events, "open" if lease else "lost")
+        if lease:
+            return StoredEvents([], "open")
+        # The lease is gone: the producer finished (its end may have landed since the read above)
+        # or died. Look once more before declaring it lost.
+        events, state = self._entries(await self._call("xread", {key: f"{after}-0"}, count=READ_BATCH))
+        if state == "done" or events:
+            return StoredEvents(events, state)
+        return StoredEvents([], "lost" if meta else "unknown")
+
+    @staticmethod
+    def _entries(reply: Any) -> tuple[list[tuple[int, bytes]], StreamState]:
+        events: list[tuple[int, bytes]] = []
+        for entry_id, fields in reply[0][1] if reply else []:
+            if b"end" in fields:
+                return events, "done"
+            events.append((int(bytes(entry_id).partition(b"-")[0]), bytes(fields[b"d"])))
+        return events, "open"
 
     async def touch(self, stream_id: str) -> None:
         await self._call("set", self._key(stream_id, ":touch"), repr(time.time()), ex=3600)
