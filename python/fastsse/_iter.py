@@ -7,7 +7,7 @@ works with `async with`, and closes its source when closed, exhausted or failed.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Generator
 from types import TracebackType
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -28,7 +28,7 @@ class Decoder(Protocol[T]):
     def flush(self) -> list[T]: ...
 
 
-def iter_decoded(source: Any, decoder: Decoder[T]) -> Iterator[T]:
+def iter_decoded(source: Any, decoder: Decoder[T]) -> Generator[T, None, None]:
     """Yield everything `decoder` makes of `source`'s bytes; close the source at the end."""
     chunks = sync_byte_chunks(source)
     try:
