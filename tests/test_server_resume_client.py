@@ -97,7 +97,14 @@ def test_streams_without_a_stream_id_are_not_resumed() -> None:
 
 # --- the resume point, sans-IO ---------------------------------------------------------------
 
-STREAM = b"id: 1\ndata: a\n\n: keep-alive\n\nretry: 250\nid: 2\ndata: b\n\nid: 3\nevent: message_stop\ndata: {}\n\n"
+STREAM = b"".join(
+    [
+        b"id: 1\ndata: a\n\n",
+        b": keep-alive\n\n",
+        b"retry: 250\nid: 2\ndata: b\n\n",
+        b"id: 3\nevent: message_stop\ndata: {}\n\n",
+    ]
+)
 
 
 @pytest.mark.parametrize("split", range(1, len(STREAM)))
