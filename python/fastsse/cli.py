@@ -106,7 +106,18 @@ def add_serve_command(commands: argparse._SubParsersAction[argparse.ArgumentPars
         metavar="URL",
         help="an OpenAI-compatible engine's base URL ending in /v1 (its /completions returns raw text)",
     )
-    serve.add_argument("--upstream-model", default="default", help="model name sent upstream")
+    serve.add_argument(
+        "--upstream-provider",
+        choices=["openai", "anthropic", "gemini", "ollama", "openai-responses"],
+        default=None,
+        help="gateway mode: forward whole chat requests to --upstream speaking this provider's API, "
+        "re-encoding its stream in each client's format",
+    )
+    serve.add_argument(
+        "--upstream-model",
+        default=None,
+        help="model name sent upstream (default: 'default'; in gateway mode, the client's model)",
+    )
     serve.add_argument("--upstream-key", default=None, help="bearer token for the upstream engine")
     serve.add_argument(
         "--reasoning", default="think", help="reasoning markers the model writes ('' for none)"
@@ -169,12 +180,21 @@ def run_serve(args: argparse.Namespace) -> int:
     except ImportError:
         print("fastsse serve needs uvicorn: pip install 'fastsse[server]'")
         return 2
-    from .adapters import GenerationAdapter, OpenAICompatibleAdapter, ReplayAdapter
+    from .adapters import GatewayAdapter, GenerationAdapter, OpenAICompatibleAdapter, ReplayAdapter
     from .server import create_app
 
     adapter: GenerationAdapter
-    if args.upstream:
-        adapter = OpenAICompatibleAdapter(args.upstream, model=args.upstream_model, api_key=args.upstream_key)
+    if args.upstream_provider:
+        if not args.upstream:
+            print("--upstream-provider needs --upstream URL", file=sys.stderr)
+            return 2
+        adapter = GatewayAdapter(
+            args.upstream, args.upstream_provider, model=args.upstream_model, api_key=args.upstream_key
+        )
+    elif args.upstream:
+        adapter = OpenAICompatibleAdapter(
+            args.upstream, model=args.upstream_model or "default", api_key=args.upstream_key
+        )
     else:
         adapter = ReplayAdapter(tokens_per_second=args.rate or None)
     app = create_app(

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from ..adapters.gateway import GatewayAdapter
 from ._asgi import ClientGone, Receive, Scope, Send, read_body, send_bytes
 from ._errors import Api, RequestError, error_body
 from ._metrics import ServerMetrics
@@ -197,11 +198,11 @@ class FastSSEApp:
 
     async def _chat_completions(self, body: dict[str, Any], receive: Receive, send: Send) -> None:
         await self._generate(
-            parse_openai_chat(body, default_max_tokens=self.default_max_tokens), receive, send
+            parse_openai_chat(body, default_max_tokens=self.default_max_tokens), receive, send, body
         )
 
     async def _messages(self, body: dict[str, Any], receive: Receive, send: Send) -> None:
-        await self._generate(parse_anthropic_messages(body), receive, send)
+        await self._generate(parse_anthropic_messages(body), receive, send, body)
 
     async def _completions(self, body: dict[str, Any], receive: Receive, send: Send) -> None:
         await self._generate(parse_completions(body), receive, send)
@@ -216,10 +217,14 @@ class FastSSEApp:
         except Exception as exc:  # a template refusing the conversation is the client's problem
             raise RequestError(f"the chat template rejected the messages: {exc}", param="messages") from None
 
-    async def _generate(self, request: ChatRequest, receive: Receive, send: Send) -> None:
+    async def _generate(
+        self, request: ChatRequest, receive: Receive, send: Send, body: dict[str, Any] | None = None
+    ) -> None:
         self.metrics.requests += 1
-        prompt = self._prompt(request)
         raw_text = request.prompt is not None
+        # Gateway mode: the whole request goes upstream, typed chunks come back.
+        gateway = self.adapter if isinstance(self.adapter, GatewayAdapter) and not raw_text else None
+        prompt = "" if gateway is not None else self._prompt(request)
         generation = Generation(
             self.adapter,
             prompt,
@@ -229,6 +234,7 @@ class FastSSEApp:
             tools=self.tools if request.active_tools and not raw_text else None,
             tool_schemas=request.active_tools,
             drop_reasoning=request.api == "anthropic" and not request.thinking,
+            source=None if gateway is None else (lambda: gateway.chat(request, body or {})),
         )
         fields = envelope(
             request, prompt_tokens=self.adapter.count_tokens(prompt), reasoning_field=self.reasoning_field

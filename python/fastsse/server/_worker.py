@@ -152,6 +152,7 @@ class Generation:
         tool_schemas: Sequence[dict[str, Any]] | None = None,
         drop_reasoning: bool = False,
         parser: TextParserLike | None = None,
+        source: Callable[[], AsyncIterator[GenerationChunk]] | None = None,
     ) -> None:
         self.adapter = adapter
         self.prompt = prompt
@@ -160,6 +161,8 @@ class Generation:
             stop=stop, reasoning=reasoning, tools=tools, tool_schemas=tool_schemas
         )
         self.drop_reasoning = drop_reasoning
+        # Typed chunks from a gateway's upstream: passed on as they are, not parsed as text.
+        self.source = source
         self.stats = GenerationStats()
 
     async def run(self, emit: Emit) -> GenerationStats:
@@ -170,7 +173,10 @@ class Generation:
         engine_prompt_tokens: int | None = None
         engine_completion_tokens: int | None = None
         parser = self.parser
-        stream: AsyncIterator[GenerationChunk] = self.adapter.generate(self.prompt, **self.sampling)
+        stream: AsyncIterator[GenerationChunk] = (
+            self.source() if self.source is not None else self.adapter.generate(self.prompt, **self.sampling)
+        )
+        typed = self.source is not None
 
         async def send(chunks: list[GenerationChunk], now: float | None = None) -> None:
             nonlocal last_emit
@@ -216,6 +222,11 @@ class Generation:
                     stats.error = f"{type(exc).__name__}: {exc}"
                     final = self._error_terminal(finish("error"), "engine_error", stats.error)
                     break
+                if typed and not item.done:
+                    if _has_content(item):
+                        engine_tokens += 1
+                        await send([item])
+                    continue
                 if item.text_delta:
                     engine_tokens += 1
                     out, parsed_at = parse(item.text_delta)
