@@ -5,7 +5,7 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
 
-use _fastsse::eventstream::EventStreamDecoder;
+use _fastsse::eventstream::{EventStreamDecoder, MessageKind};
 use _fastsse::providers::bedrock::BedrockReducer;
 use _fastsse::providers::Reducer;
 
@@ -42,8 +42,9 @@ fn chunks(input: &[u8], piece: usize) -> usize {
     let mut count = 0;
     for chunk in input.chunks(piece) {
         decoder
-            .decode_with(chunk, |message| {
-                reducer.on_event(&message.to_wire_event()?, &mut out)
+            .decode_with(chunk, |message| match message.kind()? {
+                MessageKind::Event(event) => reducer.on_event(&event, &mut out),
+                MessageKind::Fault(fault) => Err(reducer.on_fault(&fault)),
             })
             .unwrap();
         count += out.len();

@@ -5,10 +5,8 @@
 pub mod chunk;
 pub mod encode;
 pub mod error;
-pub mod eventstream;
-pub mod ndjson;
+pub mod framing;
 pub mod providers;
-pub mod sse;
 pub mod text;
 pub mod utf8;
 
@@ -17,3 +15,5 @@ mod python;
 
 pub use chunk::{FinishReason, GenerationChunk, ToolCallDelta};
 pub use error::{Error, Result};
+// The framers keep their crate-root paths (`_fastsse::sse`, ...) for benches, fuzz targets and tests.
+pub use framing::{eventstream, ndjson, sse};

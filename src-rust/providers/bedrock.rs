@@ -1,4 +1,4 @@
-//! Amazon Bedrock `ConverseStream` (AWS eventstream frames, see `crate::eventstream`) and the
+//! Amazon Bedrock `ConverseStream` (AWS eventstream frames, see `crate::framing::eventstream`) and the
 //! non-streaming `Converse` body -> unified chunks.
 //!
 //! The frame's `:event-type` names the event and its payload is the event's JSON:
@@ -6,8 +6,8 @@
 //! `toolResult`), `contentBlockDelta` (`text`, `toolUse.input` JSON fragments,
 //! `reasoningContent.text` / `.signature` / `.redactedContent`, `toolResult`, `citation`),
 //! `contentBlockStop`, `messageStop` (`stopReason`) and `metadata` (`usage`). Exceptions
-//! arrive as frames with `:message-type: exception` and become `ProviderError` in
-//! `EventStreamMessage::to_wire_event`; an exception event that reaches the reducer by
+//! arrive as frames with `:message-type: exception` (or `error`), which the framer hands over as a
+//! `Fault` and `Reducer::on_fault` here turns into `ProviderError`; an exception event that reaches the reducer by
 //! another route (e.g. boto3-style `{"throttlingException": {...}}` objects) does too.
 //!
 //! Client tool calls (`toolUse` blocks of type `tool_use` or without a type) become tool-call
@@ -35,6 +35,7 @@ use super::emit::{sum_present, Emitter, RawEvent};
 use super::{Reducer, WireEvent};
 use crate::chunk::{FinishReason, GenerationChunk};
 use crate::error::{Error, Result};
+use crate::framing::eventstream::{Fault, FaultKind};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -418,7 +419,39 @@ impl BedrockReducer {
     }
 }
 
+/// The `message` (or `Message`) field of an AWS exception payload.
+fn exception_message(payload: &str) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Body {
+        #[serde(alias = "Message")]
+        message: Option<String>,
+    }
+    let body: Body = serde_json::from_str(payload).ok()?;
+    body.message.filter(|m| !m.is_empty())
+}
+
+/// An AWS `exception` / `error` frame as `ProviderError`: code = the exception type or error
+/// code, message = the `:error-message` header or the payload's `message` field.
+pub fn fault_error(fault: &Fault<'_>) -> Error {
+    let raw = String::from_utf8_lossy(fault.payload).into_owned();
+    let code = fault.code.map(str::to_owned);
+    let message = fault
+        .message
+        .map(str::to_owned)
+        .or_else(|| exception_message(&raw))
+        .or_else(|| code.clone())
+        .unwrap_or_else(|| match fault.kind {
+            FaultKind::Exception => "exception without a message".to_owned(),
+            FaultKind::Error => "error without a message".to_owned(),
+        });
+    Error::Provider { code, message, raw }
+}
+
 impl Reducer for BedrockReducer {
+    fn on_fault(&mut self, fault: &Fault<'_>) -> Error {
+        fault_error(fault)
+    }
+
     fn on_event(&mut self, event: &WireEvent<'_>, out: &mut Vec<GenerationChunk>) -> Result<()> {
         self.reduce(event.event, event.data, event.offset, out)
     }

@@ -6,6 +6,7 @@
 
 use crate::chunk::GenerationChunk;
 use crate::error::{Error, Result};
+use crate::framing::eventstream::Fault;
 
 pub mod bedrock;
 mod emit;
@@ -21,18 +22,8 @@ pub mod anthropic;
 pub mod openai;
 pub mod openai_responses;
 
+pub use crate::framing::{Framing, WireEvent};
 pub use pipeline::{ChunkDecoder, ChunkDecoderConfig};
-
-/// One framed event as the reducer sees it; borrows the framer's buffers.
-#[derive(Debug, Clone, Copy)]
-pub struct WireEvent<'a> {
-    /// SSE `event:` type ("message" by default), the eventstream `:event-type` header, or "" for NDJSON.
-    pub event: &'a str,
-    /// The event payload: SSE data, one NDJSON line, or an eventstream payload as UTF-8.
-    pub data: &'a str,
-    /// Stream byte offset where this event ended, for error messages.
-    pub offset: u64,
-}
 
 /// Turns one provider's events into unified chunks. Implementations keep whatever state the
 /// format needs (open content blocks, tool-call indices, running usage) and never do I/O.
@@ -42,6 +33,14 @@ pub trait Reducer: Send {
 
     /// End of stream: append whatever the format still owes (e.g. a terminal chunk).
     fn finish(&mut self, out: &mut Vec<GenerationChunk>) -> Result<()>;
+
+    /// An in-band failure frame (AWS eventstream `exception` / `error`); the error to raise.
+    fn on_fault(&mut self, fault: &Fault<'_>) -> Error {
+        Error::protocol(
+            "this provider's streams carry no exception frames, yet one arrived",
+            Some(fault.offset),
+        )
+    }
 
     /// The non-streaming fallback: the whole `application/json` response body, which must
     /// produce the same chunk sequence as the stream would (the caller then calls `finish`).

@@ -17,11 +17,12 @@ use std::sync::Arc;
 
 use crate::chunk::GenerationChunk;
 use crate::error::{Error, Result};
-use crate::eventstream::EventStreamDecoder;
-use crate::ndjson::NdjsonDecoder;
-use crate::sse::{SseConfig, SseDecoder, DEFAULT_MAX_EVENT_SIZE};
+use crate::framing::eventstream::{EventStreamDecoder, MessageKind};
+use crate::framing::ndjson::NdjsonDecoder;
+use crate::framing::sse::{SseConfig, SseDecoder, DEFAULT_MAX_EVENT_SIZE};
+use crate::framing::{body_kind, BodyKind, Framing, Lifecycle};
 
-use super::registry::{self, Framing, ProviderSpec};
+use super::registry::{self, ProviderSpec};
 use super::{Reducer, WireEvent};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,42 +43,6 @@ impl Default for ChunkDecoderConfig {
     }
 }
 
-/// What a Content-Type header says about the body's framing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum BodyKind {
-    Json,
-    Framed(Framing),
-    Unknown,
-}
-
-fn body_kind(content_type: &str) -> BodyKind {
-    let media = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    match media.as_str() {
-        "application/json" => BodyKind::Json,
-        "text/event-stream" => BodyKind::Framed(Framing::Sse),
-        "application/x-ndjson"
-        | "application/ndjson"
-        | "application/jsonl"
-        | "application/x-jsonlines" => BodyKind::Framed(Framing::Ndjson),
-        "application/vnd.amazon.eventstream" => BodyKind::Framed(Framing::EventStream),
-        m if m.ends_with("+json") => BodyKind::Json,
-        _ => BodyKind::Unknown,
-    }
-}
-
-fn framing_name(framing: Framing) -> &'static str {
-    match framing {
-        Framing::Sse => "text/event-stream",
-        Framing::Ndjson => "application/x-ndjson",
-        Framing::EventStream => "application/vnd.amazon.eventstream",
-    }
-}
-
 enum Mode {
     /// An SSE or eventstream provider without a known Content-Type, before the first
     /// non-blank byte: the body may still turn out to be JSON. Holds the blank bytes seen so
@@ -90,13 +55,6 @@ enum Mode {
     JsonBody(Vec<u8>),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum State {
-    Open,
-    Flushed,
-    Failed,
-}
-
 pub struct ChunkDecoder {
     spec: &'static ProviderSpec,
     reducer: Box<dyn Reducer>,
@@ -105,7 +63,7 @@ pub struct ChunkDecoder {
     seen_content: bool,
     /// An error that happened after chunks of the same call were produced; raised next call.
     pending_error: Option<Error>,
-    state: State,
+    lifecycle: Lifecycle,
     /// Bytes fed so far (offsets of JSON-body errors).
     consumed: u64,
 }
@@ -114,7 +72,7 @@ impl std::fmt::Debug for ChunkDecoder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ChunkDecoder")
             .field("provider", &self.spec.name)
-            .field("state", &self.state)
+            .field("lifecycle", &self.lifecycle)
             .finish_non_exhaustive()
     }
 }
@@ -153,7 +111,7 @@ impl ChunkDecoder {
                     "provider {:?} streams {} but the response Content-Type is {:?}; pick the provider \
                      that matches the endpoint (OpenAI-compatible servers use \"openai\")",
                     spec.name,
-                    framing_name(expected),
+                    expected.content_type(),
                     config.content_type.as_deref().unwrap_or_default(),
                 )));
             }
@@ -171,7 +129,7 @@ impl ChunkDecoder {
             max_event_size: config.max_event_size,
             seen_content: false,
             pending_error: None,
-            state: State::Open,
+            lifecycle: Lifecycle::new("ChunkDecoder"),
             consumed: 0,
         })
     }
@@ -215,25 +173,17 @@ impl ChunkDecoder {
         let start = out.len();
         let result = self.flush_inner(out);
         if result.is_ok() {
-            self.state = State::Flushed;
+            self.lifecycle.after_flush(Ok(()))?;
         }
         self.settle(result, out.len() > start)
     }
 
     fn check_usable(&mut self, what: &str) -> Result<()> {
         if let Some(error) = self.pending_error.take() {
-            self.state = State::Failed;
+            self.lifecycle.fail();
             return Err(error);
         }
-        match self.state {
-            State::Open => Ok(()),
-            State::Flushed => Err(Error::usage(format!(
-                "ChunkDecoder.{what}() called after flush(); create a new decoder for a new stream"
-            ))),
-            State::Failed => Err(Error::usage(format!(
-                "ChunkDecoder.{what}() called after the decoder raised an error; the stream cannot be resumed"
-            ))),
-        }
+        self.lifecycle.check(what)
     }
 
     /// Deliver chunks made before an error now, and the error on the next call.
@@ -242,13 +192,10 @@ impl ChunkDecoder {
             Ok(()) => Ok(()),
             Err(error) if produced => {
                 self.pending_error = Some(error);
-                self.state = State::Failed;
+                self.lifecycle.fail();
                 Ok(())
             }
-            Err(error) => {
-                self.state = State::Failed;
-                Err(error)
-            }
+            Err(error) => self.lifecycle.after_decode(Err(error)),
         }
     }
 
@@ -329,11 +276,15 @@ impl ChunkDecoder {
                 };
                 reduce(reducer.as_mut(), &event, out, seen_content)
             }),
-            Mode::EventStream(decoder) => decoder.decode_with(input, |message| {
-                // An `exception`/`error` frame becomes `ProviderError` here.
-                let event = message.to_wire_event()?;
-                reduce(reducer.as_mut(), &event, out, seen_content)
-            }),
+            Mode::EventStream(decoder) => {
+                decoder.decode_with(input, |message| match message.kind()? {
+                    MessageKind::Event(event) => {
+                        reduce(reducer.as_mut(), &event, out, seen_content)
+                    }
+                    // An `exception`/`error` frame: the provider says what error it is.
+                    MessageKind::Fault(fault) => Err(reducer.on_fault(&fault)),
+                })
+            }
             Mode::Sniffing(_) | Mode::JsonBody(_) => unreachable!("handled by decode_inner"),
         }
     }

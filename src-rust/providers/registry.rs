@@ -28,14 +28,7 @@ use super::ollama::OllamaReducer;
 use super::tgi::TgiReducer;
 use super::Reducer;
 
-/// How the provider's bytes are framed on the wire.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Framing {
-    Sse,
-    Ndjson,
-    /// AWS `application/vnd.amazon.eventstream` binary frames.
-    EventStream,
-}
+pub use crate::framing::Framing;
 
 /// What a provider's streams can carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -114,6 +114,10 @@ pub struct Emitter<'a> {
     input: &'a str,
     /// Characters in the stream before `input`.
     char_base: u64,
+    /// The last offset asked for, as (byte in `input`, characters before it): offsets are
+    /// asked for in stream order, so each is counted from the previous one, not from the
+    /// start of the input (linear in the input, however many calls it holds).
+    counted: std::cell::Cell<(usize, u64)>,
 }
 
 impl<'a> Emitter<'a> {
@@ -130,6 +134,7 @@ impl<'a> Emitter<'a> {
             state,
             input,
             char_base,
+            counted: std::cell::Cell::new((0, 0)),
         }
     }
 
@@ -233,7 +238,7 @@ impl<'a> Emitter<'a> {
         if piece_start >= input_start && piece_start + pos <= input_start + self.input.len() {
             let byte = piece_start - input_start + pos;
             if self.input.is_char_boundary(byte) {
-                return self.char_base + char_count(&self.input[..byte]);
+                return self.char_base + self.chars_before(byte);
             }
         }
         self.end_offset()
@@ -241,7 +246,19 @@ impl<'a> Emitter<'a> {
 
     /// The offset just past everything seen so far.
     pub fn end_offset(&self) -> u64 {
-        self.char_base + char_count(self.input)
+        self.char_base + self.chars_before(self.input.len())
+    }
+
+    /// Characters of `input` before byte `byte` (a char boundary).
+    fn chars_before(&self, byte: usize) -> u64 {
+        let (from, chars) = self.counted.get();
+        let chars = if byte >= from {
+            chars + char_count(&self.input[from..byte])
+        } else {
+            char_count(&self.input[..byte])
+        };
+        self.counted.set((byte, chars));
+        chars
     }
 }
 

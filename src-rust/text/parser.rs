@@ -368,7 +368,7 @@ impl Core {
     fn tool<'t>(&mut self, text: &'t str, em: &mut Emitter<'_>) -> &'t str {
         match self.section().feed(text, em) {
             Step::NeedMore => "",
-            Step::Ended { consumed } => {
+            Step::Ended { consumed } | Step::Invalid { at: consumed, .. } => {
                 self.mode = Mode::Answer;
                 &text[consumed..]
             }

@@ -10,6 +10,10 @@
 
 use std::fmt::Write as _;
 
+/// How a `feed` stopped: `Ended` once the value is complete (a delimiter after a bare token is
+/// not consumed).
+pub use super::tools::Step;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Container {
     List,
@@ -48,21 +52,6 @@ enum St {
     Bare,
     Done,
     Failed,
-}
-
-/// How a `feed` stopped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PyStep {
-    NeedMore,
-    /// The value is complete after `consumed` bytes (a delimiter after a bare token is not
-    /// consumed).
-    Done {
-        consumed: usize,
-    },
-    Invalid {
-        at: usize,
-        reason: &'static str,
-    },
 }
 
 #[derive(Debug, Clone)]
@@ -225,9 +214,9 @@ impl PyLiteral {
         *self = PyLiteral::new();
     }
 
-    fn fail(&mut self, at: usize, reason: &'static str) -> PyStep {
+    fn fail(&mut self, at: usize, reason: &'static str) -> Step {
         self.state = St::Failed;
-        PyStep::Invalid { at, reason }
+        Step::Invalid { at, reason }
     }
 
     /// Before a value starts: write a pending comma and note whether it is a dict key.
@@ -278,7 +267,7 @@ impl PyLiteral {
     }
 
     /// Convert `text`, appending JSON to `out`.
-    pub fn feed(&mut self, text: &str, out: &mut String) -> PyStep {
+    pub fn feed(&mut self, text: &str, out: &mut String) -> Step {
         let bytes = text.as_bytes();
         let mut i = 0;
         while i < bytes.len() {
@@ -300,7 +289,7 @@ impl PyLiteral {
                         out.push('"');
                         i += 1;
                         if self.end_value() {
-                            return PyStep::Done { consumed: i };
+                            return Step::Ended { consumed: i };
                         }
                         continue;
                     }
@@ -400,7 +389,7 @@ impl PyLiteral {
                         self.bare.push(b as char);
                     } else {
                         match self.finish_bare(out) {
-                            Ok(true) => return PyStep::Done { consumed: i },
+                            Ok(true) => return Step::Ended { consumed: i },
                             Ok(false) => continue,
                             Err(reason) => return self.fail(i, reason),
                         }
@@ -418,7 +407,7 @@ impl PyLiteral {
                         }
                         self.comma_pending = false;
                         match self.close(b, out) {
-                            Ok(true) => return PyStep::Done { consumed: i + 1 },
+                            Ok(true) => return Step::Ended { consumed: i + 1 },
                             Ok(false) => {}
                             Err(reason) => return self.fail(i, reason),
                         }
@@ -471,7 +460,7 @@ impl PyLiteral {
                             self.state = St::Value { close_ok: true };
                         }
                         b']' | b')' | b'}' => match self.close(b, out) {
-                            Ok(true) => return PyStep::Done { consumed: i + 1 },
+                            Ok(true) => return Step::Ended { consumed: i + 1 },
                             Ok(false) => {}
                             Err(reason) => return self.fail(i, reason),
                         },
@@ -489,9 +478,9 @@ impl PyLiteral {
                     out.push_str(": ");
                     self.state = St::Value { close_ok: false };
                 }
-                St::Done => return PyStep::Done { consumed: i },
+                St::Done => return Step::Ended { consumed: i },
                 St::Failed => {
-                    return PyStep::Invalid {
+                    return Step::Invalid {
                         at: i,
                         reason: "after an error",
                     }
@@ -499,7 +488,7 @@ impl PyLiteral {
             }
             i += 1;
         }
-        PyStep::NeedMore
+        Step::NeedMore
     }
 
     /// Close the innermost container with `b`; true when that completed the top-level value.
@@ -525,11 +514,11 @@ impl PyLiteral {
     }
 
     /// End of input: completes a top-level bare token.
-    pub fn finish(&mut self, out: &mut String) -> PyStep {
+    pub fn finish(&mut self, out: &mut String) -> Step {
         match self.state {
-            St::Done => PyStep::Done { consumed: 0 },
+            St::Done => Step::Ended { consumed: 0 },
             St::Bare if self.stack.is_empty() => match self.finish_bare(out) {
-                Ok(_) => PyStep::Done { consumed: 0 },
+                Ok(_) => Step::Ended { consumed: 0 },
                 Err(reason) => self.fail(0, reason),
             },
             _ => self.fail(0, "unexpected end of a Python literal"),
@@ -543,9 +532,9 @@ pub fn to_json(text: &str) -> Option<String> {
     let mut out = String::new();
     let trimmed = text.trim();
     match literal.feed(trimmed, &mut out) {
-        PyStep::Done { consumed } if consumed == trimmed.len() => Some(out),
-        PyStep::NeedMore => match literal.finish(&mut out) {
-            PyStep::Done { .. } => Some(out),
+        Step::Ended { consumed } if consumed == trimmed.len() => Some(out),
+        Step::NeedMore => match literal.finish(&mut out) {
+            Step::Ended { .. } => Some(out),
             _ => None,
         },
         _ => None,
@@ -616,9 +605,9 @@ mod tests {
         let mut done = false;
         for (i, c) in text.char_indices() {
             match literal.feed(&text[i..i + c.len_utf8()], &mut out) {
-                PyStep::NeedMore => {}
-                PyStep::Done { .. } => done = true,
-                PyStep::Invalid { reason, .. } => panic!("{reason}"),
+                Step::NeedMore => {}
+                Step::Ended { .. } => done = true,
+                Step::Invalid { reason, .. } => panic!("{reason}"),
             }
         }
         assert!(done);

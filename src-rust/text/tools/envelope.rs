@@ -7,7 +7,7 @@
 
 use super::super::emit::Emitter;
 use super::super::json::{JsonEvent, JsonScanner};
-use super::{CallSlot, ERR_INVALID, ERR_TOO_LARGE};
+use super::{CallSlot, Problem, Step};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Member {
@@ -22,19 +22,25 @@ enum Member {
     Skipped,
 }
 
-/// How the envelope scan stopped.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum EnvelopeStep {
-    NeedMore,
-    /// The envelope's closing brace was the last of `consumed` bytes.
-    Done {
-        consumed: usize,
-    },
-    /// Not valid JSON at byte `at` of the piece.
-    Invalid {
-        at: usize,
-        reason: &'static str,
-    },
+/// How one call's envelope went (`Outcome::Done`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Finished {
+    /// A named call (complete, or already flagged with an error chunk for its arguments).
+    Called,
+    /// Not a call (no usable name, not JSON, or too long without a name): given back as text.
+    GivenBack,
+    /// An announced call whose JSON broke: its error chunk was sent.
+    Broken,
+}
+
+/// How `Envelope::call` stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// `consumed` bytes were taken (all of the piece, or all a nameless call may hold): call
+    /// again with the rest, if any.
+    NeedMore { consumed: usize },
+    /// The call ended after `consumed` bytes of the piece.
+    Done { consumed: usize, how: Finished },
 }
 
 /// Longest key of the envelope that is looked at (longer keys are skipped members).
@@ -87,14 +93,61 @@ impl Envelope {
     }
 
     /// A problem with a well-formed envelope (arguments that are a number, or too large to
-    /// unwrap), with its error code.
-    pub fn problem(&self) -> Option<(&'static str, &str)> {
-        let code = if self.too_large {
-            ERR_TOO_LARGE
+    /// unwrap).
+    fn problem(&self) -> Option<Problem<'_>> {
+        let problem = self.problem.as_ref()?;
+        Some(if self.too_large {
+            Problem::TooLarge {
+                what: "arguments written as a JSON string",
+                limit: self.limit,
+            }
         } else {
-            ERR_INVALID
+            Problem::Invalid(problem.clone())
+        })
+    }
+
+    /// One call's envelope, from its `{` on, held to the slot's allowance while it has no
+    /// name: the part every JSON format shares.
+    pub fn call(&mut self, rest: &str, slot: &mut CallSlot, em: &mut Emitter<'_>) -> Outcome {
+        let allowed = slot.allowance(rest);
+        if allowed.is_empty() {
+            slot.fallback(em);
+            return Outcome::Done {
+                consumed: 0,
+                how: Finished::GivenBack,
+            };
+        }
+        let step = self.feed(allowed, slot, em);
+        let consumed = match step {
+            Step::NeedMore => allowed.len(),
+            Step::Ended { consumed } => consumed,
+            Step::Invalid { at, .. } => at,
         };
-        self.problem.as_deref().map(|p| (code, p))
+        slot.raw(&allowed[..consumed]);
+        let how = match step {
+            Step::NeedMore => return Outcome::NeedMore { consumed },
+            Step::Ended { .. } => {
+                if let Some(problem) = self.problem() {
+                    slot.fail(em, problem);
+                }
+                if slot.is_pending() {
+                    slot.fallback(em);
+                    Finished::GivenBack
+                } else {
+                    Finished::Called
+                }
+            }
+            Step::Invalid { reason, .. } if slot.is_announced() => {
+                let at = em.char_offset(rest, consumed);
+                slot.fail(em, Problem::InvalidJson { at, reason });
+                Finished::Broken
+            }
+            Step::Invalid { .. } => {
+                slot.fallback(em);
+                Finished::GivenBack
+            }
+        };
+        Outcome::Done { consumed, how }
     }
 
     #[inline]
@@ -128,7 +181,7 @@ impl Envelope {
     }
 
     /// Scan `text` (the envelope starts at its first non-blank byte).
-    pub fn feed(&mut self, text: &str, slot: &mut CallSlot, em: &mut Emitter<'_>) -> EnvelopeStep {
+    fn feed(&mut self, text: &str, slot: &mut CallSlot, em: &mut Emitter<'_>) -> Step {
         let bytes = text.as_bytes();
         let mut pos = 0;
         loop {
@@ -136,12 +189,12 @@ impl Envelope {
             let consumed = match event {
                 JsonEvent::NeedMore => {
                     self.take(&text[pos..], slot, em);
-                    return EnvelopeStep::NeedMore;
+                    return Step::NeedMore;
                 }
                 JsonEvent::Invalid { at, reason } => {
                     // What came before the error was valid so far: pass it on.
                     self.take(&text[pos..pos + at], slot, em);
-                    return EnvelopeStep::Invalid {
+                    return Step::Invalid {
                         at: pos + at,
                         reason,
                     };
@@ -164,7 +217,9 @@ impl Envelope {
                     self.member = Member::Between;
                     let key: Option<String> = serde_json::from_str(&self.key).ok();
                     self.next_value = match key.as_deref() {
-                        Some("name") if !self.named && self.name_raw.is_empty() => Member::Name,
+                        Some("name" | "tool_name") if !self.named && self.name_raw.is_empty() => {
+                            Member::Name
+                        }
                         Some("arguments" | "parameters") if !self.arguments_seen => {
                             Member::Arguments
                         }
@@ -196,7 +251,7 @@ impl Envelope {
                         self.arguments_seen = true;
                         slot.arguments(em, "{}");
                     }
-                    return EnvelopeStep::Done { consumed: end };
+                    return Step::Ended { consumed: end };
                 }
                 JsonEvent::NeedMore | JsonEvent::Invalid { .. } => unreachable!(),
             }
@@ -216,10 +271,7 @@ impl Envelope {
         self.arguments_seen = true;
         let raw = std::mem::take(&mut self.odd_arguments);
         if self.too_large {
-            self.problem = Some(format!(
-                "arguments written as a JSON string exceed the limit of {} bytes",
-                self.limit
-            ));
+            self.problem = Some(String::new());
             return;
         }
         if raw == "null" {

@@ -4,21 +4,7 @@
 
 use super::super::emit::Emitter;
 use super::super::json::{JsonEvent, JsonScanner};
-use super::{is_json_ws, CallSlot};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ArgsStep {
-    NeedMore,
-    /// The value ended after `consumed` bytes.
-    Done {
-        consumed: usize,
-    },
-    /// Not JSON at byte `at`.
-    Invalid {
-        at: usize,
-        reason: &'static str,
-    },
-}
+use super::{is_json_ws, CallSlot, Step};
 
 #[derive(Debug, Clone)]
 pub struct JsonArgs {
@@ -49,28 +35,28 @@ impl JsonArgs {
         self.scanner.string_absorbs(text.as_bytes())
     }
 
-    pub fn feed(&mut self, text: &str, slot: &mut CallSlot, em: &mut Emitter<'_>) -> ArgsStep {
+    pub fn feed(&mut self, text: &str, slot: &mut CallSlot, em: &mut Emitter<'_>) -> Step {
         let mut start = 0;
         if self.scanner.not_started() {
             start = text.bytes().take_while(|&b| is_json_ws(b)).count();
             if start == text.len() {
-                return ArgsStep::NeedMore;
+                return Step::NeedMore;
             }
         }
         match self.scanner.feed(&text.as_bytes()[start..]) {
             JsonEvent::NeedMore => {
                 slot.arguments(em, &text[start..]);
-                ArgsStep::NeedMore
+                Step::NeedMore
             }
             JsonEvent::Done { consumed } => {
                 slot.arguments(em, &text[start..start + consumed]);
-                ArgsStep::Done {
+                Step::Ended {
                     consumed: start + consumed,
                 }
             }
             JsonEvent::Invalid { at, reason } => {
                 slot.arguments(em, &text[start..start + at]);
-                ArgsStep::Invalid {
+                Step::Invalid {
                     at: start + at,
                     reason,
                 }

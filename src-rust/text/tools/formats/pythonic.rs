@@ -6,23 +6,55 @@
 //! become a JSON object built as the values arrive (see `pyliteral`); positional arguments and
 //! expressions make the call invalid. A list that is not calls (`[1, 2]`, `[Note] …`) is text.
 
-use std::sync::Arc;
-
-use super::super::emit::Emitter;
-use super::super::matcher::{MarkerScanner, Markers, Scan};
-use super::super::pyliteral::{escape_json_into, PyLiteral, PyStep};
-use super::{
-    is_json_ws, CallSlot, Expect, Expected, Opener, Step, ToolContext, ToolSection, ERR_INCOMPLETE,
-    ERR_INVALID,
+use super::super::super::emit::Emitter;
+use super::super::super::pyliteral::{escape_json_into, PyLiteral};
+use super::super::scan::MAX_NAME;
+use super::super::{
+    is_json_ws, CallSlot, Expect, Expected, Opener, Problem, Recover, Step, ToolContext,
+    ToolSection,
 };
 
-const OPENERS: &[&str] = &[
-    "<|python_start|>",
-    "<function_calls>",
-    "<|tool_call_start|>",
-];
-const CLOSERS: [&str; 3] = ["<|python_end|>", "</function_calls>", "<|tool_call_end|>"];
-const MAX_NAME: usize = 256;
+/// Which markers wrap the calls of a format (same order), and whether a list that opens the
+/// answer is read without them.
+#[derive(Debug)]
+pub struct PythonicGrammar {
+    pub openers: &'static [&'static str],
+    pub closers: &'static [&'static str],
+    pub leading: Option<char>,
+}
+
+/// Every wrapping seen in the wild.
+pub const PYTHONIC: PythonicGrammar = PythonicGrammar {
+    openers: &[
+        "<|python_start|>",
+        "<function_calls>",
+        "<|tool_call_start|>",
+    ],
+    closers: &["<|python_end|>", "</function_calls>", "<|tool_call_end|>"],
+    leading: Some('['),
+};
+
+pub const LLAMA4: PythonicGrammar = PythonicGrammar {
+    openers: &["<|python_start|>"],
+    closers: &["<|python_end|>"],
+    leading: Some('['),
+};
+
+pub const OLMO3: PythonicGrammar = PythonicGrammar {
+    openers: &["<function_calls>"],
+    closers: &["</function_calls>"],
+    leading: None,
+};
+
+pub const LFM2: PythonicGrammar = PythonicGrammar {
+    openers: &["<|tool_call_start|>"],
+    closers: &["<|tool_call_end|>"],
+    leading: None,
+};
+
+pub fn build(grammar: &'static PythonicGrammar, context: ToolContext) -> Box<dyn ToolSection> {
+    Box::new(Pythonic::new(grammar, context))
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
@@ -60,6 +92,7 @@ fn is_name_byte(b: u8) -> bool {
 }
 
 pub struct Pythonic {
+    grammar: &'static PythonicGrammar,
     phase: Phase,
     slot: CallSlot,
     /// The closing marker when a marker opened the section.
@@ -71,13 +104,14 @@ pub struct Pythonic {
     literal: PyLiteral,
     out: String,
     expect: Expect,
-    closer_markers: [Arc<Markers>; 3],
-    recover: MarkerScanner,
+    /// Per closer: skipping to it after a broken call.
+    recover: Vec<Recover>,
 }
 
 impl Pythonic {
-    pub fn new(context: ToolContext) -> Pythonic {
+    pub fn new(grammar: &'static PythonicGrammar, context: ToolContext) -> Pythonic {
         Pythonic {
+            grammar,
             phase: Phase::Open,
             slot: CallSlot::new(context.max_buffer),
             closer: None,
@@ -88,17 +122,17 @@ impl Pythonic {
             literal: PyLiteral::new(),
             out: String::new(),
             expect: Expect::default(),
-            closer_markers: CLOSERS.map(|c| Markers::shared(&[c])),
-            recover: MarkerScanner::new(),
+            recover: grammar.closers.iter().map(|c| Recover::new(&[c])).collect(),
         }
     }
 
     /// A problem in an announced call: an error chunk, then skip to the closing marker, or
     /// (without one) end the section here so the rest is text.
-    fn fail(&mut self, em: &mut Emitter<'_>, detail: &str, pos: usize) -> Option<Step> {
-        self.slot.fail(em, ERR_INVALID, detail);
+    fn fail(&mut self, em: &mut Emitter<'_>, problem: Problem<'_>, pos: usize) -> Option<Step> {
+        self.slot.fail(em, problem);
         if self.closer.is_some() {
-            self.recover.reset();
+            let n = self.closer_index();
+            self.recover[n].reset();
             self.phase = Phase::Recover;
             None
         } else {
@@ -107,7 +141,8 @@ impl Pythonic {
     }
 
     fn closer_index(&self) -> usize {
-        CLOSERS
+        self.grammar
+            .closers
             .iter()
             .position(|c| Some(*c) == self.closer)
             .unwrap_or(0)
@@ -116,21 +151,21 @@ impl Pythonic {
 
 impl ToolSection for Pythonic {
     fn start_markers(&self) -> &'static [&'static str] {
-        OPENERS
+        self.grammar.openers
     }
 
     fn leading(&self) -> Option<char> {
-        Some('[')
+        self.grammar.leading
     }
 
     fn begin(&mut self, opener: Opener, offset: u64) {
         self.expect.reset();
         match opener {
             Opener::Marker(n) => {
-                self.closer = Some(CLOSERS[n]);
+                self.closer = Some(self.grammar.closers[n]);
                 self.bracketed = false;
                 self.phase = Phase::Open;
-                self.slot.begin(OPENERS[n], offset);
+                self.slot.begin(self.grammar.openers[n], offset);
             }
             Opener::Leading => {
                 self.closer = None;
@@ -257,11 +292,10 @@ impl ToolSection for Pythonic {
                         self.key.clear();
                         self.phase = Phase::ArgName;
                     } else {
-                        let detail = format!(
-                            "expected a keyword argument at character {}",
-                            em.char_offset(text, pos)
-                        );
-                        if let Some(step) = self.fail(em, &detail, pos) {
+                        let at = em.char_offset(text, pos);
+                        let expected = "a keyword argument";
+                        if let Some(step) = self.fail(em, Problem::Unexpected { expected, at }, pos)
+                        {
                             return step;
                         }
                     }
@@ -274,8 +308,12 @@ impl ToolSection for Pythonic {
                     self.key.push_str(&rest[..run]);
                     pos += run;
                     if self.key.len() > MAX_NAME {
-                        let detail = format!("an argument name exceeds {MAX_NAME} bytes");
-                        if let Some(step) = self.fail(em, &detail, pos) {
+                        let what = "an argument name";
+                        let problem = Problem::TooLarge {
+                            what,
+                            limit: MAX_NAME,
+                        };
+                        if let Some(step) = self.fail(em, problem, pos) {
                             return step;
                         }
                     } else if run < rest.len() {
@@ -288,12 +326,16 @@ impl ToolSection for Pythonic {
                         continue;
                     }
                     if b != b'=' {
-                        let detail = format!(
-                            "expected '=' after argument {:?} at character {} (positional arguments are not supported)",
-                            self.key,
-                            em.char_offset(text, pos)
+                        let expected = format!(
+                            "'=' after argument {:?} (positional arguments are not supported)",
+                            self.key
                         );
-                        if let Some(step) = self.fail(em, &detail, pos) {
+                        let at = em.char_offset(text, pos);
+                        let problem = Problem::Unexpected {
+                            expected: &expected,
+                            at,
+                        };
+                        if let Some(step) = self.fail(em, problem, pos) {
                             return step;
                         }
                         continue;
@@ -316,19 +358,19 @@ impl ToolSection for Pythonic {
                     let step = self.literal.feed(rest, &mut self.out);
                     self.slot.arguments(em, &self.out);
                     match step {
-                        PyStep::NeedMore => return Step::NeedMore,
-                        PyStep::Done { consumed } => {
+                        Step::NeedMore => return Step::NeedMore,
+                        Step::Ended { consumed } => {
                             pos += consumed;
                             self.phase = Phase::AfterValue;
                         }
-                        PyStep::Invalid { at, reason } => {
+                        Step::Invalid { at, reason } => {
                             pos += at;
                             let detail = format!(
                                 "argument {:?} at character {}: {reason}",
                                 self.key,
                                 em.char_offset(text, pos)
                             );
-                            if let Some(step) = self.fail(em, &detail, pos) {
+                            if let Some(step) = self.fail(em, Problem::Invalid(detail), pos) {
                                 return step;
                             }
                         }
@@ -346,11 +388,10 @@ impl ToolSection for Pythonic {
                         self.slot.complete(em);
                         self.phase = Phase::AfterCall;
                     } else {
-                        let detail = format!(
-                            "expected ',' or ')' at character {}",
-                            em.char_offset(text, pos)
-                        );
-                        if let Some(step) = self.fail(em, &detail, pos) {
+                        let at = em.char_offset(text, pos);
+                        let expected = "',' or ')'";
+                        if let Some(step) = self.fail(em, Problem::Unexpected { expected, at }, pos)
+                        {
                             return step;
                         }
                     }
@@ -396,13 +437,8 @@ impl ToolSection for Pythonic {
                     };
                 }
                 Phase::Recover => {
-                    let markers = &self.closer_markers[self.closer_index()];
-                    return match self.recover.scan(markers, rest, |_| {}) {
-                        Scan::Pending => Step::NeedMore,
-                        Scan::Found { consumed, .. } => Step::Ended {
-                            consumed: pos + consumed,
-                        },
-                    };
+                    let n = self.closer_index();
+                    return self.recover[n].step(rest, pos);
                 }
             }
         }
@@ -412,11 +448,7 @@ impl ToolSection for Pythonic {
     fn finish(&mut self, em: &mut Emitter<'_>) {
         match self.phase {
             Phase::ArgStart | Phase::ArgName | Phase::Equals | Phase::Value | Phase::AfterValue => {
-                let detail = format!(
-                    "the stream ended inside the call (at character {})",
-                    em.end_offset()
-                );
-                self.slot.fail(em, ERR_INCOMPLETE, &detail);
+                self.slot.fail_incomplete(em, "the call")
             }
             Phase::CallStart { .. } => {
                 if let Some(closer) = self.closer {

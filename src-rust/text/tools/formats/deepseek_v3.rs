@@ -14,12 +14,13 @@
 
 use std::sync::Arc;
 
-use super::super::emit::Emitter;
-use super::super::matcher::{MarkerScanner, Markers, Scan};
-use super::json_args::{ArgsStep, JsonArgs};
-use super::{
-    clean_name, is_json_ws, CallSlot, Expect, Expected, Opener, Step, ToolContext, ToolSection,
-    ERR_INCOMPLETE, ERR_INVALID,
+use super::super::super::emit::Emitter;
+use super::super::super::matcher::{MarkerScanner, Markers, Scan};
+use super::super::json_args::JsonArgs;
+use super::super::scan::MAX_NAME;
+use super::super::{
+    clean_name, is_json_ws, read_run, CallSlot, Expect, Expected, Opener, Problem, Recover, Run,
+    Step, ToolContext, ToolSection,
 };
 
 const CALLS_BEGIN: &str = "<｜tool▁calls▁begin｜>";
@@ -28,7 +29,6 @@ const CALL_BEGIN: &str = "<｜tool▁call▁begin｜>";
 const CALL_END: &str = "<｜tool▁call▁end｜>";
 const SEP: &str = "<｜tool▁sep｜>";
 const FENCE: &str = "```";
-const MAX_NAME: usize = 256;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
@@ -56,8 +56,10 @@ pub struct DeepSeekV3 {
     name: String,
     json: JsonArgs,
     sep_markers: Arc<Markers>,
-    recover_markers: Arc<Markers>,
     scan: MarkerScanner,
+    /// Bytes read so far in the head (the separator may be held back by the scanner).
+    head_bytes: usize,
+    recover: Recover,
     calls_in_section: usize,
 }
 
@@ -71,15 +73,16 @@ impl DeepSeekV3 {
             name: String::new(),
             json: JsonArgs::default(),
             sep_markers: Markers::shared(&[SEP]),
-            recover_markers: Markers::shared(&[CALL_END, CALLS_END]),
             scan: MarkerScanner::new(),
+            head_bytes: 0,
+            recover: Recover::new(&[CALL_END, CALLS_END]),
             calls_in_section: 0,
         }
     }
 
-    fn fail(&mut self, em: &mut Emitter<'_>, code: &str, detail: &str) {
-        self.slot.fail(em, code, detail);
-        self.scan.reset();
+    fn fail(&mut self, em: &mut Emitter<'_>, problem: Problem<'_>) {
+        self.slot.fail(em, problem);
+        self.recover.reset();
         self.phase = Phase::Recover;
     }
 
@@ -143,6 +146,7 @@ impl ToolSection for DeepSeekV3 {
                                     }
                                     self.slot.raw(CALL_BEGIN);
                                     self.head.clear();
+                                    self.head_bytes = 0;
                                     self.scan.reset();
                                     self.phase = Phase::Head;
                                 }
@@ -161,11 +165,10 @@ impl ToolSection for DeepSeekV3 {
                         Expected::Mismatch { consumed, matched } => {
                             pos += consumed;
                             if self.phase == Phase::CallEnd {
-                                let detail = format!(
-                                    "expected {CALL_END} after the arguments at character {}",
-                                    em.char_offset(text, pos)
-                                );
-                                self.fail(em, ERR_INVALID, &detail);
+                                let at = em.char_offset(text, pos);
+                                let expected =
+                                    concat!("<｜tool▁call▁end｜>", " after the arguments");
+                                self.fail(em, Problem::Unexpected { expected, at });
                                 continue;
                             }
                             self.slot.raw(matched);
@@ -177,15 +180,24 @@ impl ToolSection for DeepSeekV3 {
                     }
                 }
                 Phase::Head => {
+                    // A head longer than a name and the separator is no call: cut at the
+                    // same byte however the text was split.
+                    let room = MAX_NAME + SEP.len() - self.head_bytes;
+                    let mut cut = rest.len().min(room + 1);
+                    while !rest.is_char_boundary(cut) {
+                        cut += 1;
+                    }
+                    let allowed = &rest[..cut];
                     let head = &mut self.head;
                     match self
                         .scan
-                        .scan(&self.sep_markers, rest, |s| head.push_str(s))
+                        .scan(&self.sep_markers, allowed, |s| head.push_str(s))
                     {
                         Scan::Pending => {
-                            self.slot.raw(rest);
-                            if self.head.len() > MAX_NAME {
-                                return self.give_up(em, text.len());
+                            self.slot.raw(allowed);
+                            self.head_bytes += allowed.len();
+                            if self.head_bytes > MAX_NAME + SEP.len() {
+                                return self.give_up(em, pos + cut);
                             }
                             return Step::NeedMore;
                         }
@@ -214,16 +226,14 @@ impl ToolSection for DeepSeekV3 {
                     }
                 }
                 Phase::NameLine => {
-                    let end = rest.bytes().position(|b| b == b'\n');
-                    let part = &rest[..end.unwrap_or(rest.len())];
-                    self.slot.raw(part);
-                    self.name.push_str(part);
-                    pos += part.len();
-                    if self.name.len() > MAX_NAME {
-                        return self.give_up(em, pos);
-                    }
-                    if end.is_none() {
-                        return Step::NeedMore;
+                    let run = read_run(&mut self.name, rest, |b| b == b'\n', MAX_NAME);
+                    let taken = run.taken(rest.len());
+                    self.slot.raw(&rest[..taken]);
+                    pos += taken;
+                    match run {
+                        Run::Open => return Step::NeedMore,
+                        Run::Over { .. } => return self.give_up(em, pos),
+                        Run::End { .. } => {}
                     }
                     self.slot.raw("\n");
                     pos += 1;
@@ -257,11 +267,9 @@ impl ToolSection for DeepSeekV3 {
                     pos += part.len();
                     let fence_like = self.name.starts_with(FENCE) || FENCE.starts_with(&self.name);
                     if self.name.len() > 64 || !fence_like {
-                        let detail = format!(
-                            "expected the arguments at character {}",
-                            em.char_offset(text, pos)
-                        );
-                        self.fail(em, ERR_INVALID, &detail);
+                        let at = em.char_offset(text, pos);
+                        let expected = "the arguments";
+                        self.fail(em, Problem::Unexpected { expected, at });
                         continue;
                     }
                     if end.is_some() {
@@ -271,23 +279,20 @@ impl ToolSection for DeepSeekV3 {
                     }
                 }
                 Phase::Arguments => match self.json.feed(rest, &mut self.slot, em) {
-                    ArgsStep::NeedMore => return Step::NeedMore,
-                    ArgsStep::Done { consumed } => {
+                    Step::NeedMore => return Step::NeedMore,
+                    Step::Ended { consumed } => {
                         pos += consumed;
                         self.phase = Phase::CallEnd;
                     }
-                    ArgsStep::Invalid { at, reason } => {
+                    Step::Invalid { at, reason } => {
                         pos += at;
-                        let detail = format!(
-                            "invalid JSON at character {}: {reason}",
-                            em.char_offset(text, pos)
-                        );
-                        self.fail(em, ERR_INVALID, &detail);
+                        let at = em.char_offset(text, pos);
+                        self.fail(em, Problem::InvalidJson { at, reason });
                     }
                 },
-                Phase::Recover => match self.scan.scan(&self.recover_markers, rest, |_| {}) {
-                    Scan::Pending => return Step::NeedMore,
-                    Scan::Found { id, consumed } => {
+                Phase::Recover => match self.recover.skip(rest) {
+                    None => return Step::NeedMore,
+                    Some((id, consumed)) => {
                         pos += consumed;
                         if id != 0 {
                             return Step::Ended { consumed: pos };
@@ -311,11 +316,7 @@ impl ToolSection for DeepSeekV3 {
                 {
                     self.slot.complete(em);
                 } else {
-                    let detail = format!(
-                        "the stream ended inside the call's arguments (at character {})",
-                        em.end_offset()
-                    );
-                    self.slot.fail(em, ERR_INCOMPLETE, &detail);
+                    self.slot.fail_incomplete(em, "the call's arguments");
                 }
             }
             Phase::CallEnd => self.slot.complete(em),

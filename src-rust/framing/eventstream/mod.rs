@@ -18,62 +18,24 @@
 //! soon as its 12 bytes are in, so a corrupt length is reported at once instead of waiting for
 //! bytes that will never come.
 
+mod encode;
+mod header;
+
+pub use encode::encode_message;
+pub use header::{Header, HeaderIter, HeaderValue, OwnedHeaderValue};
+
+use super::lifecycle::Lifecycle;
+use super::WireEvent;
 use crate::error::{Error, Result};
-use crate::providers::WireEvent;
+use header::{be_u32, validate_headers, KnownHeaders};
 
 /// Bytes of the prelude: total length, headers length, prelude CRC.
 pub const PRELUDE_LEN: usize = 12;
-const CRC_LEN: usize = 4;
+pub(crate) const CRC_LEN: usize = 4;
 /// The smallest message: a prelude and a message CRC, no headers, no payload.
 pub const MIN_MESSAGE_LEN: usize = PRELUDE_LEN + CRC_LEN;
 /// The largest message AWS sends: a 16 MiB payload, 128 KiB of headers and the framing.
 pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 16 * 1024 * 1024 + 128 * 1024 + MIN_MESSAGE_LEN;
-
-/// One header value, borrowing the message bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HeaderValue<'a> {
-    Bool(bool),
-    Byte(i8),
-    Int16(i16),
-    Int32(i32),
-    Int64(i64),
-    ByteArray(&'a [u8]),
-    String(&'a str),
-    /// Milliseconds since the Unix epoch.
-    Timestamp(i64),
-    Uuid([u8; 16]),
-}
-
-impl<'a> HeaderValue<'a> {
-    /// The wire type code (0..=9; a `Bool(true)` is 0, `Bool(false)` is 1).
-    pub fn type_code(&self) -> u8 {
-        match self {
-            HeaderValue::Bool(true) => 0,
-            HeaderValue::Bool(false) => 1,
-            HeaderValue::Byte(_) => 2,
-            HeaderValue::Int16(_) => 3,
-            HeaderValue::Int32(_) => 4,
-            HeaderValue::Int64(_) => 5,
-            HeaderValue::ByteArray(_) => 6,
-            HeaderValue::String(_) => 7,
-            HeaderValue::Timestamp(_) => 8,
-            HeaderValue::Uuid(_) => 9,
-        }
-    }
-
-    pub fn as_str(&self) -> Option<&'a str> {
-        match self {
-            HeaderValue::String(s) => Some(s),
-            _ => None,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Header<'a> {
-    pub name: &'a str,
-    pub value: HeaderValue<'a>,
-}
 
 /// One decoded message, borrowing the decoder's input or buffer; valid for the callback only.
 /// Its headers were validated when it was decoded, so reading them cannot fail.
@@ -86,27 +48,9 @@ pub struct EventStreamMessage<'a> {
     /// The headers every consumer reads, found during validation.
     known: KnownHeaders<'a>,
 }
-
-/// The first values of the `:`-headers that say what a message is.
-#[derive(Debug, Clone, Copy, Default)]
-struct KnownHeaders<'a> {
-    event_type: Option<HeaderValue<'a>>,
-    message_type: Option<HeaderValue<'a>>,
-    exception_type: Option<HeaderValue<'a>>,
-}
-
-impl<'a> KnownHeaders<'a> {
-    fn text(value: Option<HeaderValue<'a>>) -> Option<&'a str> {
-        value.and_then(|v| v.as_str())
-    }
-}
-
 impl<'a> EventStreamMessage<'a> {
     pub fn headers(&self) -> HeaderIter<'a> {
-        HeaderIter {
-            bytes: self.headers,
-            pos: 0,
-        }
+        HeaderIter::new(self.headers)
     }
 
     /// The first header called `name`, if any.
@@ -143,12 +87,28 @@ impl<'a> EventStreamMessage<'a> {
         self.offset + self.total_len as u64
     }
 
-    /// The message as a provider event: `:event-type` and the payload as UTF-8 text.
-    /// An `exception` or `error` message becomes `Error::Provider` (code = the exception type
-    /// or error code, message = the payload's `message` field or the error-message header).
-    pub fn to_wire_event(&self) -> Result<WireEvent<'a>> {
+    /// What the message is: an event (its `:event-type` and the payload as UTF-8 text), or
+    /// an `exception` / `error` frame, which the framing reports as a `Fault` and leaves to
+    /// the provider to map (a framer does not know what a provider's exceptions look like).
+    pub fn kind(&self) -> Result<MessageKind<'a>> {
         let event_type = self.event_type();
-        let exception_type = KnownHeaders::text(self.known.exception_type);
+        let fault = |kind| {
+            Ok(MessageKind::Fault(Fault {
+                kind,
+                code: match kind {
+                    FaultKind::Exception => {
+                        KnownHeaders::text(self.known.exception_type).or(event_type)
+                    }
+                    FaultKind::Error => self.header_str(":error-code"),
+                },
+                message: match kind {
+                    FaultKind::Exception => None,
+                    FaultKind::Error => self.header_str(":error-message"),
+                },
+                payload: self.payload,
+                offset: self.offset,
+            }))
+        };
         match self.message_type() {
             Some("event") | None => {
                 let event = event_type.unwrap_or("");
@@ -161,31 +121,14 @@ impl<'a> EventStreamMessage<'a> {
                         Some(self.offset),
                     )
                 })?;
-                Ok(WireEvent {
+                Ok(MessageKind::Event(WireEvent {
                     event,
                     data,
                     offset: self.end_offset(),
-                })
+                }))
             }
-            Some("exception") => {
-                let raw = String::from_utf8_lossy(self.payload).into_owned();
-                let code = exception_type.or(event_type).map(str::to_owned);
-                let message = exception_message(&raw)
-                    .or_else(|| code.clone())
-                    .unwrap_or_else(|| "exception without a message".to_owned());
-                Err(Error::Provider { code, message, raw })
-            }
-            Some("error") => {
-                let raw = String::from_utf8_lossy(self.payload).into_owned();
-                let code = self.header_str(":error-code").map(str::to_owned);
-                let message = self
-                    .header_str(":error-message")
-                    .map(str::to_owned)
-                    .or_else(|| exception_message(&raw))
-                    .or_else(|| code.clone())
-                    .unwrap_or_else(|| "error without a message".to_owned());
-                Err(Error::Provider { code, message, raw })
-            }
+            Some("exception") => fault(FaultKind::Exception),
+            Some("error") => fault(FaultKind::Error),
             Some(other) => Err(Error::protocol(
                 format!("eventstream message has an unknown :message-type {other:?}"),
                 Some(self.offset),
@@ -194,159 +137,32 @@ impl<'a> EventStreamMessage<'a> {
     }
 }
 
-/// The `message` (or `Message`) field of an AWS exception payload.
-fn exception_message(payload: &str) -> Option<String> {
-    #[derive(serde::Deserialize)]
-    struct Body {
-        #[serde(alias = "Message")]
-        message: Option<String>,
-    }
-    let body: Body = serde_json::from_str(payload).ok()?;
-    body.message.filter(|m| !m.is_empty())
+/// A message classified by its `:message-type`.
+#[derive(Debug, Clone, Copy)]
+pub enum MessageKind<'a> {
+    Event(WireEvent<'a>),
+    Fault(Fault<'a>),
 }
 
-/// Iterator over validated header bytes.
-#[derive(Debug, Clone)]
-pub struct HeaderIter<'a> {
-    bytes: &'a [u8],
-    pos: usize,
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultKind {
+    /// `:message-type: exception` (a modeled service exception, named by `:exception-type`).
+    Exception,
+    /// `:message-type: error` (`:error-code` and `:error-message` headers).
+    Error,
 }
 
-impl<'a> Iterator for HeaderIter<'a> {
-    type Item = Header<'a>;
-
-    fn next(&mut self) -> Option<Header<'a>> {
-        if self.pos >= self.bytes.len() {
-            return None;
-        }
-        // Validated at decode time; a failure here would mean a bug, so stop rather than panic.
-        let (header, next) = parse_header(self.bytes, self.pos).ok()?;
-        self.pos = next;
-        Some(header)
-    }
-}
-
-fn be_u16(b: &[u8]) -> u16 {
-    u16::from_be_bytes([b[0], b[1]])
-}
-
-fn be_u32(b: &[u8]) -> u32 {
-    u32::from_be_bytes([b[0], b[1], b[2], b[3]])
-}
-
-fn be_i64(b: &[u8]) -> i64 {
-    i64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
-}
-
-/// `bytes` as text, if it is valid UTF-8 (header names and values nearly always are ASCII,
-/// which the validator's fast path settles).
-#[inline]
-fn as_str(bytes: &[u8]) -> Option<&str> {
-    std::str::from_utf8(bytes).ok()
-}
-
-/// Take `n` bytes at `pos`, or say what was cut short.
-#[inline]
-fn take<'a>(
-    bytes: &'a [u8],
-    pos: usize,
-    n: usize,
-    what: &'static str,
-) -> std::result::Result<&'a [u8], (usize, String)> {
-    bytes.get(pos..pos + n).ok_or_else(|| {
-        (
-            pos,
-            format!(
-                "{what} needs {n} bytes but only {} remain in the headers section",
-                bytes.len().saturating_sub(pos)
-            ),
-        )
-    })
-}
-
-/// Parse the header at `pos`; returns it and the position after it, or (position, reason).
-#[inline]
-fn parse_header(
-    bytes: &[u8],
-    pos: usize,
-) -> std::result::Result<(Header<'_>, usize), (usize, String)> {
-    let name_len = take(bytes, pos, 1, "header name length")?[0] as usize;
-    if name_len == 0 {
-        return Err((pos, "header name is empty".to_owned()));
-    }
-    let name = take(bytes, pos + 1, name_len, "header name")?;
-    let name =
-        as_str(name).ok_or_else(|| (pos + 1, "header name is not valid UTF-8".to_owned()))?;
-    let mut at = pos + 1 + name_len;
-    let type_code = take(bytes, at, 1, "header value type")?[0];
-    at += 1;
-    let fixed = |n: usize| take(bytes, at, n, "header value");
-    let (value, len) = match type_code {
-        0 => (HeaderValue::Bool(true), 0),
-        1 => (HeaderValue::Bool(false), 0),
-        2 => (HeaderValue::Byte(fixed(1)?[0] as i8), 1),
-        3 => (HeaderValue::Int16(be_u16(fixed(2)?) as i16), 2),
-        4 => (HeaderValue::Int32(be_u32(fixed(4)?) as i32), 4),
-        5 => (HeaderValue::Int64(be_i64(fixed(8)?)), 8),
-        6 | 7 => {
-            let n = be_u16(take(bytes, at, 2, "header value length")?) as usize;
-            let value = take(bytes, at + 2, n, "header value")?;
-            let value = if type_code == 6 {
-                HeaderValue::ByteArray(value)
-            } else {
-                HeaderValue::String(as_str(value).ok_or_else(|| {
-                    (
-                        at + 2,
-                        format!("string value of header {name:?} is not valid UTF-8"),
-                    )
-                })?)
-            };
-            (value, 2 + n)
-        }
-        8 => (HeaderValue::Timestamp(be_i64(fixed(8)?)), 8),
-        9 => {
-            let mut uuid = [0u8; 16];
-            uuid.copy_from_slice(fixed(16)?);
-            (HeaderValue::Uuid(uuid), 16)
-        }
-        other => {
-            return Err((
-                at - 1,
-                format!("header {name:?} has unknown value type {other}"),
-            ))
-        }
-    };
-    Ok((Header { name, value }, at + len))
-}
-
-/// Check every header; return the values of the ones that say what the message is (the
-/// first of each name counts, as in `EventStreamMessage::header`).
-fn validate_headers(bytes: &[u8], headers_offset: u64) -> Result<KnownHeaders<'_>> {
-    let mut known = KnownHeaders::default();
-    let mut pos = 0;
-    while pos < bytes.len() {
-        match parse_header(bytes, pos) {
-            Ok((header, next)) => {
-                let slot = match header.name {
-                    ":event-type" => &mut known.event_type,
-                    ":message-type" => &mut known.message_type,
-                    ":exception-type" => &mut known.exception_type,
-                    _ => &mut None,
-                };
-                if slot.is_none() {
-                    *slot = Some(header.value);
-                }
-                pos = next;
-            }
-            Err((at, reason)) => {
-                return Err(Error::protocol(
-                    format!("malformed eventstream header: {reason}"),
-                    Some(headers_offset + at as u64),
-                ))
-            }
-        }
-    }
-    Ok(known)
+/// An `exception` or `error` frame: the peer reports a failure inside the stream.
+#[derive(Debug, Clone, Copy)]
+pub struct Fault<'a> {
+    pub kind: FaultKind,
+    /// `:exception-type` (else `:event-type`) of an exception, `:error-code` of an error.
+    pub code: Option<&'a str>,
+    /// `:error-message` of an error frame.
+    pub message: Option<&'a str>,
+    pub payload: &'a [u8],
+    /// Stream offset of the frame's first byte.
+    pub offset: u64,
 }
 
 /// Check a prelude; returns the message's total length.
@@ -438,65 +254,6 @@ pub fn decode_message(bytes: &[u8]) -> Result<EventStreamMessage<'_>> {
     }
     parse_frame(bytes, 0)
 }
-
-/// Append one encoded message to `out` (for tests, benches and re-encoding gateways).
-pub fn encode_message(headers: &[Header<'_>], payload: &[u8], out: &mut Vec<u8>) -> Result<()> {
-    let start = out.len();
-    out.extend_from_slice(&[0; PRELUDE_LEN]);
-    for header in headers {
-        let name = header.name.as_bytes();
-        if name.is_empty() || name.len() > u8::MAX as usize {
-            out.truncate(start);
-            return Err(Error::usage(format!(
-                "eventstream header names must be 1 to 255 bytes, got {}",
-                name.len()
-            )));
-        }
-        out.push(name.len() as u8);
-        out.extend_from_slice(name);
-        out.push(header.value.type_code());
-        match header.value {
-            HeaderValue::Bool(_) => {}
-            HeaderValue::Byte(v) => out.push(v as u8),
-            HeaderValue::Int16(v) => out.extend_from_slice(&v.to_be_bytes()),
-            HeaderValue::Int32(v) => out.extend_from_slice(&v.to_be_bytes()),
-            HeaderValue::Int64(v) | HeaderValue::Timestamp(v) => {
-                out.extend_from_slice(&v.to_be_bytes())
-            }
-            HeaderValue::ByteArray(bytes) => push_sized(out, start, bytes)?,
-            HeaderValue::String(text) => push_sized(out, start, text.as_bytes())?,
-            HeaderValue::Uuid(uuid) => out.extend_from_slice(&uuid),
-        }
-    }
-    let headers_len = out.len() - start - PRELUDE_LEN;
-    out.extend_from_slice(payload);
-    let total = out.len() - start + CRC_LEN;
-    let (Ok(total32), Ok(headers32)) = (u32::try_from(total), u32::try_from(headers_len)) else {
-        out.truncate(start);
-        return Err(Error::usage("eventstream message too large to encode"));
-    };
-    out[start..start + 4].copy_from_slice(&total32.to_be_bytes());
-    out[start + 4..start + 8].copy_from_slice(&headers32.to_be_bytes());
-    let prelude_crc = crc32fast::hash(&out[start..start + 8]);
-    out[start + 8..start + 12].copy_from_slice(&prelude_crc.to_be_bytes());
-    let message_crc = crc32fast::hash(&out[start..]);
-    out.extend_from_slice(&message_crc.to_be_bytes());
-    Ok(())
-}
-
-fn push_sized(out: &mut Vec<u8>, start: usize, bytes: &[u8]) -> Result<()> {
-    let Ok(len) = u16::try_from(bytes.len()) else {
-        out.truncate(start);
-        return Err(Error::usage(format!(
-            "eventstream header values are at most 65535 bytes, got {}",
-            bytes.len()
-        )));
-    };
-    out.extend_from_slice(&len.to_be_bytes());
-    out.extend_from_slice(bytes);
-    Ok(())
-}
-
 /// Incremental eventstream decoder.
 #[derive(Debug)]
 pub struct EventStreamDecoder {
@@ -507,8 +264,7 @@ pub struct EventStreamDecoder {
     partial_total: usize,
     /// Bytes fed so far (stream offset of the next byte).
     consumed: u64,
-    flushed: bool,
-    failed: bool,
+    lifecycle: Lifecycle,
 }
 
 impl Default for EventStreamDecoder {
@@ -527,8 +283,7 @@ impl EventStreamDecoder {
             partial: Vec::new(),
             partial_total: 0,
             consumed: 0,
-            flushed: false,
-            failed: false,
+            lifecycle: Lifecycle::new("EventStreamDecoder"),
         }
     }
 
@@ -548,12 +303,9 @@ impl EventStreamDecoder {
     where
         F: FnMut(EventStreamMessage<'_>) -> Result<()>,
     {
-        self.check_usable("decode")?;
+        self.lifecycle.check("decode")?;
         let result = self.decode_inner(input, &mut on_message);
-        if result.is_err() {
-            self.failed = true;
-        }
-        result
+        self.lifecycle.after_decode(result)
     }
 
     /// End of stream: an error if a message was left unfinished. Never produces messages;
@@ -562,8 +314,13 @@ impl EventStreamDecoder {
     where
         F: FnMut(EventStreamMessage<'_>) -> Result<()>,
     {
-        self.check_usable("flush")?;
-        self.flushed = true;
+        self.lifecycle.check("flush")?;
+        let result = self.unfinished_message();
+        self.lifecycle.after_flush(result)
+    }
+
+    /// An error if the stream stopped inside a message.
+    fn unfinished_message(&self) -> Result<()> {
         if self.partial.is_empty() {
             return Ok(());
         }
@@ -591,20 +348,6 @@ impl EventStreamDecoder {
 
     pub fn flush(&mut self) -> Result<()> {
         self.flush_with(|_| Ok(()))
-    }
-
-    fn check_usable(&self, what: &str) -> Result<()> {
-        if self.flushed {
-            return Err(Error::usage(format!(
-                "EventStreamDecoder.{what}() called after flush(); create a new decoder for a new stream"
-            )));
-        }
-        if self.failed {
-            return Err(Error::usage(format!(
-                "EventStreamDecoder.{what}() called after the decoder raised an error; the stream cannot be resumed"
-            )));
-        }
-        Ok(())
     }
 
     fn decode_inner(
@@ -670,36 +413,6 @@ impl EventStreamDecoder {
             result?;
         }
         Ok(input)
-    }
-}
-
-/// An owned header value.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum OwnedHeaderValue {
-    Bool(bool),
-    Byte(i8),
-    Int16(i16),
-    Int32(i32),
-    Int64(i64),
-    ByteArray(Vec<u8>),
-    String(String),
-    Timestamp(i64),
-    Uuid([u8; 16]),
-}
-
-impl From<HeaderValue<'_>> for OwnedHeaderValue {
-    fn from(value: HeaderValue<'_>) -> Self {
-        match value {
-            HeaderValue::Bool(v) => OwnedHeaderValue::Bool(v),
-            HeaderValue::Byte(v) => OwnedHeaderValue::Byte(v),
-            HeaderValue::Int16(v) => OwnedHeaderValue::Int16(v),
-            HeaderValue::Int32(v) => OwnedHeaderValue::Int32(v),
-            HeaderValue::Int64(v) => OwnedHeaderValue::Int64(v),
-            HeaderValue::ByteArray(v) => OwnedHeaderValue::ByteArray(v.to_vec()),
-            HeaderValue::String(v) => OwnedHeaderValue::String(v.to_owned()),
-            HeaderValue::Timestamp(v) => OwnedHeaderValue::Timestamp(v),
-            HeaderValue::Uuid(v) => OwnedHeaderValue::Uuid(v),
-        }
     }
 }
 
@@ -978,10 +691,12 @@ mod tests {
     }
 
     #[test]
-    fn wire_event_and_exceptions() {
+    fn message_kinds() {
         let bytes = event("contentBlockDelta", r#"{"delta":{"text":"hi"}}"#);
         let message = decode_message(&bytes).unwrap();
-        let wire = message.to_wire_event().unwrap();
+        let MessageKind::Event(wire) = message.kind().unwrap() else {
+            panic!("an event message is an event")
+        };
         assert_eq!(wire.event, "contentBlockDelta");
         assert_eq!(wire.data, r#"{"delta":{"text":"hi"}}"#);
         assert_eq!(wire.offset, bytes.len() as u64);
@@ -1002,14 +717,15 @@ mod tests {
             &mut bytes,
         )
         .unwrap();
-        let err = decode_message(&bytes).unwrap().to_wire_event().unwrap_err();
+        let MessageKind::Fault(fault) = decode_message(&bytes).unwrap().kind().unwrap() else {
+            panic!("an exception message is a fault")
+        };
+        assert_eq!(fault.kind, FaultKind::Exception);
+        assert_eq!(fault.code, Some("throttlingException"));
+        assert_eq!(fault.message, None);
         assert_eq!(
-            err,
-            Error::Provider {
-                code: Some("throttlingException".into()),
-                message: "Too many requests, please wait.".into(),
-                raw: r#"{"message":"Too many requests, please wait."}"#.into(),
-            }
+            fault.payload,
+            br#"{"message":"Too many requests, please wait."}"#
         );
 
         let mut bytes = Vec::new();
@@ -1032,11 +748,12 @@ mod tests {
             &mut bytes,
         )
         .unwrap();
-        let err = decode_message(&bytes).unwrap().to_wire_event().unwrap_err();
-        assert!(matches!(
-            err,
-            Error::Provider { code: Some(ref c), ref message, .. } if c == "InternalError" && message == "boom"
-        ));
+        let MessageKind::Fault(fault) = decode_message(&bytes).unwrap().kind().unwrap() else {
+            panic!("an error message is a fault")
+        };
+        assert_eq!(fault.kind, FaultKind::Error);
+        assert_eq!(fault.code, Some("InternalError"));
+        assert_eq!(fault.message, Some("boom"));
     }
 
     #[test]
@@ -1051,7 +768,7 @@ mod tests {
             &mut bytes,
         )
         .unwrap();
-        let err = decode_message(&bytes).unwrap().to_wire_event().unwrap_err();
+        let err = decode_message(&bytes).unwrap().kind().unwrap_err();
         assert!(matches!(err, Error::Protocol { .. }));
     }
 }

@@ -13,19 +13,19 @@
 
 use std::sync::Arc;
 
-use super::super::emit::Emitter;
-use super::super::matcher::{MarkerScanner, Markers, Scan};
-use super::xml_args::{value_type, ArgsBuilder, Untyped};
-use super::{
-    clean_name, is_json_ws, CallSlot, Expect, Expected, Opener, Step, ToolContext, ToolSection,
-    ERR_INCOMPLETE, ERR_INVALID, ERR_TOO_LARGE,
+use super::super::super::emit::Emitter;
+use super::super::super::matcher::{MarkerScanner, Markers, Scan};
+use super::super::scan::MAX_NAME;
+use super::super::xml_args::{value_type, ArgsBuilder, Untyped};
+use super::super::{
+    clean_name, is_json_ws, read_run, CallSlot, Expect, Expected, Opener, Problem, Recover, Run,
+    Step, ToolContext, ToolSection,
 };
 
 const OPEN: &str = "<tool_call>";
 const CLOSE: &str = "</tool_call>";
 const KEY_OPEN: &str = "<arg_key>";
 const VALUE_OPEN: &str = "<arg_value>";
-const MAX_NAME: usize = 256;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
@@ -50,8 +50,8 @@ pub struct Glm45 {
     key: String,
     key_markers: Arc<Markers>,
     value_markers: Arc<Markers>,
-    close_markers: Arc<Markers>,
     scan: MarkerScanner,
+    recover: Recover,
 }
 
 impl Glm45 {
@@ -67,14 +67,14 @@ impl Glm45 {
             key_markers: Markers::shared(&["</arg_key>"]),
             // A missing `</arg_value>` is tolerated before the block closer.
             value_markers: Markers::shared(&["</arg_value>", CLOSE]),
-            close_markers: Markers::shared(&[CLOSE]),
             scan: MarkerScanner::new(),
+            recover: Recover::new(&[CLOSE]),
         }
     }
 
-    fn fail(&mut self, em: &mut Emitter<'_>, code: &str, detail: &str) {
-        self.slot.fail(em, code, detail);
-        self.scan.reset();
+    fn fail(&mut self, em: &mut Emitter<'_>, problem: Problem<'_>) {
+        self.slot.fail(em, problem);
+        self.recover.reset();
         self.phase = Phase::Recover;
     }
 }
@@ -98,17 +98,17 @@ impl ToolSection for Glm45 {
             let rest = &text[pos..];
             match self.phase {
                 Phase::Name => {
-                    let end = rest.bytes().position(|b| b == b'\n' || b == b'<');
-                    let part = &rest[..end.unwrap_or(rest.len())];
-                    self.slot.raw(part);
-                    self.name.push_str(part);
-                    pos += part.len();
-                    if self.name.len() > MAX_NAME {
-                        self.slot.fallback(em);
-                        return Step::Ended { consumed: pos };
-                    }
-                    let Some(end) = end else {
-                        return Step::NeedMore;
+                    let run = read_run(&mut self.name, rest, |b| b == b'\n' || b == b'<', MAX_NAME);
+                    let taken = run.taken(rest.len());
+                    self.slot.raw(&rest[..taken]);
+                    pos += taken;
+                    let end = match run {
+                        Run::Open => return Step::NeedMore,
+                        Run::Over { .. } => {
+                            self.slot.fallback(em);
+                            return Step::Ended { consumed: pos };
+                        }
+                        Run::End { at } => at,
                     };
                     if self.name.trim().is_empty() && rest.as_bytes()[end] == b'\n' {
                         // A line break before the name.
@@ -174,12 +174,15 @@ impl ToolSection for Glm45 {
                         }
                         Expected::Mismatch { consumed, .. } => {
                             pos += consumed;
-                            let detail = format!(
-                                "expected {} at character {}",
-                                literals.join(" or "),
-                                em.char_offset(text, pos)
+                            let expected = literals.join(" or ");
+                            let at = em.char_offset(text, pos);
+                            self.fail(
+                                em,
+                                Problem::Unexpected {
+                                    expected: &expected,
+                                    at,
+                                },
                             );
-                            self.fail(em, ERR_INVALID, &detail);
                         }
                     }
                 }
@@ -187,8 +190,14 @@ impl ToolSection for Glm45 {
                     let key = &mut self.key;
                     match self.scan.scan(&self.key_markers, rest, |s| key.push_str(s)) {
                         Scan::Pending if self.key.len() > MAX_NAME => {
-                            let detail = format!("an argument name exceeds {MAX_NAME} bytes");
-                            self.fail(em, ERR_TOO_LARGE, &detail);
+                            let what = "an argument name";
+                            self.fail(
+                                em,
+                                Problem::TooLarge {
+                                    what,
+                                    limit: MAX_NAME,
+                                },
+                            );
                         }
                         Scan::Pending => return Step::NeedMore,
                         Scan::Found { consumed, .. } => {
@@ -204,12 +213,9 @@ impl ToolSection for Glm45 {
                         fits &= args.value_text(piece, slot, em);
                     });
                     if !fits {
-                        let detail = format!(
-                            "the value of argument {:?} exceeds the limit of {} bytes",
-                            self.key.trim(),
-                            self.context.max_buffer
-                        );
-                        self.fail(em, ERR_TOO_LARGE, &detail);
+                        let what = format!("the value of argument {:?}", self.key.trim());
+                        let limit = self.context.max_buffer;
+                        self.fail(em, Problem::TooLarge { what: &what, limit });
                         continue;
                     }
                     match scan {
@@ -228,12 +234,7 @@ impl ToolSection for Glm45 {
                     }
                 }
                 Phase::Recover => {
-                    return match self.scan.scan(&self.close_markers, rest, |_| {}) {
-                        Scan::Pending => Step::NeedMore,
-                        Scan::Found { consumed, .. } => Step::Ended {
-                            consumed: pos + consumed,
-                        },
-                    };
+                    return self.recover.step(rest, pos);
                 }
             }
         }
@@ -244,13 +245,7 @@ impl ToolSection for Glm45 {
         match self.phase {
             Phase::Name => self.slot.fallback(em),
             Phase::Recover => {}
-            _ => {
-                let detail = format!(
-                    "the stream ended inside the call (at character {})",
-                    em.end_offset()
-                );
-                self.slot.fail(em, ERR_INCOMPLETE, &detail);
-            }
+            _ => self.slot.fail_incomplete(em, "the call"),
         }
     }
 }

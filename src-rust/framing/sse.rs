@@ -1,4 +1,4 @@
-//! Incremental SSE decoder.
+//! Server-Sent Events framing: the WHATWG "event stream interpretation", exactly.
 //!
 //! Follows https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation:
 //! lines end at CRLF, CR or LF (a CR ending one chunk and an LF starting the next count once), a
@@ -10,6 +10,7 @@
 
 use memchr::memchr2;
 
+use super::Lifecycle;
 use crate::error::{Error, Result};
 use crate::utf8::decode_lossy as lossy;
 
@@ -95,8 +96,7 @@ pub struct SseDecoder {
     block_bytes: usize,
     /// Stream offset of the first byte of the chunk being decoded.
     consumed: u64,
-    flushed: bool,
-    failed: bool,
+    lifecycle: Lifecycle,
 }
 
 impl Default for SseDecoder {
@@ -120,8 +120,7 @@ impl SseDecoder {
             retry: None,
             block_bytes: 0,
             consumed: 0,
-            flushed: false,
-            failed: false,
+            lifecycle: Lifecycle::new("SSEDecoder"),
         }
     }
 
@@ -166,12 +165,9 @@ impl SseDecoder {
     where
         F: FnMut(SseEventView<'_>) -> Result<()>,
     {
-        self.check_usable("decode")?;
+        self.lifecycle.check("decode")?;
         let result = self.decode_inner(input, &mut on_event);
-        if result.is_err() {
-            self.failed = true;
-        }
-        result
+        self.lifecycle.after_decode(result)
     }
 
     /// End of stream: an unterminated event is discarded (or dispatched, if configured).
@@ -179,8 +175,15 @@ impl SseDecoder {
     where
         F: FnMut(SseEventView<'_>) -> Result<()>,
     {
-        self.check_usable("flush")?;
-        self.flushed = true;
+        self.lifecycle.check("flush")?;
+        let result = self.flush_inner(&mut on_event);
+        self.lifecycle.after_flush(result)
+    }
+
+    fn flush_inner(
+        &mut self,
+        on_event: &mut dyn FnMut(SseEventView<'_>) -> Result<()>,
+    ) -> Result<()> {
         if self.bom == BomState::Undecided {
             // A stream shorter than a BOM: what was held is ordinary text.
             self.bom = BomState::Done;
@@ -192,25 +195,7 @@ impl SseDecoder {
             let line = std::mem::take(&mut self.tail);
             self.process_line(&line);
         }
-        let result = self.dispatch(&mut on_event);
-        if result.is_err() {
-            self.failed = true;
-        }
-        result
-    }
-
-    fn check_usable(&self, what: &str) -> Result<()> {
-        if self.flushed {
-            return Err(Error::usage(format!(
-                "SSEDecoder.{what}() called after flush(); create a new decoder for a new stream"
-            )));
-        }
-        if self.failed {
-            return Err(Error::usage(format!(
-                "SSEDecoder.{what}() called after the decoder raised an error; the stream cannot be resumed"
-            )));
-        }
-        Ok(())
+        self.dispatch(on_event)
     }
 
     fn decode_inner(

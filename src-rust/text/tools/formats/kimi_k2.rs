@@ -12,12 +12,12 @@
 
 use std::sync::Arc;
 
-use super::super::emit::Emitter;
-use super::super::matcher::{MarkerScanner, Markers, Scan};
-use super::json_args::{ArgsStep, JsonArgs};
-use super::{
-    clean_name, is_json_ws, CallSlot, Expect, Expected, Opener, Step, ToolContext, ToolSection,
-    ERR_INCOMPLETE, ERR_INVALID,
+use super::super::super::emit::Emitter;
+use super::super::super::matcher::{MarkerScanner, Markers, Scan};
+use super::super::json_args::JsonArgs;
+use super::super::{
+    clean_name, is_json_ws, CallSlot, Expect, Expected, Opener, Problem, Recover, Step,
+    ToolContext, ToolSection,
 };
 
 const SECTION_BEGIN: &[&str] = &[
@@ -50,8 +50,10 @@ pub struct KimiK2 {
     id: String,
     json: JsonArgs,
     id_markers: Arc<Markers>,
-    recover_markers: Arc<Markers>,
     scan: MarkerScanner,
+    /// Bytes read so far in the id (the marker after it may be held back by the scanner).
+    id_bytes: usize,
+    recover: Recover,
     section_opener: &'static str,
     calls_in_section: usize,
 }
@@ -65,16 +67,17 @@ impl KimiK2 {
             id: String::new(),
             json: JsonArgs::default(),
             id_markers: Markers::shared(&[ARGUMENT_BEGIN]),
-            recover_markers: Markers::shared(&[CALL_END, SECTION_END, SECTION_END_SINGULAR]),
             scan: MarkerScanner::new(),
+            id_bytes: 0,
+            recover: Recover::new(&[CALL_END, SECTION_END, SECTION_END_SINGULAR]),
             section_opener: SECTION_BEGIN[0],
             calls_in_section: 0,
         }
     }
 
-    fn fail(&mut self, em: &mut Emitter<'_>, code: &str, detail: &str) {
-        self.slot.fail(em, code, detail);
-        self.scan.reset();
+    fn fail(&mut self, em: &mut Emitter<'_>, problem: Problem<'_>) {
+        self.slot.fail(em, problem);
+        self.recover.reset();
         self.phase = Phase::Recover;
     }
 }
@@ -144,6 +147,7 @@ impl ToolSection for KimiK2 {
                                     }
                                     self.slot.raw(CALL_BEGIN);
                                     self.id.clear();
+                                    self.id_bytes = 0;
                                     self.scan.reset();
                                     self.phase = Phase::Id;
                                 }
@@ -163,11 +167,9 @@ impl ToolSection for KimiK2 {
                         Expected::Mismatch { consumed, matched } => {
                             pos += consumed;
                             if self.phase == Phase::CallEnd {
-                                let detail = format!(
-                                    "expected {CALL_END} after the arguments at character {}",
-                                    em.char_offset(text, pos)
-                                );
-                                self.fail(em, ERR_INVALID, &detail);
+                                let at = em.char_offset(text, pos);
+                                let expected = "<|tool_call_end|> after the arguments";
+                                self.fail(em, Problem::Unexpected { expected, at });
                                 continue;
                             }
                             // The section ends without its marker: the rest is text.
@@ -181,15 +183,26 @@ impl ToolSection for KimiK2 {
                     }
                 }
                 Phase::Id => {
+                    // An id longer than its cap is no call: cut at the same byte however the
+                    // text was split.
+                    let cap = MAX_ID + ARGUMENT_BEGIN.len();
+                    let mut cut = rest.len().min(cap - self.id_bytes + 1);
+                    while !rest.is_char_boundary(cut) {
+                        cut += 1;
+                    }
+                    let allowed = &rest[..cut];
                     let id = &mut self.id;
-                    let scan = self.scan.scan(&self.id_markers, rest, |s| id.push_str(s));
+                    let scan = self
+                        .scan
+                        .scan(&self.id_markers, allowed, |s| id.push_str(s));
                     match scan {
                         Scan::Pending => {
-                            self.slot.raw(rest);
-                            if self.id.len() > MAX_ID {
+                            self.slot.raw(allowed);
+                            self.id_bytes += allowed.len();
+                            if self.id_bytes > cap {
                                 self.slot.fallback(em);
                                 return Step::Ended {
-                                    consumed: text.len(),
+                                    consumed: pos + cut,
                                 };
                             }
                             return Step::NeedMore;
@@ -213,23 +226,20 @@ impl ToolSection for KimiK2 {
                     }
                 }
                 Phase::Arguments => match self.json.feed(rest, &mut self.slot, em) {
-                    ArgsStep::NeedMore => return Step::NeedMore,
-                    ArgsStep::Done { consumed } => {
+                    Step::NeedMore => return Step::NeedMore,
+                    Step::Ended { consumed } => {
                         pos += consumed;
                         self.phase = Phase::CallEnd;
                     }
-                    ArgsStep::Invalid { at, reason } => {
+                    Step::Invalid { at, reason } => {
                         pos += at;
-                        let detail = format!(
-                            "invalid JSON at character {}: {reason}",
-                            em.char_offset(text, pos)
-                        );
-                        self.fail(em, ERR_INVALID, &detail);
+                        let at = em.char_offset(text, pos);
+                        self.fail(em, Problem::InvalidJson { at, reason });
                     }
                 },
-                Phase::Recover => match self.scan.scan(&self.recover_markers, rest, |_| {}) {
-                    Scan::Pending => return Step::NeedMore,
-                    Scan::Found { id, consumed } => {
+                Phase::Recover => match self.recover.skip(rest) {
+                    None => return Step::NeedMore,
+                    Some((id, consumed)) => {
                         pos += consumed;
                         if id != 0 {
                             return Step::Ended { consumed: pos };
@@ -248,11 +258,7 @@ impl ToolSection for KimiK2 {
             Phase::Section | Phase::Id => self.slot.fallback(em),
             Phase::Arguments => {
                 if self.json.not_started() || !self.json.finish() {
-                    let detail = format!(
-                        "the stream ended inside the call's arguments (at character {})",
-                        em.end_offset()
-                    );
-                    self.slot.fail(em, ERR_INCOMPLETE, &detail);
+                    self.slot.fail_incomplete(em, "the call's arguments");
                 } else {
                     self.slot.complete(em);
                 }

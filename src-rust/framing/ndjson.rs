@@ -6,6 +6,7 @@
 
 use memchr::memchr;
 
+use super::Lifecycle;
 use crate::error::{Error, Result};
 use crate::utf8::decode_lossy;
 
@@ -16,8 +17,7 @@ pub struct NdjsonDecoder {
     max_line_size: usize,
     tail: Vec<u8>,
     consumed: u64,
-    flushed: bool,
-    failed: bool,
+    lifecycle: Lifecycle,
 }
 
 impl Default for NdjsonDecoder {
@@ -32,8 +32,7 @@ impl NdjsonDecoder {
             max_line_size,
             tail: Vec::new(),
             consumed: 0,
-            flushed: false,
-            failed: false,
+            lifecycle: Lifecycle::new("NDJSONDecoder"),
         }
     }
 
@@ -46,12 +45,9 @@ impl NdjsonDecoder {
     where
         F: FnMut(&str, u64) -> Result<()>,
     {
-        self.check_usable("decode")?;
+        self.lifecycle.check("decode")?;
         let result = self.decode_inner(input, &mut on_line);
-        if result.is_err() {
-            self.failed = true;
-        }
-        result
+        self.lifecycle.after_decode(result)
     }
 
     /// End of stream: a last line without its LF is still a line (NDJSON writers often omit it).
@@ -59,10 +55,10 @@ impl NdjsonDecoder {
     where
         F: FnMut(&str, u64) -> Result<()>,
     {
-        self.check_usable("flush")?;
-        self.flushed = true;
+        self.lifecycle.check("flush")?;
         let line = std::mem::take(&mut self.tail);
-        emit(&line, self.consumed, &mut on_line)
+        let result = emit(&line, self.consumed, &mut on_line);
+        self.lifecycle.after_flush(result)
     }
 
     pub fn decode(&mut self, input: &[u8], out: &mut Vec<String>) -> Result<()> {
@@ -77,20 +73,6 @@ impl NdjsonDecoder {
             out.push(line.to_owned());
             Ok(())
         })
-    }
-
-    fn check_usable(&self, what: &str) -> Result<()> {
-        if self.flushed {
-            return Err(Error::usage(format!(
-                "NDJSONDecoder.{what}() called after flush(); create a new decoder for a new stream"
-            )));
-        }
-        if self.failed {
-            return Err(Error::usage(format!(
-                "NDJSONDecoder.{what}() called after the decoder raised an error; the stream cannot be resumed"
-            )));
-        }
-        Ok(())
     }
 
     fn decode_inner(
