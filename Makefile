@@ -11,7 +11,7 @@ RUST_SRC := $(shell find src-rust -name '*.rs') Cargo.toml pyproject.toml
 export VIRTUAL_ENV := $(abspath $(VENV))
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: help setup build test test-rust test-python demo bench bench-rust bench-python lint fmt fuzz clean
+.PHONY: help setup system-deps build test test-rust test-python demo bench bench-rust bench-python lint fmt fuzz clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -39,7 +39,11 @@ $(RELEASE): $(DEPS) $(RUST_SRC)
 	rm -f $(BUILT)
 	touch $@
 
-setup: $(BUILT) ## create .venv, install build and dev dependencies, build the extension (debug)
+setup: system-deps $(BUILT) ## create .venv, install build and dev dependencies, build the extension (debug)
+
+# Debian packages the tests run for real (the resumable-stream tests start a redis-server).
+system-deps: ## install redis-server with apt-get when it is missing (CI runs as root)
+	@command -v redis-server > /dev/null || { apt-get update && apt-get install -y redis-server; }
 
 build: $(BUILT) ## (re)build the extension in debug mode if Rust sources changed
 
@@ -48,7 +52,7 @@ test: test-rust test-python ## run every test (cargo test + pytest)
 test-rust: ## Rust unit and integration tests (no Python needed)
 	cargo test --quiet
 
-test-python: $(BUILT) ## pytest on the Python package
+test-python: system-deps $(BUILT) ## pytest on the Python package
 	$(PY) -m pytest
 
 demo: $(RELEASE) ## the main job on an embedded default (no network, no key)

@@ -11,8 +11,10 @@ from ._iter import AsyncDecodingIterator, iter_decoded
 from .errors import ProtocolError
 
 __all__ = [
+    "AsyncSSEIterator",
     "EventSource",
     "SSEError",
+    "SSEIterator",
     "aconnect_sse",
     "aiter_sse",
     "connect_sse",
@@ -20,14 +22,71 @@ __all__ = [
 ]
 
 
-def iter_sse(source: Any, **decoder_options: Any) -> Iterator[ServerSentEvent]:
-    """Iterate the events of a byte source (iterable of bytes, file, httpx.Response, ...)."""
-    return iter_decoded(source, SSEDecoder(**decoder_options))
+class SSEIterator(Iterator[ServerSentEvent]):
+    """What ``iter_sse`` returns: the events, and for callers who resume a stream by hand, the
+    ``last_event_id`` and ``retry`` (milliseconds) of the events handed out so far."""
+
+    def __init__(self, source: Any, decoder: SSEDecoder) -> None:
+        self._events = iter_decoded(source, decoder)
+        self._last: ServerSentEvent | None = None
+        self._retry: int | None = None
+
+    def __iter__(self) -> SSEIterator:
+        return self
+
+    def __next__(self) -> ServerSentEvent:
+        event = self._last = next(self._events)
+        if event.retry is not None:
+            self._retry = event.retry
+        return event
+
+    @property
+    def last_event_id(self) -> str:
+        """The stream's last event id as of the last event handed out ('' before any)."""
+        return "" if self._last is None else self._last.id
+
+    @property
+    def retry(self) -> int | None:
+        """The last ``retry`` value the stream sent, in milliseconds (None when it sent none)."""
+        return self._retry
+
+    def close(self) -> None:
+        """Close the source."""
+        self._events.close()
 
 
-def aiter_sse(source: Any, **decoder_options: Any) -> AsyncDecodingIterator[ServerSentEvent]:
-    """Async iterator over the events of an async byte source; a resource with `aclose()`."""
-    return AsyncDecodingIterator(source, SSEDecoder(**decoder_options))
+class AsyncSSEIterator(AsyncDecodingIterator[ServerSentEvent]):
+    """What ``aiter_sse`` returns: ``SSEIterator``'s async twin (``last_event_id``, ``retry``)."""
+
+    _last: ServerSentEvent | None = None
+    _retry: int | None = None
+
+    async def __anext__(self) -> ServerSentEvent:
+        event = self._last = await super().__anext__()
+        if event.retry is not None:
+            self._retry = event.retry
+        return event
+
+    @property
+    def last_event_id(self) -> str:
+        return "" if self._last is None else self._last.id
+
+    @property
+    def retry(self) -> int | None:
+        return self._retry
+
+
+def iter_sse(source: Any, **decoder_options: Any) -> SSEIterator:
+    """Iterate the events of a byte source (iterable of bytes, file, httpx.Response, ...).
+
+    The iterator's ``last_event_id`` and ``retry`` are what a reconnection needs."""
+    return SSEIterator(source, SSEDecoder(**decoder_options))
+
+
+def aiter_sse(source: Any, **decoder_options: Any) -> AsyncSSEIterator:
+    """Async iterator over the events of an async byte source; a resource with `aclose()`,
+    with ``last_event_id`` and ``retry`` like ``iter_sse``'s."""
+    return AsyncSSEIterator(source, SSEDecoder(**decoder_options))
 
 
 class SSEError(ProtocolError):

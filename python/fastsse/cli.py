@@ -12,7 +12,7 @@ import sys
 import time
 from collections.abc import Iterator
 from importlib import resources
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from ._fastsse import NDJSONDecoder, SSEDecoder, TextParser
 
@@ -106,7 +106,18 @@ def add_serve_command(commands: argparse._SubParsersAction[argparse.ArgumentPars
         metavar="URL",
         help="an OpenAI-compatible engine's base URL ending in /v1 (its /completions returns raw text)",
     )
-    serve.add_argument("--upstream-model", default="default", help="model name sent upstream")
+    serve.add_argument(
+        "--upstream-provider",
+        choices=["openai", "anthropic", "gemini", "ollama", "openai-responses"],
+        default=None,
+        help="gateway mode: forward whole chat requests to --upstream speaking this provider's API, "
+        "re-encoding its stream in each client's format",
+    )
+    serve.add_argument(
+        "--upstream-model",
+        default=None,
+        help="model name sent upstream (default: 'default'; in gateway mode, the client's model)",
+    )
     serve.add_argument("--upstream-key", default=None, help="bearer token for the upstream engine")
     serve.add_argument(
         "--reasoning",
@@ -129,7 +140,46 @@ def add_serve_command(commands: argparse._SubParsersAction[argparse.ArgumentPars
     serve.add_argument("--api-key", default=None, help="require this key from clients")
     serve.add_argument("--keepalive", type=float, default=15.0, help="seconds of silence before a keep-alive")
     serve.add_argument("--log-level", default="info")
+    add_resume_options(serve)
     serve.set_defaults(run=run_serve)
+
+
+def add_resume_options(serve: argparse.ArgumentParser) -> None:
+    resume = serve.add_argument_group("resumable streams")
+    resume.add_argument(
+        "--resumable",
+        action="store_true",
+        help="run generations detached from their request; resume with GET /v1/streams/{id}",
+    )
+    resume.add_argument(
+        "--store",
+        metavar="URL",
+        default=None,
+        help="where streams are kept: 'memory' or redis://HOST:PORT/DB (shared by replicas; implies "
+        "--resumable)",
+    )
+    resume.add_argument(
+        "--detach-timeout", type=float, default=300.0, help="seconds a generation goes on with no reader"
+    )
+    resume.add_argument(
+        "--stream-ttl", type=float, default=600.0, help="seconds a finished stream stays readable"
+    )
+    resume.add_argument(
+        "--stream-lease",
+        type=float,
+        default=5.0,
+        help="seconds after which readers of a silent producer get stream_producer_lost",
+    )
+
+
+def resume_options(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "resumable": args.resumable,
+        "store": args.store,
+        "detach_timeout": args.detach_timeout,
+        "stream_ttl": args.stream_ttl,
+        "stream_lease": args.stream_lease,
+    }
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -138,12 +188,21 @@ def run_serve(args: argparse.Namespace) -> int:
     except ImportError:
         print("fastsse serve needs uvicorn: pip install 'fastsse[server]'")
         return 2
-    from .adapters import GenerationAdapter, OpenAICompatibleAdapter, ReplayAdapter
+    from .adapters import GatewayAdapter, GenerationAdapter, OpenAICompatibleAdapter, ReplayAdapter
     from .server import create_app
 
     adapter: GenerationAdapter
-    if args.upstream:
-        adapter = OpenAICompatibleAdapter(args.upstream, model=args.upstream_model, api_key=args.upstream_key)
+    if args.upstream_provider:
+        if not args.upstream:
+            print("--upstream-provider needs --upstream URL", file=sys.stderr)
+            return 2
+        adapter = GatewayAdapter(
+            args.upstream, args.upstream_provider, model=args.upstream_model, api_key=args.upstream_key
+        )
+    elif args.upstream:
+        adapter = OpenAICompatibleAdapter(
+            args.upstream, model=args.upstream_model or "default", api_key=args.upstream_key
+        )
     else:
         adapter = ReplayAdapter(tokens_per_second=args.rate or None)
     app = create_app(
@@ -154,6 +213,7 @@ def run_serve(args: argparse.Namespace) -> int:
         reasoning_field=args.reasoning_field,
         api_key=args.api_key,
         keepalive=args.keepalive,
+        **resume_options(args),
     )
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
     return 0

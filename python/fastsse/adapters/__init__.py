@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from ._base import GenerationAdapter
+from .gateway import GatewayAdapter
 from .openai_compatible import OpenAICompatibleAdapter
 from .replay import GenerationRecord, ReplayAdapter, tokenize
 
-__all__ = ["GenerationAdapter", "GenerationRecord", "OpenAICompatibleAdapter", "ReplayAdapter", "tokenize"]
+__all__ = [
+    "GatewayAdapter",
+    "GenerationAdapter",
+    "GenerationRecord",
+    "OpenAICompatibleAdapter",
+    "ReplayAdapter",
+    "tokenize",
+]

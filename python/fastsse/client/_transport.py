@@ -21,6 +21,7 @@ from .._fastsse import GenerationChunk
 from ..errors import ProviderHTTPError, UsageError
 from ._providers import build_request, error_details, provider_spec
 from ._request import ChatRequest, HTTPRequest
+from ._resume import AsyncResumingSource, resume_headers, resuming_source, stream_url
 
 __all__ = ["AsyncChunkStream", "AsyncClient", "ChunkStream", "Client", "astream", "stream"]
 
@@ -169,6 +170,8 @@ class ChunkStream(Iterator[GenerationChunk]):
         self._response: Any = None
         self._chunks: Iterator[GenerationChunk] | None = None
         self._closed = False
+        # Reconnects a resumable stream (fastsse server) that drops: (url, last id) -> response.
+        self._reopen: Callable[[str, str], Any] | None = None
 
     @property
     def response(self) -> Any:
@@ -206,7 +209,10 @@ class ChunkStream(Iterator[GenerationChunk]):
         try:
             if self._chunks is None:
                 self.open()
-                self._chunks = iter_chunks(self._response, provider=self.provider)
+                source = self._response
+                if self._reopen is not None and stream_url(source) is not None:
+                    source = resuming_source(source, self._reopen)
+                self._chunks = iter_chunks(source, provider=self.provider)
             return next(self._chunks)
         except BaseException:
             self.close()
@@ -299,7 +305,21 @@ class Client(_ClientBase):
                 options["timeout"] = _timeout_for(module, self._timeout)
             return http.send(http.build_request(built.method, built.url, **options), stream=True)
 
-        return ChunkStream(self.provider, send)
+        def reopen(url: str, last_event_id: str) -> Any:
+            http = self._http_client()
+            options: dict[str, Any] = {"headers": resume_headers(built.headers, last_event_id)}
+            if self._timeout is not UNSET or self._owns_http:
+                options["timeout"] = _timeout_for(_http_module(http), self._timeout)
+            response = http.send(http.build_request("GET", url, **options), stream=True)
+            if response.status_code >= 400:
+                body = response.read()[:ERROR_BODY_LIMIT]
+                response.close()
+                raise _status_error(response.status_code, response.headers, body, url)
+            return response
+
+        chunks = ChunkStream(self.provider, send)
+        chunks._reopen = reopen
+        return chunks
 
     def close(self) -> None:
         if self._owns_http and self._http is not None:
@@ -354,6 +374,7 @@ class AsyncChunkStream(AsyncIterator[GenerationChunk]):
         self._response: Any = None
         self._chunks: Any = None
         self._closed = False
+        self._reopen: Callable[[str, str], Awaitable[Any]] | None = None
 
     @property
     def response(self) -> Any:
@@ -387,7 +408,10 @@ class AsyncChunkStream(AsyncIterator[GenerationChunk]):
         try:
             if self._chunks is None:
                 await self.open()
-                self._chunks = aiter_chunks(self._response, provider=self.provider)
+                source = self._response
+                if self._reopen is not None and stream_url(source) is not None:
+                    source = AsyncResumingSource(source, self._reopen)
+                self._chunks = aiter_chunks(source, provider=self.provider)
             chunk: GenerationChunk = await self._chunks.__anext__()
             return chunk
         except BaseException:
@@ -460,7 +484,27 @@ class AsyncClient(_ClientBase):
                 options["timeout"] = _timeout_for(module, self._timeout)
             return await http.send(http.build_request(built.method, built.url, **options), stream=True)
 
-        return AsyncChunkStream(self.provider, send)
+        async def reopen(url: str, last_event_id: str) -> Any:
+            http = self._http_client()
+            headers = resume_headers(built.headers, last_event_id)
+            if _is_aiohttp(http):
+                response = await http.request("GET", url, headers=headers)
+                status: int = response.status
+            else:
+                options: dict[str, Any] = {"headers": headers}
+                if self._timeout is not UNSET or self._owns_http:
+                    options["timeout"] = _timeout_for(_http_module(http), self._timeout)
+                response = await http.send(http.build_request("GET", url, **options), stream=True)
+                status = response.status_code
+            if status >= 400:
+                body = await _read_error_body(response)
+                await _close_response(response)
+                raise _status_error(status, response.headers, body, url)
+            return response
+
+        chunks = AsyncChunkStream(self.provider, send)
+        chunks._reopen = reopen
+        return chunks
 
     async def aclose(self) -> None:
         http, self._http = self._http, None

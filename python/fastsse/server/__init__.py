@@ -10,6 +10,8 @@ from ._app import FastSSEApp, create_app
 from ._background import background_server
 from ._event_source import EventSourceResponse
 from ._metrics import ServerMetrics
+from ._resume import ResumableStreams
+from ._stores import MemoryStore, RedisStore, StoredEvents, StoreFullError, StoreUnavailableError, StreamStore
 from ._template import ChatTemplate, hermes_template
 from ._worker import Generation, GenerationStats
 
@@ -19,7 +21,14 @@ __all__ = [
     "FastSSEApp",
     "Generation",
     "GenerationStats",
+    "MemoryStore",
+    "RedisStore",
+    "ResumableStreams",
     "ServerMetrics",
+    "StoreFullError",
+    "StoreUnavailableError",
+    "StoredEvents",
+    "StreamStore",
     "background_server",
     "create_app",
     "hermes_template",

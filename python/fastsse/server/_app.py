@@ -14,10 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from ..adapters.gateway import GatewayAdapter
 from ._asgi import ClientGone, Receive, Scope, Send, read_body, route_path, send_bytes
 from ._errors import Api, RequestError, error_body
 from ._metrics import ServerMetrics
 from ._requests import ChatRequest, parse_anthropic_messages, parse_completions, parse_json, parse_openai_chat
+from ._resume import ResumableStreams, parse_after
+from ._stores import StoreFullError, StoreUnavailableError, StreamStore, open_store
 from ._streaming import EncoderLike, collect_response, stream_response
 from ._template import ChatTemplate, hermes_template
 from ._wire import TextCompletionEncoder, envelope, response_body, stream_encoder, text_completion_body
@@ -48,6 +51,12 @@ class FastSSEApp:
         max_body_size: int = 32 * 1024 * 1024,
         api_key: str | None = None,
         ui: bool = False,
+        resumable: bool = False,
+        store: str | StreamStore | None = None,
+        detach_timeout: float = 300.0,
+        stream_ttl: float = 600.0,
+        stream_lease: float = 5.0,
+        max_stream_bytes: int = 16 * 1024 * 1024,
     ) -> None:
         if keepalive <= 0:
             raise ValueError(f"keepalive must be a positive number of seconds, got {keepalive}")
@@ -67,6 +76,16 @@ class FastSSEApp:
         self.api_key = api_key
         self.ui = ui
         self.metrics = ServerMetrics()
+        # Resumable streams (on with resumable=True or a store): None when off.
+        self.resumable: ResumableStreams | None = None
+        if resumable or store is not None:
+            self.resumable = ResumableStreams(
+                open_store(store),
+                detach_timeout=detach_timeout,
+                ttl=stream_ttl,
+                lease=stream_lease,
+                max_stream_bytes=max_stream_bytes,
+            )
         self._created = int(time.time())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -77,6 +96,8 @@ class FastSSEApp:
             return
         path = route_path(scope).rstrip("/") or "/"
         api: Api = "anthropic" if path == "/v1/messages" else "openai"
+        if path.startswith("/v1/streams/") and b"anthropic-version" in dict(scope.get("headers") or []):
+            api = "anthropic"
         started = False
 
         async def tracked_send(message: Any) -> None:
@@ -103,6 +124,8 @@ class FastSSEApp:
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await self.adapter.aclose()
+                if self.resumable is not None:
+                    await self.resumable.aclose()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -126,6 +149,8 @@ class FastSSEApp:
             "/v1/models": ("GET", self._models),
             "/health": ("GET", self._health),
         }
+        if self.resumable is not None and path.startswith("/v1/streams/"):
+            routes[path] = ("GET", lambda scope, send: self._resume_stream(scope, receive, send))
         if path not in routes:
             raise RequestError(f"no route for {method} {path}", status=404)
         allowed, handler = routes[path]
@@ -156,13 +181,34 @@ class FastSSEApp:
         body = {"status": "ok", "model": self.model, **self.metrics.summary()}
         await send_bytes(send, 200, orjson.dumps(body))
 
+    async def _resume_stream(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """``GET /v1/streams/{id}``: the stream's events after ``Last-Event-ID`` (or ``?after=``)."""
+        assert self.resumable is not None
+        stream_id = scope["path"].rstrip("/").rpartition("/")[2]
+        headers = dict(scope.get("headers") or [])
+        query = dict(
+            part.partition("=")[::2] for part in scope.get("query_string", b"").decode("latin-1").split("&")
+        )
+        given = headers.get(b"last-event-id", b"").decode("latin-1") or query.get("after")
+        after = parse_after(given)
+        if after is None:
+            message = f"Last-Event-ID must be an event id of the stream, got {given!r}"
+            raise RequestError(message, param="after")
+        try:
+            format = await self.resumable.store.format_of(stream_id)
+        except StoreUnavailableError as exc:
+            raise RequestError(str(exc), status=503) from None
+        if format is None:
+            raise RequestError(f"no stream {stream_id!r} (unknown, or expired)", status=404)
+        await self.resumable.follow(send, receive, stream_id, after, format=format, keepalive=self.keepalive)
+
     async def _chat_completions(self, body: dict[str, Any], receive: Receive, send: Send) -> None:
         await self._generate(
-            parse_openai_chat(body, default_max_tokens=self.default_max_tokens), receive, send
+            parse_openai_chat(body, default_max_tokens=self.default_max_tokens), receive, send, body
         )
 
     async def _messages(self, body: dict[str, Any], receive: Receive, send: Send) -> None:
-        await self._generate(parse_anthropic_messages(body), receive, send)
+        await self._generate(parse_anthropic_messages(body), receive, send, body)
 
     async def _completions(self, body: dict[str, Any], receive: Receive, send: Send) -> None:
         await self._generate(parse_completions(body), receive, send)
@@ -177,10 +223,14 @@ class FastSSEApp:
         except Exception as exc:  # a template refusing the conversation is the client's problem
             raise RequestError(f"the chat template rejected the messages: {exc}", param="messages") from None
 
-    async def _generate(self, request: ChatRequest, receive: Receive, send: Send) -> None:
+    async def _generate(
+        self, request: ChatRequest, receive: Receive, send: Send, body: dict[str, Any] | None = None
+    ) -> None:
         self.metrics.requests += 1
-        prompt = self._prompt(request)
         raw_text = request.prompt is not None
+        # Gateway mode: the whole request goes upstream, typed chunks come back.
+        gateway = self.adapter if isinstance(self.adapter, GatewayAdapter) and not raw_text else None
+        prompt = "" if gateway is not None else self._prompt(request)
         generations = [
             Generation(
                 self.adapter,
@@ -192,6 +242,7 @@ class FastSSEApp:
                 tool_schemas=request.active_tools,
                 drop_reasoning=request.api == "anthropic" and not request.thinking,
                 tool_id_prefix="toolu_" if request.api == "anthropic" else None,
+                source=None if gateway is None else (lambda: gateway.chat(request, body or {})),
             )
             for _ in range(request.n)
         ]
@@ -213,8 +264,16 @@ class FastSSEApp:
             self.metrics.active_streams += 1
             try:
                 stats, client_left = await stream_response(
-                    send, receive, generation, encoder, keepalive=self.keepalive
+                    send,
+                    receive,
+                    generation,
+                    encoder,
+                    keepalive=self.keepalive,
+                    resumable=self.resumable,
+                    format=request.api,
                 )
+            except (StoreFullError, StoreUnavailableError) as exc:
+                raise RequestError(str(exc), status=503) from None
             finally:
                 self.metrics.active_streams -= 1
             self.metrics.record(stats, client_left=client_left)
@@ -257,6 +316,14 @@ def create_app(
     Options: ``reasoning_field`` (``"reasoning_content"`` or ``"reasoning"``),
     ``default_max_tokens``, ``keepalive`` (seconds of silence before a keep-alive comment),
     ``max_body_size`` and ``api_key`` (required from clients when set).
+
+    Resumable streams: ``resumable=True`` (in-memory store) or ``store=`` (a ``StreamStore``,
+    ``"memory"`` or a ``redis://HOST:PORT/DB`` URL) run each streamed generation detached from
+    its request; responses carry ``x-stream-id`` and an SSE ``id`` per event, and ``GET
+    /v1/streams/{id}`` with ``Last-Event-ID`` resumes them. ``detach_timeout`` (seconds a
+    generation goes on with no reader), ``stream_ttl`` (seconds a finished stream stays
+    readable), ``stream_lease`` (seconds before a silent producer is declared lost) and
+    ``max_stream_bytes`` tune it.
     """
     return FastSSEApp(
         adapter, reasoning=reasoning, tools=tools, chat_template=chat_template, model=model, **options

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import anyio
 
@@ -27,7 +27,10 @@ from .._fastsse import GenerationChunk
 from ._asgi import Receive, Send
 from ._worker import GenerationLike, GenerationStats
 
-__all__ = ["EncoderLike", "collect_response", "stream_response"]
+if TYPE_CHECKING:
+    from ._resume import ResumableStreams
+
+__all__ = ["EncoderLike", "collect_response", "stream_response", "watch_disconnect"]
 
 KEEPALIVE_COMMENT = b": keep-alive\n\n"
 
@@ -44,7 +47,7 @@ class EncoderLike(Protocol):
     def finish(self) -> bytes: ...
 
 
-async def _watch_disconnect(receive: Receive, scope: anyio.CancelScope, gone: list[bool]) -> None:
+async def watch_disconnect(receive: Receive, scope: anyio.CancelScope, gone: list[bool]) -> None:
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
@@ -71,8 +74,31 @@ async def stream_response(
     *,
     keepalive: float,
     headers: list[tuple[bytes, bytes]] | None = None,
+    resumable: ResumableStreams | None = None,
+    format: str = "openai",
 ) -> tuple[GenerationStats, bool]:
-    """Stream ``generation`` as SSE; returns its stats and whether the client left early."""
+    """Stream ``generation`` as SSE; returns its stats and whether the client left early.
+
+    With ``resumable``, the generation runs detached from this request into the stream store
+    (``format`` names the wire format, for the error events readers may be sent) and this
+    response is its first reader.
+    """
+
+    async def produce(write: Callable[[bytes], Awaitable[None]]) -> None:
+        async def emit(chunks: list[GenerationChunk]) -> None:
+            await write(encoder.encode(chunks))
+
+        # The preamble (OpenAI role chunk / Anthropic message_start) goes out at once.
+        await write(encoder.encode([]))
+        await generation.run(emit)
+        await write(encoder.finish())
+
+    if resumable is not None:
+        completed = await resumable.serve(
+            send, receive, produce, format=format, keepalive=keepalive, headers=headers
+        )
+        return generation.stats, not completed
+
     await send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS + (headers or [])})
     last_sent = [time.monotonic()]
     gone: list[bool] = []
@@ -82,17 +108,11 @@ async def stream_response(
             last_sent[0] = time.monotonic()
             await send({"type": "http.response.body", "body": data, "more_body": True})
 
-    async def emit(chunks: list[GenerationChunk]) -> None:
-        await write(encoder.encode(chunks))
-
     completed = False
     async with anyio.create_task_group() as group:
-        group.start_soon(_watch_disconnect, receive, group.cancel_scope, gone)
+        group.start_soon(watch_disconnect, receive, group.cancel_scope, gone)
         group.start_soon(_keep_alive, send, last_sent, keepalive)
-        # The preamble (OpenAI role chunk / Anthropic message_start) goes out at once.
-        await write(encoder.encode([]))
-        await generation.run(emit)
-        await write(encoder.finish())
+        await produce(write)
         completed = True
         # Ending the response makes the server report a disconnect: stop the helpers first.
         group.cancel_scope.cancel()
@@ -114,7 +134,7 @@ async def collect_response(
         chunks.extend(batch)
 
     async with anyio.create_task_group() as group:
-        group.start_soon(_watch_disconnect, receive, group.cancel_scope, gone)
+        group.start_soon(watch_disconnect, receive, group.cancel_scope, gone)
         await generation.run(emit)
         group.cancel_scope.cancel()
     if gone:

@@ -181,6 +181,7 @@ class Generation:
         drop_reasoning: bool = False,
         tool_id_prefix: str | None = None,
         parser: TextParserLike | None = None,
+        source: Callable[[], AsyncIterator[GenerationChunk]] | None = None,
     ) -> None:
         self.adapter = adapter
         self.prompt = prompt
@@ -190,6 +191,8 @@ class Generation:
         )
         self.drop_reasoning = drop_reasoning
         self.tool_id_prefix = tool_id_prefix
+        # Typed chunks from a gateway's upstream: passed on as they are, not parsed as text.
+        self.source = source
         self.stats = GenerationStats()
 
     async def run(self, emit: Emit) -> GenerationStats:
@@ -200,7 +203,10 @@ class Generation:
         engine_prompt_tokens: int | None = None
         engine_completion_tokens: int | None = None
         parser = self.parser
-        stream: AsyncIterator[GenerationChunk] = self.adapter.generate(self.prompt, **self.sampling)
+        stream: AsyncIterator[GenerationChunk] = (
+            self.source() if self.source is not None else self.adapter.generate(self.prompt, **self.sampling)
+        )
+        typed = self.source is not None
 
         async def send(chunks: list[GenerationChunk], now: float | None = None) -> None:
             nonlocal last_emit
@@ -250,6 +256,11 @@ class Generation:
                     stats.error = f"{type(exc).__name__}: {exc}"
                     final = self._error_terminal(finish("error"), "engine_error", stats.error)
                     break
+                if typed and not item.done:
+                    if _has_content(item):
+                        engine_tokens += 1
+                        await send([item])
+                    continue
                 if item.logprobs is not None:
                     logprobs += _logprob_entries(item.logprobs)
                 if item.text_delta:

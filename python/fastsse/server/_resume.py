@@ -1,0 +1,310 @@
+"""Resumable streams: generation detached from the request, events kept in a store by id.
+
+When an app has resumable streams on, a streamed response is made by a **producer** task, not
+by the request: the route hands over ``produce(write)`` (a coroutine writing the response's
+encoded SSE events), and the producer cuts what it writes into events, numbers them (an
+``id: N`` line first in each event, N = 1, 2, 3, ...) and appends them to the store. The request,
+and any later ``GET /v1/streams/{id}``, are **readers**: they send the stored events after a
+given id, byte for byte, then follow the store until the stream ends.
+
+The producer outlives its request: when no reader has been attached for ``detach_timeout``
+seconds it is cancelled (which closes the engine's iterator). It holds a lease in the store,
+renewed every third of ``lease`` seconds; readers of a stream whose lease lapsed before its end
+(the producing process died) get a ``stream_producer_lost`` error event in the stream's own wire
+format. Each stream is capped at ``max_stream_bytes``; a stream reaching it ends with a
+``stream_too_large`` error event and its generation is cancelled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import anyio
+
+from .. import _fastsse
+from .._fastsse import GenerationChunk
+from ._asgi import Receive, Send
+from ._stores import StoreUnavailableError, StreamStore
+from ._streaming import KEEPALIVE_COMMENT, SSE_HEADERS, watch_disconnect
+
+__all__ = ["ERROR_EVENT_ENCODERS", "ResumableStreams", "Write", "error_event"]
+
+logger = logging.getLogger("fastsse.server")
+
+Write = Callable[[bytes], Awaitable[None]]
+Produce = Callable[[Write], Awaitable[None]]
+
+# How often a producer with no local reader asks the store when a reader last touched it.
+REMOTE_READER_POLL = 0.5
+LOCAL_READER_POLL = 0.05
+
+
+# Wire format name -> a fresh encoder whose error chunk is that format's error event. Routes
+# serving other formats add theirs here (a reader on another replica knows only the name).
+ERROR_EVENT_ENCODERS: dict[str, Callable[[], Any]] = {
+    "openai": lambda: _fastsse.Encoder("openai", id="chatcmpl-error", model=""),
+    "anthropic": lambda: _fastsse.Encoder("anthropic", id="msg_error", model=""),
+}
+
+
+def error_event(format: str, code: str, message: str) -> bytes:
+    """The error event ending a stream of ``format``, as that format writes errors."""
+    encoder = ERROR_EVENT_ENCODERS.get(format, ERROR_EVENT_ENCODERS["openai"])()
+    encoder.encode([])  # the preamble: already sent with the stream
+    chunk = GenerationChunk(done=True, finish_reason="error", error_code=code, error_message=message)
+    return bytes(encoder.encode([chunk]) + encoder.finish())
+
+
+class StreamTooLargeError(Exception):
+    pass
+
+
+class _Producer:
+    """One stream's producer: numbers events, stores them, holds the lease, watches readers."""
+
+    def __init__(self, streams: ResumableStreams, stream_id: str, format: str) -> None:
+        self.streams = streams
+        self.stream_id = stream_id
+        self.format = format
+        self.next_id = 1
+        self.size = 0
+        self.pending = b""
+        self.ended_by: str | None = None
+
+    async def write(self, data: bytes) -> None:
+        data = self.pending + data
+        cut = data.rfind(b"\n\n")
+        if cut < 0:
+            self.pending = data
+            return
+        self.pending = data[cut + 2 :]
+        events: list[tuple[int, bytes]] = []
+        for raw in data[:cut].split(b"\n\n"):
+            if not raw or raw.startswith(b":"):  # comments are not events
+                continue
+            event = b"id: %d\n%s\n\n" % (self.next_id, raw)
+            events.append((self.next_id, event))
+            self.next_id += 1
+            self.size += len(event)
+        if self.size > self.streams.max_stream_bytes:
+            raise StreamTooLargeError
+        if events:
+            await self.streams.store.append(self.stream_id, events)
+
+    async def _end_with_error(self, code: str, message: str) -> None:
+        event = b"id: %d\n%s" % (self.next_id, error_event(self.format, code, message))
+        # Shielded and bounded: this often runs while being cancelled.
+        with anyio.CancelScope(shield=True), anyio.move_on_after(5.0):
+            try:
+                await self.streams.store.append(self.stream_id, [(self.next_id, event)])
+                await self.streams.store.finish(self.stream_id, self.streams.ttl)
+            except StoreUnavailableError as exc:
+                logger.error("stream %s: could not store its end: %s", self.stream_id, exc)
+
+    async def _keep_lease(self) -> None:
+        streams = self.streams
+        while True:
+            await anyio.sleep(streams.lease / 3)
+            await streams.store.renew(self.stream_id, streams.lease)
+
+    async def _watch_readers(self) -> None:
+        streams = self.streams
+        last_seen = time.monotonic()
+        last_asked = 0.0
+        while True:
+            await anyio.sleep(LOCAL_READER_POLL)
+            now = time.monotonic()
+            if streams.local_readers.get(self.stream_id):
+                last_seen = now
+                continue
+            if now - last_asked >= REMOTE_READER_POLL:
+                last_asked = now
+                touched = await streams.store.last_touch(self.stream_id)
+                if touched is not None:
+                    last_seen = max(last_seen, now - (time.time() - touched))
+            if now - last_seen >= streams.detach_timeout:
+                self.ended_by = "detach_timeout"
+                return
+
+    async def _produce(self, produce: Produce) -> None:
+        await produce(self.write)
+        await self.write(b"")
+        if self.pending.strip():  # a last event without its blank line
+            await self.write(b"\n\n")
+        await self.streams.store.finish(self.stream_id, self.streams.ttl)
+
+    async def run(self, produce: Produce) -> None:
+        """Produce the stream; the first of the three jobs to end (the generation, the lease
+        keeper failing, the reader watcher deciding to detach) ends the others."""
+        failure: Exception | None = None
+
+        async def first_to_end(job: Callable[[], Awaitable[None]], scope: anyio.CancelScope) -> None:
+            nonlocal failure
+            try:
+                await job()
+            except Exception as exc:
+                failure = exc
+            scope.cancel()
+
+        try:
+            async with anyio.create_task_group() as group:
+                for job in (lambda: self._produce(produce), self._keep_lease, self._watch_readers):
+                    group.start_soon(first_to_end, job, group.cancel_scope)
+        except asyncio.CancelledError:
+            await self._end_with_error("stream_producer_lost", "the server producing this stream stopped")
+            raise
+        if isinstance(failure, StreamTooLargeError):
+            limit = self.streams.max_stream_bytes
+            await self._end_with_error("stream_too_large", f"the stream exceeded max_stream_bytes ({limit})")
+        elif isinstance(failure, StoreUnavailableError):
+            logger.error("stream %s: the store failed, generation cancelled: %s", self.stream_id, failure)
+        elif failure is not None:
+            logger.error("stream %s: producing failed", self.stream_id, exc_info=failure)
+            await self._end_with_error("stream_producer_failed", f"{type(failure).__name__}: {failure}")
+        elif self.ended_by == "detach_timeout":
+            timeout = self.streams.detach_timeout
+            await self._end_with_error(
+                "stream_detach_timeout", f"no reader for {timeout:g} s: the generation was cancelled"
+            )
+
+
+class ResumableStreams:
+    """The resumable-streams half of an app: a store, its producers and readers.
+
+    ``detach_timeout``: seconds a generation goes on with no reader attached; ``ttl``: seconds a
+    finished stream stays readable; ``lease``: seconds after which a producer that stopped
+    renewing is declared lost; ``max_stream_bytes``: the cap on one stream's stored events.
+    """
+
+    def __init__(
+        self,
+        store: StreamStore,
+        *,
+        detach_timeout: float = 300.0,
+        ttl: float = 600.0,
+        lease: float = 5.0,
+        max_stream_bytes: int = 16 * 1024 * 1024,
+    ) -> None:
+        for name, value in (("detach_timeout", detach_timeout), ("ttl", ttl), ("lease", lease)):
+            if value <= 0:
+                raise ValueError(f"{name} must be a positive number of seconds, got {value}")
+        self.store = store
+        self.detach_timeout = detach_timeout
+        self.ttl = ttl
+        self.lease = lease
+        self.max_stream_bytes = max_stream_bytes
+        self.local_readers: dict[str, int] = {}
+        self.producers: set[asyncio.Task[None]] = set()
+
+    async def start(self, produce: Produce, *, format: str) -> str:
+        """Create a stream and start its detached producer; returns the stream id."""
+        stream_id = "strm_" + uuid.uuid4().hex
+        await self.store.create(stream_id, format=format, lease=self.lease)
+        producer = _Producer(self, stream_id, format)
+        task = asyncio.get_running_loop().create_task(producer.run(produce))
+        self.producers.add(task)
+        task.add_done_callback(self.producers.discard)
+        return stream_id
+
+    async def serve(
+        self,
+        send: Send,
+        receive: Receive,
+        produce: Produce,
+        *,
+        format: str,
+        keepalive: float,
+        headers: list[tuple[bytes, bytes]] | None = None,
+    ) -> bool:
+        """Start ``produce`` detached and follow it as this response; True when it completed."""
+        stream_id = await self.start(produce, format=format)
+        return await self.follow(
+            send, receive, stream_id, 0, format=format, keepalive=keepalive, headers=headers
+        )
+
+    async def follow(
+        self,
+        send: Send,
+        receive: Receive,
+        stream_id: str,
+        after: int,
+        *,
+        format: str,
+        keepalive: float,
+        headers: list[tuple[bytes, bytes]] | None = None,
+    ) -> bool:
+        """Send the stored events after ``after``, then follow live to the end; True when the
+        stream's end was sent, False when the client left first."""
+        start_headers = SSE_HEADERS + [(b"x-stream-id", stream_id.encode())] + (headers or [])
+        await send({"type": "http.response.start", "status": 200, "headers": start_headers})
+        self.local_readers[stream_id] = self.local_readers.get(stream_id, 0) + 1
+        completed = False
+        try:
+            async with anyio.create_task_group() as group:
+                group.start_soon(watch_disconnect, receive, group.cancel_scope, [])
+                await self._relay(send, stream_id, after, format, keepalive)
+                completed = True
+                group.cancel_scope.cancel()
+        finally:
+            count = self.local_readers.pop(stream_id, 1) - 1
+            if count:
+                self.local_readers[stream_id] = count
+        if completed:
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        return completed
+
+    async def _relay(self, send: Send, stream_id: str, after: int, format: str, keepalive: float) -> None:
+        store = self.store
+
+        async def write(data: bytes) -> None:
+            await send({"type": "http.response.body", "body": data, "more_body": True})
+
+        last_sent = last_touch = time.monotonic()
+        try:
+            while True:
+                now = time.monotonic()
+                if now - last_touch >= self.lease / 3:
+                    last_touch = now
+                    await store.touch(stream_id)
+                wait = max(min(keepalive - (now - last_sent), self.lease / 3), 0.0)
+                batch = await store.read(stream_id, after, wait)
+                if batch.events:
+                    after = batch.events[-1][0]
+                    last_sent = time.monotonic()
+                    await write(b"".join(data for _, data in batch.events))
+                if batch.state == "done":
+                    return
+                if batch.state in ("lost", "unknown"):
+                    await write(
+                        error_event(
+                            format,
+                            "stream_producer_lost",
+                            "the server producing this stream stopped before its end",
+                        )
+                    )
+                    return
+                if time.monotonic() - last_sent >= keepalive:
+                    last_sent = time.monotonic()
+                    await write(KEEPALIVE_COMMENT)
+        except StoreUnavailableError as exc:
+            await write(error_event(format, "stream_store_unavailable", str(exc)))
+
+    async def aclose(self) -> None:
+        for task in list(self.producers):
+            task.cancel()
+        if self.producers:
+            await asyncio.wait(list(self.producers), timeout=5.0)
+        await self.store.aclose()
+
+
+def parse_after(value: str | None) -> int | None:
+    """A ``Last-Event-ID`` / ``after`` value as an event id (None when absent or not one)."""
+    if value is None or value == "":
+        return 0
+    value = value.strip()
+    return int(value) if value.isdigit() and len(value) < 19 else None

@@ -1,0 +1,52 @@
+"""A local fake provider: answers every POST with one recorded stream, and keeps the requests.
+
+It stands for the real upstream of a gateway in tests and benchmarks: each response is a
+capture from ``tests/data`` sent in pieces as the network would (SSE or NDJSON by file type).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import anyio
+import orjson
+
+__all__ = ["FakeUpstream"]
+
+
+class FakeUpstream:
+    """An ASGI app replaying ``capture``; ``requests`` holds ``(path, query, body)`` of each POST.
+
+    ``piece`` is the size of each body write; ``gap`` seconds pass between writes (0: none)."""
+
+    def __init__(self, capture: Path | bytes, *, piece: int = 512, gap: float = 0.0) -> None:
+        self.capture = capture.read_bytes() if isinstance(capture, Path) else capture
+        ndjson = isinstance(capture, Path) and capture.suffix in (".ndjson", ".jsonl")
+        self.content_type = b"application/x-ndjson" if ndjson else b"text/event-stream"
+        self.piece = piece
+        self.gap = gap
+        self.requests: list[tuple[str, str, dict[str, Any]]] = []
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        self.requests.append((scope["path"], scope["query_string"].decode(), orjson.loads(body or b"{}")))
+        await send(
+            {"type": "http.response.start", "status": 200, "headers": [(b"content-type", self.content_type)]}
+        )
+        for start in range(0, len(self.capture), self.piece):
+            if self.gap:
+                await anyio.sleep(self.gap)
+            piece = self.capture[start : start + self.piece]
+            await send({"type": "http.response.body", "body": piece, "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
