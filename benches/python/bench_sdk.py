@@ -157,7 +157,8 @@ def main() -> None:
     repeat = 3 if args.quick else 7
     build = getattr(fastsse, "build_info", lambda: {"profile": "?"})()
     print(
-        f"python {platform.python_version()}, openai {openai.__version__}, anthropic {anthropic.__version__}, {build}"
+        f"python {platform.python_version()}, openai {openai.__version__},",
+        f"anthropic {anthropic.__version__}, {build}",
     )
 
     cases: list[tuple[str, Callable[[Any], int], Any, bytes]] = [
