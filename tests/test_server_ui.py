@@ -20,7 +20,7 @@ from serving import running_server
 from starlette.applications import Starlette
 from starlette.routing import Mount
 from support.browser import Chromium
-from support.processes import fastsse_serve
+from support.processes import fastsse_serve, wait_until
 
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "target" / "test-output"
 QUESTION = "What's the weather in Paris?"
@@ -153,3 +153,17 @@ def test_the_page_in_chromium_under_a_starlette_mount(browser: Chromium) -> None
     with running_server(Starlette(routes=[Mount("/llm", app=app)])) as url:
         page = ask_in_the_browser(browser, url + "/llm/")
     check_the_conversation(page)
+
+
+def test_stop_in_chromium_ends_the_generation_on_the_server(browser: Chromium) -> None:
+    replay = ReplayAdapter(tokens_per_second=20)  # slow enough to stop it halfway
+    with running_server(create_app(replay, reasoning="think", ui=True)) as url:
+        browser.call("Page.navigate", url=f"{url}/?q={quote('How does streaming work?')}")
+        browser.wait_for("document.querySelector('.reasoning-text')?.textContent.length > 0", timeout=60)
+        assert browser.evaluate("document.getElementById('send').textContent") == "Stop"
+        browser.evaluate("document.getElementById('send').click()")
+        browser.wait_for("document.body.dataset.state === 'stopped'", timeout=30)
+        wait_until(lambda: replay.records[-1].outcome is not None, "the server closing the generation")
+    assert replay.records[-1].outcome == "closed"
+    assert browser.evaluate("document.querySelector('.error').textContent") == "stopped"
+    assert browser.evaluate("document.getElementById('send').textContent") == "Send"
