@@ -103,7 +103,7 @@ def browser() -> Iterator[Chromium]:
 def ask_in_the_browser(browser: Chromium, page_url: str) -> dict[str, Any]:
     """Open ``page_url?q=QUESTION``, wait until the page says it is done, read its DOM."""
     browser.events.clear()
-    browser.call("Page.navigate", url=f"{page_url}?q={quote(QUESTION)}")
+    browser.open(f"{page_url}?q={quote(QUESTION)}")
     # Generous: a loaded 2-core machine; a run takes about two seconds.
     state = browser.wait_for("['done', 'error'].includes(document.body?.dataset.state)", timeout=60)
     assert state
@@ -158,7 +158,7 @@ def test_the_page_in_chromium_under_a_starlette_mount(browser: Chromium) -> None
 def test_stop_in_chromium_ends_the_generation_on_the_server(browser: Chromium) -> None:
     replay = ReplayAdapter(tokens_per_second=20)  # slow enough to stop it halfway
     with running_server(create_app(replay, reasoning="think", ui=True)) as url:
-        browser.call("Page.navigate", url=f"{url}/?q={quote('How does streaming work?')}")
+        browser.open(f"{url}/?q={quote('How does streaming work?')}")
         browser.wait_for("document.querySelector('.reasoning-text')?.textContent.length > 0", timeout=60)
         assert browser.evaluate("document.getElementById('send').textContent") == "Stop"
         browser.evaluate("document.getElementById('send').click()")

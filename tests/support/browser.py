@@ -124,6 +124,13 @@ class Chromium:
             time.sleep(0.05)
         return value
 
+    def open(self, url: str, timeout: float = 30.0) -> None:
+        """Navigate to ``url`` by way of a blank page, so that nothing read after this call
+        can come from the document that was there before."""
+        self.call("Page.navigate", url="about:blank")
+        self.wait_for("location.href === 'about:blank'", timeout)
+        self.call("Page.navigate", url=url)
+
     def screenshot(self, path: Path) -> None:
         data = self.call("Page.captureScreenshot", format="png")["data"]
         path.parent.mkdir(parents=True, exist_ok=True)
