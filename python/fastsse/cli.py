@@ -228,7 +228,8 @@ def add_demo_command(commands: argparse._SubParsersAction[argparse.ArgumentParse
         help="serve the replay engine on 127.0.0.1 and stream a conversation through fastsse.client",
         description="Starts the server with the embedded replay engine on a free loopback port, streams a "
         "tool-using conversation in the OpenAI and Anthropic formats with live rendering, then prints "
-        "TTFT, tokens/s and fastsse's parse cost per chunk. No network, no key.",
+        "TTFT, tokens/s and fastsse's parse cost per chunk. No network, no key. Run from a terminal, it "
+        "then keeps serving the chat page at / until Ctrl-C.",
     )
     demo.add_argument("--rate", type=float, default=150.0, help="replay engine tokens per second")
     demo.add_argument("--color", choices=["auto", "always", "never"], default="auto")
