@@ -152,7 +152,19 @@ def test_the_page_in_chromium_under_a_starlette_mount(browser: Chromium) -> None
     app = create_app(ReplayAdapter(tokens_per_second=150), reasoning="think", tools="hermes", ui=True)
     with running_server(Starlette(routes=[Mount("/llm", app=app)])) as url:
         page = ask_in_the_browser(browser, url + "/llm/")
-    check_the_conversation(page)
+        check_the_conversation(page)
+        # A follow-up typed into the form, with the demo tool switched off: plain prose.
+        browser.evaluate(
+            "document.getElementById('use-tool').click();"
+            "document.getElementById('prompt').value = 'How does streaming work?';"
+            "document.getElementById('send').click()"
+        )
+        browser.wait_for("document.body.dataset.state === 'done'", timeout=60)
+        page = browser.evaluate(READ_PAGE)
+    assert page["user"] == [QUESTION, "How does streaming work?"]
+    follow_up = page["replies"][-1]
+    assert len(page["replies"]) == 3 and not follow_up["calls"] and not follow_up["errors"]
+    assert len(follow_up["text"]) > 100 and follow_up["reasoning"]
 
 
 def test_stop_in_chromium_ends_the_generation_on_the_server(browser: Chromium) -> None:
