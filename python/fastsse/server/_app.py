@@ -23,6 +23,7 @@ from ._resume import ResumableStreams, parse_after
 from ._stores import StoreFullError, StoreUnavailableError, StreamStore, open_store
 from ._streaming import EncoderLike, collect_response, stream_response
 from ._template import ChatTemplate, hermes_template
+from ._ui import serve_page
 from ._wire import TextCompletionEncoder, envelope, response_body, stream_encoder, text_completion_body
 from ._worker import Choices, Generation, GenerationLike, make_parser
 
@@ -151,12 +152,14 @@ class FastSSEApp:
         }
         if self.resumable is not None and path.startswith("/v1/streams/"):
             routes[path] = ("GET", lambda scope, send: self._resume_stream(scope, receive, send))
+        if self.ui:
+            routes["/"] = ("GET", serve_page)
         if path not in routes:
             raise RequestError(f"no route for {method} {path}", status=404)
         allowed, handler = routes[path]
         if method != allowed:
             raise RequestError(f"{path} accepts {allowed}, not {method}", status=405)
-        if path != "/health":
+        if path not in ("/health", "/"):  # the page is public; what it calls is not
             self._check_key(scope)
         if allowed == "GET":
             await handler(scope, send)
@@ -315,7 +318,8 @@ def create_app(
     (default: ChatML with Hermes tool calls); ``model`` is the name ``/v1/models`` lists.
     Options: ``reasoning_field`` (``"reasoning_content"`` or ``"reasoning"``),
     ``default_max_tokens``, ``keepalive`` (seconds of silence before a keep-alive comment),
-    ``max_body_size`` and ``api_key`` (required from clients when set).
+    ``max_body_size`` and ``api_key`` (required from clients when set); ``ui=True`` serves a
+    chat page at ``GET /`` (``?q=TEXT`` asks TEXT on load).
 
     Resumable streams: ``resumable=True`` (in-memory store) or ``store=`` (a ``StreamStore``,
     ``"memory"`` or a ``redis://HOST:PORT/DB`` URL) run each streamed generation detached from
