@@ -6,6 +6,7 @@ pub mod chunk;
 pub mod encode;
 pub mod error;
 pub mod framing;
+pub mod partial_json;
 pub mod providers;
 pub mod text;
 pub mod utf8;
