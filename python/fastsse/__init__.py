@@ -5,7 +5,10 @@ from __future__ import annotations
 from . import adapters, client, server, streams
 from ._chunks import (
     PROVIDERS,
+    AsyncChunkIterator,
     ChunkDecoder,
+    ChunkIterator,
+    Collector,
     GenerationResult,
     ProviderCapabilities,
     ToolCall,
@@ -49,9 +52,12 @@ from .sdk import accelerate
 
 __all__ = [
     "PROVIDERS",
+    "AsyncChunkIterator",
     "AsyncDecodingIterator",
     "ChecksumError",
     "ChunkDecoder",
+    "ChunkIterator",
+    "Collector",
     "DeadlineExceededError",
     "Encoder",
     "EventSource",
