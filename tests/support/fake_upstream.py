@@ -18,12 +18,18 @@ __all__ = ["FakeUpstream"]
 class FakeUpstream:
     """An ASGI app replaying ``capture``; ``requests`` holds ``(path, query, body)`` of each POST.
 
-    ``piece`` is the size of each body write; ``gap`` seconds pass between writes (0: none)."""
+    ``piece`` is the size of each body write; ``gap`` seconds pass between writes (0: none).
+    With an error ``status``, ``capture`` is the JSON error body answered with it."""
 
-    def __init__(self, capture: Path | bytes, *, piece: int = 512, gap: float = 0.0) -> None:
+    def __init__(
+        self, capture: Path | bytes, *, piece: int = 512, gap: float = 0.0, status: int = 200
+    ) -> None:
         self.capture = capture.read_bytes() if isinstance(capture, Path) else capture
         ndjson = isinstance(capture, Path) and capture.suffix in (".ndjson", ".jsonl")
         self.content_type = b"application/x-ndjson" if ndjson else b"text/event-stream"
+        if status >= 400:
+            self.content_type = b"application/json"
+        self.status = status
         self.piece = piece
         self.gap = gap
         self.requests: list[tuple[str, str, dict[str, Any]]] = []
@@ -42,7 +48,11 @@ class FakeUpstream:
                 break
         self.requests.append((scope["path"], scope["query_string"].decode(), orjson.loads(body or b"{}")))
         await send(
-            {"type": "http.response.start", "status": 200, "headers": [(b"content-type", self.content_type)]}
+            {
+                "type": "http.response.start",
+                "status": self.status,
+                "headers": [(b"content-type", self.content_type)],
+            }
         )
         for start in range(0, len(self.capture), self.piece):
             if self.gap:
