@@ -273,6 +273,11 @@ class RedisStore(StreamStore):
     sorted set of every held stream scored by when it may be dropped (the ``max_streams`` count).
     Each stream's ``MAXLEN`` is ``max_events`` plus its error event and end marker. The total is
     bounded by the Redis server's ``maxmemory``. Needs the ``redis`` package.
+
+    Connections: each reader waiting for events holds one for up to a third of the lease (its
+    ``XREAD BLOCK``), so ``max_connections`` should exceed the readers one replica serves at
+    once; past it, commands wait up to ``connection_wait`` seconds for a free connection (then
+    ``StoreUnavailableError``) instead of failing at once.
     """
 
     def __init__(
@@ -282,12 +287,17 @@ class RedisStore(StreamStore):
         max_streams: int = 10_000,
         max_events: int = 100_000,
         prefix: str = "fastsse:stream:",
+        max_connections: int = 2000,
+        connection_wait: float = 10.0,
         client: Any = None,
     ) -> None:
         if client is None:
             import redis.asyncio
 
-            client = redis.asyncio.Redis.from_url(url, socket_connect_timeout=2.0)
+            pool = redis.asyncio.BlockingConnectionPool.from_url(
+                url, max_connections=max_connections, timeout=connection_wait, socket_connect_timeout=2.0
+            )
+            client = redis.asyncio.Redis.from_pool(pool)
         self.url = url
         self.max_streams = max_streams
         self.max_events = max_events
