@@ -114,6 +114,19 @@ def test_unknown_streams_are_404_in_the_callers_shape(
     assert bad.status_code == 400
 
 
+@pytest.mark.app(stream_ttl=1.0)
+def test_a_finished_stream_is_readable_for_its_ttl_then_gone(
+    served: tuple[httpx.Client, ReplayAdapter, Any],
+) -> None:
+    client, _, _ = served
+    response = client.post("/v1/messages", json={**MESSAGE, "stream": True})
+    stream_id = response.headers["x-stream-id"]
+    assert client.get(f"/v1/streams/{stream_id}").content == response.content
+    time.sleep(1.0)  # the TTL runs from the stream's end, which came before the response ended
+    gone = client.get(f"/v1/streams/{stream_id}", headers={"anthropic-version": "2023-06-01"})
+    assert gone.status_code == 404 and gone.json()["error"]["type"] == "not_found_error"
+
+
 @pytest.mark.app(resumable=False)
 def test_streams_are_not_resumable_unless_asked(served: tuple[httpx.Client, ReplayAdapter, Any]) -> None:
     client, _, _ = served
