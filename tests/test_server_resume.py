@@ -272,3 +272,31 @@ def test_readers_of_a_lost_producer_get_the_events_then_a_typed_error(format: st
         assert b"event: error" in body
     else:
         assert body.endswith(b"data: [DONE]\n\n") and b'"code":"stream_producer_lost"' in body
+
+
+def test_closing_the_app_right_after_a_stream_ended_adds_nothing_to_it() -> None:
+    """A producer cancelled (server shutdown) after storing its stream's end must not append an
+    error event after that end."""
+
+    async def main() -> bytes:
+        store = MemoryStore()
+        streams = ResumableStreams(store)
+        sent: list[bytes] = []
+
+        async def produce(write: Any) -> None:
+            await write(b"data: {}\n\ndata: [DONE]\n\n")
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message.get("body", b""))
+
+        async def receive() -> dict[str, Any]:
+            await anyio.sleep_forever()
+            raise AssertionError
+
+        await streams.serve(send, receive, produce, format="openai", keepalive=10)
+        stream_id = next(iter(store._streams))
+        await streams.aclose()  # cancels the producer while it winds down
+        stored = await store.read(stream_id, 0, 0)
+        return b"".join(data for _, data in stored.events)
+
+    assert anyio.run(main) == b"id: 1\ndata: {}\n\nid: 2\ndata: [DONE]\n\n"

@@ -77,6 +77,7 @@ class _Producer:
         self.size = 0
         self.pending = b""
         self.ended_by: str | None = None
+        self.finished = False  # the stream's end is stored: nothing may follow it
 
     async def write(self, data: bytes) -> None:
         data = self.pending + data
@@ -110,7 +111,7 @@ class _Producer:
         with anyio.CancelScope(shield=True), anyio.move_on_after(5.0):
             try:
                 await self.streams.store.finish(self.stream_id, self.streams.ttl, (self.next_id, event))
-            except (StoreUnavailableError, StoreFullError) as exc:
+            except Exception as exc:  # best effort: readers then see the lease lapse
                 logger.error("stream %s: could not store its end: %s", self.stream_id, exc)
 
     async def _keep_lease(self) -> None:
@@ -148,6 +149,7 @@ class _Producer:
         if self.pending.strip():  # a last event without its blank line
             await self.write(b"\n\n")
         await self.streams.store.finish(self.stream_id, self.streams.ttl)
+        self.finished = True
 
     async def run(self, produce: Produce) -> None:
         """Produce the stream; the first of the three jobs to end (the generation, the lease
@@ -167,7 +169,8 @@ class _Producer:
                 for job in (lambda: self._produce(produce), self._keep_lease, self._watch_readers):
                     group.start_soon(first_to_end, job, group.cancel_scope)
         except asyncio.CancelledError:
-            await self._end_with_error("stream_producer_lost", "the server producing this stream stopped")
+            if not self.finished:
+                await self._end_with_error("stream_producer_lost", "the server producing this stream stopped")
             raise
         if isinstance(failure, StreamTooLargeError):
             await self._end_with_error("stream_too_large", str(failure))
