@@ -73,8 +73,22 @@ class Route:
     pid: int | None = None  # the gateway's process (None: direct)
 
 
-def start(command: list[str], url: str) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+# LiteLLM offline: its bundled model price map, no telemetry.
+# The client sends KEY to every path (the fake upstream and fastsse ignore it; LiteLLM requires a
+# master key).
+KEY = "sk-bench-5f0c1d2e3a4b5c6d7e8f90a1b2c3d4e5"
+LITELLM_ENV = {
+    "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+    "LITELLM_TELEMETRY": "False",
+    "LITELLM_LOG": "ERROR",
+    "LITELLM_MASTER_KEY": KEY,
+}
+
+
+def start(command: list[str], url: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, **(env or {})}
+    )
 
     def healthy() -> bool:
         if process.poll() is not None:
@@ -94,8 +108,8 @@ async def chunked_body(port: int, path: str, body: bytes) -> AsyncIterator[bytes
     try:
         writer.write(
             b"POST %s HTTP/1.1\r\nhost: bench\r\ncontent-type: application/json\r\n"
-            b"authorization: Bearer k\r\nx-api-key: k\r\nanthropic-version: 2023-06-01\r\n"
-            b"content-length: %d\r\n\r\n%s" % (path.encode(), len(body), body)
+            b"authorization: Bearer %s\r\nanthropic-version: 2023-06-01\r\n"
+            b"content-length: %d\r\n\r\n%s" % (path.encode(), KEY.encode(), len(body), body)
         )
         head = await reader.readuntil(b"\r\n\r\n")
         if not head.startswith(b"HTTP/1.1 200") or b"chunked" not in head.lower():
@@ -206,7 +220,7 @@ def launch(
             f"      model: {litellm_model}\n      api_base: {upstream_url}\n      api_key: k\n"
         )
         command = [litellm, "--config", str(config), "--port", str(port), "--num_workers", "1"]
-        processes.append(start(command, f"http://127.0.0.1:{port}/health/liveliness"))
+        processes.append(start(command, f"http://127.0.0.1:{port}/health/liveliness", LITELLM_ENV))
         routes.append(Route("LiteLLM proxy", port, "/v1/chat/completions", "openai", "up", processes[-1].pid))
     return routes, upstream_port
 
