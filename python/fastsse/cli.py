@@ -172,6 +172,9 @@ def add_resume_options(serve: argparse.ArgumentParser) -> None:
         default=5.0,
         help="seconds after which readers of a silent producer get stream_producer_lost",
     )
+    resume.add_argument(
+        "--max-stream-bytes", type=int, default=16 * 1024 * 1024, help="cap on one stream's stored events"
+    )
 
 
 def resume_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -181,6 +184,7 @@ def resume_options(args: argparse.Namespace) -> dict[str, Any]:
         "detach_timeout": args.detach_timeout,
         "stream_ttl": args.stream_ttl,
         "stream_lease": args.stream_lease,
+        "max_stream_bytes": args.max_stream_bytes,
     }
 
 

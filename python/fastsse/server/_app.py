@@ -17,6 +17,7 @@ import orjson
 from ..adapters.gateway import GatewayAdapter
 from ._asgi import ClientGone, Receive, Scope, Send, read_body, route_path, send_bytes
 from ._errors import Api, RequestError, error_body
+from ._gateway import UpstreamStreams
 from ._metrics import ServerMetrics
 from ._requests import ChatRequest, parse_anthropic_messages, parse_completions, parse_json, parse_openai_chat
 from ._resume import ResumableStreams, parse_after
@@ -110,7 +111,9 @@ class FastSSEApp:
             await self._route(scope, path, api, receive, tracked_send)
         except RequestError as exc:
             if not started:
-                await send_bytes(send, exc.status, error_body(api, exc.status, exc.message, exc.param))
+                await send_bytes(
+                    send, exc.status, error_body(api, exc.status, exc.message, exc.param, exc.code)
+                )
         except ClientGone:
             return
         except Exception:
@@ -234,6 +237,8 @@ class FastSSEApp:
         # Gateway mode: the whole request goes upstream, typed chunks come back.
         gateway = self.adapter if isinstance(self.adapter, GatewayAdapter) and not raw_text else None
         prompt = "" if gateway is not None else self._prompt(request)
+        upstream = None if gateway is None else UpstreamStreams(gateway, request, body or {})
+        sources = None if upstream is None else await upstream.open()
         generations = [
             Generation(
                 self.adapter,
@@ -245,9 +250,9 @@ class FastSSEApp:
                 tool_schemas=request.active_tools,
                 drop_reasoning=request.api == "anthropic" and not request.thinking,
                 tool_id_prefix="toolu_" if request.api == "anthropic" else None,
-                source=None if gateway is None else (lambda: gateway.chat(request, body or {})),
+                source=None if sources is None else sources[index],
             )
-            for _ in range(request.n)
+            for index in range(request.n)
         ]
         generation: GenerationLike = generations[0] if request.n == 1 else Choices(generations)
         fields = envelope(
@@ -276,6 +281,8 @@ class FastSSEApp:
                     format=request.api,
                 )
             except (StoreFullError, StoreUnavailableError) as exc:
+                if upstream is not None:
+                    await upstream.aclose()
                 raise RequestError(str(exc), status=503) from None
             finally:
                 self.metrics.active_streams -= 1
