@@ -9,7 +9,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 
 use super::bytes_input::with_bytes;
-use super::errors::{to_py_err, IntoPyResult};
+use super::errors::{catch_panic, internal_error, to_py_err, IntoPyResult};
 use super::sse::orjson_loads;
 use crate::error::Error;
 use crate::eventstream::{
@@ -239,10 +239,11 @@ impl EventStreamDecoder {
             }
             Ok(())
         };
-        let result = match input {
+        let result = catch_panic(|| match input {
             Some(bytes) => self.inner.decode_with(bytes, &mut on_message),
             None => self.inner.flush_with(&mut on_message),
-        };
+        });
+        let result = result.map_err(|m| internal_error(py, m, Ok(list.clone())))?;
         if let Some(err) = py_error {
             return Err(err);
         }
