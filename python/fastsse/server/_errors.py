@@ -15,12 +15,16 @@ __all__ = ["Api", "RequestError", "error_body"]
 
 Api = Literal["openai", "anthropic"]
 
+# Longest error message a response carries.
+MAX_MESSAGE_CHARS = 512
+
 # HTTP status -> (OpenAI error type, Anthropic error type)
 _TYPES: dict[int, tuple[str, str]] = {
     400: ("invalid_request_error", "invalid_request_error"),
     401: ("authentication_error", "authentication_error"),
     404: ("not_found_error", "not_found_error"),
     405: ("invalid_request_error", "invalid_request_error"),
+    408: ("invalid_request_error", "timeout_error"),
     413: ("invalid_request_error", "request_too_large"),
     500: ("server_error", "api_error"),
     503: ("server_error", "overloaded_error"),
@@ -31,6 +35,8 @@ class RequestError(Exception):
     """A request the server refuses: HTTP ``status``, a message, and the offending parameter."""
 
     def __init__(self, message: str, *, param: str | None = None, status: int = 400) -> None:
+        if len(message) > MAX_MESSAGE_CHARS:  # messages quote client input: never echo it whole
+            message = message[: MAX_MESSAGE_CHARS - 20] + f"... ({len(message)} characters)"
         super().__init__(message)
         self.message = message
         self.param = param
