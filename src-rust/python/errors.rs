@@ -108,3 +108,11 @@ pub fn internal_error(
     };
     build().unwrap_or_else(|e| e)
 }
+
+/// Test hook: a panic inside the core, through the same guard as every decode call, so the
+/// tests can check that it surfaces as `fastsse.InternalError` (no known input panics).
+#[pyfunction]
+#[pyo3(name = "_panic_for_tests")]
+pub fn panic_for_tests(py: Python<'_>, message: &str) -> PyResult<()> {
+    catch_panic(|| panic!("{message}")).map_err(|m| internal_error(py, m, Ok(PyList::empty(py))))
+}

@@ -10,6 +10,7 @@ use super::chunk::chunks_to_list;
 use super::errors::{catch_panic, internal_error, to_py_err, IntoPyResult};
 use crate::chunk::{FinishReason, GenerationChunk as CoreChunk};
 use crate::error::Error;
+use crate::text::schema;
 use crate::text::{
     ReasoningSpec, TextParser as CoreTextParser, TextParserConfig, ToolSchemas, DEFAULT_MAX_BUFFER,
     REASONING_FORMATS, TOOL_FORMATS,
@@ -64,6 +65,9 @@ fn parse_schemas(py: Python<'_>, value: Option<Bound<'_, PyAny>>) -> PyResult<To
         .getattr("dumps")?
         .call1((value,))
         .map_err(|e| {
+            if e.to_string().contains("Recursion limit") {
+                return to_py_err(py, schema::too_deep()); // orjson stops at 255 levels
+            }
             PyTypeError::new_err(format!(
                 "tool_schemas must be JSON-serialisable (the request's `tools` list): {e}"
             ))

@@ -155,7 +155,9 @@ impl ToolSchemas {
     }
 }
 
-fn too_deep() -> Error {
+/// The error for a tool list nested past `MAX_SCHEMA_DEPTH` (also used when a serializer in
+/// front of `from_json` gives up on the depth first).
+pub fn too_deep() -> Error {
     Error::limit(
         "max_schema_depth",
         MAX_SCHEMA_DEPTH,

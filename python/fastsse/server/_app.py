@@ -73,10 +73,10 @@ class FastSSEApp:
         self.chat_template = chat_template
         self.model = model
         self.reasoning_field = reasoning_field
-        self.default_max_tokens = default_max_tokens
         self.keepalive = keepalive
         self.limits = limits if limits is not None else ServerLimits(max_body_size=max_body_size)
         self.max_body_size = self.limits.max_body_size
+        self.default_max_tokens = min(default_max_tokens, self.limits.max_tokens)
         self._slots = RequestSlots(self.limits.max_concurrent_requests)
         self.api_key = api_key
         self.ui = ui
