@@ -15,6 +15,7 @@ from importlib import resources
 from typing import Any, BinaryIO
 
 from ._fastsse import NDJSONDecoder, SSEDecoder, TextParser
+from .server._limits import add_limit_options, limits_from_args
 
 DEFAULT_CAPTURE = "anthropic-thinking-tool-use.sse"
 
@@ -143,6 +144,7 @@ def add_serve_command(commands: argparse._SubParsersAction[argparse.ArgumentPars
     serve.add_argument("--log-level", default="info")
     serve.add_argument("--no-ui", action="store_true", help="do not serve the chat page at GET /")
     add_resume_options(serve)
+    add_limit_options(serve)
     serve.set_defaults(run=run_serve)
 
 
@@ -220,9 +222,10 @@ def run_serve(args: argparse.Namespace) -> int:
         api_key=args.api_key,
         keepalive=args.keepalive,
         ui=not args.no_ui,
+        limits=(limits := limits_from_args(args)),
         **resume_options(args),
     )
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, **limits.uvicorn_options())
     return 0
 
 

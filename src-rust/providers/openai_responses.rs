@@ -18,6 +18,7 @@
 //! `content_part.*`, `*.done` summaries, web-search / code-interpreter progress) carry
 //! nothing new and yield nothing.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde::Deserialize;
@@ -158,6 +159,8 @@ struct ToolState {
 #[derive(Debug, Default)]
 pub struct ResponsesReducer {
     tools: Vec<ToolState>,
+    /// `output_index` -> the latest call at it (a position in `tools`): O(1) per fragment.
+    tool_by_output: HashMap<u32, usize>,
     terminated: bool,
 }
 
@@ -167,11 +170,8 @@ impl ResponsesReducer {
     }
 
     fn tool_at(&mut self, output_index: Option<u32>) -> Option<&mut ToolState> {
-        let output_index = output_index?;
-        self.tools
-            .iter_mut()
-            .rev()
-            .find(|t| t.output_index == output_index)
+        let position = *self.tool_by_output.get(&output_index?)?;
+        self.tools.get_mut(position)
     }
 
     fn arguments(
@@ -215,8 +215,10 @@ impl ResponsesReducer {
                 let known = self.tool_at(output_index).is_some();
                 if stage != ItemStage::Done || !known {
                     let tool_index = self.tools.len() as u32;
+                    let output_index = output_index.unwrap_or(u32::MAX - tool_index);
+                    self.tool_by_output.insert(output_index, self.tools.len());
                     self.tools.push(ToolState {
-                        output_index: output_index.unwrap_or(u32::MAX - tool_index),
+                        output_index,
                         tool_index,
                         arguments_sent: false,
                     });

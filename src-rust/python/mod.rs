@@ -32,5 +32,6 @@ fn _fastsse(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<eventstream::EventStreamDecoder>()?;
     m.add_class::<eventstream::EventStreamMessage>()?;
     m.add_class::<text::TextParser>()?;
+    m.add_function(wrap_pyfunction!(errors::panic_for_tests, m)?)?;
     Ok(())
 }

@@ -6,6 +6,7 @@
 //! of thought) begin in a section; an opening marker that they still write before any
 //! reasoning is dropped, one written later is kept as reasoning text.
 
+use super::stop::check_markers;
 use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,9 +73,8 @@ impl ReasoningSpec {
                 "reasoning_end needs at least one marker that ends the reasoning",
             ));
         }
-        if starts.iter().chain(&ends).any(String::is_empty) {
-            return Err(Error::usage("reasoning markers must not be empty strings"));
-        }
+        check_markers("reasoning_start", &starts)?;
+        check_markers("reasoning_end", &ends)?;
         Ok(ReasoningSpec {
             starts_inside: starts.is_empty(),
             starts,
