@@ -173,7 +173,7 @@ impl ToolSection for DeepSeekV3 {
                             }
                             self.slot.raw(matched);
                             if self.calls_in_section > 0 {
-                                em.text(matched);
+                                em.give_back(matched);
                             }
                             return self.give_up(em, pos);
                         }
