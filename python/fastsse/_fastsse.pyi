@@ -257,6 +257,11 @@ class EventStreamDecoder:
 
 # --- text parsers (raw model text -> chunks) -----------------------------------------------
 
+def formats_for_model(name: str) -> tuple[str | None, str | None]:
+    """``(tools, reasoning)`` names for a model name such as "Qwen/Qwen3-Coder-30B-A3B-Instruct":
+    patterns matched case-insensitively after the organisation prefix, the longest winning;
+    ``(None, None)`` for unknown names."""
+
 @final
 class TextParser:
     """Split raw model text into answer text, reasoning and tool calls; cut it at stop strings.
@@ -307,6 +312,10 @@ class TextParser:
 
     TOOL_FORMATS: ClassVar[tuple[str, ...]]
     REASONING_FORMATS: ClassVar[tuple[str, ...]]
+    @classmethod
+    def for_model(cls, name: str, **options: Any) -> TextParser:
+        """A parser for the formats the model ``name`` writes (``formats_for_model``);
+        ``options`` are constructor arguments and override them."""
     def __new__(
         cls,
         *,

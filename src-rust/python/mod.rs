@@ -6,6 +6,7 @@ mod chunk;
 mod encode;
 mod errors;
 mod eventstream;
+mod models;
 mod ndjson;
 mod providers;
 mod sse;
@@ -30,5 +31,6 @@ fn _fastsse(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<eventstream::EventStreamDecoder>()?;
     m.add_class::<eventstream::EventStreamMessage>()?;
     m.add_class::<text::TextParser>()?;
+    m.add_function(wrap_pyfunction!(models::formats_for_model, m)?)?;
     Ok(())
 }
