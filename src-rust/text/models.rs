@@ -7,109 +7,117 @@
 //! `(None, None)`. Each row says what the model's own chat template makes it write (sources:
 //! the model cards and the parsers vLLM / SGLang pair with each model).
 
-/// `(pattern, tools, reasoning)`; patterns are lower case.
-type Row = (&'static str, Option<&'static str>, Option<&'static str>);
+/// One row a line: `pattern tools reasoning` (`-`: none); `#` starts a comment line.
+/// Patterns are lower case.
+pub const MODEL_TABLE: &str = "\
+# Qwen: Qwen3 hybrid writes `<think>`; -2507 Thinking / 3.5+ have it in the prompt.
+qwen2.5                     hermes            -
+qwq                         hermes            qwen3
+qwen3                       hermes            think
+thinking-2507               hermes            qwen3
+instruct-2507               hermes            -
+qwen3-coder                 qwen3-coder       -
+qwen3.5                     qwen3-coder       qwen3
+qwen3.6                     qwen3-coder       qwen3
+# DeepSeek: V3.1 / V3.2 / V4 are hybrid, non-thinking by default.
+deepseek-v3                 deepseek-v3       -
+deepseek-r1                 deepseek-v3       deepseek-r1
+deepseek-r1-distill         -                 deepseek-r1
+deepseek-v3.1               deepseek-v3.1     -
+deepseek-v3.2               deepseek-v3.2     -
+deepseek-v3.2-exp           deepseek-v3.1     -
+deepseek-v4                 deepseek-v3.2     -
+# GLM (Z.ai): 4.5 / 4.6 with a newline after the name, 4.7 / 5 without.
+glm-4.5                     glm-4.5           glm-4.5
+glm-4.6                     glm-4.5           glm-4.5
+glm-4.7                     glm-4.7           glm-4.5
+glm-5                       glm-4.7           glm-4.5
+# Kimi (Moonshot).
+kimi-k2                     kimi-k2           -
+kimi-k2-thinking            kimi-k2           kimi-k2
+kimi-k2.5                   kimi-k2           kimi-k2
+# MiniMax: M2 as vLLM recommends serving it (append-think).
+minimax-m2                  minimax-m2        minimax-m2
+minimax-m3                  -                 minimax-m3
+# Mistral AI: tokenizer v13+ models think in [THINK] when they reason.
+mistral                     mistral           -
+mixtral                     mistral           -
+ministral                   mistral           -
+devstral                    mistral           -
+magistral                   mistral           mistral
+# Meta Llama: 3.x JSON, 4 pythonic (spelt `Llama-3.1` on the Hub, `llama3.1` in Ollama).
+llama-3                     llama3-json       -
+llama3                      llama3-json       -
+llama-4                     llama4-pythonic   -
+llama4                      llama4-pythonic   -
+# IBM Granite: 3.0 / 3.1 arrays, 3.2 / 3.3 also reasoning phrases, 4 writes Hermes.
+granite                     granite           -
+granite-3.2                 granite           granite
+granite-3.3                 granite           granite
+granite-4                   hermes            -
+# Nous Hermes.
+hermes-2-pro                hermes            -
+hermes-3                    hermes            -
+hermes-4                    hermes            think
+# Tencent Hunyuan, Baidu ERNIE.
+hunyuan                     hunyuan           hunyuan
+ernie-4.5                   ernie45           -
+# Google Gemma 4 (Gemma 3 has no tool-call format of its own).
+gemma-4                     gemma4            gemma4
+gemma4                      gemma4            gemma4
+# NVIDIA Nemotron: Nemotron 3 Nano writes Qwen3-Coder XML (unsure for the others).
+nemotron                    -                 nemotron
+nemotron-3-nano             qwen3-coder       nemotron
+# AllenAI Olmo 3: the Think models reason.
+olmo-3                      olmo3             -
+olmo-3-7b-think             olmo3             olmo3
+olmo-3-32b-think            olmo3             olmo3
+olmo-3.1-32b-think          olmo3             olmo3
+# ByteDance Seed-OSS, StepFun Step-3 (Step-3.5 writes Qwen3-Coder XML).
+seed-oss                    seed-oss          seed-oss
+step-3                      step3             step3
+step3                       step3             step3
+step-3.5                    qwen3-coder       step3
+# Microsoft Phi-4-mini, Salesforce xLAM, InternLM 2 / 2.5, AI21 Jamba.
+phi-4-mini                  phi4-mini         -
+xlam                        xlam              -
+internlm2                   internlm          -
+jamba                       jamba             -
+# Meituan LongCat, Liquid LFM2.
+longcat-flash               longcat           -
+longcat-flash-thinking      longcat           longcat
+lfm2                        lfm2              -
+# Cohere Command R7B / Command A.
+command-r7b                 cohere            cohere
+command-a                   cohere            cohere
+# OpenAI gpt-oss.
+gpt-oss                     harmony           harmony
+";
 
-pub const MODEL_TABLE: &[Row] = &[
-    // Qwen: Qwen3 hybrid writes `<think>`; -2507 Thinking / 3.5+ have it in the prompt.
-    ("qwen2.5", Some("hermes"), None),
-    ("qwq", Some("hermes"), Some("qwen3")),
-    ("qwen3", Some("hermes"), Some("think")),
-    ("thinking-2507", Some("hermes"), Some("qwen3")),
-    ("instruct-2507", Some("hermes"), None),
-    ("qwen3-coder", Some("qwen3-coder"), None),
-    ("qwen3.5", Some("qwen3-coder"), Some("qwen3")),
-    ("qwen3.6", Some("qwen3-coder"), Some("qwen3")),
-    // DeepSeek: V3.1 / V3.2 / V4 are hybrid, non-thinking by default.
-    ("deepseek-v3", Some("deepseek-v3"), None),
-    ("deepseek-r1", Some("deepseek-v3"), Some("deepseek-r1")),
-    ("deepseek-r1-distill", None, Some("deepseek-r1")),
-    ("deepseek-v3.1", Some("deepseek-v3.1"), None),
-    ("deepseek-v3.2", Some("deepseek-v3.2"), None),
-    ("deepseek-v3.2-exp", Some("deepseek-v3.1"), None),
-    ("deepseek-v4", Some("deepseek-v3.2"), None),
-    // GLM (Z.ai): 4.5 / 4.6 with a newline after the name, 4.7 / 5 without.
-    ("glm-4.5", Some("glm-4.5"), Some("glm-4.5")),
-    ("glm-4.6", Some("glm-4.5"), Some("glm-4.5")),
-    ("glm-4.7", Some("glm-4.7"), Some("glm-4.5")),
-    ("glm-5", Some("glm-4.7"), Some("glm-4.5")),
-    // Kimi (Moonshot).
-    ("kimi-k2", Some("kimi-k2"), None),
-    ("kimi-k2-thinking", Some("kimi-k2"), Some("kimi-k2")),
-    ("kimi-k2.5", Some("kimi-k2"), Some("kimi-k2")),
-    // MiniMax: M2 as vLLM recommends serving it (append-think).
-    ("minimax-m2", Some("minimax-m2"), Some("minimax-m2")),
-    ("minimax-m3", None, Some("minimax-m3")),
-    // Mistral AI: tokenizer v13+ models think in [THINK] when they reason.
-    ("mistral", Some("mistral"), None),
-    ("mixtral", Some("mistral"), None),
-    ("ministral", Some("mistral"), None),
-    ("devstral", Some("mistral"), None),
-    ("magistral", Some("mistral"), Some("mistral")),
-    // Meta Llama: 3.x JSON, 4 pythonic (spelt `Llama-3.1` on the Hub, `llama3.1` in Ollama).
-    ("llama-3", Some("llama3-json"), None),
-    ("llama3", Some("llama3-json"), None),
-    ("llama-4", Some("llama4-pythonic"), None),
-    ("llama4", Some("llama4-pythonic"), None),
-    // IBM Granite: 3.0 / 3.1 arrays, 3.2 / 3.3 also reasoning phrases, 4 writes Hermes.
-    ("granite", Some("granite"), None),
-    ("granite-3.2", Some("granite"), Some("granite")),
-    ("granite-3.3", Some("granite"), Some("granite")),
-    ("granite-4", Some("hermes"), None),
-    // Nous Hermes.
-    ("hermes-2-pro", Some("hermes"), None),
-    ("hermes-3", Some("hermes"), None),
-    ("hermes-4", Some("hermes"), Some("think")),
-    // Tencent Hunyuan, Baidu ERNIE.
-    ("hunyuan", Some("hunyuan"), Some("hunyuan")),
-    ("ernie-4.5", Some("ernie45"), None),
-    (
-        "ernie-4.5-21b-a3b-thinking",
-        Some("ernie45"),
-        Some("ernie45"),
-    ),
-    // Google Gemma 4 (Gemma 3 has no tool-call format of its own).
-    ("gemma-4", Some("gemma4"), Some("gemma4")),
-    ("gemma4", Some("gemma4"), Some("gemma4")),
-    // NVIDIA Nemotron: Nemotron 3 Nano writes Qwen3-Coder XML (unsure for the others).
-    ("nemotron", None, Some("nemotron")),
-    ("nemotron-3-nano", Some("qwen3-coder"), Some("nemotron")),
-    // AllenAI Olmo 3: the Think models reason.
-    ("olmo-3", Some("olmo3"), None),
-    ("olmo-3-7b-think", Some("olmo3"), Some("olmo3")),
-    ("olmo-3-32b-think", Some("olmo3"), Some("olmo3")),
-    ("olmo-3.1-32b-think", Some("olmo3"), Some("olmo3")),
-    // ByteDance Seed-OSS, StepFun Step-3 (Step-3.5 writes Qwen3-Coder XML).
-    ("seed-oss", Some("seed-oss"), Some("seed-oss")),
-    ("step-3", Some("step3"), Some("step3")),
-    ("step3", Some("step3"), Some("step3")),
-    ("step-3.5", Some("qwen3-coder"), Some("step3")),
-    // Microsoft Phi-4-mini, Salesforce xLAM, InternLM 2 / 2.5, AI21 Jamba.
-    ("phi-4-mini", Some("phi4-mini"), None),
-    ("xlam", Some("xlam"), None),
-    ("internlm2", Some("internlm"), None),
-    ("jamba", Some("jamba"), None),
-    // Meituan LongCat, Liquid LFM2.
-    ("longcat-flash", Some("longcat"), None),
-    ("longcat-flash-thinking", Some("longcat"), Some("longcat")),
-    ("lfm2", Some("lfm2"), None),
-    // Cohere Command R7B / Command A.
-    ("command-r7b", Some("cohere"), Some("cohere")),
-    ("command-a", Some("cohere"), Some("cohere")),
-    // OpenAI gpt-oss.
-    ("gpt-oss", Some("harmony"), Some("harmony")),
-];
+/// The rows of `MODEL_TABLE`.
+pub fn model_rows(
+) -> impl Iterator<Item = (&'static str, Option<&'static str>, Option<&'static str>)> {
+    let name = |field: Option<&'static str>| field.filter(|f| *f != "-");
+    MODEL_TABLE
+        .lines()
+        .filter(|line| !line.trim().is_empty() && !line.starts_with('#'))
+        .map(move |line| {
+            let mut fields = line.split_whitespace();
+            let pattern = fields.next().unwrap_or_default();
+            (pattern, name(fields.next()), name(fields.next()))
+        })
+}
 
 /// `(tools, reasoning)` for a model name (see the module docs); `(None, None)` when unknown.
 pub fn formats_for_model(name: &str) -> (Option<&'static str>, Option<&'static str>) {
     let model = name.rsplit('/').next().unwrap_or(name).to_ascii_lowercase();
-    let mut best: Option<&Row> = None;
-    for row in MODEL_TABLE {
-        if model.contains(row.0) && best.is_none_or(|b| row.0.len() > b.0.len()) {
-            best = Some(row);
+    let mut best = ("", None, None);
+    for row in model_rows() {
+        if model.contains(row.0) && row.0.len() > best.0.len() {
+            best = row;
         }
     }
-    best.map_or((None, None), |row| (row.1, row.2))
+    (best.1, best.2)
 }
 
 #[cfg(test)]
@@ -122,12 +130,12 @@ mod tests {
         // `harmony` lands with the Harmony parser (`text/harmony*`); until it is registered
         // its row is skipped here, and any other unknown name fails.
         let pending = ["harmony"];
-        for (pattern, tools, reasoning) in MODEL_TABLE {
-            assert_eq!(*pattern, pattern.to_ascii_lowercase(), "{pattern}");
+        for (pattern, tools, reasoning) in model_rows() {
+            assert_eq!(pattern, pattern.to_ascii_lowercase(), "{pattern}");
             for (name, known) in [(tools, TOOL_FORMATS), (reasoning, REASONING_FORMATS)] {
                 if let Some(name) = name {
                     assert!(
-                        known.contains(name) || pending.contains(name),
+                        known.contains(&name) || pending.contains(&name),
                         "{pattern}: {name} is not a registered format"
                     );
                 }
@@ -137,12 +145,17 @@ mod tests {
 
     #[test]
     fn patterns_are_unique() {
-        for (n, row) in MODEL_TABLE.iter().enumerate() {
+        let rows: Vec<_> = model_rows().collect();
+        assert!(rows.len() > 60, "the table is missing");
+        for (n, row) in rows.iter().enumerate() {
             assert!(
-                MODEL_TABLE[..n].iter().all(|earlier| earlier.0 != row.0),
+                rows[..n].iter().all(|earlier| earlier.0 != row.0),
                 "{} twice",
                 row.0
             );
+        }
+        for line in MODEL_TABLE.lines().filter(|l| !l.starts_with('#')) {
+            assert_eq!(line.split_whitespace().count(), 3, "{line:?}");
         }
     }
 
