@@ -32,6 +32,7 @@ from ._fastsse import (
     encode,
     encode_response,
     encode_sse,
+    formats_for_model,
 )
 from ._iter import AsyncDecodingIterator
 from ._sse import EventSource, SSEError, aconnect_sse, aiter_sse, connect_sse, iter_sse
@@ -99,6 +100,7 @@ __all__ = [
     "encode",
     "encode_response",
     "encode_sse",
+    "formats_for_model",
     "iter_chunks",
     "iter_sse",
     "provider_capabilities",

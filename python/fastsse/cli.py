@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from importlib import resources
 from typing import Any, BinaryIO
 
-from ._fastsse import NDJSONDecoder, SSEDecoder, TextParser
+from ._fastsse import NDJSONDecoder, SSEDecoder, TextParser, formats_for_model
 from .server._limits import add_limit_options, limits_from_args
 
 DEFAULT_CAPTURE = "anthropic-thinking-tool-use.sse"
@@ -123,15 +123,15 @@ def add_serve_command(commands: argparse._SubParsersAction[argparse.ArgumentPars
     serve.add_argument("--upstream-key", default=None, help="bearer token for the upstream engine")
     serve.add_argument(
         "--reasoning",
-        default="think",
+        default=None,
         choices=["", *TextParser.REASONING_FORMATS],
-        help="reasoning markers the model writes ('' for none)",
+        help="reasoning markers the model writes ('' for none; default: from --model, else think)",
     )
     serve.add_argument(
         "--tools",
-        default="hermes",
+        default=None,
         choices=["", *TextParser.TOOL_FORMATS],
-        help="tool-call format the model writes ('' for none)",
+        help="tool-call format the model writes ('' for none; default: from --model, else hermes)",
     )
     serve.add_argument(
         "--reasoning-field", default="reasoning_content", choices=["reasoning_content", "reasoning"]
@@ -190,6 +190,17 @@ def resume_options(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def serve_formats(args: argparse.Namespace) -> tuple[str | None, str | None]:
+    """(tools, reasoning): --tools / --reasoning when given, else what --model writes
+    (``formats_for_model``), else hermes / think (the replay engine's own format)."""
+    known = formats_for_model(args.model)
+    tools, reasoning = ("hermes", "think") if known == (None, None) else known
+    return (
+        tools if args.tools is None else args.tools or None,
+        reasoning if args.reasoning is None else args.reasoning or None,
+    )
+
+
 def run_serve(args: argparse.Namespace) -> int:
     try:
         import uvicorn
@@ -215,8 +226,8 @@ def run_serve(args: argparse.Namespace) -> int:
         adapter = ReplayAdapter(tokens_per_second=args.rate or None)
     app = create_app(
         adapter,
-        reasoning=args.reasoning or None,
-        tools=args.tools or None,
+        reasoning=serve_formats(args)[1],
+        tools=serve_formats(args)[0],
         model=args.model,
         reasoning_field=args.reasoning_field,
         api_key=args.api_key,
