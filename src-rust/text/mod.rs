@@ -8,6 +8,7 @@
 //! * `parser`: `TextParser`, which puts them together.
 
 pub mod emit;
+pub mod harmony;
 pub mod json;
 pub mod matcher;
 pub mod parser;

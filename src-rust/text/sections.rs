@@ -16,6 +16,9 @@ pub struct ReasoningSpec {
     pub ends: Vec<String>,
     /// The output begins inside a section.
     pub starts_inside: bool,
+    /// The `tools=` format whose reader reads this reasoning itself (Harmony's analysis
+    /// channel); the markers above are then unused.
+    pub reader: Option<&'static str>,
 }
 
 /// The names accepted by `reasoning=`, with what they mean.
@@ -28,6 +31,7 @@ pub const REASONING_FORMATS: &[&str] = &[
     "cohere",
     "granite",
     "cot",
+    "harmony",
 ];
 
 fn strings(items: &[&str]) -> Vec<String> {
@@ -56,12 +60,15 @@ impl ReasoningSpec {
             ),
             // Prompted chain of thought (seeds/000): reasoning until "Answer:" or "Therefore:".
             "cot" => (&[], &["Answer:", "Therefore:"], true),
+            // gpt-oss: the analysis channel, read by the Harmony reader (`text::harmony`).
+            "harmony" => (&[], &[], false),
             _ => return None,
         };
         Some(ReasoningSpec {
             starts: strings(starts),
             ends: strings(ends),
             starts_inside,
+            reader: (name == "harmony").then_some("harmony"),
         })
     }
 
@@ -76,6 +83,7 @@ impl ReasoningSpec {
             return Err(Error::usage("reasoning markers must not be empty strings"));
         }
         Ok(ReasoningSpec {
+            reader: None,
             starts_inside: starts.is_empty(),
             starts,
             ends,
