@@ -337,9 +337,18 @@ fn events_wrapped_in_their_name_as_json() {
         reducer.on_event(&event, &mut out).unwrap();
     }
     reducer.finish(&mut out).unwrap();
-    let got = collect(&out);
-    assert_eq!(got.text, "Hi");
-    assert_eq!(got.finish_reason, Some(FinishReason::Length));
+    // Straight from the reducer (no pipeline stamps `is_first`): each chunk's `raw` is the
+    // inner event, as the stream form would carry it.
+    let [text, terminal] = &out[..] else {
+        panic!("{out:?}")
+    };
+    assert_eq!(text.text_delta, "Hi");
+    assert_eq!(
+        text.raw.as_deref(),
+        Some(r#"{"contentBlockIndex":0,"delta":{"text":"Hi"}}"#)
+    );
+    assert!(terminal.done);
+    assert_eq!(terminal.finish_reason, Some(FinishReason::Length));
     let throttled = WireEvent {
         event: "",
         data: r#"{"throttlingException":{"message":"Rate exceeded"}}"#,

@@ -32,7 +32,7 @@ use std::collections::HashMap;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::emit::{sum_present, Emitter, RawEvent};
+use super::emit::{attach_raw, sum_present, Emitter, RawEvent};
 use super::{Reducer, WireEvent};
 use crate::chunk::{FinishReason, GenerationChunk};
 use crate::error::{Error, Result};
@@ -279,14 +279,11 @@ impl BedrockReducer {
                 if let Some(tool) = body.tool_use {
                     if is_server_tool(tool.kind.as_deref()) {
                         self.open(index, Block::Server);
-                        self.emit.raw_only(&mut raw, out);
+                        self.emit.raw_only(out);
                     } else {
-                        let unified = self.emit.start_tool_call(
-                            &mut raw,
-                            tool.tool_use_id.as_deref(),
-                            &tool.name,
-                            out,
-                        );
+                        let unified =
+                            self.emit
+                                .start_tool_call(tool.tool_use_id.as_deref(), &tool.name, out);
                         self.open(
                             index,
                             Block::ClientTool {
@@ -297,12 +294,12 @@ impl BedrockReducer {
                     }
                 } else if body.tool_result.is_some() {
                     self.open(index, Block::Server);
-                    self.emit.raw_only(&mut raw, out);
+                    self.emit.raw_only(out);
                 }
             }
             "contentBlockDelta" => {
                 let delta: BlockDelta<'_> = self.parse(data, offset)?;
-                self.reduce_delta(delta, &mut raw, offset, out)?;
+                self.reduce_delta(delta, offset, out)?;
             }
             "contentBlockStop" => {
                 let stop: BlockStop = self.parse(data, offset)?;
@@ -312,7 +309,7 @@ impl BedrockReducer {
                 }) = self.block(stop.content_block_index).copied()
                 {
                     // A call without input still has arguments: an empty object.
-                    self.emit.tool_arguments(&mut raw, index, "{}", out);
+                    self.emit.tool_arguments(index, "{}", out);
                 }
                 self.blocks.remove(&stop.content_block_index);
             }
@@ -363,20 +360,23 @@ impl BedrockReducer {
                 .emit
                 .bad_json(format!("unknown event name {name:?}"), offset));
         }
-        self.reduce(&name, body.get(), offset, out)
+        // The inner event is what the stream form would carry: its chunks have it as `raw`.
+        let start = out.len();
+        self.reduce(&name, body.get(), offset, out)?;
+        attach_raw(&mut out[start..], body.get());
+        Ok(())
     }
 
     fn reduce_delta(
         &mut self,
         delta: BlockDelta<'_>,
-        raw: &mut RawEvent<'_>,
         offset: u64,
         out: &mut Vec<GenerationChunk>,
     ) -> Result<()> {
         let block_index = delta.content_block_index;
         let delta = delta.delta;
         if let Some(text) = &delta.text {
-            self.emit.text(raw, text, out);
+            self.emit.text(text, out);
         }
         if let Some(tool) = delta.tool_use {
             match self.block(block_index) {
@@ -386,9 +386,9 @@ impl BedrockReducer {
                         *has_input = true;
                     }
                     self.emit
-                        .tool_arguments(raw, index, tool.input.into_owned(), out);
+                        .tool_arguments(index, tool.input.into_owned(), out);
                 }
-                Some(Block::Server) => self.emit.raw_only(raw, out),
+                Some(Block::Server) => self.emit.raw_only(out),
                 None => {
                     return Err(self.emit.bad_json(
                         format!("toolUse delta for content block {block_index}, which did not start as a tool call"),
@@ -399,14 +399,14 @@ impl BedrockReducer {
         }
         if let Some(reasoning) = delta.reasoning_content {
             if let Some(text) = &reasoning.text {
-                self.emit.reasoning(raw, text, out);
+                self.emit.reasoning(text, out);
             }
             if reasoning.signature.is_some() || reasoning.redacted_content.is_some() {
-                self.emit.raw_only(raw, out);
+                self.emit.raw_only(out);
             }
         }
         if delta.tool_result.is_some() || delta.citation.is_some() {
-            self.emit.raw_only(raw, out);
+            self.emit.raw_only(out);
         }
         Ok(())
     }
@@ -486,29 +486,26 @@ impl Reducer for BedrockReducer {
         for block in message.content {
             if let Some(reasoning) = block.reasoning_content {
                 match reasoning.reasoning_text.and_then(|r| r.text) {
-                    Some(text) => self.emit.reasoning(&mut raw, &text, out),
-                    None => self.emit.raw_only(&mut raw, out), // redacted
+                    Some(text) => self.emit.reasoning(&text, out),
+                    None => self.emit.raw_only(out), // redacted
                 }
             }
             if let Some(text) = &block.text {
-                self.emit.text(&mut raw, text, out);
+                self.emit.text(text, out);
             }
             if block.tool_result.is_some() {
-                self.emit.raw_only(&mut raw, out);
+                self.emit.raw_only(out);
             }
             if let Some(tool) = block.tool_use {
                 if is_server_tool(tool.kind.as_deref()) {
-                    self.emit.raw_only(&mut raw, out);
+                    self.emit.raw_only(out);
                     continue;
                 }
-                let index = self.emit.start_tool_call(
-                    &mut raw,
-                    tool.tool_use_id.as_deref(),
-                    &tool.name,
-                    out,
-                );
+                let index = self
+                    .emit
+                    .start_tool_call(tool.tool_use_id.as_deref(), &tool.name, out);
                 let input = tool.input.map_or("{}", RawValue::get);
-                self.emit.tool_arguments(&mut raw, index, input, out);
+                self.emit.tool_arguments(index, input, out);
             }
         }
         let reason = response

@@ -1,6 +1,8 @@
-//! Bookkeeping every reducer needs: `is_first` on the first chunk with content, the provider
-//! event attached to each chunk as `raw` (one shared allocation per event), tool-call
-//! indices, and exactly one terminal chunk carrying the finish reason and token counts.
+//! Bookkeeping every reducer needs: tool-call indices, the chunk shapes every format makes,
+//! exactly one terminal chunk carrying the finish reason and token counts, and one wording
+//! for malformed events. `is_first` and `raw` are not set here: the pipeline
+//! (`pipeline::stamp`) stamps them on every reducer's chunks, so a reducer only sets `raw`
+//! when it attaches another event's text (the terminal chunk's finish event).
 
 use std::sync::Arc;
 
@@ -40,7 +42,6 @@ pub(crate) struct Ending {
 
 pub(crate) struct Emitter {
     provider: &'static str,
-    seen_content: bool,
     next_tool_index: u32,
     pub ending: Ending,
     terminal_sent: bool,
@@ -50,55 +51,34 @@ impl Emitter {
     pub fn new(provider: &'static str) -> Self {
         Emitter {
             provider,
-            seen_content: false,
             next_tool_index: 0,
             ending: Ending::default(),
             terminal_sent: false,
         }
     }
 
-    pub fn push(
-        &mut self,
-        raw: &mut RawEvent<'_>,
-        mut chunk: GenerationChunk,
-        out: &mut Vec<GenerationChunk>,
-    ) {
-        if !self.seen_content && chunk.has_content() {
-            chunk.is_first = true;
-            self.seen_content = true;
-        }
-        chunk.raw = Some(raw.shared());
-        out.push(chunk);
-    }
-
-    pub fn text(&mut self, raw: &mut RawEvent<'_>, text: &str, out: &mut Vec<GenerationChunk>) {
+    pub fn text(&mut self, text: &str, out: &mut Vec<GenerationChunk>) {
         if !text.is_empty() {
-            self.push(raw, GenerationChunk::text(text), out);
+            out.push(GenerationChunk::text(text));
         }
     }
 
-    pub fn reasoning(
-        &mut self,
-        raw: &mut RawEvent<'_>,
-        text: &str,
-        out: &mut Vec<GenerationChunk>,
-    ) {
+    pub fn reasoning(&mut self, text: &str, out: &mut Vec<GenerationChunk>) {
         if !text.is_empty() {
-            self.push(raw, GenerationChunk::reasoning(text), out);
+            out.push(GenerationChunk::reasoning(text));
         }
     }
 
     /// A chunk with no content whose `raw` carries model output we do not map (signatures,
     /// redacted reasoning, server-side tool activity), so callers can still reach it.
-    pub fn raw_only(&mut self, raw: &mut RawEvent<'_>, out: &mut Vec<GenerationChunk>) {
-        self.push(raw, GenerationChunk::default(), out);
+    pub fn raw_only(&mut self, out: &mut Vec<GenerationChunk>) {
+        out.push(GenerationChunk::default());
     }
 
     /// Open a tool call: a chunk with its index, id and name and no arguments yet.
     /// Returns the index to use for the call's argument chunks.
     pub fn start_tool_call(
         &mut self,
-        raw: &mut RawEvent<'_>,
         id: Option<&str>,
         name: &str,
         out: &mut Vec<GenerationChunk>,
@@ -111,13 +91,12 @@ impl Emitter {
             function_name: Some(name.to_owned()),
             arguments_delta: String::new(),
         };
-        self.push(raw, GenerationChunk::tool_call(delta), out);
+        out.push(GenerationChunk::tool_call(delta));
         index
     }
 
     pub fn tool_arguments(
         &mut self,
-        raw: &mut RawEvent<'_>,
         index: u32,
         arguments: impl Into<String>,
         out: &mut Vec<GenerationChunk>,
@@ -131,7 +110,7 @@ impl Emitter {
             arguments_delta: arguments,
             ..Default::default()
         };
-        self.push(raw, GenerationChunk::tool_call(delta), out);
+        out.push(GenerationChunk::tool_call(delta));
     }
 
     /// Whether any tool call was started.
@@ -190,6 +169,15 @@ pub(crate) fn incomplete_stream(provider: &str) -> (FinishReason, Option<String>
             "the {provider} stream ended before the provider's final event"
         )),
     )
+}
+
+/// `raw` for the chunks made from a part of an event (an element of a JSON array body, the
+/// inner event of a wrapper): that part's text, shared. Chunks that have `raw` keep it.
+pub(crate) fn attach_raw(chunks: &mut [GenerationChunk], text: &str) {
+    let mut shared: Option<Arc<str>> = None;
+    for chunk in chunks.iter_mut().filter(|chunk| chunk.raw.is_none()) {
+        chunk.raw = Some(shared.get_or_insert_with(|| Arc::from(text)).clone());
+    }
 }
 
 /// Sum of the counts that are present (None when none is).

@@ -32,7 +32,7 @@ use std::borrow::Cow;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::emit::{sum_present, Emitter, RawEvent};
+use super::emit::{attach_raw, sum_present, Emitter, RawEvent};
 use super::partial_args::{parse_path, ArgumentsBuilder, Scalar};
 use super::{Reducer, WireEvent};
 use crate::chunk::{FinishReason, GenerationChunk};
@@ -242,10 +242,10 @@ impl GeminiReducer {
         }
         let start = out.len();
         for part in candidate.content.into_iter().flat_map(|c| c.parts) {
-            self.reduce_part(slot, part, raw, offset, out)?;
+            self.reduce_part(slot, part, offset, out)?;
         }
         if let Some(reason) = candidate.finish_reason {
-            self.close_streamed_call(slot, raw, out);
+            self.close_streamed_call(slot, out);
             // Only the first candidate decides how the stream ended (one terminal chunk).
             if slot == 0 || self.emit.ending.finish_reason.is_none() {
                 let made_calls = self.candidates[slot].made_calls;
@@ -271,12 +271,11 @@ impl GeminiReducer {
         &mut self,
         slot: usize,
         part: Part<'_>,
-        raw: &mut RawEvent<'_>,
         offset: u64,
         out: &mut Vec<GenerationChunk>,
     ) -> Result<()> {
         if let Some(call) = part.function_call {
-            return self.reduce_function_call(slot, call, raw, offset, out);
+            return self.reduce_function_call(slot, call, offset, out);
         }
         let text = part.text.as_deref().unwrap_or("");
         // Server-side tool activity and media are output we do not map: reachable via `raw`.
@@ -288,13 +287,13 @@ impl GeminiReducer {
             // Empty parts (often carrying only a thoughtSignature) change nothing.
             return Ok(());
         }
-        self.close_streamed_call(slot, raw, out);
+        self.close_streamed_call(slot, out);
         if unmapped {
-            self.emit.raw_only(raw, out);
+            self.emit.raw_only(out);
         } else if part.thought {
-            self.emit.reasoning(raw, text, out);
+            self.emit.reasoning(text, out);
         } else {
-            self.emit.text(raw, text, out);
+            self.emit.text(text, out);
         }
         Ok(())
     }
@@ -303,18 +302,15 @@ impl GeminiReducer {
         &mut self,
         slot: usize,
         call: FunctionCall<'_>,
-        raw: &mut RawEvent<'_>,
         offset: u64,
         out: &mut Vec<GenerationChunk>,
     ) -> Result<()> {
         if let Some(name) = call.name.as_deref().filter(|n| !n.is_empty()) {
-            self.close_streamed_call(slot, raw, out);
-            let index = self
-                .emit
-                .start_tool_call(raw, call.id.as_deref(), name, out);
+            self.close_streamed_call(slot, out);
+            let index = self.emit.start_tool_call(call.id.as_deref(), name, out);
             self.candidates[slot].made_calls = true;
             if let Some(args) = call.args {
-                self.emit.tool_arguments(raw, index, args.get(), out);
+                self.emit.tool_arguments(index, args.get(), out);
                 return Ok(());
             }
             let mut arguments = ArgumentsBuilder::default();
@@ -324,7 +320,7 @@ impl GeminiReducer {
             if applied.is_ok() && !call.will_continue {
                 arguments.finish(&mut text);
             }
-            self.emit.tool_arguments(raw, index, text.as_str(), out);
+            self.emit.tool_arguments(index, text.as_str(), out);
             self.scratch = text;
             applied.map_err(|e| self.emit.bad_json(e, offset))?;
             if call.will_continue {
@@ -347,8 +343,7 @@ impl GeminiReducer {
         if applied.is_ok() && !call.will_continue {
             streamed.arguments.finish(&mut text);
         }
-        self.emit
-            .tool_arguments(raw, streamed.index, text.as_str(), out);
+        self.emit.tool_arguments(streamed.index, text.as_str(), out);
         self.scratch = text;
         applied.map_err(|e| self.emit.bad_json(e, offset))?;
         if call.will_continue {
@@ -358,16 +353,11 @@ impl GeminiReducer {
     }
 
     /// Close the arguments of a call still streaming (its end marker never came).
-    fn close_streamed_call(
-        &mut self,
-        slot: usize,
-        raw: &mut RawEvent<'_>,
-        out: &mut Vec<GenerationChunk>,
-    ) {
+    fn close_streamed_call(&mut self, slot: usize, out: &mut Vec<GenerationChunk>) {
         if let Some(mut streamed) = self.candidates[slot].streamed_call.take() {
             let mut text = String::new();
             streamed.arguments.finish(&mut text);
-            self.emit.tool_arguments(raw, streamed.index, text, out);
+            self.emit.tool_arguments(streamed.index, text, out);
         }
     }
 }
@@ -429,14 +419,12 @@ impl Reducer for GeminiReducer {
     }
 
     fn finish(&mut self, out: &mut Vec<GenerationChunk>) -> Result<()> {
-        let mut raw = RawEvent::new("");
         for slot in 0..self.candidates.len() {
             if self.candidates[slot].streamed_call.is_some() {
                 // The stream ended inside a call: close its JSON so the arguments parse.
                 let mut chunks = Vec::new();
-                self.close_streamed_call(slot, &mut raw, &mut chunks);
+                self.close_streamed_call(slot, &mut chunks);
                 for mut chunk in chunks {
-                    chunk.raw = None;
                     chunk.choice_index = slot as u32;
                     out.push(chunk);
                 }
@@ -457,7 +445,10 @@ impl Reducer for GeminiReducer {
             let responses: Vec<&RawValue> =
                 serde_json::from_str(body).map_err(|e| self.emit.bad_json(e, offset))?;
             for response in responses {
+                // Each element is one streamed event: its chunks carry it as `raw`.
+                let start = out.len();
                 self.reduce(response.get(), offset, out)?;
+                attach_raw(&mut out[start..], response.get());
             }
         } else {
             self.reduce(body, offset, out)?;

@@ -96,28 +96,25 @@ impl OllamaReducer {
         }
         let mut raw = RawEvent::new(data);
         if let Some(thinking) = &line.thinking {
-            self.emit.reasoning(&mut raw, thinking, out);
+            self.emit.reasoning(thinking, out);
         }
         if let Some(text) = &line.response {
-            self.emit.text(&mut raw, text, out);
+            self.emit.text(text, out);
         }
         if let Some(message) = line.message {
             if let Some(thinking) = &message.thinking {
-                self.emit.reasoning(&mut raw, thinking, out);
+                self.emit.reasoning(thinking, out);
             }
             if let Some(text) = &message.content {
-                self.emit.text(&mut raw, text, out);
+                self.emit.text(text, out);
             }
             for call in message.tool_calls.into_iter().flatten() {
-                let index = self.emit.start_tool_call(
-                    &mut raw,
-                    call.id.as_deref(),
-                    &call.function.name,
-                    out,
-                );
+                let index = self
+                    .emit
+                    .start_tool_call(call.id.as_deref(), &call.function.name, out);
                 let arguments = arguments_text(call.function.arguments)
                     .map_err(|e| self.emit.bad_json(e, offset))?;
-                self.emit.tool_arguments(&mut raw, index, arguments, out);
+                self.emit.tool_arguments(index, arguments, out);
             }
         }
         if line.done {

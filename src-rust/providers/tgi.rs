@@ -117,7 +117,7 @@ impl Reducer for TgiReducer {
         let mut raw = RawEvent::new(data);
         if let Some(token) = &response.token {
             if !token.special {
-                self.emit.text(&mut raw, &token.text, out);
+                self.emit.text(&token.text, out);
             }
         }
         if response.generated_text.is_some() || response.details.is_some() {
@@ -157,7 +157,7 @@ impl Reducer for TgiReducer {
         let Some(text) = parsed.generated_text else {
             return Err(self.emit.bad_json("the body has no generated_text", offset));
         };
-        self.emit.text(&mut raw, &text, out);
+        self.emit.text(&text, out);
         self.end(parsed.details, &mut raw);
         self.emit.finish(out)
     }

@@ -126,7 +126,8 @@ pub fn run(provider: &str, parts: &[&[u8]]) -> Result<Vec<GenerationChunk>, Erro
     decode_parts(provider, parts).into_result()
 }
 
-/// A non-streaming body through `on_complete_body` (then `finish`, which must add nothing).
+/// A non-streaming body through `on_complete_body` (then `finish`, which must add nothing),
+/// returned as the pipeline delivers it (with `raw` and `is_first`, which the pipeline stamps).
 pub fn run_body(provider: &str, body: &str) -> Result<Vec<GenerationChunk>, Error> {
     let spec = lookup(provider).expect("registered");
     // Straight to the reducer, so `finish` after the body is checked to add nothing.
@@ -140,7 +141,19 @@ pub fn run_body(provider: &str, body: &str) -> Result<Vec<GenerationChunk>, Erro
         before,
         "finish after on_complete_body added chunks"
     );
-    Ok(out)
+    let config = ChunkDecoderConfig {
+        content_type: Some("application/json".to_owned()),
+        ..Default::default()
+    };
+    let mut decoder = ChunkDecoder::new(provider, config)?;
+    let mut chunks = decoder.decode(body.as_bytes())?;
+    chunks.extend(decoder.flush()?);
+    assert_eq!(
+        chunks.len(),
+        out.len(),
+        "the pipeline adds no chunks to a body"
+    );
+    Ok(chunks)
 }
 
 // ---- splitting ------------------------------------------------------------------------
