@@ -20,10 +20,10 @@
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::emit::incomplete_stream;
-use super::json::{self, non_empty, ErrorObject, JStr};
+use super::emit::Emitter;
+use super::json::{self, non_empty, non_empty_str, ErrorObject, JStr};
 use super::{Reducer, WireEvent};
-use crate::chunk::{FinishReason, GenerationChunk, ToolCallDelta};
+use crate::chunk::{FinishReason, GenerationChunk};
 use crate::error::{Error, Result};
 
 const PROVIDER: &str = "anthropic";
@@ -152,19 +152,27 @@ enum Block {
     Other,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct AnthropicReducer {
     blocks: Vec<Block>,
-    tool_calls: u32,
     input_tokens: Option<u64>,
     cache_creation_tokens: Option<u64>,
     cache_read_tokens: Option<u64>,
     output_tokens: Option<u64>,
-    stop_reason: Option<FinishReason>,
-    stop_sequence: Option<String>,
-    /// The `message_delta` that carried the stop reason (the terminal chunk's `raw`).
-    stop_raw: Option<std::sync::Arc<str>>,
-    terminated: bool,
+    emit: Emitter,
+}
+
+impl Default for AnthropicReducer {
+    fn default() -> Self {
+        AnthropicReducer {
+            blocks: Vec::new(),
+            input_tokens: None,
+            cache_creation_tokens: None,
+            cache_read_tokens: None,
+            output_tokens: None,
+            emit: Emitter::new(PROVIDER),
+        }
+    }
 }
 
 impl AnthropicReducer {
@@ -225,14 +233,14 @@ impl AnthropicReducer {
         match block.kind.as_ref().map(JStr::as_str) {
             Some("text") => {
                 self.set_block(index, Block::Text, offset)?;
-                if let Some(text_delta) = non_empty(block.text) {
-                    out.push(GenerationChunk::text(text_delta));
+                if let Some(text) = block.text {
+                    self.emit.text(text.into_string(), out);
                 }
             }
             Some("thinking") => {
                 self.set_block(index, Block::Thinking, offset)?;
-                if let Some(reasoning) = non_empty(block.thinking) {
-                    out.push(GenerationChunk::reasoning(reasoning));
+                if let Some(thinking) = block.thinking {
+                    self.emit.reasoning(thinking.into_string(), out);
                 }
                 if let Some(signature) = non_empty(block.signature) {
                     out.push(GenerationChunk {
@@ -242,36 +250,24 @@ impl AnthropicReducer {
                 }
             }
             Some("tool_use") => {
-                let tool_index = self.tool_calls;
-                self.tool_calls += 1;
-                self.set_block(
-                    index,
-                    Block::ClientTool {
-                        index: tool_index,
-                        has_arguments: whole,
-                    },
-                    offset,
-                )?;
-                out.push(GenerationChunk::tool_call(ToolCallDelta {
+                // Claim the slot first: an index beyond the cap opens no call.
+                self.set_block(index, Block::Other, offset)?;
+                let (id, name) = (non_empty_str(&block.id), non_empty_str(&block.name));
+                let tool_index = self.emit.start_tool_call(id, name, out);
+                self.blocks[index] = Block::ClientTool {
                     index: tool_index,
-                    id: non_empty(block.id),
-                    function_name: non_empty(block.name),
-                    arguments_delta: String::new(),
-                }));
+                    has_arguments: whole,
+                };
                 // A stream sends `input: {}` here and the JSON in deltas; a body has it whole.
                 if whole {
                     if let Some(input) = block.input {
-                        out.push(GenerationChunk::tool_call(ToolCallDelta {
-                            index: tool_index,
-                            arguments_delta: input.get().to_owned(),
-                            ..Default::default()
-                        }));
+                        self.emit.tool_arguments(tool_index, input.get(), out);
                     }
                 }
             }
             _ => {
                 self.set_block(index, Block::Other, offset)?;
-                out.push(GenerationChunk::default());
+                self.emit.raw_only(out);
             }
         }
         Ok(())
@@ -286,13 +282,13 @@ impl AnthropicReducer {
         let block = index.and_then(|i| self.blocks.get_mut(i));
         match delta.kind.as_ref().map(JStr::as_str) {
             Some("text_delta") => {
-                if let Some(text) = non_empty(delta.text) {
-                    out.push(GenerationChunk::text(text));
+                if let Some(text) = delta.text {
+                    self.emit.text(text.into_string(), out);
                 }
             }
             Some("thinking_delta") => {
-                if let Some(thinking) = non_empty(delta.thinking) {
-                    out.push(GenerationChunk::reasoning(thinking));
+                if let Some(thinking) = delta.thinking {
+                    self.emit.reasoning(thinking.into_string(), out);
                 }
             }
             Some("input_json_delta") => match block {
@@ -300,24 +296,20 @@ impl AnthropicReducer {
                     index,
                     has_arguments,
                 }) => {
-                    if let Some(arguments_delta) = non_empty(delta.partial_json) {
+                    if let Some(arguments) = non_empty(delta.partial_json) {
                         *has_arguments = true;
-                        out.push(GenerationChunk::tool_call(ToolCallDelta {
-                            index: *index,
-                            arguments_delta,
-                            ..Default::default()
-                        }));
+                        self.emit.tool_arguments(*index, arguments, out);
                     }
                 }
                 // A server tool's input: not the client's call.
-                _ => out.push(GenerationChunk::default()),
+                _ => self.emit.raw_only(out),
             },
             Some("signature_delta") => out.push(GenerationChunk {
                 reasoning_signature: non_empty(delta.signature),
                 ..Default::default()
             }),
             // citations, compaction and future deltas: raw only.
-            _ => out.push(GenerationChunk::default()),
+            _ => self.emit.raw_only(out),
         }
     }
 
@@ -330,51 +322,33 @@ impl AnthropicReducer {
         }) = index.and_then(|i| self.blocks.get_mut(i))
         {
             *has_arguments = true;
-            out.push(GenerationChunk::tool_call(ToolCallDelta {
-                index: *index,
-                arguments_delta: "{}".to_owned(),
-                ..Default::default()
-            }));
+            self.emit.tool_arguments(*index, "{}", out);
         }
     }
 
-    fn terminal(&mut self, out: &mut Vec<GenerationChunk>) {
-        if self.terminated {
-            return;
+    /// The one terminal chunk, with the usage counted so far.
+    fn terminal(&mut self, out: &mut Vec<GenerationChunk>) -> Result<()> {
+        if self.emit.finished() {
+            return Ok(());
         }
-        self.terminated = true;
-        let mut chunk = GenerationChunk {
-            done: true,
-            prompt_tokens: self.prompt_tokens(),
-            completion_tokens: self.output_tokens,
-            stop_sequence: self.stop_sequence.take(),
-            raw: self.stop_raw.take(),
-            ..Default::default()
-        };
-        match self.stop_reason {
-            Some(reason) => chunk.finish_reason = Some(reason),
-            None => {
-                let (reason, code, message) = incomplete_stream("anthropic");
-                (chunk.finish_reason, chunk.error_code, chunk.error_message) =
-                    (Some(reason), code, message);
-            }
-        }
-        out.push(chunk);
+        self.emit.ending.prompt_tokens = self.prompt_tokens();
+        self.emit.ending.completion_tokens = self.output_tokens;
+        self.emit.finish(out)
     }
 
-    fn set_stop(&mut self, reason: Option<JStr<'_>>, sequence: Option<JStr<'_>>) {
+    fn set_stop(&mut self, reason: Option<JStr<'_>>, sequence: Option<JStr<'_>>, raw: &str) {
         if let Some(reason) = reason {
-            self.stop_reason = Some(map_stop_reason(reason.as_str()));
+            self.emit.set_finish(map_stop_reason(reason.as_str()), raw);
         }
         if let Some(sequence) = sequence {
-            self.stop_sequence = Some(sequence.into_string());
+            self.emit.ending.stop_sequence = Some(sequence.into_string());
         }
     }
 }
 
 impl Reducer for AnthropicReducer {
     fn on_event(&mut self, event: &WireEvent<'_>, out: &mut Vec<GenerationChunk>) -> Result<()> {
-        if self.terminated {
+        if self.emit.finished() {
             return Ok(());
         }
         let data = event.data;
@@ -418,14 +392,11 @@ impl Reducer for AnthropicReducer {
             "message_delta" => {
                 self.take_usage(wire.usage.map(|u| *u));
                 if let Some(delta) = wire.delta {
-                    if delta.stop_reason.is_some() {
-                        self.stop_raw = Some(std::sync::Arc::from(data));
-                    }
-                    self.set_stop(delta.stop_reason, delta.stop_sequence);
+                    self.set_stop(delta.stop_reason, delta.stop_sequence, data);
                 }
             }
             "content_block_stop" => self.close_block(wire.index, out),
-            "message_stop" => self.terminal(out),
+            "message_stop" => self.terminal(out)?,
             "error" => {
                 let error = wire.error.map(|e| *e).unwrap_or_default();
                 return Err(error.into_error(data));
@@ -437,8 +408,7 @@ impl Reducer for AnthropicReducer {
     }
 
     fn finish(&mut self, out: &mut Vec<GenerationChunk>) -> Result<()> {
-        self.terminal(out);
-        Ok(())
+        self.terminal(out)
     }
 
     fn on_complete_body(
@@ -455,10 +425,17 @@ impl Reducer for AnthropicReducer {
         for (index, block) in wire.content.into_iter().flatten().enumerate() {
             self.open_block(index, block, true, offset, out)?;
         }
-        self.set_stop(wire.stop_reason, wire.stop_sequence);
-        if self.stop_reason.is_none() {
-            self.stop_reason = Some(FinishReason::Stop);
+        if let Some(reason) = wire.stop_reason {
+            // The pipeline gives the terminal chunk the body as `raw`.
+            self.emit.ending.finish_reason = Some(map_stop_reason(reason.as_str()));
         }
+        if let Some(sequence) = wire.stop_sequence {
+            self.emit.ending.stop_sequence = Some(sequence.into_string());
+        }
+        self.emit
+            .ending
+            .finish_reason
+            .get_or_insert(FinishReason::Stop);
         Ok(())
     }
 }

@@ -32,7 +32,7 @@ use std::collections::HashMap;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::emit::{attach_raw, sum_present, Emitter, RawEvent};
+use super::emit::{attach_raw, sum_present, Emitter};
 use super::{Reducer, WireEvent};
 use crate::chunk::{FinishReason, GenerationChunk};
 use crate::error::{Error, Result};
@@ -267,7 +267,7 @@ impl BedrockReducer {
         offset: u64,
         out: &mut Vec<GenerationChunk>,
     ) -> Result<()> {
-        let mut raw = RawEvent::new(data);
+        let raw = data;
         match event_type {
             "messageStart" => {}
             "contentBlockStart" => {
@@ -281,9 +281,11 @@ impl BedrockReducer {
                         self.open(index, Block::Server);
                         self.emit.raw_only(out);
                     } else {
-                        let unified =
-                            self.emit
-                                .start_tool_call(tool.tool_use_id.as_deref(), &tool.name, out);
+                        let unified = self.emit.start_tool_call(
+                            tool.tool_use_id.as_deref(),
+                            Some(&tool.name),
+                            out,
+                        );
                         self.open(
                             index,
                             Block::ClientTool {
@@ -316,7 +318,7 @@ impl BedrockReducer {
             "messageStop" => {
                 let stop: MessageStop<'_> = self.parse(data, offset)?;
                 self.emit
-                    .set_finish(map_stop_reason(&stop.stop_reason), &mut raw);
+                    .set_finish(map_stop_reason(&stop.stop_reason), raw);
             }
             "metadata" => {
                 let metadata: Metadata = self.parse(data, offset)?;
@@ -376,7 +378,7 @@ impl BedrockReducer {
         let block_index = delta.content_block_index;
         let delta = delta.delta;
         if let Some(text) = &delta.text {
-            self.emit.text(text, out);
+            self.emit.text(&**text, out);
         }
         if let Some(tool) = delta.tool_use {
             match self.block(block_index) {
@@ -399,7 +401,7 @@ impl BedrockReducer {
         }
         if let Some(reasoning) = delta.reasoning_content {
             if let Some(text) = &reasoning.text {
-                self.emit.reasoning(text, out);
+                self.emit.reasoning(&**text, out);
             }
             if reasoning.signature.is_some() || reasoning.redacted_content.is_some() {
                 self.emit.raw_only(out);
@@ -471,7 +473,7 @@ impl Reducer for BedrockReducer {
         out: &mut Vec<GenerationChunk>,
     ) -> Result<()> {
         let response: ConverseResponse<'_> = self.parse(body, offset)?;
-        let mut raw = RawEvent::new(body);
+        let raw = body;
         let Some(message) = response.output.and_then(|o| o.message) else {
             // An error body (`{"message": "..."}`) or something else without output.
             return Err(Error::Provider {
@@ -486,12 +488,12 @@ impl Reducer for BedrockReducer {
         for block in message.content {
             if let Some(reasoning) = block.reasoning_content {
                 match reasoning.reasoning_text.and_then(|r| r.text) {
-                    Some(text) => self.emit.reasoning(&text, out),
+                    Some(text) => self.emit.reasoning(text, out),
                     None => self.emit.raw_only(out), // redacted
                 }
             }
             if let Some(text) = &block.text {
-                self.emit.text(text, out);
+                self.emit.text(&**text, out);
             }
             if block.tool_result.is_some() {
                 self.emit.raw_only(out);
@@ -501,9 +503,9 @@ impl Reducer for BedrockReducer {
                     self.emit.raw_only(out);
                     continue;
                 }
-                let index = self
-                    .emit
-                    .start_tool_call(tool.tool_use_id.as_deref(), &tool.name, out);
+                let index =
+                    self.emit
+                        .start_tool_call(tool.tool_use_id.as_deref(), Some(&tool.name), out);
                 let input = tool.input.map_or("{}", RawValue::get);
                 self.emit.tool_arguments(index, input, out);
             }
@@ -512,7 +514,7 @@ impl Reducer for BedrockReducer {
             .stop_reason
             .as_deref()
             .map_or(FinishReason::Stop, map_stop_reason);
-        self.emit.set_finish(reason, &mut raw);
+        self.emit.set_finish(reason, raw);
         if let Some(usage) = &response.usage {
             self.set_usage(usage);
         }

@@ -9,24 +9,6 @@ use std::sync::Arc;
 use crate::chunk::{FinishReason, GenerationChunk, ToolCallDelta};
 use crate::error::{Error, Result};
 
-/// The text of the provider event being reduced; shared by every chunk made from it.
-pub(crate) struct RawEvent<'a> {
-    text: &'a str,
-    shared: Option<Arc<str>>,
-}
-
-impl<'a> RawEvent<'a> {
-    pub fn new(text: &'a str) -> Self {
-        RawEvent { text, shared: None }
-    }
-
-    pub fn shared(&mut self) -> Arc<str> {
-        self.shared
-            .get_or_insert_with(|| Arc::from(self.text))
-            .clone()
-    }
-}
-
 /// How a stream ended, as far as the provider said.
 #[derive(Debug, Default)]
 pub(crate) struct Ending {
@@ -40,6 +22,7 @@ pub(crate) struct Ending {
     pub raw: Option<Arc<str>>,
 }
 
+#[derive(Debug)]
 pub(crate) struct Emitter {
     provider: &'static str,
     next_tool_index: u32,
@@ -57,13 +40,15 @@ impl Emitter {
         }
     }
 
-    pub fn text(&mut self, text: &str, out: &mut Vec<GenerationChunk>) {
+    pub fn text(&mut self, text: impl Into<String>, out: &mut Vec<GenerationChunk>) {
+        let text = text.into();
         if !text.is_empty() {
             out.push(GenerationChunk::text(text));
         }
     }
 
-    pub fn reasoning(&mut self, text: &str, out: &mut Vec<GenerationChunk>) {
+    pub fn reasoning(&mut self, text: impl Into<String>, out: &mut Vec<GenerationChunk>) {
+        let text = text.into();
         if !text.is_empty() {
             out.push(GenerationChunk::reasoning(text));
         }
@@ -80,7 +65,7 @@ impl Emitter {
     pub fn start_tool_call(
         &mut self,
         id: Option<&str>,
-        name: &str,
+        name: Option<&str>,
         out: &mut Vec<GenerationChunk>,
     ) -> u32 {
         let index = self.next_tool_index;
@@ -88,7 +73,7 @@ impl Emitter {
         let delta = ToolCallDelta {
             index,
             id: id.map(str::to_owned),
-            function_name: Some(name.to_owned()),
+            function_name: name.map(str::to_owned),
             arguments_delta: String::new(),
         };
         out.push(GenerationChunk::tool_call(delta));
@@ -119,9 +104,14 @@ impl Emitter {
     }
 
     /// Record the finish reason and the event that carried it.
-    pub fn set_finish(&mut self, reason: FinishReason, raw: &mut RawEvent<'_>) {
+    pub fn set_finish(&mut self, reason: FinishReason, raw: &str) {
         self.ending.finish_reason = Some(reason);
-        self.ending.raw = Some(raw.shared());
+        self.ending.raw = Some(Arc::from(raw));
+    }
+
+    /// Whether the terminal chunk was sent (later events add nothing).
+    pub fn finished(&self) -> bool {
+        self.terminal_sent
     }
 
     /// Append the terminal chunk, once; later calls add nothing. A stream that ended before

@@ -32,7 +32,7 @@ use std::borrow::Cow;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::emit::{attach_raw, sum_present, Emitter, RawEvent};
+use super::emit::{attach_raw, sum_present, Emitter};
 use super::partial_args::{parse_path, ArgumentsBuilder, Scalar};
 use super::{Reducer, WireEvent};
 use crate::chunk::{FinishReason, GenerationChunk};
@@ -184,7 +184,7 @@ impl GeminiReducer {
     fn reduce(&mut self, data: &str, offset: u64, out: &mut Vec<GenerationChunk>) -> Result<()> {
         let response: Response<'_> =
             serde_json::from_str(data).map_err(|e| self.emit.bad_json(e, offset))?;
-        let mut raw = RawEvent::new(data);
+        let raw = data;
         if let Some(error) = response.error {
             let code = error
                 .status
@@ -199,11 +199,11 @@ impl GeminiReducer {
             });
         }
         for candidate in response.candidates {
-            self.reduce_candidate(candidate, &mut raw, offset, out)?;
+            self.reduce_candidate(candidate, raw, offset, out)?;
         }
         if let Some(reason) = response.prompt_feedback.and_then(|f| f.block_reason) {
             if self.emit.ending.finish_reason.is_none() && !reason.is_empty() {
-                self.emit.set_finish(FinishReason::ContentFilter, &mut raw);
+                self.emit.set_finish(FinishReason::ContentFilter, raw);
             }
         }
         if let Some(usage) = response.usage_metadata {
@@ -224,7 +224,7 @@ impl GeminiReducer {
     fn reduce_candidate(
         &mut self,
         candidate: Candidate<'_>,
-        raw: &mut RawEvent<'_>,
+        raw: &str,
         offset: u64,
         out: &mut Vec<GenerationChunk>,
     ) -> Result<()> {
@@ -307,7 +307,9 @@ impl GeminiReducer {
     ) -> Result<()> {
         if let Some(name) = call.name.as_deref().filter(|n| !n.is_empty()) {
             self.close_streamed_call(slot, out);
-            let index = self.emit.start_tool_call(call.id.as_deref(), name, out);
+            let index = self
+                .emit
+                .start_tool_call(call.id.as_deref(), Some(name), out);
             self.candidates[slot].made_calls = true;
             if let Some(args) = call.args {
                 self.emit.tool_arguments(index, args.get(), out);

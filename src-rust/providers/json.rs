@@ -66,6 +66,11 @@ pub fn non_empty(value: Option<JStr<'_>>) -> Option<String> {
     value.filter(|s| !s.is_empty()).map(JStr::into_string)
 }
 
+/// Non-empty text of an optional string field, borrowed.
+pub fn non_empty_str<'s>(value: &'s Option<JStr<'_>>) -> Option<&'s str> {
+    value.as_ref().map(JStr::as_str).filter(|s| !s.is_empty())
+}
+
 /// The error object providers put in a stream or a body: `{"code": .., "message": .., "type": ..}`.
 /// `code` may be a string or a number (OpenRouter sends HTTP statuses).
 #[derive(Debug, Default, serde::Deserialize)]

@@ -20,7 +20,7 @@ use std::borrow::Cow;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::emit::{Emitter, RawEvent};
+use super::emit::Emitter;
 use super::{Reducer, WireEvent};
 use crate::chunk::{FinishReason, GenerationChunk};
 use crate::error::{Error, Result};
@@ -94,24 +94,24 @@ impl OllamaReducer {
         if let Some(error) = line.error {
             return Err(provider_error(error, data));
         }
-        let mut raw = RawEvent::new(data);
+        let raw = data;
         if let Some(thinking) = &line.thinking {
-            self.emit.reasoning(thinking, out);
+            self.emit.reasoning(&**thinking, out);
         }
         if let Some(text) = &line.response {
-            self.emit.text(text, out);
+            self.emit.text(&**text, out);
         }
         if let Some(message) = line.message {
             if let Some(thinking) = &message.thinking {
-                self.emit.reasoning(thinking, out);
+                self.emit.reasoning(&**thinking, out);
             }
             if let Some(text) = &message.content {
-                self.emit.text(text, out);
+                self.emit.text(&**text, out);
             }
             for call in message.tool_calls.into_iter().flatten() {
-                let index = self
-                    .emit
-                    .start_tool_call(call.id.as_deref(), &call.function.name, out);
+                let index =
+                    self.emit
+                        .start_tool_call(call.id.as_deref(), Some(&call.function.name), out);
                 let arguments = arguments_text(call.function.arguments)
                     .map_err(|e| self.emit.bad_json(e, offset))?;
                 self.emit.tool_arguments(index, arguments, out);
@@ -123,7 +123,7 @@ impl OllamaReducer {
                 _ if self.emit.made_tool_calls() => FinishReason::ToolCalls,
                 _ => FinishReason::Stop,
             };
-            self.emit.set_finish(reason, &mut raw);
+            self.emit.set_finish(reason, raw);
             self.emit.ending.prompt_tokens = line.prompt_eval_count;
             self.emit.ending.completion_tokens = line.eval_count;
         }

@@ -20,7 +20,7 @@ use std::borrow::Cow;
 
 use serde::Deserialize;
 
-use super::emit::{Emitter, RawEvent};
+use super::emit::Emitter;
 use super::{Reducer, WireEvent};
 use crate::chunk::{FinishReason, GenerationChunk};
 use crate::error::{Error, Result};
@@ -85,7 +85,7 @@ impl TgiReducer {
         Self::default()
     }
 
-    fn end(&mut self, details: Option<Details<'_>>, raw: &mut RawEvent<'_>) {
+    fn end(&mut self, details: Option<Details<'_>>, raw: &str) {
         let reason = match details.as_ref().and_then(|d| d.finish_reason.as_deref()) {
             Some("length") => FinishReason::Length,
             _ => FinishReason::Stop,
@@ -114,14 +114,14 @@ impl Reducer for TgiReducer {
         if let Some(message) = response.error {
             return Err(provider_error(message, response.error_type, data));
         }
-        let mut raw = RawEvent::new(data);
+        let raw = data;
         if let Some(token) = &response.token {
             if !token.special {
-                self.emit.text(&token.text, out);
+                self.emit.text(&*token.text, out);
             }
         }
         if response.generated_text.is_some() || response.details.is_some() {
-            self.end(response.details, &mut raw);
+            self.end(response.details, raw);
         }
         Ok(())
     }
@@ -153,12 +153,12 @@ impl Reducer for TgiReducer {
         if let Some(message) = parsed.error {
             return Err(provider_error(message, parsed.error_type, body));
         }
-        let mut raw = RawEvent::new(body);
+        let raw = body;
         let Some(text) = parsed.generated_text else {
             return Err(self.emit.bad_json("the body has no generated_text", offset));
         };
-        self.emit.text(&text, out);
-        self.end(parsed.details, &mut raw);
+        self.emit.text(text, out);
+        self.end(parsed.details, raw);
         self.emit.finish(out)
     }
 }
