@@ -19,15 +19,14 @@
 //! nothing new and yield nothing.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::emit::incomplete_stream;
-use super::json::{self, non_empty, ErrorObject, JStr};
+use super::emit::Emitter;
+use super::json::{self, non_empty, non_empty_str, ErrorObject, JStr};
 use super::{Reducer, WireEvent};
-use crate::chunk::{FinishReason, GenerationChunk, ToolCallDelta};
+use crate::chunk::{FinishReason, GenerationChunk};
 use crate::error::{Error, Result};
 
 const PROVIDER: &str = "openai-responses";
@@ -156,12 +155,22 @@ struct ToolState {
     arguments_sent: bool,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ResponsesReducer {
     tools: Vec<ToolState>,
     /// `output_index` -> the latest call at it (a position in `tools`): O(1) per fragment.
     tool_by_output: HashMap<u32, usize>,
-    terminated: bool,
+    emit: Emitter,
+}
+
+impl Default for ResponsesReducer {
+    fn default() -> Self {
+        ResponsesReducer {
+            tools: Vec::new(),
+            tool_by_output: HashMap::new(),
+            emit: Emitter::new(PROVIDER),
+        }
+    }
 }
 
 impl ResponsesReducer {
@@ -189,11 +198,8 @@ impl ResponsesReducer {
             return;
         }
         tool.arguments_sent = true;
-        out.push(GenerationChunk::tool_call(ToolCallDelta {
-            index: tool.tool_index,
-            arguments_delta: text,
-            ..Default::default()
-        }));
+        let index = tool.tool_index;
+        self.emit.tool_arguments(index, text, out);
     }
 
     /// An output item: tool calls open here; reasoning and server-tool items surface raw.
@@ -214,7 +220,8 @@ impl ResponsesReducer {
                 };
                 let known = self.tool_at(output_index).is_some();
                 if stage != ItemStage::Done || !known {
-                    let tool_index = self.tools.len() as u32;
+                    let (id, name) = (non_empty_str(&item.call_id), non_empty_str(&item.name));
+                    let tool_index = self.emit.start_tool_call(id, name, out);
                     let output_index = output_index.unwrap_or(u32::MAX - tool_index);
                     self.tool_by_output.insert(output_index, self.tools.len());
                     self.tools.push(ToolState {
@@ -222,12 +229,6 @@ impl ResponsesReducer {
                         tool_index,
                         arguments_sent: false,
                     });
-                    out.push(GenerationChunk::tool_call(ToolCallDelta {
-                        index: tool_index,
-                        id: non_empty(item.call_id),
-                        function_name: non_empty(item.name),
-                        arguments_delta: String::new(),
-                    }));
                 }
                 let index = output_index.or_else(|| self.tools.last().map(|t| t.output_index));
                 let arguments = arguments.map(JStr::into_string).unwrap_or_default();
@@ -264,25 +265,24 @@ impl ResponsesReducer {
                     Some(content) if !content.is_empty() => content,
                     _ => item.summary.unwrap_or_default(),
                 };
-                for part in parts {
-                    if let Some(text) = non_empty(part.text) {
-                        out.push(GenerationChunk::reasoning(text));
-                    }
+                for text in parts.into_iter().filter_map(|part| part.text) {
+                    self.emit.reasoning(text.into_string(), out);
                 }
-                out.push(GenerationChunk::default());
+                self.emit.raw_only(out);
             }
             "message" => {}
             _ if stage == ItemStage::Added => {}
             // A finished reasoning item (encrypted content, ids) or a server tool's call
             // and result: nothing to map, everything in `raw`.
-            _ => out.push(GenerationChunk::default()),
+            _ => self.emit.raw_only(out),
         }
     }
 
+    /// The final response object (`raw` is the event, or body, that carried it).
     fn terminal(
         &mut self,
         response: ResponseWire<'_>,
-        raw: Option<Arc<str>>,
+        raw: &str,
         out: &mut Vec<GenerationChunk>,
     ) -> Result<()> {
         let status = response
@@ -292,24 +292,18 @@ impl ResponsesReducer {
             .unwrap_or("completed");
         if status == "failed" {
             let error = response.error.unwrap_or_default();
-            let raw_text = raw.as_deref().unwrap_or_default();
-            return Err(error.into_error(raw_text));
+            return Err(error.into_error(raw));
         }
         let reason = response
             .incomplete_details
             .as_ref()
             .and_then(|d| d.reason.as_ref())
             .map(JStr::as_str);
-        self.terminated = true;
-        out.push(GenerationChunk {
-            done: true,
-            finish_reason: Some(map_status(status, reason, !self.tools.is_empty())),
-            prompt_tokens: response.usage.and_then(|u| u.input_tokens),
-            completion_tokens: response.usage.and_then(|u| u.output_tokens),
-            raw,
-            ..Default::default()
-        });
-        Ok(())
+        let finish = map_status(status, reason, self.emit.made_tool_calls());
+        self.emit.set_finish(finish, raw);
+        self.emit.ending.prompt_tokens = response.usage.and_then(|u| u.input_tokens);
+        self.emit.ending.completion_tokens = response.usage.and_then(|u| u.output_tokens);
+        self.emit.finish(out)
     }
 }
 
@@ -335,7 +329,7 @@ fn parse_item<'a>(raw: Option<&'a RawValue>, offset: u64) -> Result<Option<ItemW
 
 impl Reducer for ResponsesReducer {
     fn on_event(&mut self, event: &WireEvent<'_>, out: &mut Vec<GenerationChunk>) -> Result<()> {
-        if self.terminated || event.data.trim_ascii() == "[DONE]" {
+        if self.emit.finished() || event.data.trim_ascii() == "[DONE]" {
             return Ok(());
         }
         let data = event.data;
@@ -359,9 +353,7 @@ impl Reducer for ResponsesReducer {
             }
             "response.reasoning_summary_text.delta" | "response.reasoning_text.delta" => {
                 let text = delta_text(wire.delta, offset)?;
-                if !text.is_empty() {
-                    out.push(GenerationChunk::reasoning(text));
-                }
+                self.emit.reasoning(text, out);
             }
             "response.refusal.delta" => {
                 let text = delta_text(wire.delta, offset)?;
@@ -390,7 +382,7 @@ impl Reducer for ResponsesReducer {
                     self.item(wire.output_index, item, stage, out);
                 }
             }
-            "response.output_text.annotation.added" => out.push(GenerationChunk::default()),
+            "response.output_text.annotation.added" => self.emit.raw_only(out),
             "response.completed"
             | "response.incomplete"
             | "response.failed"
@@ -409,7 +401,7 @@ impl Reducer for ResponsesReducer {
                     status: response.status.or(Some(JStr(status_fallback.into()))),
                     ..response
                 };
-                self.terminal(response, Some(Arc::from(data)), out)?;
+                self.terminal(response, data, out)?;
             }
             "error" => {
                 let error = match wire.error {
@@ -428,18 +420,7 @@ impl Reducer for ResponsesReducer {
     }
 
     fn finish(&mut self, out: &mut Vec<GenerationChunk>) -> Result<()> {
-        if !self.terminated {
-            self.terminated = true;
-            let (finish_reason, error_code, error_message) = incomplete_stream("openai-responses");
-            out.push(GenerationChunk {
-                done: true,
-                finish_reason: Some(finish_reason),
-                error_code,
-                error_message,
-                ..Default::default()
-            });
-        }
-        Ok(())
+        self.emit.finish(out)
     }
 
     fn on_complete_body(
@@ -459,6 +440,6 @@ impl Reducer for ResponsesReducer {
             let item: ItemWire<'_> = json::parse(PROVIDER, raw_item.get(), offset)?;
             self.item(Some(position as u32), item, ItemStage::Whole, out);
         }
-        self.terminal(response, Some(Arc::from(body)), out)
+        self.terminal(response, body, out)
     }
 }
