@@ -257,7 +257,7 @@ impl BedrockReducer {
     }
 
     fn parse<'a, T: Deserialize<'a>>(&self, data: &'a str, offset: u64) -> Result<T> {
-        serde_json::from_str(data).map_err(|e| self.emit.bad_json(e, offset))
+        self.emit.parse(data, offset)
     }
 
     fn reduce(

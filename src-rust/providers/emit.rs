@@ -7,6 +7,9 @@
 use std::sync::Arc;
 
 use crate::chunk::{FinishReason, GenerationChunk, ToolCallDelta};
+use serde::Deserialize;
+
+use super::json;
 use crate::error::{Error, Result};
 
 /// How a stream ended, as far as the provider said.
@@ -142,10 +145,12 @@ impl Emitter {
 
     /// Malformed JSON (or a JSON shape the format does not allow) in an event.
     pub fn bad_json(&self, error: impl std::fmt::Display, offset: u64) -> Error {
-        Error::protocol(
-            format!("malformed {} event: {error}", self.provider),
-            Some(offset),
-        )
+        json::malformed(self.provider, None, offset, error)
+    }
+
+    /// Parse an event's JSON, with the one malformed-JSON wording.
+    pub fn parse<'a, T: Deserialize<'a>>(&self, data: &'a str, offset: u64) -> Result<T> {
+        json::parse(self.provider, data, offset)
     }
 }
 

@@ -182,8 +182,7 @@ impl GeminiReducer {
     }
 
     fn reduce(&mut self, data: &str, offset: u64, out: &mut Vec<GenerationChunk>) -> Result<()> {
-        let response: Response<'_> =
-            serde_json::from_str(data).map_err(|e| self.emit.bad_json(e, offset))?;
+        let response: Response<'_> = self.emit.parse(data, offset)?;
         let raw = data;
         if let Some(error) = response.error {
             let code = error
@@ -444,8 +443,7 @@ impl Reducer for GeminiReducer {
         out: &mut Vec<GenerationChunk>,
     ) -> Result<()> {
         if body.trim_start().starts_with('[') {
-            let responses: Vec<&RawValue> =
-                serde_json::from_str(body).map_err(|e| self.emit.bad_json(e, offset))?;
+            let responses: Vec<&RawValue> = self.emit.parse(body, offset)?;
             for response in responses {
                 // Each element is one streamed event: its chunks carry it as `raw`.
                 let start = out.len();

@@ -116,23 +116,30 @@ impl ErrorObject<'_> {
 /// Parse an event payload, turning a serde error into a `ProtocolError` that names the
 /// provider, the stream offset where the event ended and serde's position inside it.
 pub fn parse<'a, T: Deserialize<'a>>(provider: &str, data: &'a str, offset: u64) -> Result<T> {
-    serde_json::from_str(data).map_err(|err| malformed(provider, data, offset, &err))
+    serde_json::from_str(data).map_err(|err| malformed(provider, Some(data), offset, err))
 }
 
-pub fn malformed(provider: &str, data: &str, offset: u64, err: &serde_json::Error) -> Error {
+/// The one wording of an event that is not the JSON its format allows (unparsable, or a
+/// shape the format forbids): why, where the event ended, and the event's start if known.
+pub fn malformed(
+    provider: &str,
+    event: Option<&str>,
+    offset: u64,
+    why: impl fmt::Display,
+) -> Error {
     const PREVIEW: usize = 80;
-    let mut end = data.len().min(PREVIEW);
-    while !data.is_char_boundary(end) {
-        end -= 1;
+    let mut message = format!(
+        "malformed JSON in a {provider} event ({why}); the event ends at stream offset {offset}"
+    );
+    if let Some(data) = event {
+        let mut end = data.len().min(PREVIEW);
+        while !data.is_char_boundary(end) {
+            end -= 1;
+        }
+        let ellipsis = if end < data.len() { "..." } else { "" };
+        message.push_str(&format!(": {:?}{ellipsis}", &data[..end]));
     }
-    let ellipsis = if end < data.len() { "..." } else { "" };
-    Error::protocol(
-        format!(
-            "malformed JSON in a {provider} event ({err}); the event ends at stream offset {offset}: {:?}{ellipsis}",
-            &data[..end]
-        ),
-        Some(offset),
-    )
+    Error::protocol(message, Some(offset))
 }
 
 /// True when the raw JSON value is `null` or an empty array (nothing worth keeping).

@@ -89,8 +89,7 @@ impl OllamaReducer {
     }
 
     fn reduce(&mut self, data: &str, offset: u64, out: &mut Vec<GenerationChunk>) -> Result<()> {
-        let line: Line<'_> =
-            serde_json::from_str(data).map_err(|e| self.emit.bad_json(e, offset))?;
+        let line: Line<'_> = self.emit.parse(data, offset)?;
         if let Some(error) = line.error {
             return Err(provider_error(error, data));
         }

@@ -27,7 +27,7 @@ use super::emit::Emitter;
 use super::json::{self, non_empty, non_empty_str, ErrorObject, JStr};
 use super::{Reducer, WireEvent};
 use crate::chunk::{FinishReason, GenerationChunk};
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 const PROVIDER: &str = "openai-responses";
 
@@ -390,10 +390,8 @@ impl Reducer for ResponsesReducer {
                 let response: ResponseWire<'_> = match wire.response {
                     Some(raw) => json::parse(PROVIDER, raw.get(), offset)?,
                     None => {
-                        return Err(Error::protocol(
-                            format!("{kind} event without a response object"),
-                            Some(offset),
-                        ))
+                        let why = format!("{kind} event without a response object");
+                        return Err(json::malformed(PROVIDER, Some(data), offset, why));
                     }
                 };
                 let status_fallback = kind.trim_start_matches("response.");

@@ -109,8 +109,7 @@ fn provider_error(message: Cow<'_, str>, kind: Option<Cow<'_, str>>, raw: &str) 
 impl Reducer for TgiReducer {
     fn on_event(&mut self, event: &WireEvent<'_>, out: &mut Vec<GenerationChunk>) -> Result<()> {
         let data = event.data;
-        let response: StreamResponse<'_> =
-            serde_json::from_str(data).map_err(|e| self.emit.bad_json(e, event.offset))?;
+        let response: StreamResponse<'_> = self.emit.parse(data, event.offset)?;
         if let Some(message) = response.error {
             return Err(provider_error(message, response.error_type, data));
         }
@@ -138,8 +137,7 @@ impl Reducer for TgiReducer {
         out: &mut Vec<GenerationChunk>,
     ) -> Result<()> {
         let parsed = if body.trim_start().starts_with('[') {
-            let mut items: Vec<GenerateResponse<'_>> =
-                serde_json::from_str(body).map_err(|e| self.emit.bad_json(e, offset))?;
+            let mut items: Vec<GenerateResponse<'_>> = self.emit.parse(body, offset)?;
             if items.len() != 1 {
                 return Err(self.emit.bad_json(
                     format!("expected one generation in the body, got {}", items.len()),
@@ -148,7 +146,7 @@ impl Reducer for TgiReducer {
             }
             items.remove(0)
         } else {
-            serde_json::from_str(body).map_err(|e| self.emit.bad_json(e, offset))?
+            self.emit.parse(body, offset)?
         };
         if let Some(message) = parsed.error {
             return Err(provider_error(message, parsed.error_type, body));
