@@ -25,6 +25,29 @@ pub(crate) struct Ending {
     pub raw: Option<Arc<str>>,
 }
 
+impl Ending {
+    /// The terminal chunk (every reducer's terminal chunks are made here). A stream that
+    /// ended before the provider's final event gets `finish_reason="error"` with code
+    /// `incomplete_stream`.
+    pub fn into_chunk(self, provider: &str) -> GenerationChunk {
+        let (finish_reason, error_code, error_message) = match self.finish_reason {
+            Some(reason) => (reason, self.error_code, self.error_message),
+            None => incomplete_stream(provider),
+        };
+        GenerationChunk {
+            done: true,
+            finish_reason: Some(finish_reason),
+            prompt_tokens: self.prompt_tokens,
+            completion_tokens: self.completion_tokens,
+            stop_sequence: self.stop_sequence,
+            error_code,
+            error_message,
+            raw: self.raw,
+            ..Default::default()
+        }
+    }
+}
+
 #[derive(Debug)]
 pub(crate) struct Emitter {
     provider: &'static str,
@@ -124,22 +147,7 @@ impl Emitter {
             return Ok(());
         }
         self.terminal_sent = true;
-        let ending = std::mem::take(&mut self.ending);
-        let (finish_reason, error_code, error_message) = match ending.finish_reason {
-            Some(reason) => (reason, ending.error_code, ending.error_message),
-            None => incomplete_stream(self.provider),
-        };
-        out.push(GenerationChunk {
-            done: true,
-            finish_reason: Some(finish_reason),
-            prompt_tokens: ending.prompt_tokens,
-            completion_tokens: ending.completion_tokens,
-            stop_sequence: ending.stop_sequence,
-            error_code,
-            error_message,
-            raw: ending.raw,
-            ..Default::default()
-        });
+        out.push(std::mem::take(&mut self.ending).into_chunk(self.provider));
         Ok(())
     }
 
@@ -156,7 +164,7 @@ impl Emitter {
 
 /// The terminal fields of a stream that ended before the provider's final event: every
 /// reducer words it this one way.
-pub(crate) fn incomplete_stream(provider: &str) -> (FinishReason, Option<String>, Option<String>) {
+fn incomplete_stream(provider: &str) -> (FinishReason, Option<String>, Option<String>) {
     (
         FinishReason::Error,
         Some("incomplete_stream".to_owned()),

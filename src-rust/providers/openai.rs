@@ -20,7 +20,7 @@ use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::emit::incomplete_stream;
+use super::emit::Ending;
 use super::json::{self, non_empty, ErrorObject, JStr};
 use super::{Reducer, WireEvent};
 use crate::chunk::{FinishReason, GenerationChunk, ToolCallDelta};
@@ -527,20 +527,16 @@ impl OpenAiReducer {
             if !state.seen && index != 0 {
                 continue;
             }
-            let (finish, error_code, error_message) = match state.finish {
-                Some(reason) => (reason, None, None),
-                None => incomplete_stream("openai"),
-            };
-            out.push(GenerationChunk {
-                done: true,
-                finish_reason: Some(finish),
+            let ending = Ending {
+                finish_reason: state.finish,
                 prompt_tokens: self.prompt_tokens,
                 completion_tokens: self.completion_tokens,
-                error_code,
-                error_message,
-                choice_index: index as u32,
                 raw: state.finish_raw.take(),
                 ..Default::default()
+            };
+            out.push(GenerationChunk {
+                choice_index: index as u32,
+                ..ending.into_chunk(PROVIDER)
             });
         }
     }
