@@ -267,7 +267,6 @@ impl BedrockReducer {
         offset: u64,
         out: &mut Vec<GenerationChunk>,
     ) -> Result<()> {
-        let raw = data;
         match event_type {
             "messageStart" => {}
             "contentBlockStart" => {
@@ -318,7 +317,7 @@ impl BedrockReducer {
             "messageStop" => {
                 let stop: MessageStop<'_> = self.parse(data, offset)?;
                 self.emit
-                    .set_finish(map_stop_reason(&stop.stop_reason), raw);
+                    .set_finish(map_stop_reason(&stop.stop_reason), data);
             }
             "metadata" => {
                 let metadata: Metadata = self.parse(data, offset)?;
@@ -473,7 +472,6 @@ impl Reducer for BedrockReducer {
         out: &mut Vec<GenerationChunk>,
     ) -> Result<()> {
         let response: ConverseResponse<'_> = self.parse(body, offset)?;
-        let raw = body;
         let Some(message) = response.output.and_then(|o| o.message) else {
             // An error body (`{"message": "..."}`) or something else without output.
             return Err(Error::Provider {
@@ -514,7 +512,7 @@ impl Reducer for BedrockReducer {
             .stop_reason
             .as_deref()
             .map_or(FinishReason::Stop, map_stop_reason);
-        self.emit.set_finish(reason, raw);
+        self.emit.set_finish(reason, body);
         if let Some(usage) = &response.usage {
             self.set_usage(usage);
         }

@@ -183,7 +183,6 @@ impl GeminiReducer {
 
     fn reduce(&mut self, data: &str, offset: u64, out: &mut Vec<GenerationChunk>) -> Result<()> {
         let response: Response<'_> = self.emit.parse(data, offset)?;
-        let raw = data;
         if let Some(error) = response.error {
             let code = error
                 .status
@@ -198,11 +197,11 @@ impl GeminiReducer {
             });
         }
         for candidate in response.candidates {
-            self.reduce_candidate(candidate, raw, offset, out)?;
+            self.reduce_candidate(candidate, data, offset, out)?;
         }
         if let Some(reason) = response.prompt_feedback.and_then(|f| f.block_reason) {
             if self.emit.ending.finish_reason.is_none() && !reason.is_empty() {
-                self.emit.set_finish(FinishReason::ContentFilter, raw);
+                self.emit.set_finish(FinishReason::ContentFilter, data);
             }
         }
         if let Some(usage) = response.usage_metadata {

@@ -93,7 +93,6 @@ impl OllamaReducer {
         if let Some(error) = line.error {
             return Err(provider_error(error, data));
         }
-        let raw = data;
         if let Some(thinking) = &line.thinking {
             self.emit.reasoning(&**thinking, out);
         }
@@ -122,7 +121,7 @@ impl OllamaReducer {
                 _ if self.emit.made_tool_calls() => FinishReason::ToolCalls,
                 _ => FinishReason::Stop,
             };
-            self.emit.set_finish(reason, raw);
+            self.emit.set_finish(reason, data);
             self.emit.ending.prompt_tokens = line.prompt_eval_count;
             self.emit.ending.completion_tokens = line.eval_count;
         }

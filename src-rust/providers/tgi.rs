@@ -113,14 +113,13 @@ impl Reducer for TgiReducer {
         if let Some(message) = response.error {
             return Err(provider_error(message, response.error_type, data));
         }
-        let raw = data;
         if let Some(token) = &response.token {
             if !token.special {
                 self.emit.text(&*token.text, out);
             }
         }
         if response.generated_text.is_some() || response.details.is_some() {
-            self.end(response.details, raw);
+            self.end(response.details, data);
         }
         Ok(())
     }
@@ -151,12 +150,11 @@ impl Reducer for TgiReducer {
         if let Some(message) = parsed.error {
             return Err(provider_error(message, parsed.error_type, body));
         }
-        let raw = body;
         let Some(text) = parsed.generated_text else {
             return Err(self.emit.bad_json("the body has no generated_text", offset));
         };
         self.emit.text(text, out);
-        self.end(parsed.details, raw);
+        self.end(parsed.details, body);
         self.emit.finish(out)
     }
 }
