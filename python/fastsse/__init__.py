@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from . import adapters, client, server, streams
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from . import streams
 from ._chunks import (
     PROVIDERS,
     AsyncChunkIterator,
@@ -10,7 +13,9 @@ from ._chunks import (
     ChunkIterator,
     Collector,
     GenerationResult,
+    NoEventsMatchedWarning,
     ProviderCapabilities,
+    ProviderName,
     ToolCall,
     acollect,
     aiter_chunks,
@@ -35,20 +40,47 @@ from ._fastsse import (
 )
 from ._iter import AsyncDecodingIterator
 from ._sse import EventSource, SSEError, aconnect_sse, aiter_sse, connect_sse, iter_sse
-from .adapters import GenerationAdapter
 from .errors import (
     ChecksumError,
     DeadlineExceededError,
     EventTooLargeError,
     FastSSEError,
     IdleTimeoutError,
+    IncompleteStreamError,
     ProtocolError,
     ProviderError,
     ProviderHTTPError,
     StreamTimeoutError,
     UsageError,
 )
-from .sdk import accelerate
+
+if TYPE_CHECKING:
+    from . import adapters, client, sdk, server
+    from .adapters import GenerationAdapter
+    from .sdk import accelerate
+
+# Loaded on first use, so `import fastsse` pulls in neither the server (Starlette) nor the
+# HTTP client nor the SDK glue: name -> (module, attribute or None for the module itself).
+_LAZY = {
+    "adapters": (".adapters", None),
+    "client": (".client", None),
+    "sdk": (".sdk", None),
+    "server": (".server", None),
+    "GenerationAdapter": (".adapters", "GenerationAdapter"),
+    "accelerate": (".sdk", "accelerate"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module_name, attribute = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'fastsse' has no attribute {name!r}") from None
+    module = importlib.import_module(module_name, __name__)
+    value = module if attribute is None else getattr(module, attribute)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "PROVIDERS",
@@ -69,11 +101,14 @@ __all__ = [
     "GenerationChunk",
     "GenerationResult",
     "IdleTimeoutError",
+    "IncompleteStreamError",
     "NDJSONDecoder",
+    "NoEventsMatchedWarning",
     "ProtocolError",
     "ProviderCapabilities",
     "ProviderError",
     "ProviderHTTPError",
+    "ProviderName",
     "SSEDecoder",
     "SSEError",
     "ServerSentEvent",
@@ -98,6 +133,7 @@ __all__ = [
     "iter_chunks",
     "iter_sse",
     "provider_capabilities",
+    "sdk",
     "server",
     "streams",
 ]

@@ -12,14 +12,15 @@ import importlib
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from types import ModuleType, TracebackType
-from typing import Any
+from typing import Any, cast
 
 import anyio
 
-from .._chunks import aiter_chunks, iter_chunks
+from .._chunks import ProviderName, aiter_chunks, iter_chunks
 from .._fastsse import Collector, GenerationChunk, GenerationResult
+from .._http_status import status_error
 from ..errors import ProviderHTTPError, UsageError
-from ._providers import build_request, error_details, provider_spec
+from ._providers import build_request, provider_spec
 from ._request import ChatRequest, HTTPRequest
 from ._resume import AsyncResumingSource, resume_headers, resuming_source, stream_url
 
@@ -98,15 +99,7 @@ def _aiohttp_timeout(timeout: Any) -> Any:
 
 
 def _status_error(status: int, headers: Mapping[str, str], body: bytes, url: str) -> ProviderHTTPError:
-    code, message = error_details(body)
-    code = code or headers.get("x-amzn-errortype", "").partition(":")[0] or None
-    return ProviderHTTPError(
-        f"HTTP {status} from {url}: {message}",
-        code=code,
-        provider_message=message,
-        raw=body.decode("utf-8", "replace"),
-        status_code=status,
-    )
+    return status_error(status, headers, body, url)
 
 
 def _merge(request: ChatRequest | None, fields: dict[str, Any]) -> ChatRequest:
@@ -217,7 +210,7 @@ class ChunkStream(Iterator[GenerationChunk]):
                 source = self._response
                 if self._reopen is not None and stream_url(source) is not None:
                     source = resuming_source(source, self._reopen)
-                chunks = iter_chunks(source, provider=self.provider)
+                chunks = iter_chunks(source, provider=cast(ProviderName, self.provider))
                 self._collector = chunks.collector
                 self._chunks = iter(chunks)
             return next(self._chunks)
@@ -423,7 +416,7 @@ class AsyncChunkStream(AsyncIterator[GenerationChunk]):
                 source = self._response
                 if self._reopen is not None and stream_url(source) is not None:
                     source = AsyncResumingSource(source, self._reopen)
-                self._chunks = aiter_chunks(source, provider=self.provider)
+                self._chunks = aiter_chunks(source, provider=cast(ProviderName, self.provider))
                 self._collector = self._chunks.collector
             chunk: GenerationChunk = await self._chunks.__anext__()
             return chunk
