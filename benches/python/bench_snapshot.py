@@ -53,7 +53,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
-    repeat = 3 if args.quick else 5
+    repeat = 3
     build = getattr(fastsse, "build_info", lambda: {"profile": "?"})()
     print(f"python {platform.python_version()}, anthropic {anthropic.__version__}, {build}")
     cases = [(64 * 1024, 1), (16 * 1024, 16), (64 * 1024, 16), (256 * 1024, 16)]

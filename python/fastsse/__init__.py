@@ -39,7 +39,7 @@ from ._fastsse import (
     encode_sse,
 )
 from ._iter import AsyncDecodingIterator
-from ._sse import EventSource, SSEError, aconnect_sse, aiter_sse, connect_sse, iter_sse
+from ._sse import EventSource, aconnect_sse, aiter_sse, connect_sse, iter_sse
 from .errors import (
     ChecksumError,
     DeadlineExceededError,
@@ -56,6 +56,7 @@ from .errors import (
 
 if TYPE_CHECKING:
     from . import adapters, client, sdk, server
+    from ._sse import SSEError
     from .adapters import GenerationAdapter
     from .sdk import accelerate
 
@@ -68,6 +69,7 @@ _LAZY = {
     "server": (".server", None),
     "GenerationAdapter": (".adapters", "GenerationAdapter"),
     "accelerate": (".sdk", "accelerate"),
+    "SSEError": ("._sse", "SSEError"),
 }
 
 
