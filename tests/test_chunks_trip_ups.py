@@ -130,3 +130,9 @@ def test_import_fastsse_loads_no_server_client_or_sdk_glue() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split("\n")[:2] == ["[]", "True"]
+
+
+def test_build_info_says_what_was_built() -> None:
+    info = fastsse.build_info()
+    assert info["version"] == fastsse.__version__
+    assert info["profile"] in ("debug", "release") and "python" in info["features"]

@@ -54,7 +54,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     repeat = 3
-    build = getattr(fastsse, "build_info", lambda: {"profile": "?"})()
+    build = fastsse.build_info()
     print(f"python {platform.python_version()}, anthropic {anthropic.__version__}, {build}")
     cases = [(64 * 1024, 1), (16 * 1024, 16), (64 * 1024, 16), (256 * 1024, 16)]
     if args.quick:

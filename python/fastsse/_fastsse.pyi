@@ -8,6 +8,8 @@ from typing_extensions import Buffer
 
 __version__: str
 
+def build_info() -> dict[str, Any]: ...
+
 FinishReason = Literal["stop", "length", "cancelled", "tool_calls", "content_filter", "error"]
 
 # --- framing -------------------------------------------------------------------------------
