@@ -1,4 +1,4 @@
-"""The exception hierarchy, split by blame (DESIGN.md rule 7).
+"""The exception hierarchy, split by blame (docs/ARCHITECTURE.md).
 
 The Rust core raises these through the binding; every message says what was wrong, where
 (stream byte offset) and which limit applied.

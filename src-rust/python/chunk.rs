@@ -131,7 +131,7 @@ impl ToolCallDelta {
     }
 }
 
-/// One item of the unified stream (see DESIGN.md). Frozen; build with keywords.
+/// One item of the unified stream (see docs/ARCHITECTURE.md). Frozen; build with keywords.
 #[pyclass(module = "fastsse", frozen, freelist = 256)]
 pub struct GenerationChunk {
     pub inner: CoreChunk,
