@@ -24,13 +24,18 @@ CAPTURE_DIRS = {
     "mistral": "openai",
 }
 CAPTURES = [
-    pytest.param(provider, path, id=f"{folder}/{path.name}")
+    pytest.param(
+        "openai-responses" if path.name.startswith("responses-") else provider,
+        path,
+        id=f"{folder}/{path.name}",
+    )
     for folder, provider in CAPTURE_DIRS.items()
     for path in sorted((DATA / folder).glob("*"))
     if path.suffix in (".sse", ".ndjson", ".bin")
 ]
 
 
+@pytest.mark.filterwarnings("error::fastsse.NoEventsMatchedWarning")
 @pytest.mark.parametrize(("provider", "path"), CAPTURES)
 def test_snapshot_after_every_chunk_equals_collect_so_far(provider: str, path: Path) -> None:
     data = path.read_bytes()

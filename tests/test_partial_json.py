@@ -29,7 +29,11 @@ CAPTURE_DIRS = {
 }
 TOOL_MARKERS = (b"arguments", b"input_json_delta", b"functionCall", b"toolUse", b"tool_calls")
 TOOL_CAPTURES = [
-    pytest.param(provider, path, id=f"{folder}/{path.name}")
+    pytest.param(
+        "openai-responses" if path.name.startswith("responses-") else provider,
+        path,
+        id=f"{folder}/{path.name}",
+    )
     for folder, provider in CAPTURE_DIRS.items()
     for path in sorted((DATA / folder).glob("*"))
     if path.suffix in (".sse", ".ndjson", ".bin") and any(m in path.read_bytes() for m in TOOL_MARKERS)

@@ -15,7 +15,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 
-use super::chunk::{chunks_to_list, GenerationChunk};
+use super::chunk::{chunks_to_list, parse_finish_reason, GenerationChunk};
 use super::errors::to_py_err;
 use super::strings::new_str;
 use crate::chunk::FinishReason;
@@ -646,17 +646,6 @@ impl GenerationResult {
             choices: self.choices.clone_ref(py),
         }
     }
-}
-
-fn parse_finish_reason(name: Option<&str>) -> PyResult<Option<FinishReason>> {
-    name.map(|name| {
-        FinishReason::parse(name).ok_or_else(|| {
-            PyValueError::new_err(format!(
-                "finish_reason must be one of stop, length, cancelled, tool_calls, content_filter, error; got {name:?}"
-            ))
-        })
-    })
-    .transpose()
 }
 
 const RESULT_FIELDS: [&str; 13] = [
