@@ -256,3 +256,16 @@ async def test_aiter_aiohttp_response() -> None:
                 assert [e async for e in fastsse.aiter_sse(response)] == EXPECTED
     finally:
         await runner.cleanup()
+
+
+@pytest.mark.parametrize(
+    "data",
+    ['{"a": 123456789012345678901234567890}', '{"a": NaN, "b": -Infinity}', "[1.0, 2, -0.5e3]", '"x"'],
+)
+def test_event_json_is_what_json_loads_gives(data: str) -> None:
+    import json
+
+    (event,) = fastsse.SSEDecoder().decode(f"data: {data}\n\n".encode())
+    assert repr(event.json()) == repr(json.loads(data))
+    with pytest.raises(ValueError):
+        fastsse.ServerSentEvent(data="{oops").json()

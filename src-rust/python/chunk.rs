@@ -9,7 +9,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 
-use super::sse::orjson_loads;
+use super::sse::{json_loads, orjson_loads};
 use crate::chunk::{
     FinishReason, GenerationChunk as CoreChunk, ToolCallDelta as CoreToolCallDelta,
 };
@@ -420,7 +420,7 @@ impl GenerationChunk {
     fn raw_json<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         match &self.inner.raw {
             None => Ok(py.None().into_bound(py)),
-            Some(raw) => orjson_loads(py)?.call1((raw.as_ref(),)),
+            Some(raw) => json_loads(py, &PyString::new(py, raw)),
         }
     }
 
