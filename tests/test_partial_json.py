@@ -152,7 +152,8 @@ def test_invalid_or_too_deep_arguments_raise_typed_errors() -> None:
     with pytest.raises(fastsse.ProtocolError, match="not valid JSON") as info:
         call.parsed_arguments  # noqa: B018
     assert info.value.offset == 9
-    with pytest.raises(fastsse.ProtocolError, match="limit of 256 levels"):
+    with pytest.raises(fastsse.LimitExceededError, match="deeper than 256 levels") as too_deep:
         fastsse.ToolCall("c", "f", "[" * 300).parsed_arguments  # noqa: B018
+    assert (too_deep.value.limit_name, too_deep.value.limit) == ("max_arguments_depth", 256)
     assert fastsse.ToolCall("c", "f", "").parsed_arguments == {}
     assert fastsse.ToolCall("c", "f", "[" * 200).parsed_arguments == json.loads("[" * 200 + "]" * 200)

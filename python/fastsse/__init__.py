@@ -38,6 +38,7 @@ from ._fastsse import (
     encode,
     encode_response,
     encode_sse,
+    formats_for_model,
 )
 from ._iter import AsyncDecodingIterator
 from ._sse import EventSource, aconnect_sse, aiter_sse, connect_sse, iter_sse
@@ -48,6 +49,8 @@ from .errors import (
     FastSSEError,
     IdleTimeoutError,
     IncompleteStreamError,
+    InternalError,
+    LimitExceededError,
     ProtocolError,
     ProviderError,
     ProviderHTTPError,
@@ -105,6 +108,8 @@ __all__ = [
     "GenerationResult",
     "IdleTimeoutError",
     "IncompleteStreamError",
+    "InternalError",
+    "LimitExceededError",
     "NDJSONDecoder",
     "NoEventsMatchedWarning",
     "ProtocolError",
@@ -134,6 +139,7 @@ __all__ = [
     "encode",
     "encode_response",
     "encode_sse",
+    "formats_for_model",
     "iter_chunks",
     "iter_sse",
     "provider_capabilities",

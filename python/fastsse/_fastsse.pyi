@@ -353,6 +353,11 @@ class EventStreamDecoder:
 
 # --- text parsers (raw model text -> chunks) -----------------------------------------------
 
+def formats_for_model(name: str) -> tuple[str | None, str | None]:
+    """``(tools, reasoning)`` names for a model name such as "Qwen/Qwen3-Coder-30B-A3B-Instruct":
+    patterns matched case-insensitively after the organisation prefix, the longest winning;
+    ``(None, None)`` for unknown names."""
+
 @final
 class TextParser:
     """Split raw model text into answer text, reasoning and tool calls; cut it at stop strings.
@@ -368,11 +373,16 @@ class TextParser:
       strings are matched in answer text only - never inside reasoning, a tool call or a marker
       - so a stop string never cuts a call; the final chunk carries ``stop_sequence``.
     * ``reasoning``: a name from ``REASONING_FORMATS``: "think" (``<think>...</think>``),
-      "deepseek-r1" (output starts inside reasoning; a leading ``<think>`` is dropped), "mistral"
-      (``[THINK]``), "seed-oss", "kimi" (``◁think▷``), "cohere", "granite" (plain phrases), "cot"
+      "deepseek-r1" / "qwen3" / "olmo3" / "nemotron" / "step3" / "deepseek-v3.1" / "ernie45" ...
+      (output starts inside reasoning; a leading ``<think>`` is dropped), "mistral" (``[THINK]``),
+      "seed-oss", "kimi" (``◁think▷``), "cohere" (``<|START_RESPONSE|>`` markers dropped too),
+      "gemma4" (``<|channel>thought``), "hunyuan" (``<answer>`` dropped), "minimax-m2"
+      (append-think: reasoning and markers stay in the text), "granite" (plain phrases), "cot"
       (prompted chain of thought: reasoning until "Answer:" or "Therefore:"). Or custom markers:
       ``reasoning_start`` (none: the output starts inside reasoning) and ``reasoning_end`` (one or
-      several). Markers are dropped; reasoning text goes to ``reasoning_delta``.
+      several). Markers are dropped; reasoning text goes to ``reasoning_delta``. A tool-call
+      opener inside open reasoning ends it and starts the call (prose that merely names the
+      opener, never becoming a call, stays reasoning).
     * ``tools``: a name from ``TOOL_FORMATS``: "hermes" (``<tool_call>{json}</tool_call>``),
       "qwen3-coder" (``<function=f><parameter=k>v``, also Seed-OSS), "mistral" (``[TOOL_CALLS]``
       v13, v11 and the JSON array), "llama3-json" (optional ``<|python_tag|>``; else only when
@@ -382,7 +392,9 @@ class TextParser:
       and its name on its first delta only; arguments follow as JSON text in ``arguments_delta``
       as they arrive: the model's own JSON passed through, checked once in a single pass; XML
       formats build JSON as they go, typing values with ``tool_schemas`` - the request's
-      ``tools`` list (OpenAI shape; Anthropic ``input_schema`` also read) - and strings otherwise.
+      ``tools`` list (OpenAI shape; Anthropic ``input_schema`` also read); a value without a
+      schema type stays a string, except in "glm-4.5" / "glm-4.7" / "minimax-m2", which read
+      it as JSON when it is JSON (as vLLM and smg do).
     * Malformed calls never raise. A call whose name was never established (not a call after
       all, or cut off before the name) is given back as text, as the model wrote it. After its
       first delta, a problem adds one chunk with ``error_code`` ("tool_call_invalid",
@@ -396,6 +408,10 @@ class TextParser:
 
     TOOL_FORMATS: ClassVar[tuple[str, ...]]
     REASONING_FORMATS: ClassVar[tuple[str, ...]]
+    @classmethod
+    def for_model(cls, name: str, **options: Any) -> TextParser:
+        """A parser for the formats the model ``name`` writes (``formats_for_model``);
+        ``options`` are constructor arguments and override them."""
     def __new__(
         cls,
         *,
@@ -416,3 +432,6 @@ class TextParser:
     def stop_sequence(self) -> str | None: ...
     @property
     def tool_call_count(self) -> int: ...
+
+def _panic_for_tests(message: str) -> None:
+    """Test hook: panics inside the core's guard; raises ``fastsse.InternalError``."""

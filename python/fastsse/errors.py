@@ -18,6 +18,8 @@ __all__ = [
     "FastSSEError",
     "IdleTimeoutError",
     "IncompleteStreamError",
+    "InternalError",
+    "LimitExceededError",
     "ProtocolError",
     "ProviderError",
     "ProviderHTTPError",
@@ -29,11 +31,12 @@ __all__ = [
 class FastSSEError(Exception):
     """Base of every error fastsse raises on purpose.
 
-    ``partial`` is the ``GenerationResult`` of what a stream delivered before the error, when
-    the error ended one read by ``collect`` / ``acollect`` or a ``strict`` stream; else None.
+    ``partial`` is what a stream delivered before the error: the ``GenerationResult`` when the
+    error ended a stream read by ``collect`` / ``acollect`` or a ``strict`` stream (typed so on
+    ``ProtocolError`` and ``ProviderError``); None when nothing was collected.
     """
 
-    partial: GenerationResult | None = None
+    partial: Any = None
 
     def __init__(self, message: str, **context: Any) -> None:
         super().__init__(message)
@@ -45,6 +48,8 @@ class FastSSEError(Exception):
 
 class ProtocolError(FastSSEError, ValueError):
     """The bytes break the wire format (malformed frame, malformed JSON in an event, ...)."""
+
+    partial: GenerationResult | None
 
 
 class EventTooLargeError(ProtocolError):
@@ -67,6 +72,27 @@ class UsageError(FastSSEError, RuntimeError):
     """The API was used wrongly (decode after flush, after an error, unknown option, ...)."""
 
 
+class LimitExceededError(FastSSEError, ValueError):
+    """An input outgrew a cap that bounds its cost: too many or too long stop strings, a tool
+    schema nested too deep or too large, a ``partialArgs`` path index or depth past its cap, ...
+
+    ``limit_name`` names the cap (the README's "Limits and guarantees" lists them all) and
+    ``limit`` is its value.
+    """
+
+    limit_name: str
+    limit: int
+
+
+class InternalError(FastSSEError):
+    """A bug in fastsse's Rust core (a panic), caught at the binding so that it never surfaces
+    as a ``BaseException``. ``partial`` holds what the failing call had produced before it
+    (a list, possibly empty). Please report it with the input that caused it.
+    """
+
+    partial: list[Any]
+
+
 class ProviderError(FastSSEError):
     """The provider reported an error inside the stream.
 
@@ -77,6 +103,7 @@ class ProviderError(FastSSEError):
     code: str | None
     provider_message: str
     raw: str
+    partial: GenerationResult | None
 
     def __init__(
         self,

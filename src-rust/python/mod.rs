@@ -8,6 +8,7 @@ mod collect;
 mod encode;
 mod errors;
 mod eventstream;
+mod models;
 mod ndjson;
 mod providers;
 mod sse;
@@ -34,5 +35,7 @@ fn _fastsse(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<eventstream::EventStreamDecoder>()?;
     m.add_class::<eventstream::EventStreamMessage>()?;
     m.add_class::<text::TextParser>()?;
+    m.add_function(wrap_pyfunction!(errors::panic_for_tests, m)?)?;
+    m.add_function(wrap_pyfunction!(models::formats_for_model, m)?)?;
     Ok(())
 }
