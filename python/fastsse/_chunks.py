@@ -8,6 +8,7 @@ Content-Type is passed on, so a non-streaming `application/json` body yields the
 from __future__ import annotations
 
 import warnings
+from collections import deque
 from collections.abc import AsyncIterable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from types import TracebackType
@@ -225,6 +226,15 @@ def collect(chunks: Iterable[GenerationChunk]) -> GenerationResult:
     If the stream raises (a `ProviderError`, a `ProtocolError`, a network error), the
     exception gets a `partial` attribute holding the result of what arrived before it.
     """
+    if isinstance(chunks, ChunkIterator) and chunks.collector.count == 0:
+        # The iterator collects as it goes: drain it (at C speed) and take its own result.
+        collector = chunks.collector
+        try:
+            deque(chunks, maxlen=0)
+        except Exception as error:
+            _attach_partial(error, collector)
+            raise
+        return collector.snapshot()
     collector = Collector()
     try:
         collector.extend(chunks)  # iterated natively: no Python work per chunk
@@ -236,11 +246,14 @@ def collect(chunks: Iterable[GenerationChunk]) -> GenerationResult:
 
 async def acollect(chunks: AsyncIterable[GenerationChunk]) -> GenerationResult:
     """The async twin of `collect`; closes `chunks` if it has `aclose()`."""
-    collector = Collector()
-    add = collector.add
+    # An iterator of aiter_chunks collects as it goes: take its own result.
+    own = isinstance(chunks, AsyncChunkIterator) and chunks.collector.count == 0
+    collector = chunks.collector if isinstance(chunks, AsyncChunkIterator) and own else Collector()
+    add = None if own else collector.add
     try:
         async for chunk in chunks:
-            add(chunk)
+            if add is not None:
+                add(chunk)
     except Exception as error:
         _attach_partial(error, collector)
         raise
