@@ -133,7 +133,10 @@ def test_an_old_snapshot_keeps_its_own_prefix() -> None:
     assert old.tool_calls[0].parsed_arguments == {"a": "x"}
     assert not new.tool_calls[0].complete and new.completed_tool_calls == []
     collector.add(tool_chunk(0, "]}"))
-    assert collector.snapshot().completed_tool_calls[0].parsed_arguments == {"a": "xyz", "b": [1]}
+    done = collector.snapshot().completed_tool_calls[0].parsed_arguments
+    assert done == {"a": "xyz", "b": [1]}
+    # A complete call is converted once: later snapshots share the value (read-only).
+    assert collector.snapshot().tool_calls[0].parsed_arguments is done
 
 
 def test_big_argument_read_after_every_delta_stays_correct() -> None:

@@ -177,6 +177,8 @@ struct Level {
 #[derive(Default)]
 struct TreeCache {
     levels: Vec<Level>,
+    /// The whole value once it is complete (converted once, then shared).
+    root: Option<Py<PyAny>>,
 }
 
 /// The value parsed so far as Python objects, reusing the converted children of open containers.
@@ -189,8 +191,13 @@ fn live_value<'py>(
         return Err(to_py_err(py, error.clone()));
     }
     if let Some(root) = parser.root() {
+        if let Some(value) = &cache.root {
+            return Ok(value.bind(py).clone());
+        }
         cache.levels.clear();
-        return value_to_py(py, root);
+        let value = value_to_py(py, root)?;
+        cache.root = Some(value.clone().unbind());
+        return Ok(value);
     }
     let frames = parser.frames();
     let keep = cache
