@@ -11,30 +11,11 @@ import anyio
 import fastsse
 import pytest
 from fastsse import GenerationChunk, ToolCallDelta
+from provider_fixtures import capture_params
 from serving import running_server
 
 DATA = Path(__file__).parent / "data"
-CAPTURE_DIRS = {
-    "openai-chat": "openai",
-    "openai-responses": "openai-responses",
-    "anthropic": "anthropic",
-    "gemini": "gemini",
-    "ollama": "ollama",
-    "bedrock": "bedrock",
-    "groq": "openai",
-    "deepseek": "openai",
-    "mistral": "openai",
-}
-CAPTURES = [
-    pytest.param(
-        "openai-responses" if path.name.startswith("responses-") else provider,
-        path,
-        id=f"{folder}/{path.name}",
-    )
-    for folder, provider in CAPTURE_DIRS.items()
-    for path in sorted((DATA / folder).glob("*"))
-    if path.suffix in (".sse", ".ndjson", ".bin")
-]
+CAPTURES = capture_params()
 
 
 @pytest.mark.filterwarnings("error::fastsse.NoEventsMatchedWarning")

@@ -14,30 +14,11 @@ import fastsse
 import jiter
 import pytest
 from fastsse import GenerationChunk, ToolCallDelta
+from provider_fixtures import capture_params
 
 DATA = Path(__file__).parent / "data"
-CAPTURE_DIRS = {
-    "openai-chat": "openai",
-    "openai-responses": "openai-responses",
-    "anthropic": "anthropic",
-    "gemini": "gemini",
-    "ollama": "ollama",
-    "bedrock": "bedrock",
-    "groq": "openai",
-    "deepseek": "openai",
-    "mistral": "openai",
-}
 TOOL_MARKERS = (b"arguments", b"input_json_delta", b"functionCall", b"toolUse", b"tool_calls")
-TOOL_CAPTURES = [
-    pytest.param(
-        "openai-responses" if path.name.startswith("responses-") else provider,
-        path,
-        id=f"{folder}/{path.name}",
-    )
-    for folder, provider in CAPTURE_DIRS.items()
-    for path in sorted((DATA / folder).glob("*"))
-    if path.suffix in (".sse", ".ndjson", ".bin") and any(m in path.read_bytes() for m in TOOL_MARKERS)
-]
+TOOL_CAPTURES = capture_params(markers=TOOL_MARKERS)
 NUMBER_TAIL = "0123456789.eE+-"
 
 
