@@ -87,7 +87,11 @@ async def read_response(
                 seen += 1
                 if event.data == "[DONE]":
                     continue
-                choices = orjson.loads(event.data)["choices"]
+                payload = orjson.loads(event.data)
+                if "error" in payload:  # the stream ended with a typed error
+                    stream.error = stream.error or f"error event: {payload['error']}"
+                    continue
+                choices = payload["choices"]
                 if choices:
                     stream.deltas.append(choices[0]["delta"].get("content") or "")
                     stream.finish_reason = choices[0].get("finish_reason") or stream.finish_reason

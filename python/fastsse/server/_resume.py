@@ -269,7 +269,7 @@ class ResumableStreams:
         self.lease = lease
         self.max_stream_bytes = max_stream_bytes
         self.local_readers: dict[str, int] = {}
-        self.producers: set[asyncio.Task[None]] = set()
+        self.producers: dict[str, asyncio.Task[None]] = {}  # by stream id: those running here
 
     async def start(self, produce: Produce, *, format: str) -> str:
         """Create a stream and start its detached producer; returns the stream id."""
@@ -277,8 +277,8 @@ class ResumableStreams:
         await self.store.create(stream_id, format=format, lease=self.lease)
         producer = _Producer(self, stream_id, format)
         task = asyncio.get_running_loop().create_task(producer.run(produce))
-        self.producers.add(task)
-        task.add_done_callback(self.producers.discard)
+        self.producers[stream_id] = task
+        task.add_done_callback(lambda _: self.producers.pop(stream_id, None))
         return stream_id
 
     async def serve(
@@ -349,6 +349,10 @@ class ResumableStreams:
                     await write(b"".join(data for _, data in batch.events))
                 if batch.state == "done":
                     return
+                if batch.state == "lost" and stream_id in self.producers:
+                    # Its producer runs here, late renewing its lease (an overloaded event
+                    # loop): it is not lost; it will write or end the stream.
+                    continue
                 if batch.state in ("lost", "unknown"):
                     await write(
                         error_event(
@@ -365,10 +369,10 @@ class ResumableStreams:
             await write(error_event(format, "stream_store_unavailable", str(exc)))
 
     async def aclose(self) -> None:
-        for task in list(self.producers):
+        for task in list(self.producers.values()):
             task.cancel()
         if self.producers:
-            await asyncio.wait(list(self.producers), timeout=5.0)
+            await asyncio.wait(list(self.producers.values()), timeout=5.0)
         await self.store.aclose()
 
 
