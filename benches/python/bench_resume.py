@@ -71,7 +71,8 @@ async def read_response(
         writer.write(request)
         head = await reader.readuntil(b"\r\n\r\n")
         if not head.startswith(b"HTTP/1.1 200"):
-            raise RuntimeError(f"unexpected response head: {head[:200]!r}")
+            body = await asyncio.wait_for(reader.read(1000), 5)
+            raise RuntimeError(f"{head.split(b'\r\n')[0].decode()}: {body.decode(errors='replace')}")
         headers = dict(line.split(b": ", 1) for line in head.split(b"\r\n")[1:] if b": " in line)
         stream_id = headers[b"x-stream-id"].decode()
         decoder = fastsse.SSEDecoder()

@@ -44,7 +44,6 @@ Produce = Callable[[Write], Awaitable[None]]
 
 # How often a producer with no local reader asks the store when a reader last touched it.
 REMOTE_READER_POLL = 0.5
-LOCAL_READER_POLL = 0.05
 # Events a producer may have numbered but not stored before its generation waits.
 STORE_QUEUE = 1024
 
@@ -92,6 +91,9 @@ class _Producer:
         self.stored_id = 0  # the last event id the store holds
         self.storing = False  # a batch is on its way to the store
         self.queue_changed = anyio.Event()
+        self.readers_changed = anyio.Event()  # set when a reader here leaves
+        self.last_local_reader = 0.0  # time.monotonic() when one last left
+        self.task: asyncio.Task[None] | None = None
 
     async def write(self, data: bytes) -> None:
         data = self.pending + data
@@ -164,28 +166,42 @@ class _Producer:
             await anyio.sleep(streams.lease / 3)
             await streams.store.renew(self.stream_id, streams.lease)
 
+    def reader_left(self) -> None:
+        """Called when a reader in this process leaves (the watcher's clock starts again)."""
+        self.last_local_reader = time.monotonic()
+        self.readers_changed.set()
+
     async def _watch_readers(self) -> None:
+        """Ends (the generation is cancelled) once no reader, here or on another replica, was
+        attached for ``detach_timeout`` seconds. Event-driven while readers are attached here:
+        thousands of streams cost nothing until their readers leave."""
         streams = self.streams
         last_seen = time.monotonic()
         last_asked = 0.0
         while True:
-            await anyio.sleep(LOCAL_READER_POLL)
-            now = time.monotonic()
             if streams.local_readers.get(self.stream_id):
-                last_seen = now
+                self.readers_changed = anyio.Event()
+                await self.readers_changed.wait()
                 continue
+            now = time.monotonic()
+            last_seen = max(last_seen, self.last_local_reader)
             if now - last_asked >= REMOTE_READER_POLL:
                 last_asked = now
                 touched = await streams.store.last_touch(self.stream_id)
                 if touched is not None:
                     last_seen = max(last_seen, now - (time.time() - touched))
-            if now - last_seen >= streams.detach_timeout:
+            idle = time.monotonic() - last_seen
+            if idle >= streams.detach_timeout:
                 self.ended_by = "detach_timeout"
-                idle = now - last_seen
                 logger.info(
                     "stream %s: no reader for %.3f s, cancelling its generation", self.stream_id, idle
                 )
                 return
+            # Wake at the deadline, or to ask the store about remote readers, or when a reader
+            # attaches here and leaves again.
+            self.readers_changed = anyio.Event()
+            with anyio.move_on_after(min(streams.detach_timeout - idle, REMOTE_READER_POLL)):
+                await self.readers_changed.wait()
 
     async def _produce(self, produce: Produce) -> None:
         try:
@@ -269,16 +285,15 @@ class ResumableStreams:
         self.lease = lease
         self.max_stream_bytes = max_stream_bytes
         self.local_readers: dict[str, int] = {}
-        self.producers: dict[str, asyncio.Task[None]] = {}  # by stream id: those running here
+        self.producers: dict[str, _Producer] = {}  # by stream id: those running here
 
     async def start(self, produce: Produce, *, format: str) -> str:
         """Create a stream and start its detached producer; returns the stream id."""
         stream_id = "strm_" + uuid.uuid4().hex
         await self.store.create(stream_id, format=format, lease=self.lease)
-        producer = _Producer(self, stream_id, format)
-        task = asyncio.get_running_loop().create_task(producer.run(produce))
-        self.producers[stream_id] = task
-        task.add_done_callback(lambda _: self.producers.pop(stream_id, None))
+        producer = self.producers[stream_id] = _Producer(self, stream_id, format)
+        producer.task = asyncio.get_running_loop().create_task(producer.run(produce))
+        producer.task.add_done_callback(lambda _: self.producers.pop(stream_id, None))
         return stream_id
 
     async def serve(
@@ -324,6 +339,8 @@ class ResumableStreams:
             count = self.local_readers.pop(stream_id, 1) - 1
             if count:
                 self.local_readers[stream_id] = count
+            elif (producer := self.producers.get(stream_id)) is not None:
+                producer.reader_left()
         if completed:
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         return completed
@@ -369,10 +386,11 @@ class ResumableStreams:
             await write(error_event(format, "stream_store_unavailable", str(exc)))
 
     async def aclose(self) -> None:
-        for task in list(self.producers.values()):
+        tasks = [producer.task for producer in self.producers.values() if producer.task is not None]
+        for task in tasks:
             task.cancel()
-        if self.producers:
-            await asyncio.wait(list(self.producers.values()), timeout=5.0)
+        if tasks:
+            await asyncio.wait(tasks, timeout=5.0)
         await self.store.aclose()
 
 
