@@ -72,7 +72,8 @@ async def read_response(
         head = await reader.readuntil(b"\r\n\r\n")
         if not head.startswith(b"HTTP/1.1 200"):
             body = await asyncio.wait_for(reader.read(1000), 5)
-            raise RuntimeError(f"{head.split(b'\r\n')[0].decode()}: {body.decode(errors='replace')}")
+            status = head.partition(b"\r\n")[0].decode()
+            raise RuntimeError(f"{status}: {body.decode(errors='replace')}")
         headers = dict(line.split(b": ", 1) for line in head.split(b"\r\n")[1:] if b": " in line)
         stream_id = headers[b"x-stream-id"].decode()
         decoder = fastsse.SSEDecoder()
