@@ -295,7 +295,7 @@ class RedisStore(StreamStore):
             import redis.asyncio
 
             pool = redis.asyncio.BlockingConnectionPool.from_url(
-                url, max_connections=max_connections, timeout=connection_wait, socket_connect_timeout=5.0
+                url, max_connections=max_connections, timeout=connection_wait, socket_connect_timeout=15.0
             )
             client = redis.asyncio.Redis.from_pool(pool)
         self.url = url
