@@ -90,9 +90,11 @@ async def read_response(
                 if "error" in payload:  # the stream ended with a typed error
                     stream.error = stream.error or f"error event: {payload['error']}"
                     continue
-                stream.ids.append(int(event.id))
-                if not payload:
+                if not payload:  # [DONE]
+                    if event.id:  # (after an error event it comes in the error's block)
+                        stream.ids.append(int(event.id))
                     continue
+                stream.ids.append(int(event.id))
                 choices = payload["choices"]
                 if choices:
                     stream.deltas.append(choices[0]["delta"].get("content") or "")
