@@ -15,6 +15,9 @@ __all__ = ["Api", "RequestError", "error_body"]
 
 Api = Literal["openai", "anthropic"]
 
+# Longest error message a response carries.
+MAX_MESSAGE_CHARS = 512
+
 # HTTP status -> (OpenAI error type, Anthropic error type)
 _TYPES: dict[int, tuple[str, str]] = {
     400: ("invalid_request_error", "invalid_request_error"),
@@ -22,6 +25,7 @@ _TYPES: dict[int, tuple[str, str]] = {
     404: ("not_found_error", "not_found_error"),
     405: ("invalid_request_error", "invalid_request_error"),
     403: ("permission_error", "permission_error"),
+    408: ("invalid_request_error", "timeout_error"),
     413: ("invalid_request_error", "request_too_large"),
     429: ("rate_limit_exceeded", "rate_limit_error"),
     500: ("server_error", "api_error"),
@@ -37,6 +41,8 @@ class RequestError(Exception):
     def __init__(
         self, message: str, *, param: str | None = None, status: int = 400, code: str | None = None
     ) -> None:
+        if len(message) > MAX_MESSAGE_CHARS:  # messages quote client input: never echo it whole
+            message = message[: MAX_MESSAGE_CHARS - 20] + f"... ({len(message)} characters)"
         super().__init__(message)
         self.message = message
         self.param = param
