@@ -10,7 +10,7 @@ exactly the engine's text (nothing lost, repeated or reordered). Reported: wall 
 latency (from the GET to its first event), the server's RSS idle -> peak, and for Redis its
 ``used_memory`` before -> peak. Each case is bounded in time (``--timeout``).
 
-    python benches/python/bench_resume.py            # 1,000 streams x 30 tokens, memory and redis
+    python benches/python/bench_resume.py            # 1,000 streams x 20 tokens at 1/s, memory and redis
     python benches/python/bench_resume.py --quick    # 200 streams x 30 tokens
 """
 
@@ -40,13 +40,13 @@ from support.processes import RedisServer, free_port, wait_until
 def serve(port: int, rate: float, tokens: int, store: str) -> None:
     import uvicorn
     from fastsse.adapters import ReplayAdapter
-    from fastsse.server import MemoryStore, RedisStore, create_app
+    from fastsse.server import MemoryStore, RedisStore, ServerLimits, create_app
 
     text = "".join(words(tokens))
     adapter = ReplayAdapter(tokens_per_second=rate or None, script=lambda prompt: text)
-    # Room for every stream of the run (the defaults would refuse past 10,000 streams).
     stream_store = MemoryStore() if store == "memory" else RedisStore(store)
-    app = create_app(adapter, model="bench", store=stream_store, stream_ttl=120)
+    limits = ServerLimits(max_concurrent_requests=4096)  # the default 512 would refuse most streams
+    app = create_app(adapter, model="bench", store=stream_store, stream_ttl=120, limits=limits)
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, backlog=4096)
 
 
@@ -231,8 +231,8 @@ def main() -> None:
     )
     parser.add_argument("--quick", action="store_true", help="200 streams x 30 tokens")
     parser.add_argument("--streams", type=int, default=1000)
-    parser.add_argument("--tokens", type=int, default=30)
-    parser.add_argument("--rate", type=float, default=2.0, help="engine tokens/s per stream (0: unpaced)")
+    parser.add_argument("--tokens", type=int, default=20)
+    parser.add_argument("--rate", type=float, default=1.0, help="engine tokens/s per stream (0: unpaced)")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds one case may take")
     parser.add_argument("--ramp", type=float, default=2.0, help="seconds over which the streams start")
     parser.add_argument("--serve", type=int, metavar="PORT", help=argparse.SUPPRESS)
