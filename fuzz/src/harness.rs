@@ -1,0 +1,259 @@
+//! The fuzz harnesses: one function per decoder, each taking arbitrary bytes. The cargo-fuzz
+//! targets (`fuzz/fuzz_targets/`) call them under libFuzzer, and `tests/fuzz_regressions.rs`
+//! calls them from a plain `cargo test` on every file of `fuzz/regressions/` plus a short
+//! deterministic pass, so CI replays every crash ever found.
+//!
+//! Each harness checks more than "no panic": a cap is never exceeded silently, and the output
+//! is the same whether the input arrives whole or in pieces cut where the input says.
+
+use _fastsse::chunk::{FinishReason, GenerationChunk};
+use _fastsse::error::Error;
+use _fastsse::eventstream::EventStreamDecoder;
+use _fastsse::ndjson::NdjsonDecoder;
+use _fastsse::providers::{ChunkDecoder, ChunkDecoderConfig};
+use _fastsse::sse::{SseConfig, SseDecoder};
+use _fastsse::text::{ReasoningSpec, TextParser, TextParserConfig, ToolSchemas, REASONING_FORMATS, TOOL_FORMATS};
+
+/// Every harness, by the name of its fuzz target (and of its `fuzz/regressions/` folder).
+pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+    ("sse_decoder", sse_decoder),
+    ("ndjson_decoder", ndjson_decoder),
+    ("eventstream_decoder", eventstream_decoder),
+    ("providers", providers),
+    ("text_parser", text_parser),
+    ("tool_schemas", tool_schemas),
+    ("stop_strings", stop_strings),
+];
+
+/// The first byte picks how to cut the rest: pieces of 1 to 13 bytes.
+fn split_seed(input: &[u8]) -> Option<(usize, &[u8])> {
+    let (&seed, data) = input.split_first()?;
+    Some((usize::from(seed % 13) + 1, data))
+}
+
+/// Whole and split runs must agree on success and, when both succeed, on the output.
+fn same<T: PartialEq + std::fmt::Debug, E>(whole: Result<T, E>, split: Result<T, E>) {
+    assert_eq!(whole.is_ok(), split.is_ok(), "whole and split disagree on failing");
+    if let (Ok(a), Ok(b)) = (whole, split) {
+        assert_eq!(a, b);
+    }
+}
+
+pub fn sse_decoder(input: &[u8]) {
+    let Some((step, data)) = split_seed(input) else {
+        return;
+    };
+    let config = SseConfig {
+        max_event_size: 1 << 12,
+        dispatch_unterminated: step % 2 == 1,
+    };
+    let run = |pieces: &mut dyn Iterator<Item = &[u8]>| {
+        let mut decoder = SseDecoder::new(config);
+        let mut out = Vec::new();
+        for piece in pieces {
+            decoder.decode(piece, &mut out)?;
+        }
+        decoder.flush(&mut out)?;
+        assert!(out.iter().all(|e| e.data.len() <= config.max_event_size));
+        Ok::<_, Error>(out)
+    };
+    same(run(&mut std::iter::once(data)), run(&mut data.chunks(step)));
+}
+
+pub fn ndjson_decoder(input: &[u8]) {
+    let Some((step, data)) = split_seed(input) else {
+        return;
+    };
+    let run = |pieces: &mut dyn Iterator<Item = &[u8]>| {
+        let mut decoder = NdjsonDecoder::new(1 << 10);
+        let mut out = Vec::new();
+        for piece in pieces {
+            decoder.decode(piece, &mut out)?;
+        }
+        decoder.flush(&mut out)?;
+        assert!(out.iter().all(|line| line.len() <= 1 << 10));
+        Ok::<_, Error>(out)
+    };
+    same(run(&mut std::iter::once(data)), run(&mut data.chunks(step)));
+}
+
+pub fn eventstream_decoder(input: &[u8]) {
+    let Some((step, data)) = split_seed(input) else {
+        return;
+    };
+    let run = |pieces: &mut dyn Iterator<Item = &[u8]>| {
+        // A cap far above the input: the decoder must not reserve what a prelude declares.
+        let mut decoder = EventStreamDecoder::new(u32::MAX as usize);
+        let mut out = Vec::new();
+        for piece in pieces {
+            decoder.decode(piece, &mut out)?;
+        }
+        decoder.flush()?;
+        Ok::<_, Error>(out)
+    };
+    same(run(&mut std::iter::once(data)), run(&mut data.chunks(step)));
+}
+
+/// Byte 0 picks the provider (registry order), byte 1 the split; the rest is the body.
+pub fn providers(input: &[u8]) {
+    let Some((&pick, rest)) = input.split_first() else {
+        return;
+    };
+    let Some((step, data)) = split_seed(rest) else {
+        return;
+    };
+    let names = _fastsse::providers::registry::PROVIDERS;
+    let name = names[usize::from(pick) % names.len()].name;
+    let run = |pieces: &mut dyn Iterator<Item = &[u8]>| {
+        let config = ChunkDecoderConfig {
+            max_event_size: 1 << 14,
+            content_type: None,
+        };
+        let mut decoder = ChunkDecoder::new(name, config).expect("a registered provider");
+        let mut out = Vec::new();
+        for piece in pieces {
+            decoder.decode_into(piece, &mut out)?;
+        }
+        decoder.flush_into(&mut out)?;
+        Ok::<_, Error>(out)
+    };
+    // Errors may surface one call later in pieces, so only "did it fail" is compared when
+    // either run failed; successful runs must give the same chunks.
+    same(run(&mut std::iter::once(data)), run(&mut data.chunks(step)));
+}
+
+/// What a stream of chunks means, independent of how deltas were cut.
+#[derive(Debug, PartialEq, Default)]
+pub struct Meaning {
+    text: String,
+    reasoning: String,
+    calls: Vec<(u32, Option<String>, Option<String>, String)>,
+    finish: Option<FinishReason>,
+    errors: Vec<Option<String>>,
+}
+
+pub fn meaning(chunks: &[GenerationChunk]) -> Meaning {
+    let mut m = Meaning::default();
+    for chunk in chunks {
+        m.text.push_str(&chunk.text_delta);
+        m.reasoning.push_str(&chunk.reasoning_delta);
+        if let Some(call) = &chunk.tool_call_delta {
+            match m.calls.iter_mut().find(|c| c.0 == call.index) {
+                Some(known) => known.3.push_str(&call.arguments_delta),
+                None => m.calls.push((
+                    call.index,
+                    call.id.clone(),
+                    call.function_name.clone(),
+                    call.arguments_delta.clone(),
+                )),
+            }
+        }
+        if chunk.finish_reason.is_some() {
+            m.finish = chunk.finish_reason;
+        }
+        if chunk.error_code.is_some() {
+            m.errors.push(chunk.error_code.clone());
+        }
+    }
+    m
+}
+
+/// Byte 0 picks the tool format, byte 1 the reasoning format (past the lists: none), byte 2
+/// the split; the rest, as UTF-8 (lossy), is the model's text. Stop strings are fixed.
+pub fn text_parser(input: &[u8]) {
+    let [tools, reasoning, rest @ ..] = input else {
+        return;
+    };
+    let Some((step, data)) = split_seed(rest) else {
+        return;
+    };
+    let text = String::from_utf8_lossy(data);
+    let config = TextParserConfig {
+        stop: vec!["STOP".into(), "\n\n\n".into()],
+        tools: TOOL_FORMATS.get(usize::from(*tools)).map(|s| s.to_string()),
+        reasoning: REASONING_FORMATS
+            .get(usize::from(*reasoning))
+            .and_then(|name| ReasoningSpec::named(name)),
+        max_buffer: 1 << 12,
+        id_seed: Some(7),
+        ..Default::default()
+    };
+    let run = |pieces: &mut dyn Iterator<Item = &str>| {
+        let mut parser = TextParser::new(config.clone()).expect("valid configuration");
+        let mut out = Vec::new();
+        for piece in pieces {
+            parser.decode(piece, &mut out)?;
+        }
+        parser.flush(FinishReason::Stop, &mut out)?;
+        Ok::<_, Error>(meaning(&out))
+    };
+    same(run(&mut std::iter::once(&*text)), run(&mut char_pieces(&text, step)));
+}
+
+/// `text` in pieces of about `step` bytes, cut on character boundaries.
+fn char_pieces(text: &str, step: usize) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let mut cut = step.min(rest.len());
+        while !rest.is_char_boundary(cut) {
+            cut += 1;
+        }
+        let (piece, tail) = rest.split_at(cut);
+        rest = tail;
+        Some(piece)
+    })
+}
+
+/// Any text as the request's tool list: a value or a typed error, never a panic or a stall.
+pub fn tool_schemas(input: &[u8]) {
+    let _ = ToolSchemas::from_json(&String::from_utf8_lossy(input));
+}
+
+/// Byte 0 (mod 4, plus 1) is the number of stop strings; they and the text are separated by
+/// `|` in the rest. The answer must be the text before the stop that completes first (ties to
+/// the first listed), whole or split.
+pub fn stop_strings(input: &[u8]) {
+    let Some((&count, rest)) = input.split_first() else {
+        return;
+    };
+    let Some((step, data)) = split_seed(rest) else {
+        return;
+    };
+    let data = String::from_utf8_lossy(data);
+    let mut stops: Vec<String> = data.splitn(usize::from(count % 4) + 2, '|').map(str::to_string).collect();
+    let text = stops.pop().unwrap_or_default();
+    let config = TextParserConfig {
+        stop: stops.clone(),
+        ..Default::default()
+    };
+    let run = |pieces: &mut dyn Iterator<Item = &str>| {
+        let mut parser = TextParser::new(config.clone())?;
+        let mut out = Vec::new();
+        for piece in pieces {
+            parser.decode(piece, &mut out)?;
+        }
+        parser.flush(FinishReason::Stop, &mut out)?;
+        Ok::<_, Error>(meaning(&out).text)
+    };
+    let whole = run(&mut std::iter::once(&*text));
+    if let Ok(answer) = &whole {
+        assert_eq!(answer, &reference_stop(&text, &stops));
+    }
+    same(whole, run(&mut char_pieces(&text, step)));
+}
+
+/// The text before the earliest-completing stop string (ties to the first listed), naively.
+fn reference_stop(text: &str, stops: &[String]) -> String {
+    for end in 0..=text.len() {
+        if !text.is_char_boundary(end) {
+            continue;
+        }
+        if let Some(stop) = stops.iter().find(|s| text[..end].ends_with(s.as_str())) {
+            return text[..end - stop.len()].to_string();
+        }
+    }
+    text.to_string()
+}
