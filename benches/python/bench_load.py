@@ -258,15 +258,17 @@ async def soak(server: Server, seconds: float, workers: int, result: Phase) -> N
 
     await asyncio.gather(probe(), *(worker() for _ in range(workers)))
     health.sort()
-    result.note = f"/health: {len(health)} probes, median {health[len(health) // 2] * 1e3:.1f} ms, worst {health[-1] * 1e3:.0f} ms"
+    median, worst = health[len(health) // 2] * 1e3, health[-1] * 1e3
+    result.note = f"/health: {len(health)} probes, median {median:.1f} ms, worst {worst:.0f} ms"
 
 
 async def main(streams_count: int, soak_seconds: float, workers: int) -> list[Phase]:
     server = Server()
     try:
+        n = streams_count
         phases = [
-            await phase(server, f"{streams_count} concurrent streams", lambda r: streams(server, streams_count, r)),
-            await phase(server, f"{streams_count} disconnects", lambda r: disconnects(server, streams_count, r)),
+            await phase(server, f"{n} concurrent streams", lambda r: streams(server, n, r)),
+            await phase(server, f"{n} disconnects", lambda r: disconnects(server, n, r)),
             await phase(server, "500 half-open connections", lambda r: half_open(server, 500, r)),
             await phase(server, f"{soak_seconds:g} s mixed soak", lambda r: soak(server, soak_seconds, workers, r)),
         ]
@@ -282,7 +284,7 @@ def report(phases: list[Phase]) -> None:
     print("|---|---:|---:|---|---:|---|")
     for p in phases:
         unexpected = sum(p.unexpected.values())
-        detail = ", ".join(f"{k} ×{v}" for k, v in p.unexpected.most_common(4))
+        detail = ", ".join(f"{k} x{v}" for k, v in p.unexpected.most_common(4))
         rss = f"{p.rss_start / 1024:.0f} → {p.peak / 1024:.0f} → {p.rss_end / 1024:.0f}"
         note = "; ".join(filter(None, [p.note, detail, f"{p.seconds:.1f} s"]))
         print(f"| {p.name} | {p.requests:,} | {unexpected} | {rss} | {p.fds_end} | {note} |")
