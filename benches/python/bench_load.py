@@ -270,7 +270,7 @@ async def main(streams_count: int, soak_seconds: float, workers: int) -> list[Ph
             await phase(server, f"{n} concurrent streams", lambda r: streams(server, n, r)),
             await phase(server, f"{n} disconnects", lambda r: disconnects(server, n, r)),
             await phase(server, "500 half-open connections", lambda r: half_open(server, 500, r)),
-            await phase(server, f"{soak_seconds:g} s mixed soak", lambda r: soak(server, soak_seconds, workers, r)),
+            await phase(server, f"{soak_seconds:g} s soak", lambda r: soak(server, soak_seconds, workers, r)),
         ]
     finally:
         started = time.perf_counter()
