@@ -23,7 +23,11 @@ fn every_regression_input_passes() {
             replayed += 1;
         }
     }
-    assert!(replayed > 0, "no regression inputs found under {}", root.display());
+    assert!(
+        replayed > 0,
+        "no regression inputs found under {}",
+        root.display()
+    );
 }
 
 /// A xorshift stream: the same inputs on every run, so a failure reproduces.

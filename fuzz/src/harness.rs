@@ -12,10 +12,15 @@ use _fastsse::eventstream::EventStreamDecoder;
 use _fastsse::ndjson::NdjsonDecoder;
 use _fastsse::providers::{ChunkDecoder, ChunkDecoderConfig};
 use _fastsse::sse::{SseConfig, SseDecoder};
-use _fastsse::text::{ReasoningSpec, TextParser, TextParserConfig, ToolSchemas, REASONING_FORMATS, TOOL_FORMATS};
+use _fastsse::text::{
+    ReasoningSpec, TextParser, TextParserConfig, ToolSchemas, REASONING_FORMATS, TOOL_FORMATS,
+};
+
+/// A harness: arbitrary bytes in, a panic on any broken property.
+pub type Harness = fn(&[u8]);
 
 /// Every harness, by the name of its fuzz target (and of its `fuzz/regressions/` folder).
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Harness)] = &[
     ("sse_decoder", sse_decoder),
     ("ndjson_decoder", ndjson_decoder),
     ("eventstream_decoder", eventstream_decoder),
@@ -33,7 +38,11 @@ fn split_seed(input: &[u8]) -> Option<(usize, &[u8])> {
 
 /// Whole and split runs must agree on success and, when both succeed, on the output.
 fn same<T: PartialEq + std::fmt::Debug, E>(whole: Result<T, E>, split: Result<T, E>) {
-    assert_eq!(whole.is_ok(), split.is_ok(), "whole and split disagree on failing");
+    assert_eq!(
+        whole.is_ok(),
+        split.is_ok(),
+        "whole and split disagree on failing"
+    );
     if let (Ok(a), Ok(b)) = (whole, split) {
         assert_eq!(a, b);
     }
@@ -187,7 +196,10 @@ pub fn text_parser(input: &[u8]) {
         parser.flush(FinishReason::Stop, &mut out)?;
         Ok::<_, Error>(meaning(&out))
     };
-    same(run(&mut std::iter::once(&*text)), run(&mut char_pieces(&text, step)));
+    same(
+        run(&mut std::iter::once(&*text)),
+        run(&mut char_pieces(&text, step)),
+    );
 }
 
 /// `text` in pieces of about `step` bytes, cut on character boundaries.
@@ -223,7 +235,10 @@ pub fn stop_strings(input: &[u8]) {
         return;
     };
     let data = String::from_utf8_lossy(data);
-    let mut stops: Vec<String> = data.splitn(usize::from(count % 4) + 2, '|').map(str::to_string).collect();
+    let mut stops: Vec<String> = data
+        .splitn(usize::from(count % 4) + 2, '|')
+        .map(str::to_string)
+        .collect();
     let text = stops.pop().unwrap_or_default();
     let config = TextParserConfig {
         stop: stops.clone(),

@@ -320,3 +320,6 @@ class TextParser:
     def stop_sequence(self) -> str | None: ...
     @property
     def tool_call_count(self) -> int: ...
+
+def _panic_for_tests(message: str) -> None:
+    """Test hook: panics inside the core's guard; raises ``fastsse.InternalError``."""
