@@ -35,6 +35,14 @@ def test_a_panic_in_the_core_surfaces_as_internal_error_not_base_exception() -> 
     assert caught.value.partial == []
 
 
+def test_an_unknown_provider_is_the_same_error_everywhere() -> None:
+    # ChunkDecoder raised UsageError, provider_capabilities ValueError: now one class, both.
+    for call in (lambda: fastsse.ChunkDecoder("nope"), lambda: fastsse.provider_capabilities("nope")):
+        with pytest.raises(fastsse.UnknownNameError, match='unknown provider "nope"') as caught:
+            call()
+        assert isinstance(caught.value, fastsse.UsageError) and isinstance(caught.value, ValueError)
+
+
 # --- 1. tool schemas --------------------------------------------------------------------------
 
 

@@ -45,6 +45,7 @@ from .errors import (
     ProviderError,
     ProviderHTTPError,
     StreamTimeoutError,
+    UnknownNameError,
     UsageError,
 )
 from .sdk import accelerate
@@ -79,6 +80,7 @@ __all__ = [
     "TextParser",
     "ToolCall",
     "ToolCallDelta",
+    "UnknownNameError",
     "UsageError",
     "__version__",
     "accelerate",
