@@ -7,6 +7,7 @@
 //! is the same whether the input arrives whole or in pieces cut where the input says.
 
 use _fastsse::chunk::{FinishReason, GenerationChunk};
+use _fastsse::encode::{self, Envelope, Format};
 use _fastsse::error::Error;
 use _fastsse::eventstream::EventStreamDecoder;
 use _fastsse::ndjson::NdjsonDecoder;
@@ -28,6 +29,7 @@ pub const TARGETS: &[(&str, Harness)] = &[
     ("text_parser", text_parser),
     ("tool_schemas", tool_schemas),
     ("stop_strings", stop_strings),
+    ("encode_roundtrip", encode_roundtrip),
 ];
 
 /// The first byte picks how to cut the rest: pieces of 1 to 13 bytes.
@@ -271,4 +273,56 @@ fn reference_stop(text: &str, stops: &[String]) -> String {
         }
     }
     text.to_string()
+}
+
+/// The model text of `text_parser` (same selector bytes) parsed, encoded as OpenAI or Anthropic
+/// SSE (byte 0 is odd: Anthropic) and decoded back by that provider's reducer: the same text,
+/// reasoning and tool calls (names and arguments) come out. No reflected text can forge an event.
+pub fn encode_roundtrip(input: &[u8]) {
+    let [tools, reasoning, data @ ..] = input else {
+        return;
+    };
+    let config = TextParserConfig {
+        tools: TOOL_FORMATS.get(usize::from(*tools)).map(|s| s.to_string()),
+        reasoning: REASONING_FORMATS
+            .get(usize::from(*reasoning))
+            .and_then(|name| ReasoningSpec::named(name)),
+        max_buffer: 1 << 12,
+        id_seed: Some(7),
+        ..Default::default()
+    };
+    let mut parser = TextParser::new(config).expect("valid configuration");
+    let mut chunks = Vec::new();
+    let text = String::from_utf8_lossy(data);
+    if parser.decode(&text, &mut chunks).is_err()
+        || parser.flush(FinishReason::Stop, &mut chunks).is_err()
+    {
+        return;
+    }
+    let (format, provider) = if tools % 2 == 1 {
+        (Format::Anthropic, "anthropic")
+    } else {
+        (Format::OpenAi, "openai")
+    };
+    let envelope = Envelope {
+        id: "id-1".into(),
+        model: "m".into(),
+        ..Default::default()
+    };
+    let wire = encode::encode(&chunks, format, envelope).expect("encoding parsed chunks");
+    let mut decoder = ChunkDecoder::new(provider, ChunkDecoderConfig::default()).expect("known");
+    let mut back = Vec::new();
+    decoder
+        .decode_into(&wire, &mut back)
+        .expect("our own wire decodes");
+    decoder
+        .flush_into(&mut back)
+        .expect("our own wire ends cleanly");
+    let (sent, received) = (meaning(&chunks), meaning(&back));
+    assert_eq!(sent.text, received.text);
+    assert_eq!(sent.reasoning, received.reasoning);
+    let calls = |m: &Meaning| -> Vec<(Option<String>, String)> {
+        m.calls.iter().map(|c| (c.2.clone(), c.3.clone())).collect()
+    };
+    assert_eq!(calls(&sent), calls(&received));
 }
