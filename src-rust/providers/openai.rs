@@ -20,6 +20,7 @@ use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use super::emit::incomplete_stream;
 use super::json::{self, non_empty, ErrorObject, JStr};
 use super::{Reducer, WireEvent};
 use crate::chunk::{FinishReason, GenerationChunk, ToolCallDelta};
@@ -528,7 +529,7 @@ impl OpenAiReducer {
             }
             let (finish, error_code, error_message) = match state.finish {
                 Some(reason) => (reason, None, None),
-                None => incomplete(),
+                None => incomplete_stream("openai"),
             };
             out.push(GenerationChunk {
                 done: true,
@@ -543,15 +544,6 @@ impl OpenAiReducer {
             });
         }
     }
-}
-
-/// The terminal of a stream that ended without saying how.
-fn incomplete() -> (FinishReason, Option<String>, Option<String>) {
-    (
-        FinishReason::Error,
-        Some("incomplete_stream".to_owned()),
-        Some("the stream ended before the provider sent a finish reason".to_owned()),
-    )
 }
 
 fn tool_call_chunks(

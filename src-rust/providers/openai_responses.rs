@@ -24,6 +24,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use super::emit::incomplete_stream;
 use super::json::{self, non_empty, ErrorObject, JStr};
 use super::{Reducer, WireEvent};
 use crate::chunk::{FinishReason, GenerationChunk, ToolCallDelta};
@@ -429,11 +430,12 @@ impl Reducer for ResponsesReducer {
     fn finish(&mut self, out: &mut Vec<GenerationChunk>) -> Result<()> {
         if !self.terminated {
             self.terminated = true;
+            let (finish_reason, error_code, error_message) = incomplete_stream("openai-responses");
             out.push(GenerationChunk {
                 done: true,
-                finish_reason: Some(FinishReason::Error),
-                error_code: Some("incomplete_stream".to_owned()),
-                error_message: Some("the stream ended before response.completed".to_owned()),
+                finish_reason: Some(finish_reason),
+                error_code,
+                error_message,
                 ..Default::default()
             });
         }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
 
 use super::chunk::chunks_to_list;
 use super::errors::{catch_panic, internal_error, to_py_err, IntoPyResult};
@@ -12,8 +12,8 @@ use crate::chunk::{FinishReason, GenerationChunk as CoreChunk};
 use crate::error::Error;
 use crate::text::schema;
 use crate::text::{
-    ReasoningSpec, TextParser as CoreTextParser, TextParserConfig, ToolSchemas, DEFAULT_MAX_BUFFER,
-    REASONING_FORMATS, TOOL_FORMATS,
+    formats_for_model, ReasoningSpec, TextParser as CoreTextParser, TextParserConfig, ToolSchemas,
+    DEFAULT_MAX_BUFFER, REASONING_FORMATS, TOOL_FORMATS,
 };
 
 #[pyclass(module = "fastsse")]
@@ -140,6 +140,32 @@ impl TextParser {
             inner: CoreTextParser::new(config).map_err(value_error)?,
             out: Vec::new(),
         })
+    }
+
+    /// A parser for the formats the model `name` writes (`formats_for_model`); `options` are
+    /// constructor arguments and override them (custom reasoning markers replace the named
+    /// reasoning format).
+    #[classmethod]
+    #[pyo3(signature = (name, **options))]
+    fn for_model<'py>(
+        cls: &Bound<'py, PyType>,
+        name: &str,
+        options: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (tools, reasoning) = formats_for_model(name);
+        let kwargs = PyDict::new(cls.py());
+        kwargs.set_item("tools", tools)?;
+        let custom = match options {
+            Some(o) => o.contains("reasoning_start")? || o.contains("reasoning_end")?,
+            None => false,
+        };
+        if !custom {
+            kwargs.set_item("reasoning", reasoning)?;
+        }
+        if let Some(options) = options {
+            kwargs.update(options.as_mapping())?;
+        }
+        cls.call((), Some(&kwargs))
     }
 
     /// The accepted `tools=` names.

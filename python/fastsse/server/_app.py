@@ -18,6 +18,7 @@ from ..adapters.gateway import GatewayAdapter
 from ..errors import LimitExceededError
 from ._asgi import ClientGone, Receive, Scope, Send, read_body, route_path, send_bytes
 from ._errors import Api, RequestError, error_body
+from ._gateway import UpstreamStreams
 from ._limits import RequestSlots, ServerLimits, keys_match, read_within
 from ._metrics import ServerMetrics
 from ._requests import ChatRequest, parse_anthropic_messages, parse_completions, parse_json, parse_openai_chat
@@ -25,6 +26,7 @@ from ._resume import ResumableStreams, parse_after
 from ._stores import StoreFullError, StoreUnavailableError, StreamStore, open_store
 from ._streaming import EncoderLike, collect_response, stream_response
 from ._template import ChatTemplate, hermes_template
+from ._ui import serve_page
 from ._wire import TextCompletionEncoder, envelope, response_body, stream_encoder, text_completion_body
 from ._worker import Choices, Generation, GenerationLike, make_parser
 
@@ -114,7 +116,9 @@ class FastSSEApp:
             await self._route(scope, path, api, receive, tracked_send)
         except RequestError as exc:
             if not started:
-                await send_bytes(send, exc.status, error_body(api, exc.status, exc.message, exc.param))
+                await send_bytes(
+                    send, exc.status, error_body(api, exc.status, exc.message, exc.param, exc.code)
+                )
         except ClientGone:
             return
         except LimitExceededError as exc:  # a stop string or tool schema past the parser's caps
@@ -159,12 +163,14 @@ class FastSSEApp:
         }
         if self.resumable is not None and path.startswith("/v1/streams/"):
             routes[path] = ("GET", lambda scope, send: self._resume_stream(scope, receive, send))
+        if self.ui:
+            routes["/"] = ("GET", serve_page)
         if path not in routes:
             raise RequestError(f"no route for {method} {path}", status=404)
         allowed, handler = routes[path]
         if method != allowed:
             raise RequestError(f"{path} accepts {allowed}, not {method}", status=405)
-        if path != "/health":
+        if path not in ("/health", "/"):  # the page is public; what it calls is not
             self._check_key(scope)
         if allowed == "GET":
             await handler(scope, send)
@@ -242,6 +248,8 @@ class FastSSEApp:
         # Gateway mode: the whole request goes upstream, typed chunks come back.
         gateway = self.adapter if isinstance(self.adapter, GatewayAdapter) and not raw_text else None
         prompt = "" if gateway is not None else await self.limits.offload(request, self._prompt, request)
+        upstream = None if gateway is None else UpstreamStreams(gateway, request, body or {})
+        sources = None if upstream is None else await upstream.open()
         generations = [
             Generation(
                 self.adapter,
@@ -253,9 +261,9 @@ class FastSSEApp:
                 tool_schemas=request.active_tools,
                 drop_reasoning=request.api == "anthropic" and not request.thinking,
                 tool_id_prefix="toolu_" if request.api == "anthropic" else None,
-                source=None if gateway is None else (lambda: gateway.chat(request, body or {})),
+                source=None if sources is None else sources[index],
             )
-            for _ in range(request.n)
+            for index in range(request.n)
         ]
         generation: GenerationLike = generations[0] if request.n == 1 else Choices(generations)
         fields = envelope(
@@ -286,6 +294,8 @@ class FastSSEApp:
                     format=request.api,
                 )
             except (StoreFullError, StoreUnavailableError) as exc:
+                if upstream is not None:
+                    await upstream.aclose()
                 raise RequestError(str(exc), status=503) from None
             finally:
                 self.metrics.active_streams -= 1
@@ -328,8 +338,9 @@ def create_app(
     (default: ChatML with Hermes tool calls); ``model`` is the name ``/v1/models`` lists.
     Options: ``reasoning_field`` (``"reasoning_content"`` or ``"reasoning"``),
     ``default_max_tokens``, ``keepalive`` (seconds of silence before a keep-alive comment),
-    ``max_body_size`` and ``api_key`` (required from clients when set). ``limits`` (a
-    ``ServerLimits``) caps body size and time, concurrent requests, ``max_tokens``, messages.
+    ``max_body_size`` and ``api_key`` (required from clients when set); ``ui=True`` serves a
+    chat page at ``GET /`` (``?q=TEXT`` asks TEXT on load). ``limits`` (a ``ServerLimits``)
+    caps body size and time, concurrent requests, ``max_tokens``, messages.
 
     Resumable streams: ``resumable=True`` (in-memory store) or ``store=`` (a ``StreamStore``,
     ``"memory"`` or a ``redis://HOST:PORT/DB`` URL) run each streamed generation detached from
