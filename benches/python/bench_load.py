@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+from bench_server import memory_kib
 
 HEADER_TIMEOUT = 2.0  # seconds; short so the half-open phase does not wait long
 
@@ -49,14 +50,6 @@ def serve(port: int) -> None:
     uvicorn.run(
         app, host="127.0.0.1", port=port, log_level="error", access_log=False, **limits.uvicorn_options()
     )
-
-
-def status_kib(pid: int, name: str) -> int:
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith(name + ":"):
-                return int(line.split()[1])
-    raise RuntimeError(f"{name} not found")
 
 
 def open_fds(pid: int) -> int:
@@ -148,7 +141,7 @@ class Server:
         self.peak = 0
 
     def rss(self) -> int:
-        value = status_kib(self.process.pid, "VmRSS")
+        value = memory_kib(self.process.pid, "VmRSS")
         self.peak = max(self.peak, value)
         return value
 

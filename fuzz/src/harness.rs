@@ -38,6 +38,19 @@ fn split_seed(input: &[u8]) -> Option<(usize, &[u8])> {
     Some((usize::from(seed % 13) + 1, data))
 }
 
+/// Every piece through `step(Some(piece), out)`, then `step(None, out)` (the end of input).
+fn feed<P, T>(
+    pieces: impl Iterator<Item = P>,
+    mut step: impl FnMut(Option<P>, &mut Vec<T>) -> Result<(), Error>,
+) -> Result<Vec<T>, Error> {
+    let mut out = Vec::new();
+    for piece in pieces {
+        step(Some(piece), &mut out)?;
+    }
+    step(None, &mut out)?;
+    Ok(out)
+}
+
 /// Whole and split runs must agree on success and, when both succeed, on the output.
 fn same<T: PartialEq + std::fmt::Debug, E>(whole: Result<T, E>, split: Result<T, E>) {
     assert_eq!(
@@ -60,11 +73,10 @@ pub fn sse_decoder(input: &[u8]) {
     };
     let run = |pieces: &mut dyn Iterator<Item = &[u8]>| {
         let mut decoder = SseDecoder::new(config);
-        let mut out = Vec::new();
-        for piece in pieces {
-            decoder.decode(piece, &mut out)?;
-        }
-        decoder.flush(&mut out)?;
+        let out = feed(pieces, |piece, out| match piece {
+            Some(bytes) => decoder.decode(bytes, out),
+            None => decoder.flush(out),
+        })?;
         assert!(out.iter().all(|e| e.data.len() <= config.max_event_size));
         Ok::<_, Error>(out)
     };
@@ -77,11 +89,10 @@ pub fn ndjson_decoder(input: &[u8]) {
     };
     let run = |pieces: &mut dyn Iterator<Item = &[u8]>| {
         let mut decoder = NdjsonDecoder::new(1 << 10);
-        let mut out = Vec::new();
-        for piece in pieces {
-            decoder.decode(piece, &mut out)?;
-        }
-        decoder.flush(&mut out)?;
+        let out = feed(pieces, |piece, out| match piece {
+            Some(bytes) => decoder.decode(bytes, out),
+            None => decoder.flush(out),
+        })?;
         assert!(out.iter().all(|line| line.len() <= 1 << 10));
         Ok::<_, Error>(out)
     };
@@ -95,12 +106,10 @@ pub fn eventstream_decoder(input: &[u8]) {
     let run = |pieces: &mut dyn Iterator<Item = &[u8]>| {
         // A cap far above the input: the decoder must not reserve what a prelude declares.
         let mut decoder = EventStreamDecoder::new(u32::MAX as usize);
-        let mut out = Vec::new();
-        for piece in pieces {
-            decoder.decode(piece, &mut out)?;
-        }
-        decoder.flush()?;
-        Ok::<_, Error>(out)
+        feed(pieces, |piece, out| match piece {
+            Some(bytes) => decoder.decode(bytes, out),
+            None => decoder.flush(),
+        })
     };
     same(run(&mut std::iter::once(data)), run(&mut data.chunks(step)));
 }
@@ -121,12 +130,10 @@ pub fn providers(input: &[u8]) {
             content_type: None,
         };
         let mut decoder = ChunkDecoder::new(name, config).expect("a registered provider");
-        let mut out = Vec::new();
-        for piece in pieces {
-            decoder.decode_into(piece, &mut out)?;
-        }
-        decoder.flush_into(&mut out)?;
-        Ok::<_, Error>(out)
+        feed(pieces, |piece, out| match piece {
+            Some(bytes) => decoder.decode_into(bytes, out),
+            None => decoder.flush_into(out),
+        })
     };
     // Errors may surface one call later in pieces, so only "did it fail" is compared when
     // either run failed; successful runs must give the same chunks.
@@ -190,18 +197,24 @@ pub fn text_parser(input: &[u8]) {
         ..Default::default()
     };
     let run = |pieces: &mut dyn Iterator<Item = &str>| {
-        let mut parser = TextParser::new(config.clone()).expect("valid configuration");
-        let mut out = Vec::new();
-        for piece in pieces {
-            parser.decode(piece, &mut out)?;
-        }
-        parser.flush(FinishReason::Stop, &mut out)?;
-        Ok::<_, Error>(meaning(&out))
+        let parser = TextParser::new(config.clone()).expect("valid configuration");
+        parse(parser, pieces).map(|out| meaning(&out))
     };
     same(
         run(&mut std::iter::once(&*text)),
         run(&mut char_pieces(&text, step)),
     );
+}
+
+/// The chunks of `parser` over `pieces`, flushed with finish reason "stop".
+fn parse<'a>(
+    mut parser: TextParser,
+    pieces: impl Iterator<Item = &'a str>,
+) -> Result<Vec<GenerationChunk>, Error> {
+    feed(pieces, |piece, out| match piece {
+        Some(text) => parser.decode(text, out),
+        None => parser.flush(FinishReason::Stop, out),
+    })
 }
 
 /// `text` in pieces of about `step` bytes, cut on character boundaries.
@@ -247,13 +260,7 @@ pub fn stop_strings(input: &[u8]) {
         ..Default::default()
     };
     let run = |pieces: &mut dyn Iterator<Item = &str>| {
-        let mut parser = TextParser::new(config.clone())?;
-        let mut out = Vec::new();
-        for piece in pieces {
-            parser.decode(piece, &mut out)?;
-        }
-        parser.flush(FinishReason::Stop, &mut out)?;
-        Ok::<_, Error>(meaning(&out).text)
+        parse(TextParser::new(config.clone())?, pieces).map(|out| meaning(&out).text)
     };
     let whole = run(&mut std::iter::once(&*text));
     if let Ok(answer) = &whole {
@@ -291,14 +298,11 @@ pub fn encode_roundtrip(input: &[u8]) {
         id_seed: Some(7),
         ..Default::default()
     };
-    let mut parser = TextParser::new(config).expect("valid configuration");
-    let mut chunks = Vec::new();
     let text = String::from_utf8_lossy(data);
-    if parser.decode(&text, &mut chunks).is_err()
-        || parser.flush(FinishReason::Stop, &mut chunks).is_err()
-    {
+    let parser = TextParser::new(config).expect("valid configuration");
+    let Ok(chunks) = parse(parser, std::iter::once(&*text)) else {
         return;
-    }
+    };
     let (format, provider) = if tools % 2 == 1 {
         (Format::Anthropic, "anthropic")
     } else {
@@ -311,13 +315,11 @@ pub fn encode_roundtrip(input: &[u8]) {
     };
     let wire = encode::encode(&chunks, format, envelope).expect("encoding parsed chunks");
     let mut decoder = ChunkDecoder::new(provider, ChunkDecoderConfig::default()).expect("known");
-    let mut back = Vec::new();
-    decoder
-        .decode_into(&wire, &mut back)
-        .expect("our own wire decodes");
-    decoder
-        .flush_into(&mut back)
-        .expect("our own wire ends cleanly");
+    let back = feed(std::iter::once(&wire[..]), |piece, out| match piece {
+        Some(bytes) => decoder.decode_into(bytes, out),
+        None => decoder.flush_into(out),
+    })
+    .expect("our own wire decodes");
     let (sent, received) = (meaning(&chunks), meaning(&back));
     assert_eq!(sent.text, received.text);
     assert_eq!(sent.reasoning, received.reasoning);
