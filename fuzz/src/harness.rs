@@ -77,7 +77,8 @@ pub fn sse_decoder(input: &[u8]) {
             Some(bytes) => decoder.decode(bytes, out),
             None => decoder.flush(out),
         })?;
-        assert!(out.iter().all(|e| e.data.len() <= config.max_event_size));
+        // The cap counts input bytes; invalid UTF-8 becomes U+FFFD (3 bytes for 1).
+        assert!(out.iter().all(|e| e.data.len() <= 3 * config.max_event_size));
         Ok::<_, Error>(out)
     };
     same(run(&mut std::iter::once(data)), run(&mut data.chunks(step)));
@@ -93,7 +94,7 @@ pub fn ndjson_decoder(input: &[u8]) {
             Some(bytes) => decoder.decode(bytes, out),
             None => decoder.flush(out),
         })?;
-        assert!(out.iter().all(|line| line.len() <= 1 << 10));
+        assert!(out.iter().all(|line| line.len() <= 3 << 10)); // U+FFFD: 3 bytes for 1
         Ok::<_, Error>(out)
     };
     same(run(&mut std::iter::once(data)), run(&mut data.chunks(step)));
