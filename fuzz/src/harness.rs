@@ -78,7 +78,9 @@ pub fn sse_decoder(input: &[u8]) {
             None => decoder.flush(out),
         })?;
         // The cap counts input bytes; invalid UTF-8 becomes U+FFFD (3 bytes for 1).
-        assert!(out.iter().all(|e| e.data.len() <= 3 * config.max_event_size));
+        assert!(out
+            .iter()
+            .all(|e| e.data.len() <= 3 * config.max_event_size));
         Ok::<_, Error>(out)
     };
     same(run(&mut std::iter::once(data)), run(&mut data.chunks(step)));
