@@ -55,6 +55,7 @@ from .errors import (
     ProviderError,
     ProviderHTTPError,
     StreamTimeoutError,
+    UnknownNameError,
     UsageError,
 )
 
@@ -124,6 +125,7 @@ __all__ = [
     "TextParser",
     "ToolCall",
     "ToolCallDelta",
+    "UnknownNameError",
     "UsageError",
     "__version__",
     "accelerate",

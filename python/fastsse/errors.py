@@ -24,6 +24,7 @@ __all__ = [
     "ProviderError",
     "ProviderHTTPError",
     "StreamTimeoutError",
+    "UnknownNameError",
     "UsageError",
 ]
 
@@ -70,6 +71,11 @@ class ChecksumError(ProtocolError):
 
 class UsageError(FastSSEError, RuntimeError):
     """The API was used wrongly (decode after flush, after an error, unknown option, ...)."""
+
+
+class UnknownNameError(UsageError, ValueError):
+    """An unknown provider or format name: both a misuse (``UsageError``) and a bad value
+    (``ValueError``), so either ``except`` catches it wherever the name was given."""
 
 
 class LimitExceededError(FastSSEError, ValueError):
