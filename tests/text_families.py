@@ -43,6 +43,7 @@ REASONING = {
     "granite": ("Here is my thought process:", "Here is my response:", False),
     "longcat": ("<longcat_think>", "</longcat_think>", True),
     "gemma4": ("<|channel>thought\n", "<channel|>", False),
+    "minimax-m3": ("<mm:think>", "</mm:think>", True),
 }
 
 ARGS = '{"city": "VALUE"}'
@@ -73,6 +74,7 @@ class Family:
         return self.open + self.sep.join(written) + self.close
 
 
+MM = "]<]minimax[>["
 DSV3_OPEN, DSV3_CLOSE = "<｜tool▁calls▁begin｜>", "<｜tool▁calls▁end｜>"
 FAMILIES = [
     Family("hermes", "think", "<tool_call>\n" + ENVELOPE + "\n</tool_call>", "</tool_call>", sep="\n"),
@@ -196,6 +198,16 @@ FAMILIES = [
         "]<|END_ACTION|>",
     ),
     Family("gemma4", "gemma4", '<|tool_call>call:NAME{city:<|"|>VALUE<|"|>}<tool_call|>', "<tool_call|>"),
+    Family(
+        "minimax-m3",
+        "minimax-m3",
+        f'{MM}<invoke name="NAME">{MM}<city>VALUE{MM}</city>{MM}</invoke>\n',
+        # Tags count with the prefix; without it, only the value's own closer does.
+        "</tool_call>",
+        f"{MM}<tool_call>\n",
+        "",
+        f"{MM}</tool_call>",
+    ),
 ]
 
 SCHEMAS = [

@@ -3,6 +3,7 @@
 //! problems become error chunks.
 
 use super::super::emit::Emitter;
+use super::scan::{is_json_ws, Expect};
 
 pub const ERR_INVALID: &str = "tool_call_invalid";
 pub const ERR_INCOMPLETE: &str = "tool_call_incomplete";
@@ -104,6 +105,17 @@ impl CallSlot {
 
     pub fn is_announced(&self) -> bool {
         matches!(self.phase, SlotPhase::Announced { .. })
+    }
+
+    /// Blanks that come before a literal the format expects (none once the literal has begun
+    /// to match), recorded as raw text; returns how many bytes of `rest` they are.
+    pub fn blanks(&mut self, expect: &Expect, rest: &str) -> usize {
+        if expect.matched() > 0 {
+            return 0;
+        }
+        let blank = rest.bytes().take_while(|&b| is_json_ws(b)).count();
+        self.raw(&rest[..blank]);
+        blank
     }
 
     /// Record raw text consumed while the call is pending.

@@ -24,8 +24,8 @@ use super::super::super::matcher::{MarkerScanner, Markers, Scan};
 use super::super::scan::MAX_NAME;
 use super::super::xml_args::{value_type, ArgsBuilder, Untyped, ValueType};
 use super::super::{
-    clean_name, is_json_ws, read_run, CallSlot, Expect, Expected, Opener, Problem, Recover, Run,
-    Step, ToolContext, ToolSection,
+    clean_name, read_run, CallSlot, Expect, Expected, Opener, Problem, Recover, Run, Step,
+    ToolContext, ToolSection,
 };
 
 #[derive(Debug)]
@@ -142,7 +142,7 @@ pub struct XmlCalls {
 }
 
 /// `"NAME" more="attributes"` -> (`NAME`, the `string` attribute).
-fn attributes(raw: &str) -> (&str, Option<bool>) {
+pub fn attributes(raw: &str) -> (&str, Option<bool>) {
     let raw = raw.trim();
     let (name, rest) = match raw.strip_prefix('"') {
         Some(quoted) => quoted.split_once('"').unwrap_or((quoted, "")),
@@ -219,7 +219,7 @@ impl XmlCalls {
 }
 
 /// A name or key ends at `>`; a line break or `<` cannot be in one.
-fn name_end(b: u8) -> bool {
+pub fn name_end(b: u8) -> bool {
     matches!(b, b'>' | b'\n' | b'<')
 }
 
@@ -247,13 +247,9 @@ impl ToolSection for XmlCalls {
             let rest = &text[pos..];
             match self.phase {
                 Phase::Block | Phase::AfterFunction | Phase::Params => {
-                    if self.expect.matched() == 0 {
-                        let blank = rest.bytes().take_while(|&b| is_json_ws(b)).count();
-                        self.slot.raw(&rest[..blank]);
-                        pos += blank;
-                        if pos == text.len() {
-                            break;
-                        }
+                    pos += self.slot.blanks(&self.expect, rest);
+                    if pos == text.len() {
+                        break;
                     }
                     let closer = self.closer;
                     // Literal 0 opens something, the last one is the block closer.
@@ -329,17 +325,13 @@ impl ToolSection for XmlCalls {
                 }
                 Phase::Name => {
                     let run = read_run(&mut self.name, rest, name_end, MAX_NAME);
-                    let taken = match run {
-                        Run::Open => rest.len(),
-                        Run::End { at } if rest.as_bytes()[at] == b'>' => at + 1,
-                        Run::End { at } => at,
-                        Run::Over { consumed } => consumed,
-                    };
+                    let closed = run.closed_by(rest, b'>');
+                    let taken = closed.unwrap_or_else(|| run.taken(rest.len()));
                     self.slot.raw(&rest[..taken]);
                     pos += taken;
                     let name = match run {
                         Run::Open => return Step::NeedMore,
-                        Run::End { at } if rest.as_bytes()[at] == b'>' => self.function_name(),
+                        _ if closed.is_some() => self.function_name(),
                         _ => None,
                     };
                     let Some(name) = name else {
