@@ -66,6 +66,10 @@ class Family:
     close: str = ""
     id: str | None = None
 
+    def opener(self) -> str:
+        """The start marker of the format's section."""
+        return OPENERS.get(self.tools) or self.open or self.call.split("NAME")[0]
+
     def calls(self, calls: list[tuple[str, str]]) -> str:
         written = [
             self.call.replace("NAME", name).replace("VALUE", value).replace("IDX", str(n))
@@ -210,6 +214,34 @@ FAMILIES = [
     ),
 ]
 
+# Start markers where `open` / the call's text before NAME is not just the marker.
+OPENERS = {
+    "hermes": "<tool_call>",
+    "qwen3-coder": "<tool_call>",
+    "qwen3-xml": "<tool_call>",
+    "seed-oss": "<seed:tool_call>",
+    "mistral": "[TOOL_CALLS]",
+    "pythonic": "<|python_start|>",
+    "llama4-pythonic": "<|python_start|>",
+    "lfm2": "<|tool_call_start|>",
+    "deepseek-v3.2": "<｜DSML｜function_calls>",
+    "glm-4.5": "<tool_call>",
+    "glm-4.7": "<tool_call>",
+    "minimax-m2": "<minimax:tool_call>",
+    "step3": "<｜tool_calls_begin｜>",
+    "granite": "<|tool_call|>",
+    "xlam": "<tool_call>",
+    "internlm": "<|action_start|><|plugin|>",
+    "phi4-mini": "functools",
+    "jamba": "<tool_calls>",
+    "hunyuan": "<tool_calls>",
+    "longcat": "<longcat_tool_call>",
+    "ernie45": "<tool_call>",
+    "cohere": "<|START_ACTION|>",
+    "gemma4": "<|tool_call>",
+    "minimax-m3": MM + "<tool_call>",
+}
+
 SCHEMAS = [
     {
         "type": "function",
@@ -301,6 +333,16 @@ def family_cases(family: Family) -> list[dict[str, Any]]:
             tool_schemas=SCHEMAS,
         ),
         long_case,
+        case(
+            "a call opened inside unclosed reasoning ends the reasoning",
+            opener + "plan " + family.calls(one) + "done",
+            expect(family, one, text="done", reasoning="plan "),
+        ),
+        case(
+            "prose naming the opener inside reasoning stays reasoning",
+            opener + "I could write " + family.opener() + " is the tag" + closer + "ok",
+            expect(family, [], text="ok", reasoning="I could write " + family.opener() + " is the tag"),
+        ),
     ]
 
 

@@ -118,9 +118,10 @@ struct Core {
     reasoning_as_text: bool,
     /// Append-think output that starts inside: the opener to write in front of everything.
     prefix: Option<String>,
-    /// The open tool section began inside reasoning, when `calls` calls had been announced:
-    /// if it announces none (prose that mentions the opener), the reasoning goes on.
-    opened_in_reasoning: Option<u32>,
+    /// The open tool section began inside reasoning with this opener, when `.1` calls had
+    /// been announced: if it announces none (prose that mentions the opener), the reasoning
+    /// goes on, and what the section gives back is read again as reasoning.
+    opened_in_reasoning: Option<(&'static str, u32)>,
     stopped: Option<usize>,
 }
 
@@ -271,16 +272,18 @@ impl TextParser {
         if let Some(prefix) = core.prefix.take() {
             em.text(&prefix);
         }
+        // A section that ends here may give back text that is read again (and may open
+        // another section).
+        while core.stopped.is_none() && core.mode == Mode::Tool {
+            core.section().finish(&mut em);
+            core.end_section(&mut em);
+        }
         if core.stopped.is_none() {
             let as_text = core.reasoning_as_text;
             match core.mode {
                 Mode::Answer => core.scanner.flush(|s| em.text(s)),
                 Mode::Reasoning => core.scanner.flush(|s| em.reasoning_or_text(s, as_text)),
-                Mode::Tool => {
-                    if let Some(section) = core.tools.as_mut() {
-                        section.finish(&mut em);
-                    }
-                }
+                Mode::Tool => {}
             }
         }
         let mut reason = if core.stopped.is_some() {
@@ -419,9 +422,13 @@ impl Core {
                 em.reasoning_or_text(marker, as_text);
             }
             ReasoningMarker::Tool(n) => {
-                // Given-back text of a call that never gets a name stays reasoning.
-                em.give_back_as_reasoning(!as_text);
-                self.opened_in_reasoning = Some(em.calls());
+                em.hold_given_back();
+                let opener = self
+                    .tools
+                    .as_ref()
+                    .expect("tool markers exist only when a format is set")
+                    .start_markers()[n];
+                self.opened_in_reasoning = Some((opener, em.calls()));
                 let offset = em
                     .char_offset(text, consumed)
                     .saturating_sub(char_count(marker));
@@ -435,16 +442,56 @@ impl Core {
 
     fn tool<'t>(&mut self, text: &'t str, em: &mut Emitter<'_>) -> &'t str {
         match self.section().feed(text, em) {
-            Step::NeedMore => "",
+            Step::NeedMore => {
+                self.release_given_back(em);
+                ""
+            }
             Step::Ended { consumed } | Step::Invalid { at: consumed, .. } => {
-                self.mode = match self.opened_in_reasoning.take() {
-                    // Only prose mentioning the opener: back to the reasoning.
-                    Some(calls) if calls == em.calls() => Mode::Reasoning,
-                    _ => Mode::Answer,
-                };
-                em.give_back_as_reasoning(false);
+                self.end_section(em);
                 &text[consumed..]
             }
+        }
+    }
+
+    /// Text given back while a section opened in reasoning goes on: reasoning until the
+    /// section has announced a call.
+    fn release_given_back(&mut self, em: &mut Emitter<'_>) {
+        if let Some((_, calls)) = self.opened_in_reasoning {
+            let given = em.take_given_back(false);
+            if calls == em.calls() {
+                em.reasoning_or_text(&given, self.reasoning_as_text);
+            } else {
+                em.text(&given);
+            }
+        }
+    }
+
+    /// The tool section ended (or the stream did, inside it).
+    fn end_section(&mut self, em: &mut Emitter<'_>) {
+        let Some((opener, calls)) = self.opened_in_reasoning.take() else {
+            self.mode = Mode::Answer;
+            return;
+        };
+        let given = em.take_given_back(true);
+        let mut rest = given.as_str();
+        if calls == em.calls() {
+            // Only prose that mentions the opener: the reasoning goes on, and what the section
+            // took is read again as reasoning (it may end it). The opener itself is text.
+            self.mode = Mode::Reasoning;
+            if let Some(after) = rest.strip_prefix(opener) {
+                em.reasoning_or_text(opener, self.reasoning_as_text);
+                self.reasoning_blank = false;
+                rest = after;
+            }
+        } else {
+            self.mode = Mode::Answer;
+        }
+        while !rest.is_empty() && self.stopped.is_none() {
+            rest = match self.mode {
+                Mode::Answer => self.answer(rest, em),
+                Mode::Reasoning => self.reasoning(rest, em),
+                Mode::Tool => self.tool(rest, em),
+            };
         }
     }
 

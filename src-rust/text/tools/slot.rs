@@ -151,7 +151,11 @@ impl CallSlot {
         if self.phase != SlotPhase::Pending {
             return;
         }
-        let id = id.unwrap_or_else(|| em.ids().openai_id());
+        // The model's own id, unless it repeats one of this stream's (ids must be distinct).
+        let id = match id {
+            Some(id) if em.claim_id(&id) => id,
+            _ => em.ids().openai_id(),
+        };
         self.name.clone_from(&name);
         let index = em.announce_call(id, name, &self.early_arguments);
         self.early_arguments.clear();
