@@ -8,7 +8,8 @@ import pytest
 import text_families
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from text_support import aggregate, check_shape, run, split_at, without_ids
+from support.splits import at_points
+from text_support import aggregate, check_shape, run, without_ids
 
 
 def test_the_generated_cases_are_current() -> None:
@@ -53,7 +54,7 @@ def test_any_mix_of_markup_is_split_invariant(family: text_families.Family, data
     whole = run(config, [text])
     check_shape(whole)
     expected = without_ids(aggregate(whole))
-    for pieces in (list(text), split_at(text, cuts)):
+    for pieces in (list(text), at_points(text, cuts)):
         chunks = run(config, pieces)
         check_shape(chunks)
         assert without_ids(aggregate(chunks)) == expected

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from text_support import aggregate, all_cases, check_expect, check_shape, make_parser, run, split_at
+from support.splits import at_points
+from text_support import aggregate, all_cases, check_expect, check_shape, make_parser, run
 
 CASES = all_cases()
 IDS = [case_id for case_id, _, _ in CASES]
@@ -36,7 +37,7 @@ def test_random_splits(
 ) -> None:
     text = case["input"]
     cuts = data.draw(st.lists(st.integers(0, len(text)), max_size=12), label="cuts")
-    chunks = run(config, split_at(text, cuts))
+    chunks = run(config, at_points(text, cuts))
     check_shape(chunks)
     check_expect(aggregate(chunks), case["expect"])
 

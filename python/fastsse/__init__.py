@@ -5,7 +5,10 @@ from __future__ import annotations
 from . import adapters, client, server, streams
 from ._chunks import (
     PROVIDERS,
+    AsyncChunkIterator,
     ChunkDecoder,
+    ChunkIterator,
+    Collector,
     GenerationResult,
     ProviderCapabilities,
     ToolCall,
@@ -40,6 +43,8 @@ from .errors import (
     EventTooLargeError,
     FastSSEError,
     IdleTimeoutError,
+    InternalError,
+    LimitExceededError,
     ProtocolError,
     ProviderError,
     ProviderHTTPError,
@@ -50,9 +55,12 @@ from .sdk import accelerate
 
 __all__ = [
     "PROVIDERS",
+    "AsyncChunkIterator",
     "AsyncDecodingIterator",
     "ChecksumError",
     "ChunkDecoder",
+    "ChunkIterator",
+    "Collector",
     "DeadlineExceededError",
     "Encoder",
     "EventSource",
@@ -64,6 +72,8 @@ __all__ = [
     "GenerationChunk",
     "GenerationResult",
     "IdleTimeoutError",
+    "InternalError",
+    "LimitExceededError",
     "NDJSONDecoder",
     "ProtocolError",
     "ProviderCapabilities",

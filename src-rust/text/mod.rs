@@ -9,6 +9,7 @@
 //! * `models`: which formats a model writes, from its name.
 
 pub mod emit;
+pub mod harmony;
 pub mod json;
 pub mod matcher;
 pub mod models;

@@ -126,7 +126,8 @@ struct Core {
 }
 
 impl TextParser {
-    pub fn new(config: TextParserConfig) -> Result<TextParser> {
+    pub fn new(mut config: TextParserConfig) -> Result<TextParser> {
+        (config.tools, config.reasoning) = reader_of(config.tools, config.reasoning.take())?;
         let stop = StopStrings::new(config.stop, config.include_stop)?;
         let max_buffer = if config.max_buffer == 0 {
             DEFAULT_MAX_BUFFER
@@ -311,6 +312,30 @@ impl TextParser {
         let mut out = Vec::new();
         self.flush(finish, &mut out)?;
         Ok(out)
+    }
+}
+
+/// A reasoning format read by a tool format's own reader (Harmony's analysis channel)
+/// selects that reader, and that reader takes no other reasoning markers.
+fn reader_of(
+    tools: Option<String>,
+    reasoning: Option<ReasoningSpec>,
+) -> Result<(Option<String>, Option<ReasoningSpec>)> {
+    let reader = |name: &str| ReasoningSpec::named(name).and_then(|spec| spec.reader);
+    match (tools, reasoning) {
+        (tools, Some(spec)) if spec.reader.is_some() => {
+            let reader = spec.reader.unwrap_or_default();
+            match tools {
+                Some(name) if name != reader => Err(Error::usage(format!(
+                    "reasoning={reader:?} is read by tools={reader:?}, not by tools={name:?}"
+                ))),
+                _ => Ok((Some(reader.to_owned()), None)),
+            }
+        }
+        (Some(name), Some(_)) if reader(&name).is_some() => Err(Error::usage(format!(
+            "tools={name:?} reads the reasoning itself: leave reasoning unset or give {name:?}"
+        ))),
+        pair => Ok(pair),
     }
 }
 

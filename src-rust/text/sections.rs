@@ -13,6 +13,7 @@
 //! (MiniMax-M2 as vLLM's `minimax_m2_append_think` serves it: the reasoning and its markers
 //! stay in the answer text, the prefilled opener written in front).
 
+use super::stop::check_markers;
 use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -29,6 +30,9 @@ pub struct ReasoningSpec {
     pub drop: Vec<String>,
     /// Append-think: reasoning and its markers stay in the answer text.
     pub as_text: bool,
+    /// The `tools=` format whose reader reads this reasoning itself (Harmony's analysis
+    /// channel); the markers above are then unused.
+    pub reader: Option<&'static str>,
 }
 
 /// One `reasoning=` name.
@@ -40,6 +44,7 @@ struct Row {
     label: Option<&'static str>,
     drop: &'static [&'static str],
     as_text: bool,
+    reader: Option<&'static str>,
 }
 
 const THINK: (&[&str], &[&str]) = (&["<think>"], &["</think>"]);
@@ -54,6 +59,7 @@ const fn think(name: &'static str, starts_inside: bool) -> Row {
         label: None,
         drop: &[],
         as_text: false,
+        reader: None,
     }
 }
 
@@ -72,6 +78,7 @@ const fn markers(
         label: None,
         drop: &[],
         as_text: false,
+        reader: None,
     }
 }
 
@@ -154,7 +161,11 @@ const REASONING_TABLE: &[Row] = &[
     markers("minimax-m3", &["<mm:think>"], &["</mm:think>"], true),
     // LongCat-Flash Thinking: the opener is prefilled.
     markers("longcat", &["<longcat_think>"], &["</longcat_think>"], true),
-    // HARMONY: gpt-oss reads its channels with its own section parser (`reasoning="harmony"`).
+    // gpt-oss: the analysis channel, read by the Harmony reader (`text::harmony`).
+    Row {
+        reader: Some("harmony"),
+        ..markers("harmony", &[], &[], false)
+    },
 ];
 
 /// The names accepted by `reasoning=`, in table order.
@@ -185,6 +196,7 @@ impl ReasoningSpec {
             label: row.label.map(str::to_owned),
             drop: strings(row.drop),
             as_text: row.as_text,
+            reader: row.reader,
         })
     }
 
@@ -195,10 +207,10 @@ impl ReasoningSpec {
                 "reasoning_end needs at least one marker that ends the reasoning",
             ));
         }
-        if starts.iter().chain(&ends).any(String::is_empty) {
-            return Err(Error::usage("reasoning markers must not be empty strings"));
-        }
+        check_markers("reasoning_start", &starts)?;
+        check_markers("reasoning_end", &ends)?;
         Ok(ReasoningSpec {
+            reader: None,
             starts_inside: starts.is_empty(),
             starts,
             ends,
@@ -216,6 +228,9 @@ mod tests {
         for (n, name) in REASONING_FORMATS.iter().enumerate() {
             assert!(!REASONING_FORMATS[..n].contains(name), "{name} twice");
             let spec = ReasoningSpec::named(name).unwrap();
+            if spec.reader.is_some() {
+                continue; // read by its own reader, not by markers
+            }
             assert!(!spec.ends.is_empty(), "{name}");
             assert!(spec.starts_inside || !spec.starts.is_empty(), "{name}");
         }
