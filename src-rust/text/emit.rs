@@ -198,6 +198,19 @@ impl<'a> Emitter<'a> {
         self.push_new(true).reasoning_delta.push_str(text);
     }
 
+    /// Answer text; while `*trim`, leading blanks are dropped (blanks after a marker that
+    /// are not text) until a non-blank character comes.
+    #[inline]
+    pub fn answer_text(&mut self, text: &str, trim: &mut bool) {
+        if *trim {
+            let rest = text.trim_start();
+            *trim = rest.is_empty();
+            self.text(rest);
+        } else {
+            self.text(text);
+        }
+    }
+
     /// Reasoning, or answer text when `as_text` (append-think formats).
     #[inline]
     pub fn reasoning_or_text(&mut self, text: &str, as_text: bool) {

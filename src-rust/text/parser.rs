@@ -116,6 +116,10 @@ struct Core {
     reasoning_fresh: bool,
     /// Append-think: reasoning and its markers go to the answer text.
     reasoning_as_text: bool,
+    /// The format's blanks after its end / dropped markers are not text, and such a marker
+    /// was just passed.
+    trims_after: bool,
+    trim_blank: bool,
     /// Append-think output that starts inside: the opener to write in front of everything.
     prefix: Option<String>,
     /// The open tool section began inside reasoning with this opener, when `.1` calls had
@@ -197,6 +201,8 @@ impl TextParser {
             reasoning_blank: true,
             reasoning_fresh: true,
             reasoning_as_text,
+            trims_after: spec.trim_after,
+            trim_blank: false,
             prefix,
             opened_in_reasoning: None,
             stopped: None,
@@ -282,7 +288,10 @@ impl TextParser {
         if core.stopped.is_none() {
             let as_text = core.reasoning_as_text;
             match core.mode {
-                Mode::Answer => core.scanner.flush(|s| em.text(s)),
+                Mode::Answer => {
+                    let trim = &mut core.trim_blank;
+                    core.scanner.flush(|s| em.answer_text(s, trim));
+                }
                 Mode::Reasoning => core.scanner.flush(|s| em.reasoning_or_text(s, as_text)),
                 Mode::Tool => {}
             }
@@ -345,6 +354,7 @@ impl Core {
         if let (Some(leading), false) = (self.leading, self.answer_started) {
             // Formats without a start marker (Llama 3 JSON, pythonic): a call is recognised
             // only as the first non-blank thing in the answer (reasoning does not count).
+            let trim = &mut self.trim_blank;
             if self.scanner.held().trim().is_empty() {
                 let blank = text.len() - text.trim_start().len();
                 if blank > 0 {
@@ -352,14 +362,14 @@ impl Core {
                     let blanks = &text[..blank];
                     if let Scan::Found { id, consumed } =
                         self.scanner
-                            .scan(&self.answer_markers, blanks, |s| em.text(s))
+                            .scan(&self.answer_markers, blanks, |s| em.answer_text(s, trim))
                     {
                         return self.answer_marker(id, text, consumed, em);
                     }
                     text = &text[blank..];
                 }
                 if text.starts_with(leading) && self.scanner.held().trim().is_empty() {
-                    self.scanner.flush(|s| em.text(s));
+                    self.scanner.flush(|s| em.answer_text(s, trim));
                     self.answer_started = true;
                     let offset = em.char_offset(text, 0);
                     self.section().begin(Opener::Leading, offset);
@@ -370,16 +380,17 @@ impl Core {
             let started = &mut self.answer_started;
             let scan = self.scanner.scan(&self.answer_markers, text, |s| {
                 *started |= !s.trim().is_empty();
-                em.text(s)
+                em.answer_text(s, trim)
             });
             return match scan {
                 Scan::Pending => "",
                 Scan::Found { id, consumed } => self.answer_marker(id, text, consumed, em),
             };
         }
+        let trim = &mut self.trim_blank;
         match self
             .scanner
-            .scan(&self.answer_markers, text, |s| em.text(s))
+            .scan(&self.answer_markers, text, |s| em.answer_text(s, trim))
         {
             Scan::Pending => "",
             Scan::Found { id, consumed } => self.answer_marker(id, text, consumed, em),
@@ -399,11 +410,13 @@ impl Core {
                 if self.reasoning_as_text {
                     em.text(self.answer_markers.pattern(id));
                 }
+                self.trim_blank = false;
                 self.mode = Mode::Reasoning;
                 self.reasoning_blank = true;
                 self.reasoning_fresh = true;
             }
             AnswerMarker::Tool(n) => {
+                self.trim_blank = false;
                 self.answer_started = true;
                 let marker_chars = char_count(self.answer_markers.pattern(id));
                 let offset = em.char_offset(text, consumed).saturating_sub(marker_chars);
@@ -416,7 +429,7 @@ impl Core {
                 }
                 self.stopped = Some(n);
             }
-            AnswerMarker::Drop => {}
+            AnswerMarker::Drop => self.trim_blank = self.trims_after,
         }
         &text[consumed..]
     }
@@ -438,6 +451,7 @@ impl Core {
                 if as_text {
                     em.text(marker);
                 }
+                self.trim_blank = self.trims_after;
                 self.mode = Mode::Answer;
             }
             ReasoningMarker::Start if self.reasoning_blank => {}
