@@ -38,7 +38,7 @@ kimi-k2-thinking            kimi-k2           kimi-k2
 kimi-k2.5                   kimi-k2           kimi-k2
 # MiniMax: M2 as vLLM recommends serving it (append-think).
 minimax-m2                  minimax-m2        minimax-m2
-minimax-m3                  -                 minimax-m3
+minimax-m3                  minimax-m3        minimax-m3
 # Mistral AI: tokenizer v13+ models think in [THINK] when they reason.
 mistral                     mistral           -
 mixtral                     mistral           -

@@ -116,11 +116,16 @@ struct Core {
     reasoning_fresh: bool,
     /// Append-think: reasoning and its markers go to the answer text.
     reasoning_as_text: bool,
+    /// The format's blanks after its end / dropped markers are not text, and such a marker
+    /// was just passed.
+    trims_after: bool,
+    trim_blank: bool,
     /// Append-think output that starts inside: the opener to write in front of everything.
     prefix: Option<String>,
-    /// The open tool section began inside reasoning, when `calls` calls had been announced:
-    /// if it announces none (prose that mentions the opener), the reasoning goes on.
-    opened_in_reasoning: Option<u32>,
+    /// The open tool section began inside reasoning with this opener, when `.1` calls had
+    /// been announced: if it announces none (prose that mentions the opener), the reasoning
+    /// goes on, and what the section gives back is read again as reasoning.
+    opened_in_reasoning: Option<(&'static str, u32)>,
     stopped: Option<usize>,
 }
 
@@ -196,6 +201,8 @@ impl TextParser {
             reasoning_blank: true,
             reasoning_fresh: true,
             reasoning_as_text,
+            trims_after: spec.trim_after,
+            trim_blank: false,
             prefix,
             opened_in_reasoning: None,
             stopped: None,
@@ -272,16 +279,21 @@ impl TextParser {
         if let Some(prefix) = core.prefix.take() {
             em.text(&prefix);
         }
+        // A section that ends here may give back text that is read again (and may open
+        // another section).
+        while core.stopped.is_none() && core.mode == Mode::Tool {
+            core.section().finish(&mut em);
+            core.end_section(&mut em);
+        }
         if core.stopped.is_none() {
             let as_text = core.reasoning_as_text;
             match core.mode {
-                Mode::Answer => core.scanner.flush(|s| em.text(s)),
-                Mode::Reasoning => core.scanner.flush(|s| em.reasoning_or_text(s, as_text)),
-                Mode::Tool => {
-                    if let Some(section) = core.tools.as_mut() {
-                        section.finish(&mut em);
-                    }
+                Mode::Answer => {
+                    let trim = &mut core.trim_blank;
+                    core.scanner.flush(|s| em.answer_text(s, trim));
                 }
+                Mode::Reasoning => core.scanner.flush(|s| em.reasoning_or_text(s, as_text)),
+                Mode::Tool => {}
             }
         }
         let mut reason = if core.stopped.is_some() {
@@ -342,6 +354,7 @@ impl Core {
         if let (Some(leading), false) = (self.leading, self.answer_started) {
             // Formats without a start marker (Llama 3 JSON, pythonic): a call is recognised
             // only as the first non-blank thing in the answer (reasoning does not count).
+            let trim = &mut self.trim_blank;
             if self.scanner.held().trim().is_empty() {
                 let blank = text.len() - text.trim_start().len();
                 if blank > 0 {
@@ -349,14 +362,14 @@ impl Core {
                     let blanks = &text[..blank];
                     if let Scan::Found { id, consumed } =
                         self.scanner
-                            .scan(&self.answer_markers, blanks, |s| em.text(s))
+                            .scan(&self.answer_markers, blanks, |s| em.answer_text(s, trim))
                     {
                         return self.answer_marker(id, text, consumed, em);
                     }
                     text = &text[blank..];
                 }
                 if text.starts_with(leading) && self.scanner.held().trim().is_empty() {
-                    self.scanner.flush(|s| em.text(s));
+                    self.scanner.flush(|s| em.answer_text(s, trim));
                     self.answer_started = true;
                     let offset = em.char_offset(text, 0);
                     self.section().begin(Opener::Leading, offset);
@@ -367,16 +380,17 @@ impl Core {
             let started = &mut self.answer_started;
             let scan = self.scanner.scan(&self.answer_markers, text, |s| {
                 *started |= !s.trim().is_empty();
-                em.text(s)
+                em.answer_text(s, trim)
             });
             return match scan {
                 Scan::Pending => "",
                 Scan::Found { id, consumed } => self.answer_marker(id, text, consumed, em),
             };
         }
+        let trim = &mut self.trim_blank;
         match self
             .scanner
-            .scan(&self.answer_markers, text, |s| em.text(s))
+            .scan(&self.answer_markers, text, |s| em.answer_text(s, trim))
         {
             Scan::Pending => "",
             Scan::Found { id, consumed } => self.answer_marker(id, text, consumed, em),
@@ -396,11 +410,13 @@ impl Core {
                 if self.reasoning_as_text {
                     em.text(self.answer_markers.pattern(id));
                 }
+                self.trim_blank = false;
                 self.mode = Mode::Reasoning;
                 self.reasoning_blank = true;
                 self.reasoning_fresh = true;
             }
             AnswerMarker::Tool(n) => {
+                self.trim_blank = false;
                 self.answer_started = true;
                 let marker_chars = char_count(self.answer_markers.pattern(id));
                 let offset = em.char_offset(text, consumed).saturating_sub(marker_chars);
@@ -413,7 +429,7 @@ impl Core {
                 }
                 self.stopped = Some(n);
             }
-            AnswerMarker::Drop => {}
+            AnswerMarker::Drop => self.trim_blank = self.trims_after,
         }
         &text[consumed..]
     }
@@ -435,6 +451,7 @@ impl Core {
                 if as_text {
                     em.text(marker);
                 }
+                self.trim_blank = self.trims_after;
                 self.mode = Mode::Answer;
             }
             ReasoningMarker::Start if self.reasoning_blank => {}
@@ -444,9 +461,13 @@ impl Core {
                 em.reasoning_or_text(marker, as_text);
             }
             ReasoningMarker::Tool(n) => {
-                // Given-back text of a call that never gets a name stays reasoning.
-                em.give_back_as_reasoning(!as_text);
-                self.opened_in_reasoning = Some(em.calls());
+                em.hold_given_back();
+                let opener = self
+                    .tools
+                    .as_ref()
+                    .expect("tool markers exist only when a format is set")
+                    .start_markers()[n];
+                self.opened_in_reasoning = Some((opener, em.calls()));
                 let offset = em
                     .char_offset(text, consumed)
                     .saturating_sub(char_count(marker));
@@ -460,16 +481,56 @@ impl Core {
 
     fn tool<'t>(&mut self, text: &'t str, em: &mut Emitter<'_>) -> &'t str {
         match self.section().feed(text, em) {
-            Step::NeedMore => "",
+            Step::NeedMore => {
+                self.release_given_back(em);
+                ""
+            }
             Step::Ended { consumed } | Step::Invalid { at: consumed, .. } => {
-                self.mode = match self.opened_in_reasoning.take() {
-                    // Only prose mentioning the opener: back to the reasoning.
-                    Some(calls) if calls == em.calls() => Mode::Reasoning,
-                    _ => Mode::Answer,
-                };
-                em.give_back_as_reasoning(false);
+                self.end_section(em);
                 &text[consumed..]
             }
+        }
+    }
+
+    /// Text given back while a section opened in reasoning goes on: reasoning until the
+    /// section has announced a call.
+    fn release_given_back(&mut self, em: &mut Emitter<'_>) {
+        if let Some((_, calls)) = self.opened_in_reasoning {
+            let given = em.take_given_back(false);
+            if calls == em.calls() {
+                em.reasoning_or_text(&given, self.reasoning_as_text);
+            } else {
+                em.text(&given);
+            }
+        }
+    }
+
+    /// The tool section ended (or the stream did, inside it).
+    fn end_section(&mut self, em: &mut Emitter<'_>) {
+        let Some((opener, calls)) = self.opened_in_reasoning.take() else {
+            self.mode = Mode::Answer;
+            return;
+        };
+        let given = em.take_given_back(true);
+        let mut rest = given.as_str();
+        if calls == em.calls() {
+            // Only prose that mentions the opener: the reasoning goes on, and what the section
+            // took is read again as reasoning (it may end it). The opener itself is text.
+            self.mode = Mode::Reasoning;
+            if let Some(after) = rest.strip_prefix(opener) {
+                em.reasoning_or_text(opener, self.reasoning_as_text);
+                self.reasoning_blank = false;
+                rest = after;
+            }
+        } else {
+            self.mode = Mode::Answer;
+        }
+        while !rest.is_empty() && self.stopped.is_none() {
+            rest = match self.mode {
+                Mode::Answer => self.answer(rest, em),
+                Mode::Reasoning => self.reasoning(rest, em),
+                Mode::Tool => self.tool(rest, em),
+            };
         }
     }
 

@@ -50,6 +50,19 @@ pub enum Step {
     Invalid { at: usize, reason: &'static str },
 }
 
+/// The loop of a section's `feed`: `step` reads from a position and returns the next one
+/// (`Ok`) or how the section stands (`Err`); the text used up means more is needed.
+pub fn drive(text: &str, mut step: impl FnMut(usize) -> Result<usize, Step>) -> Step {
+    let mut pos = 0;
+    while pos < text.len() {
+        match step(pos) {
+            Ok(next) => pos = next,
+            Err(outcome) => return outcome,
+        }
+    }
+    Step::NeedMore
+}
+
 /// What opened a section.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Opener {
@@ -169,6 +182,9 @@ const REGISTRY: &[(&str, Builder)] = &[
         formats::pythonic::build(&formats::pythonic::LLAMA4, c)
     }),
     ("gemma4", |c| Box::new(formats::gemma4::Gemma4::new(c))),
+    ("minimax-m3", |c| {
+        Box::new(formats::minimax_m3::MinimaxM3::new(c))
+    }),
     // gpt-oss: reads the reasoning (analysis channel) and the text too.
     ("harmony", |c| Box::new(super::harmony::Harmony::new(c))),
 ];

@@ -119,13 +119,9 @@ impl ToolSection for DeepSeekV3 {
             let rest = &text[pos..];
             match self.phase {
                 Phase::Section | Phase::CallEnd => {
-                    if self.expect.matched() == 0 {
-                        let blank = rest.bytes().take_while(|&b| is_json_ws(b)).count();
-                        self.slot.raw(&rest[..blank]);
-                        pos += blank;
-                        if pos == text.len() {
-                            break;
-                        }
+                    pos += self.slot.blanks(&self.expect, rest);
+                    if pos == text.len() {
+                        break;
                     }
                     let literals: &[&'static str] = if self.phase == Phase::Section {
                         &[CALL_BEGIN, CALLS_END]
