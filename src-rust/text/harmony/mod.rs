@@ -215,13 +215,13 @@ impl ToolSection for Harmony {
                 _ if rest.is_empty() => return Step::NeedMore,
                 Phase::Header => {
                     let cap = MAX_HEADER + MESSAGE.len();
-                    if self.header_bytes > cap {
+                    if self.header_bytes >= cap {
                         let problem = format!("longer than the limit of {MAX_HEADER} bytes");
                         self.header_error(em, ERR_HEADER_TOO_LARGE, &problem);
                         self.phase = Phase::HeaderTooLong;
                         continue;
                     }
-                    let mut cut = rest.len().min(cap + 1 - self.header_bytes);
+                    let mut cut = rest.len().min(cap - self.header_bytes);
                     while !rest.is_char_boundary(cut) {
                         cut += 1;
                     }
@@ -318,7 +318,7 @@ impl ToolSection for Harmony {
 
     fn finish(&mut self, em: &mut Emitter<'_>) {
         match self.phase {
-            Phase::Header if self.header_bytes > MAX_HEADER + MESSAGE.len() => {
+            Phase::Header if self.header_bytes >= MAX_HEADER + MESSAGE.len() => {
                 let problem = format!("longer than the limit of {MAX_HEADER} bytes");
                 self.header_error(em, ERR_HEADER_TOO_LARGE, &problem);
             }
