@@ -5,14 +5,12 @@ test_text_tools.py with every split; here the parts only Harmony has: the format
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import fastsse
 import pytest
+from harmony_vocabulary import load_encoding
 from text_support import aggregate, load_cases
 
 DATA = Path(__file__).parent / "data"
@@ -84,44 +82,12 @@ def test_token_ids_split_inside_a_character() -> None:
 # --- openai-harmony as an oracle -------------------------------------------------------------
 
 
-def _vocabulary_dir() -> Path | None:
-    """The folder of o200k_base.tiktoken inside the tiktoken-rs crate the build already uses."""
-    try:
-        meta = subprocess.run(
-            ["cargo", "metadata", "--format-version", "1", "--offline", "--features", "harmony-tokens"],
-            cwd=Path(__file__).parent.parent,
-            capture_output=True,
-            check=True,
-            timeout=60,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    for package in json.loads(meta.stdout)["packages"]:
-        if package["name"] == "tiktoken-rs":
-            assets = Path(package["manifest_path"]).parent / "assets"
-            if (assets / "o200k_base.tiktoken").is_file():
-                return assets
-    return None
-
-
 @pytest.fixture(scope="module")
-def oracle() -> Iterator[Any]:
-    openai_harmony = pytest.importorskip("openai_harmony")
-    assets = _vocabulary_dir()
-    if assets is None:
-        pytest.skip("the tiktoken-rs crate (o200k_base vocabulary) is not in the cargo registry")
-    before = os.environ.get("TIKTOKEN_ENCODINGS_BASE")
-    os.environ["TIKTOKEN_ENCODINGS_BASE"] = str(assets)  # read once, at load: no download
-    try:
-        yield (
-            openai_harmony,
-            openai_harmony.load_harmony_encoding(openai_harmony.HarmonyEncodingName.HARMONY_GPT_OSS),
-        )
-    finally:
-        if before is None:
-            os.environ.pop("TIKTOKEN_ENCODINGS_BASE", None)
-        else:
-            os.environ["TIKTOKEN_ENCODINGS_BASE"] = before
+def oracle() -> tuple[Any, Any]:
+    loaded = load_encoding()
+    if isinstance(loaded, str):
+        pytest.skip(loaded)
+    return loaded
 
 
 def _oracle_view(openai_harmony: Any, encoding: Any, ids: list[int]) -> dict[str, Any] | None:
