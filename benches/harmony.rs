@@ -4,7 +4,7 @@
 //!   writes it and as a Hermes model writes it, fed in 1-4 character deltas: the cost per delta
 //!   of `tools="harmony"` next to `tools="hermes"` + `reasoning="think"`.
 //! * `harmony_linear`: one call with 16 / 64 / 256 KiB of arguments in 4-character deltas; the
-//!   time per byte must stay flat (no rescans).
+//!   time per byte must stay flat (no rescans); Hermes at 64 KiB for a same-run comparison.
 
 use std::hint::black_box;
 
@@ -39,16 +39,21 @@ fn hermes_stream() -> String {
     )
 }
 
-/// One Harmony call whose arguments are `size` bytes of JSON text.
-fn long_call(size: usize) -> String {
+/// One call whose arguments are `size` bytes of JSON text, as gpt-oss and as Hermes write it.
+fn long_call(size: usize, harmony: bool) -> String {
     let mut value = "fn main() { println!(\\\"hello, world\\\"); }\\n".repeat(size / 40 + 1);
     value.truncate(size);
     while value.ends_with('\\') {
         value.pop();
     }
-    format!(
-        "<|channel|>commentary to=functions.write_file <|constrain|>json<|message|>{{\"content\": \"{value}\"}}<|call|>"
-    )
+    let arguments = format!("{{\"content\": \"{value}\"}}");
+    if harmony {
+        format!("<|channel|>commentary to=functions.write_file <|constrain|>json<|message|>{arguments}<|call|>")
+    } else {
+        format!(
+            "<tool_call>\n{{\"name\": \"write_file\", \"arguments\": {arguments}}}\n</tool_call>"
+        )
+    }
 }
 
 /// Cut `text` into pieces of 1-4 characters (or `sizes`), cycling.
@@ -113,13 +118,19 @@ fn versus_hermes(c: &mut Criterion) {
 
 fn linear(c: &mut Criterion) {
     let mut group = c.benchmark_group("harmony_linear");
-    for kib in [16, 64, 256] {
-        let stream = long_call(kib * 1024);
+    // Hermes at 64 KiB: the same arguments through another format, in the same run.
+    for (tools, kib) in [
+        ("harmony", 16),
+        ("harmony", 64),
+        ("harmony", 256),
+        ("hermes", 64),
+    ] {
+        let stream = long_call(kib * 1024, tools == "harmony");
         let pieces = cut(&stream, &[4]);
         group.throughput(Throughput::Bytes(stream.len() as u64));
-        group.bench_with_input(BenchmarkId::from_parameter(kib), &pieces, |b, pieces| {
+        group.bench_with_input(BenchmarkId::new(tools, kib), &pieces, |b, pieces| {
             b.iter_batched(
-                || parser("harmony", None),
+                || parser(tools, None),
                 |p| run(p, pieces),
                 BatchSize::SmallInput,
             )
