@@ -45,18 +45,6 @@ def base_url(request: pytest.FixtureRequest, replay: ReplayAdapter) -> Iterator[
         yield url
 
 
-@pytest.fixture
-def oai(base_url: str) -> Iterator[openai.OpenAI]:
-    with openai.OpenAI(base_url=f"{base_url}/v1", api_key="unused", max_retries=0) as client:
-        yield client
-
-
-@pytest.fixture
-def claude(base_url: str) -> Iterator[anthropic.Anthropic]:
-    with anthropic.Anthropic(base_url=base_url, api_key="unused", max_retries=0) as client:
-        yield client
-
-
 def test_the_replay_engine_writes_harmony_for_gpt_oss(replay: ReplayAdapter) -> None:
     written = replay.text_for("<|im_start|>user\nHow does streaming work?<|im_end|>\n<|im_start|>assistant\n")
     assert written.startswith("<|channel|>analysis<|message|>The user asks")
