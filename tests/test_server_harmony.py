@@ -14,6 +14,7 @@ import pytest
 from fastsse.adapters import ReplayAdapter
 from fastsse.server import FastSSEApp, create_app
 from serving import running_server
+from support.processes import fastsse_serve
 
 MODEL = "openai/gpt-oss-20b"
 WEATHER = {
@@ -114,3 +115,20 @@ def test_anthropic_thinking_and_text(claude: anthropic.Anthropic) -> None:
     text = message.content[1].text  # type: ignore[union-attr]
     assert text.startswith(("Streaming sends", "Short answer")) and "<|" not in text
     assert message.stop_reason == "end_turn"
+
+
+def test_fastsse_serve_model_gpt_oss_reads_harmony() -> None:
+    # `--model` alone: the replay engine writes Harmony and the formats follow the model.
+    with fastsse_serve("--model", MODEL, "--rate", "0") as (url, _):
+        with openai.OpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0) as client:
+            chunks = list(
+                client.chat.completions.create(model=MODEL, messages=PARIS, tools=OPENAI_TOOLS, stream=True)
+            )
+    deltas = [c.choices[0].delta for c in chunks if c.choices]
+    reasoning = "".join((d.model_extra or {}).get("reasoning_content") or "" for d in deltas)
+    assert reasoning.startswith("The user asks") and "<|" not in reasoning
+    arguments = "".join(
+        tc.function.arguments or "" for d in deltas for tc in d.tool_calls or () if tc.function
+    )
+    assert json.loads(arguments) == {"city": "Paris", "unit": "celsius"}
+    assert chunks[-1].choices[0].finish_reason == "tool_calls"

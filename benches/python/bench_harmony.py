@@ -66,6 +66,15 @@ def run_oracle(harmony: Any, encoding: Any, ids: list[int]) -> dict[str, Any]:
     return view
 
 
+def run_oracle_process_only(harmony: Any, encoding: Any, ids: list[int]) -> int:
+    """The floor of the peer: process() alone, no field read (a server cannot stream like this)."""
+    parser = harmony.StreamableParser(encoding, role=harmony.Role.ASSISTANT)
+    for token in ids:
+        parser.process(token)
+    parser.process_eos()
+    return len(parser.messages)
+
+
 def consume(chunks: list[fastsse.GenerationChunk], view: dict[str, Any]) -> None:
     for chunk in chunks:
         view["text"] += chunk.text_delta
@@ -117,6 +126,7 @@ def main() -> None:
     expected = summary(runs["openai-harmony"]())
     for name, fn in runs.items():
         assert summary(fn()) == expected, name
+    runs["openai-harmony process() only"] = lambda: run_oracle_process_only(harmony, encoding, ids)
     repeat = 30 if args.quick else 300
     times: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(repeat):  # interleaved: every round times each implementation once
