@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 import re
 
+from .._fastsse import formats_for_model
+
 __all__ = ["harmony_from_hermes", "is_harmony_model"]
 
 _REASONING = re.compile(r"<think>\n(.*?)\n</think>\n\n", re.DOTALL)
@@ -20,8 +22,8 @@ _CALL = re.compile(r"<tool_call>\n(.*?)\n</tool_call>", re.DOTALL)
 
 
 def is_harmony_model(model: str | None) -> bool:
-    """Whether ``model`` writes Harmony (the gpt-oss family, with or without its organisation)."""
-    return model is not None and "gpt-oss" in model.lower()
+    """Whether ``model`` writes Harmony (``formats_for_model``: the gpt-oss family)."""
+    return model is not None and formats_for_model(model)[0] == "harmony"
 
 
 def harmony_from_hermes(text: str) -> str:
