@@ -43,6 +43,7 @@ REASONING = {
     "granite": ("Here is my thought process:", "Here is my response:", False),
     "longcat": ("<longcat_think>", "</longcat_think>", True),
     "gemma4": ("<|channel>thought\n", "<channel|>", False),
+    "harmony": ("<|channel|>analysis<|message|>", "<|end|>", False),
 }
 
 ARGS = '{"city": "VALUE"}'
@@ -196,6 +197,14 @@ FAMILIES = [
         "]<|END_ACTION|>",
     ),
     Family("gemma4", "gemma4", '<|tool_call>call:NAME{city:<|"|>VALUE<|"|>}<tool_call|>', "<tool_call|>"),
+    Family(
+        "harmony",
+        "harmony",
+        "<|start|>assistant<|channel|>commentary to=functions.NAME <|constrain|>json<|message|>"
+        + ARGS
+        + "<|call|>",
+        "<|call|>",
+    ),
 ]
 
 SCHEMAS = [
