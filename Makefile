@@ -69,6 +69,7 @@ bench-rust: ## criterion benches of the Rust core
 	cargo bench --bench eventstream
 	cargo bench --bench text --features bench-peers
 	cargo bench --bench providers
+	cargo bench --bench harmony
 
 bench-python: $(RELEASE) ## Python side-by-side benches with the peers (release build)
 	$(PY) benches/python/run.py

@@ -21,7 +21,7 @@ def test_the_generated_cases_are_current() -> None:
 def test_every_tool_format_has_a_family() -> None:
     import fastsse
 
-    assert {f.tools for f in text_families.FAMILIES} == set(fastsse.TextParser.TOOL_FORMATS) - {"harmony"}
+    assert {f.tools for f in text_families.FAMILIES} == set(fastsse.TextParser.TOOL_FORMATS)
 
 
 FAMILIES = text_families.FAMILIES

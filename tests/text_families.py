@@ -44,6 +44,7 @@ REASONING = {
     "longcat": ("<longcat_think>", "</longcat_think>", True),
     "gemma4": ("<|channel>thought\n", "<channel|>", False),
     "minimax-m3": ("<mm:think>", "</mm:think>", True),
+    "harmony": ("<|channel|>analysis<|message|>", "<|end|>", False),
 }
 
 ARGS = '{"city": "VALUE"}'
@@ -211,6 +212,14 @@ FAMILIES = [
         f"{MM}<tool_call>\n",
         "",
         f"{MM}</tool_call>",
+    ),
+    Family(
+        "harmony",
+        "harmony",
+        "<|start|>assistant<|channel|>commentary to=functions.NAME <|constrain|>json<|message|>"
+        + ARGS
+        + "<|call|>",
+        "<|call|>",
     ),
 ]
 

@@ -400,6 +400,14 @@ class TextParser:
       first delta, a problem adds one chunk with ``error_code`` ("tool_call_invalid",
       "tool_call_incomplete", "tool_call_too_large") and an ``error_message`` with the call
       index, name and character offsets; deltas already sent stand.
+    * ``tools="harmony"`` or ``reasoning="harmony"`` (either or both): gpt-oss Harmony, decoded with
+      its special tokens kept. ``analysis`` goes to ``reasoning_delta``; ``final`` and a
+      ``commentary`` preamble to ``text_delta`` (stop strings apply there); ``to=functions.NAME``
+      is a call whose JSON streams as it arrives (complete at end of stream without ``<|call|>``).
+      A header that cannot be read adds a chunk with ``error_code`` "harmony_header_invalid" (or
+      "harmony_header_too_large", past 512 bytes) and its content stays text.
+      ``decode_tokens(ids)`` takes gpt-oss token ids instead of text (the o200k_harmony
+      vocabulary is built in: nothing is downloaded).
     * ``max_buffer_size`` caps what a call may hold back (raw text before its name is known, a
       typed value); a call that outgrows it is given back as text or flagged as too large.
     * ``flush(finish_reason)``: the engine's reason; a matched stop makes it "stop", and "stop"
@@ -425,6 +433,7 @@ class TextParser:
         max_buffer_size: int = ...,
     ) -> TextParser: ...
     def decode(self, text: str) -> list[GenerationChunk]: ...
+    def decode_tokens(self, ids: Sequence[int]) -> list[GenerationChunk]: ...
     def flush(self, finish_reason: FinishReason = "stop") -> list[GenerationChunk]: ...
     @property
     def stopped(self) -> bool: ...

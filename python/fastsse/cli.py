@@ -300,7 +300,7 @@ def run_serve(args: argparse.Namespace) -> int:
             args.upstream, model=args.upstream_model or "default", api_key=args.upstream_key
         )
     else:
-        adapter = ReplayAdapter(tokens_per_second=args.rate or None)
+        adapter = ReplayAdapter(tokens_per_second=args.rate or None, model=args.model)
     app = create_app(
         adapter,
         reasoning=serve_formats(args)[1],

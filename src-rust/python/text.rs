@@ -10,6 +10,7 @@ use super::chunk::chunks_to_list;
 use super::errors::{catch_panic, internal_error, to_py_err, IntoPyResult};
 use crate::chunk::{FinishReason, GenerationChunk as CoreChunk};
 use crate::error::Error;
+use crate::text::harmony::tokens::TokenText;
 use crate::text::schema;
 use crate::text::{
     formats_for_model, ReasoningSpec, TextParser as CoreTextParser, TextParserConfig, ToolSchemas,
@@ -19,6 +20,8 @@ use crate::text::{
 #[pyclass(module = "fastsse")]
 pub struct TextParser {
     inner: CoreTextParser,
+    /// `decode_tokens`: bytes of a character split across token ids.
+    token_text: TokenText,
     /// Reused between calls: the chunks of one call before they become Python objects.
     out: Vec<CoreChunk>,
 }
@@ -138,6 +141,7 @@ impl TextParser {
         };
         Ok(TextParser {
             inner: CoreTextParser::new(config).map_err(value_error)?,
+            token_text: TokenText::new(),
             out: Vec::new(),
         })
     }
@@ -191,6 +195,19 @@ impl TextParser {
         chunks_to_list(py, self.out.drain(..))
     }
 
+    /// gpt-oss token ids (o200k_harmony, special tokens included) instead of text.
+    fn decode_tokens<'py>(
+        &mut self,
+        py: Python<'py>,
+        ids: Vec<u32>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let mut text = String::new();
+        self.token_text
+            .decode(&ids, &mut text)
+            .map_err(value_error)?;
+        self.decode(py, &text)
+    }
+
     #[pyo3(signature = (finish_reason = "stop"))]
     fn flush<'py>(&mut self, py: Python<'py>, finish_reason: &str) -> PyResult<Bound<'py, PyList>> {
         let reason = FinishReason::parse(finish_reason).ok_or_else(|| {
@@ -199,7 +216,14 @@ impl TextParser {
             ))
         })?;
         self.out.clear();
-        let result = catch_panic(|| self.inner.flush(reason, &mut self.out));
+        let mut rest = String::new();
+        self.token_text.finish(&mut rest);
+        let result = catch_panic(|| {
+            if !rest.is_empty() {
+                self.inner.decode(&rest, &mut self.out)?;
+            }
+            self.inner.flush(reason, &mut self.out)
+        });
         let result =
             result.map_err(|m| internal_error(py, m, chunks_to_list(py, self.out.drain(..))))?;
         result.py_result(py)?;

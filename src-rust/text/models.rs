@@ -127,15 +127,12 @@ mod tests {
 
     #[test]
     fn every_format_named_in_the_table_is_registered() {
-        // `harmony` lands with the Harmony parser (`text/harmony*`); until it is registered
-        // its row is skipped here, and any other unknown name fails.
-        let pending = ["harmony"];
         for (pattern, tools, reasoning) in model_rows() {
             assert_eq!(pattern, pattern.to_ascii_lowercase(), "{pattern}");
             for (name, known) in [(tools, TOOL_FORMATS), (reasoning, REASONING_FORMATS)] {
                 if let Some(name) = name {
                     assert!(
-                        known.contains(&name) || pending.contains(&name),
+                        known.contains(&name),
                         "{pattern}: {name} is not a registered format"
                     );
                 }

@@ -70,7 +70,8 @@ class FastSSEApp:
         except ValueError as exc:
             raise ValueError(f"create_app: {exc}") from None
         self.adapter = adapter
-        self.reasoning = reasoning
+        # Harmony (gpt-oss) reads its channels itself: a request without tools still needs it.
+        self.reasoning = "harmony" if tools == "harmony" and reasoning is None else reasoning
         self.tools = tools
         self.chat_template = chat_template
         self.model = model

@@ -106,11 +106,7 @@ impl ToolSection for DeepSeekV3 {
 
     #[inline]
     fn absorb(&mut self, text: &str, em: &mut Emitter<'_>) -> bool {
-        if self.phase == Phase::Arguments && self.slot.is_announced() && self.json.absorbs(text) {
-            self.slot.arguments(em, text);
-            return true;
-        }
-        false
+        self.phase == Phase::Arguments && self.json.absorb(text, &mut self.slot, em)
     }
 
     fn feed(&mut self, text: &str, em: &mut Emitter<'_>) -> Step {
