@@ -42,6 +42,7 @@ from .errors import (
     ProtocolError,
     ProviderError,
     ProviderHTTPError,
+    ResponseTemplateError,
     StreamTimeoutError,
     UsageError,
 )
@@ -68,6 +69,7 @@ __all__ = [
     "ProviderCapabilities",
     "ProviderError",
     "ProviderHTTPError",
+    "ResponseTemplateError",
     "SSEDecoder",
     "SSEError",
     "ServerSentEvent",

@@ -17,6 +17,7 @@ __all__ = [
     "ProtocolError",
     "ProviderError",
     "ProviderHTTPError",
+    "ResponseTemplateError",
     "StreamTimeoutError",
     "UsageError",
 ]
@@ -35,6 +36,14 @@ class FastSSEError(Exception):
 
 class ProtocolError(FastSSEError, ValueError):
     """The bytes break the wire format (malformed frame, malformed JSON in an event, ...)."""
+
+
+class ResponseTemplateError(FastSSEError, ValueError):
+    """A Hugging Face response template that cannot be compiled: ``field`` and ``key`` say where
+    (``None`` for the template as a whole)."""
+
+    field: str | None
+    key: str | None
 
 
 class EventTooLargeError(ProtocolError):

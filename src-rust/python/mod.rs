@@ -8,6 +8,7 @@ mod errors;
 mod eventstream;
 mod ndjson;
 mod providers;
+mod response_template;
 mod sse;
 mod strings;
 mod text;

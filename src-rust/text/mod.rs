@@ -12,12 +12,16 @@ pub mod json;
 pub mod matcher;
 pub mod parser;
 pub mod pyliteral;
+pub mod response_template;
 pub mod schema;
 pub mod sections;
 pub mod stop;
 pub mod tools;
 
 pub use parser::{TextParser, TextParserConfig, DEFAULT_MAX_BUFFER};
+pub use response_template::{
+    compile as compile_response_template, CompiledTemplate, TemplateError,
+};
 pub use schema::ToolSchemas;
 pub use sections::{ReasoningSpec, REASONING_FORMATS};
 pub use tools::TOOL_FORMATS;
