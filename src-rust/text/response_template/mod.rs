@@ -185,6 +185,11 @@ fn compile_template(
             TOP_KEYS.join(", ")
         )));
     }
+    if template.contains_key("start_anchor") && template.contains_key("start_anchor_pattern") {
+        return Err(top_error(
+            "give `start_anchor` or `start_anchor_pattern`, not both",
+        ));
+    }
     match template.get("version") {
         None => {}
         Some(v) if v.as_u64() == Some(1) => {}
@@ -357,6 +362,12 @@ impl Field<'_> {
     }
 
     fn checked(&self, key: &str, texts: Vec<String>) -> Compiled<Vec<String>> {
+        if texts.len() > pattern::MAX_EXPANSION {
+            return Err(self.error(
+                Some(key),
+                format!("more than {} markers", pattern::MAX_EXPANSION),
+            ));
+        }
         for text in &texts {
             if text.is_empty() {
                 return Err(self.error(Some(key), "markers cannot be empty"));

@@ -319,6 +319,24 @@ fn refusals_name_the_field_and_key() {
 }
 
 #[test]
+fn caps_and_clashes_at_the_top() {
+    let both =
+        err(r#"{"start_anchor": "a", "start_anchor_pattern": "a", "fields": {"content": {}}}"#);
+    assert!(both.to_string().contains("not both"), "{both}");
+    let many: Vec<String> = (0..40).map(|i| format!("<m{i}>")).collect();
+    let json = format!(r#"{{"fields": {{"content": {{"open": {many:?}, "close": "x"}}}}}}"#);
+    let error = err(&json);
+    assert_eq!(
+        (error.field.as_deref(), error.key.as_deref()),
+        (Some("content"), Some("open"))
+    );
+    assert!(
+        error.to_string().contains("more than 32 markers"),
+        "{error}"
+    );
+}
+
+#[test]
 fn applying_keeps_the_callers_stops() {
     let t = ok(&data("smollm3/tokenizer_config.json"));
     let config = t
