@@ -92,7 +92,8 @@ pub struct CompiledTemplate {
     pub tools: Option<TemplateTools>,
     /// The leftover content field's close markers: the end of the message.
     pub end: Vec<String>,
-    /// An explicit content field's delimiters, removed from the answer.
+    /// An explicit content field's delimiters, removed from the answer (they join the
+    /// reasoning format's `drop` markers).
     pub strip: Vec<String>,
 }
 
@@ -111,7 +112,11 @@ impl CompiledTemplate {
             Some(TemplateTools::Row(row)) => config.tool_grammar = Some(intern(row)?),
         }
         config.end = self.end;
-        config.strip = self.strip;
+        if !self.strip.is_empty() {
+            // Answer markers that are not text: the reasoning table's `drop` column.
+            let spec = config.reasoning.get_or_insert_with(ReasoningSpec::default);
+            spec.drop.extend(self.strip);
+        }
         Ok(config)
     }
 }
@@ -263,6 +268,16 @@ fn compile_template(
     }
     if let Some(field) = thinking {
         out.reasoning = Some(reasoning(&field, template, prefix)?);
+    }
+    if let Some(TemplateTools::Named(name)) = out.tools {
+        if ReasoningSpec::named(name).is_some_and(|spec| spec.reader.is_some()) {
+            // The format reads its channels itself (Harmony): the template's reasoning and
+            // content markers are its own, and already understood.
+            out = CompiledTemplate {
+                tools: out.tools,
+                ..CompiledTemplate::default()
+            };
+        }
     }
     Ok(out)
 }
@@ -482,6 +497,7 @@ fn reasoning(
         starts,
         ends,
         starts_inside,
+        ..ReasoningSpec::default()
     })
 }
 

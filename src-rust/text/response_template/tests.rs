@@ -26,6 +26,7 @@ fn think(starts_inside: bool) -> ReasoningSpec {
         starts: strings(&["<think>"]),
         ends: strings(&["</think>"]),
         starts_inside,
+        ..ReasoningSpec::default()
     }
 }
 
@@ -118,7 +119,13 @@ fn named_layouts() {
     );
     // Harmony is its own format: compiled to it when this build has it, refused otherwise.
     match compile(&data("gpt_oss.json"), None) {
-        Ok(t) => assert_eq!(t.tools, Some(TemplateTools::Named("harmony"))),
+        Ok(t) => assert_eq!(
+            t,
+            CompiledTemplate {
+                tools: Some(TemplateTools::Named("harmony")),
+                ..CompiledTemplate::default()
+            }
+        ),
         Err(e) => {
             assert!(!TOOL_FORMATS.contains(&"harmony"));
             assert!(e.to_string().contains("\"harmony\" layout"), "{e}");
@@ -135,6 +142,7 @@ fn custom_markers_and_reasoning_aliases() {
             starts: strings(&["<reasoning>", "<thought>"]),
             ends: strings(&["</reasoning>", "</thought>"]),
             starts_inside: false,
+            ..ReasoningSpec::default()
         })
     );
     assert_eq!(
