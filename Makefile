@@ -68,6 +68,7 @@ bench-rust: ## criterion benches of the Rust core
 	cargo bench --bench encode
 	cargo bench --bench eventstream
 	cargo bench --bench text --features bench-peers
+	cargo bench --bench text_formats --features bench-peers
 	cargo bench --bench providers
 	cargo bench --bench harmony
 

@@ -1,5 +1,6 @@
 # Type stubs for the native module (checked by `python -m mypy.stubtest fastsse._fastsse`).
 import datetime
+import os
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Literal, TypeAlias, final
@@ -432,6 +433,28 @@ class TextParser:
         tool_schemas: Sequence[Mapping[str, Any]] | None = None,
         max_buffer_size: int = ...,
     ) -> TextParser: ...
+    @classmethod
+    def from_response_template(
+        cls,
+        template: Mapping[str, Any] | str | os.PathLike[str],
+        *,
+        prefix: str | None = None,
+        stop: str | Sequence[str] | None = None,
+        include_stop: bool = False,
+        tool_schemas: Sequence[Mapping[str, Any]] | None = None,
+        max_buffer_size: int = ...,
+    ) -> TextParser:
+        """A parser for the format a Hugging Face response template declares.
+
+        ``template``: the ``response_template`` dict, JSON text (a template or a whole tokenizer
+        config), or a path to a ``tokenizer_config.json`` or the checkpoint directory holding one.
+        Its ``thinking`` field becomes the reasoning markers, ``tool_calls`` the closest tool-call
+        grammar with the template's markers, an explicit ``content`` field's delimiters are
+        removed and a leftover ``content`` field's close markers end the output (stop strings,
+        after the caller's ``stop``). ``prefix`` is the prompt: when its last assistant turn
+        left reasoning open, the output starts inside reasoning. What markers cannot express is
+        refused with ``ResponseTemplateError`` (``field``, ``key``); see docs/formats.md.
+        """
     def decode(self, text: str) -> list[GenerationChunk]: ...
     def decode_tokens(self, ids: Sequence[int]) -> list[GenerationChunk]: ...
     def flush(self, finish_reason: FinishReason = "stop") -> list[GenerationChunk]: ...

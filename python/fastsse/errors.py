@@ -23,6 +23,7 @@ __all__ = [
     "ProtocolError",
     "ProviderError",
     "ProviderHTTPError",
+    "ResponseTemplateError",
     "StreamTimeoutError",
     "UnknownNameError",
     "UsageError",
@@ -51,6 +52,14 @@ class ProtocolError(FastSSEError, ValueError):
     """The bytes break the wire format (malformed frame, malformed JSON in an event, ...)."""
 
     partial: GenerationResult | None
+
+
+class ResponseTemplateError(FastSSEError, ValueError):
+    """A Hugging Face response template that cannot be compiled: ``field`` and ``key`` say where
+    (``None`` for the template as a whole)."""
+
+    field: str | None
+    key: str | None
 
 
 class EventTooLargeError(ProtocolError):

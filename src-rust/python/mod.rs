@@ -11,6 +11,7 @@ mod eventstream;
 mod models;
 mod ndjson;
 mod providers;
+mod response_template;
 mod sse;
 mod strings;
 mod text;

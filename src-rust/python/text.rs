@@ -81,6 +81,38 @@ fn parse_schemas(py: Python<'_>, value: Option<Bound<'_, PyAny>>) -> PyResult<To
     ToolSchemas::from_json(text).map_err(value_error)
 }
 
+/// The options every constructor takes.
+fn shared_options(
+    py: Python<'_>,
+    stop: Option<Bound<'_, PyAny>>,
+    include_stop: bool,
+    tool_schemas: Option<Bound<'_, PyAny>>,
+    max_buffer_size: usize,
+) -> PyResult<TextParserConfig> {
+    if max_buffer_size == 0 {
+        return Err(PyValueError::new_err(
+            "max_buffer_size must be a positive number of bytes",
+        ));
+    }
+    Ok(TextParserConfig {
+        stop: strings(stop, "stop")?,
+        include_stop,
+        tool_schemas: Arc::new(parse_schemas(py, tool_schemas)?),
+        max_buffer: max_buffer_size,
+        ..TextParserConfig::default()
+    })
+}
+
+impl TextParser {
+    fn with_config(config: TextParserConfig) -> PyResult<Self> {
+        Ok(TextParser {
+            inner: CoreTextParser::new(config).map_err(value_error)?,
+            token_text: TokenText::new(),
+            out: Vec::new(),
+        })
+    }
+}
+
 #[pymethods]
 impl TextParser {
     #[new]
@@ -107,11 +139,7 @@ impl TextParser {
         tool_schemas: Option<Bound<'_, PyAny>>,
         max_buffer_size: usize,
     ) -> PyResult<Self> {
-        if max_buffer_size == 0 {
-            return Err(PyValueError::new_err(
-                "max_buffer_size must be a positive number of bytes",
-            ));
-        }
+        let mut config = shared_options(py, stop, include_stop, tool_schemas, max_buffer_size)?;
         let starts = strings(reasoning_start, "reasoning_start")?;
         let ends = strings(reasoning_end, "reasoning_end")?;
         let reasoning = match (reasoning, starts.is_empty() && ends.is_empty()) {
@@ -130,20 +158,37 @@ impl TextParser {
                 ))
             }
         };
-        let config = TextParserConfig {
-            stop: strings(stop, "stop")?,
-            include_stop,
-            reasoning,
-            tools,
-            tool_schemas: Arc::new(parse_schemas(py, tool_schemas)?),
-            max_buffer: max_buffer_size,
-            id_seed: None,
-        };
-        Ok(TextParser {
-            inner: CoreTextParser::new(config).map_err(value_error)?,
-            token_text: TokenText::new(),
-            out: Vec::new(),
-        })
+        config.reasoning = reasoning;
+        config.tools = tools;
+        TextParser::with_config(config)
+    }
+
+    /// A parser for the output format a Hugging Face response template declares (see
+    /// `text::response_template`); `prefix` is the prompt, when known.
+    #[classmethod]
+    #[pyo3(signature = (
+        template,
+        *,
+        prefix = None,
+        stop = None,
+        include_stop = false,
+        tool_schemas = None,
+        max_buffer_size = DEFAULT_MAX_BUFFER,
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn from_response_template(
+        _cls: &Bound<'_, PyType>,
+        py: Python<'_>,
+        template: Bound<'_, PyAny>,
+        prefix: Option<&str>,
+        stop: Option<Bound<'_, PyAny>>,
+        include_stop: bool,
+        tool_schemas: Option<Bound<'_, PyAny>>,
+        max_buffer_size: usize,
+    ) -> PyResult<Self> {
+        let base = shared_options(py, stop, include_stop, tool_schemas, max_buffer_size)?;
+        let config = super::response_template::config(py, &template, prefix, base)?;
+        TextParser::with_config(config)
     }
 
     /// A parser for the formats the model `name` writes (`formats_for_model`); `options` are

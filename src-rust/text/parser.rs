@@ -13,7 +13,7 @@ use super::matcher::{MarkerScanner, Markers, Scan};
 use super::schema::ToolSchemas;
 use super::sections::ReasoningSpec;
 use super::stop::StopStrings;
-use super::tools::{section_for, Opener, Step, ToolContext, ToolSection, TOOL_FORMATS};
+use super::tools::{section_for, GrammarRow, Opener, Step, ToolContext, ToolSection, TOOL_FORMATS};
 use crate::chunk::{FinishReason, GenerationChunk};
 use crate::error::{Error, Result};
 
@@ -27,6 +27,11 @@ pub struct TextParserConfig {
     pub reasoning: Option<ReasoningSpec>,
     /// A name from `TOOL_FORMATS`.
     pub tools: Option<String>,
+    /// Or a grammar row made at run time (a compiled response template).
+    pub tool_grammar: Option<GrammarRow>,
+    /// Markers that end the output like a stop string but belong to the format (a template's
+    /// end of turn): never included in the text, never reported as `stop_sequence`.
+    pub end: Vec<String>,
     pub tool_schemas: Arc<ToolSchemas>,
     /// 0 means `DEFAULT_MAX_BUFFER`.
     pub max_buffer: usize,
@@ -127,34 +132,43 @@ struct Core {
     /// goes on, and what the section gives back is read again as reasoning.
     opened_in_reasoning: Option<(&'static str, u32)>,
     stopped: Option<usize>,
+    /// Stop strings past this index are the format's `end` markers.
+    user_stops: usize,
 }
 
 impl TextParser {
     pub fn new(mut config: TextParserConfig) -> Result<TextParser> {
         (config.tools, config.reasoning) = reader_of(config.tools, config.reasoning.take())?;
-        let stop = StopStrings::new(config.stop, config.include_stop)?;
+        let user_stops = config.stop.len();
+        let mut stops = config.stop;
+        for end in config.end {
+            if !stops.contains(&end) {
+                stops.push(end);
+            }
+        }
+        let stop = StopStrings::new(stops, config.include_stop)?;
         let max_buffer = if config.max_buffer == 0 {
             DEFAULT_MAX_BUFFER
         } else {
             config.max_buffer
         };
+        let context = ToolContext {
+            schemas: config.tool_schemas.clone(),
+            max_buffer,
+        };
         let tools = match config.tools.as_deref() {
-            None => None,
-            Some(name) => Some(
-                section_for(
-                    name,
-                    ToolContext {
-                        schemas: config.tool_schemas.clone(),
-                        max_buffer,
-                    },
-                )
-                .ok_or_else(|| {
-                    Error::usage(format!(
-                        "unknown tool-call format {name:?}; expected one of {}",
-                        TOOL_FORMATS.join(", ")
-                    ))
-                })?,
-            ),
+            None => config.tool_grammar.map(|row| row.build(context)),
+            Some(_) if config.tool_grammar.is_some() => {
+                return Err(Error::usage(
+                    "give a tool-call format name or a grammar, not both",
+                ))
+            }
+            Some(name) => Some(section_for(name, context).ok_or_else(|| {
+                Error::usage(format!(
+                    "unknown tool-call format {name:?}; expected one of {}",
+                    TOOL_FORMATS.join(", ")
+                ))
+            })?),
         };
 
         let no_spec = ReasoningSpec::default();
@@ -206,6 +220,7 @@ impl TextParser {
             prefix,
             opened_in_reasoning: None,
             stopped: None,
+            user_stops,
         };
         Ok(TextParser {
             core,
@@ -219,6 +234,7 @@ impl TextParser {
     pub fn stop_sequence(&self) -> Option<&str> {
         self.core
             .stopped
+            .filter(|n| *n < self.core.user_stops)
             .map(|n| self.core.stop.strings()[n].as_str())
     }
 
@@ -424,7 +440,7 @@ impl Core {
                 self.mode = Mode::Tool;
             }
             AnswerMarker::Stop(n) => {
-                if self.stop.include {
+                if self.stop.include && n < self.user_stops {
                     em.text(&self.stop.strings()[n]);
                 }
                 self.stopped = Some(n);

@@ -21,6 +21,7 @@
 //! (`tool_call_invalid`, `tool_call_incomplete`, `tool_call_too_large`) and an
 //! `error_message` giving the call index, name and character offsets.
 
+mod custom;
 mod envelope;
 mod formats;
 mod json_args;
@@ -33,6 +34,7 @@ use std::sync::Arc;
 use super::emit::Emitter;
 use super::schema::ToolSchemas;
 
+pub use custom::{intern, Body, CustomRow, GrammarRow, JsonRow, Untyped, XmlRow};
 pub use json_args::JsonArgs;
 pub use scan::{clean_name, is_json_ws, read_run, skip_ws, Expect, Expected, Recover, Run};
 pub use slot::{CallSlot, Problem, ERR_INCOMPLETE, ERR_INVALID, ERR_TOO_LARGE};

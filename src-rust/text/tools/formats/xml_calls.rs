@@ -28,7 +28,7 @@ use super::super::{
     ToolContext, ToolSection,
 };
 
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct XmlGrammar {
     /// Block openers and their closers (same order).
     pub openers: &'static [&'static str],
