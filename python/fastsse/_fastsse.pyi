@@ -164,9 +164,9 @@ class ChunkDecoder:
 
 def provider_capabilities(name: str) -> dict[str, Any]: ...
 
-# --- encode: GenerationChunks -> OpenAI / Anthropic wire bytes ------------------------------
+# --- encode: GenerationChunks -> OpenAI / Anthropic / Responses / AI SDK UI wire bytes -------
 
-EncodeFormat = Literal["openai", "anthropic"]
+EncodeFormat = Literal["openai", "anthropic", "openai-responses", "vercel-ui"]
 ReasoningField = Literal["reasoning_content", "reasoning"]
 
 @final
@@ -183,6 +183,8 @@ class Encoder:
         reasoning_field: ReasoningField = "reasoning_content",
         prompt_tokens: int | None = None,
         ping: bool = False,
+        reasoning_summary: bool = False,
+        response_fields: Mapping[str, Any] | None = None,
     ) -> Encoder: ...
     def encode(self, chunks: Iterable[GenerationChunk]) -> bytes: ...
     def finish(self) -> bytes: ...
@@ -209,6 +211,8 @@ def encode(
     reasoning_field: ReasoningField = "reasoning_content",
     prompt_tokens: int | None = None,
     ping: bool = False,
+    reasoning_summary: bool = False,
+    response_fields: Mapping[str, Any] | None = None,
 ) -> bytes: ...
 def encode_response(
     chunks: Iterable[GenerationChunk],
@@ -222,6 +226,8 @@ def encode_response(
     reasoning_field: ReasoningField = "reasoning_content",
     prompt_tokens: int | None = None,
     ping: bool = False,
+    reasoning_summary: bool = False,
+    response_fields: Mapping[str, Any] | None = None,
 ) -> bytes: ...
 
 # --- AWS eventstream framing (Bedrock) -------------------------------------------------------
