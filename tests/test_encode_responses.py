@@ -249,6 +249,9 @@ def test_errors_become_response_failed() -> None:
     kind, failed = events(data)[-1]
     assert kind == "response.failed" and failed["response"]["status"] == "failed"
     assert failed["response"]["error"] == {"code": "overloaded", "message": "Busy"}
+    assert [(item["type"], item["status"]) for item in failed["response"]["output"]] == [
+        ("message", "incomplete")
+    ]
     with pytest.raises(fastsse.ProviderError) as caught:
         list(fastsse.iter_chunks([data], "openai-responses"))
     assert (caught.value.code, caught.value.provider_message) == ("overloaded", "Busy")

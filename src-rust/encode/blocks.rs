@@ -189,6 +189,8 @@ pub struct WholeBlock {
     /// The text, reasoning, refusal or tool arguments, concatenated.
     pub text: String,
     pub signature: Option<String>,
+    /// False while the block is open (a message that ended with an error may hold one).
+    pub closed: bool,
     /// Text blocks: the token entries of the chunks' logprobs arrays, comma-separated,
     /// without brackets.
     pub logprobs: String,
@@ -220,6 +222,7 @@ impl BlockSink for Collected {
             block: block.clone(),
             text: String::new(),
             signature: None,
+            closed: false,
             logprobs: String::new(),
         });
     }
@@ -237,8 +240,9 @@ impl BlockSink for Collected {
     }
 
     fn stop(&mut self, _block: &Block, signature: Option<&str>) {
-        if let (Some(whole), Some(signature)) = (self.blocks.last_mut(), signature) {
-            whole.signature = Some(signature.to_owned());
+        if let Some(whole) = self.blocks.last_mut() {
+            whole.closed = true;
+            whole.signature = signature.map(str::to_owned);
         }
     }
 }

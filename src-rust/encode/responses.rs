@@ -19,9 +19,10 @@
 //! Status: stop and tool_calls -> `completed`; length and cancelled -> `incomplete` with reason
 //! `max_output_tokens` (cut short; the API has no cancelled event); content_filter ->
 //! `incomplete` with reason `content_filter`. An error chunk becomes `response.failed` (status
-//! `failed`, `error: {code, message}`, the output so far) and ends the stream. Usage is `null`
-//! when no token count is known. The request fields the response object repeats (`tools`,
-//! `instructions`, ...) come from [`ResponseFields`]; required ones default.
+//! `failed`, `error: {code, message}`, the output so far, an item still open as `incomplete`) and
+//! ends the stream. Usage is `null` when no token count is known. The request fields the
+//! response object repeats (`tools`, `instructions`, ...) come from [`ResponseFields`];
+//! required ones default.
 //!
 //! Limits: one choice (`choice_index` 0), blocks cannot interleave (see [`super::blocks`]).
 //! A non-streaming body holds logprobs only from chunks whose logprobs are a JSON array.
@@ -203,10 +204,11 @@ fn write_part(kind: BlockKind, summary: bool, text: &str, logprobs: &str, out: &
 /// An output item: empty and `in_progress` when `whole` is None (`output_item.added`), else
 /// complete with its content.
 fn write_item(head: &Head, block: &Block, whole: Option<&WholeBlock>, out: &mut Vec<u8>) {
-    let status = if whole.is_some() {
-        "completed"
-    } else {
-        "in_progress"
+    let status = match whole {
+        None => "in_progress",
+        Some(whole) if whole.closed => "completed",
+        // Still open when the response failed.
+        Some(_) => "incomplete",
     };
     out.extend_from_slice(b"{\"id\":");
     write_str(out, &head.item_id(block));
