@@ -231,3 +231,25 @@ def test_gateway_streams_resume(gateway: tuple[str, FakeUpstream]) -> None:
     assert head + rest == whole
     result = fastsse.collect(fastsse.iter_chunks([head, rest], provider="openai"))
     assert calls_of(result) == calls_of(expected("anthropic", "anthropic/thinking-tool-use.sse"))
+
+
+@pytest.mark.parametrize("gateway", cases(), indirect=True)
+def test_the_responses_api_gets_the_upstream_answer(gateway: tuple[str, FakeUpstream]) -> None:
+    url, upstream = gateway
+    provider, capture = upstream_of(upstream)
+    oracle = expected(provider, capture)
+    client = openai.OpenAI(base_url=url + "/v1", api_key="k")
+    with client.responses.stream(
+        model="m", input="Weather in Paris?", tools=[{"type": "function", "strict": False, **WEATHER_TOOL}]
+    ) as stream:
+        response = stream.get_final_response()
+    reasoning = [
+        part.text for item in response.output if item.type == "reasoning" for part in item.content or ()
+    ]
+    calls = [
+        (item.name, orjson.loads(item.arguments or "{}"))
+        for item in response.output
+        if item.type == "function_call"
+    ]
+    assert response.output_text == oracle.text and "".join(reasoning) == oracle.reasoning
+    assert calls == calls_of(oracle) and response.status == "completed"
