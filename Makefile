@@ -41,9 +41,12 @@ $(RELEASE): $(DEPS) $(RUST_SRC)
 
 setup: system-deps $(BUILT) ## create .venv, install build and dev dependencies, build the extension (debug)
 
-# Debian packages the tests run for real (the resumable-stream tests start a redis-server).
-system-deps: ## install redis-server with apt-get when it is missing (CI runs as root)
-	@command -v redis-server > /dev/null || { apt-get update && apt-get install -y redis-server; }
+# Debian packages the tests run for real: the resumable-stream tests start a redis-server,
+# the chat page is tested in a headless chromium.
+SYSTEM_DEPS := redis-server chromium
+system-deps: ## install redis-server and chromium with apt-get when missing (CI runs as root)
+	@missing=$$(for p in $(SYSTEM_DEPS); do command -v $$p > /dev/null || echo $$p; done); \
+	[ -z "$$missing" ] || { apt-get update && apt-get install -y $$missing; }
 
 build: $(BUILT) ## (re)build the extension in debug mode if Rust sources changed
 

@@ -27,6 +27,13 @@ pub enum Error {
     },
     /// The caller used an object wrongly (decode after flush, unknown option value, ...).
     Usage { message: String },
+    /// An input outgrew a cap that bounds its cost (stop strings, schema depth, path index, ...).
+    /// `limit_name` names the cap (`max_stop_strings`, `max_schema_depth`, ...).
+    LimitExceeded {
+        limit_name: &'static str,
+        limit: usize,
+        message: String,
+    },
     /// The provider itself reported an error inside the stream.
     Provider {
         code: Option<String>,
@@ -47,6 +54,14 @@ impl Error {
 
     pub fn usage(message: impl Into<String>) -> Self {
         Error::Usage {
+            message: message.into(),
+        }
+    }
+
+    pub fn limit(limit_name: &'static str, limit: usize, message: impl Into<String>) -> Self {
+        Error::LimitExceeded {
+            limit_name,
+            limit,
             message: message.into(),
         }
     }
@@ -81,6 +96,11 @@ impl fmt::Display for Error {
                 offset: None,
             } => f.write_str(message),
             Error::Usage { message } => f.write_str(message),
+            Error::LimitExceeded {
+                limit_name,
+                limit,
+                message,
+            } => write!(f, "{message} (limit {limit_name} = {limit})"),
             Error::Provider {
                 code: Some(code),
                 message,

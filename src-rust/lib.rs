@@ -3,9 +3,11 @@
 //! feature and is the only code that knows about Python.
 
 pub mod chunk;
+pub mod collect;
 pub mod encode;
 pub mod error;
 pub mod framing;
+pub mod partial_json;
 pub mod providers;
 pub mod text;
 pub mod utf8;

@@ -2,12 +2,12 @@
 //! codec-vectors: positive .bin + expected .json, negative .bin + expected error .txt) and
 //! the real Bedrock ConverseStream captures, whole and split at every byte.
 
-mod replay;
+mod support;
 
 use _fastsse::eventstream::{decode_message, EventStreamDecoder, HeaderValue, OwnedMessage};
 use _fastsse::Error;
-use replay::{data, json, Rng};
 use serde_json::Value;
+use support::{data, json, Rng};
 
 fn base64(text: &str) -> Vec<u8> {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

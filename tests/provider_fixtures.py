@@ -4,7 +4,6 @@ official SDKs (openai, anthropic over an httpx2 mock transport) accumulate from 
 
 from __future__ import annotations
 
-import itertools
 import json
 import warnings
 from collections.abc import Callable, Iterable
@@ -36,12 +35,6 @@ def fixtures(directory: str, *, prefix: str = "") -> list[str]:
 
 def to_crlf(data: bytes) -> bytes:
     return data.replace(b"\n", b"\r\n")
-
-
-def split(data: bytes, cuts: Iterable[int]) -> list[bytes]:
-    points = sorted({cut % (len(data) + 1) for cut in cuts})
-    bounds = [0, *points, len(data)]
-    return [data[a:b] for a, b in itertools.pairwise(bounds)]
 
 
 def decode(

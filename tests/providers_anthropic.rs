@@ -1,11 +1,11 @@
 //! `provider="anthropic"` on every Messages capture: each fed whole, byte by byte, in CRLF
 //! and at random cuts.
 
-mod common;
+mod support;
 
 use _fastsse::providers::ChunkDecoderConfig;
 use _fastsse::{Error, FinishReason};
-use common::*;
+use support::*;
 
 use FinishReason::{ContentFilter, Length, Stop, ToolCalls};
 
@@ -242,9 +242,9 @@ fn captures_decode_the_same_every_way_and_match_expectations() {
         assert_eq!(outcome.error, None, "{}", expected.path);
         let summary = summarize(&outcome.chunks, 0);
         let tools: Vec<(&str, usize)> = summary
-            .tools
+            .tool_calls
             .iter()
-            .map(|t| (t.name.as_deref().unwrap_or(""), t.arguments.chars().count()))
+            .map(|t| (t.name.as_str(), t.arguments.chars().count()))
             .collect();
         let raw_only = outcome
             .chunks
@@ -253,7 +253,7 @@ fn captures_decode_the_same_every_way_and_match_expectations() {
             .count();
         assert_eq!(
             (
-                summary.finish,
+                summary.finish_reason,
                 (
                     summary.prompt_tokens.unwrap(),
                     summary.completion_tokens.unwrap()
@@ -275,7 +275,7 @@ fn captures_decode_the_same_every_way_and_match_expectations() {
             "{}",
             expected.path
         );
-        for tool in &summary.tools {
+        for tool in &summary.tool_calls {
             assert!(tool
                 .id
                 .as_deref()
@@ -348,7 +348,7 @@ fn a_stream_cut_before_the_stop_reason_ends_with_an_error_terminal() {
     let outcome = decode_whole("anthropic", &text.as_bytes()[..cut]);
     check_invariants(&outcome);
     let summary = summarize(&outcome.chunks, 0);
-    assert_eq!(summary.finish, Some(FinishReason::Error));
+    assert_eq!(summary.finish_reason, Some(FinishReason::Error));
     assert_eq!(summary.error_code.as_deref(), Some("incomplete_stream"));
 }
 
@@ -383,15 +383,15 @@ fn a_json_body_yields_the_chunks_a_stream_would() {
         let summary = summarize(&outcome.chunks, 0);
         assert_eq!(summary.text, "Checking.");
         assert_eq!(summary.reasoning, "Weather question.");
-        assert_eq!(summary.finish, Some(FinishReason::ToolCalls));
+        assert_eq!(summary.finish_reason, Some(FinishReason::ToolCalls));
         assert_eq!(
             (summary.prompt_tokens, summary.completion_tokens),
             (Some(12), Some(30))
         );
         let tools: Vec<(&str, &str)> = summary
-            .tools
+            .tool_calls
             .iter()
-            .map(|t| (t.name.as_deref().unwrap(), t.arguments.as_str()))
+            .map(|t| (t.name.as_str(), t.arguments.as_str()))
             .collect();
         assert_eq!(
             tools,

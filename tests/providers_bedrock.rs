@@ -2,12 +2,12 @@
 //! eventstream decoder, fed whole, byte by byte and split at every/random point; checked
 //! against an independent reference reduction of the decoded frames.
 
-mod replay;
+mod support;
 
 use _fastsse::eventstream::{encode_message, EventStreamDecoder, Header, HeaderValue};
 use _fastsse::{Error, FinishReason};
-use replay::{collect, data, json, run, run_all_splits, run_body, Collected};
 use serde_json::Value;
+use support::{collect, data, json, run, run_all_splits, run_body, Summary};
 
 fn frame(headers: &[(&str, &str)], payload: &str) -> Vec<u8> {
     let headers: Vec<Header<'_>> = headers
@@ -97,7 +97,7 @@ fn reference(frames: &[(String, Value)]) -> Reference {
     r
 }
 
-fn check(file: &str) -> Collected {
+fn check(file: &str) -> Summary {
     let bytes = data(&format!("bedrock/{file}"));
     let chunks = run_all_splits("bedrock", &bytes);
     let got = collect(&chunks);
@@ -311,7 +311,7 @@ fn non_streaming_converse_body() {
 
 #[test]
 fn corrupted_streams_never_panic() {
-    replay::mutations_never_panic("bedrock", &data("bedrock/converse-stream-server-tool.bin"));
+    support::mutations_never_panic("bedrock", &data("bedrock/converse-stream-server-tool.bin"));
 }
 
 #[test]

@@ -2,13 +2,13 @@
 //! every/random point, CRLF (as sent) and LF; checked against an independent reference
 //! reduction written with serde_json::Value.
 
-mod replay;
+mod support;
 
 use _fastsse::providers::gemini::GeminiReducer;
 use _fastsse::providers::{Reducer, WireEvent};
 use _fastsse::{Error, FinishReason};
-use replay::{collect, data, json, jsonl_to_sse, run, run_all_splits, run_body, Collected};
 use serde_json::{json, Value};
+use support::{collect, data, json, jsonl_to_sse, run, run_all_splits, run_body, Summary};
 
 /// The payloads of the SSE events in `bytes` (CRLF or LF).
 fn payloads(bytes: &[u8]) -> Vec<Value> {
@@ -121,7 +121,7 @@ fn reference(events: &[Value]) -> Reference {
 }
 
 /// Replay one capture every way, compare with the reference, return what it adds up to.
-fn check(path: &str) -> Collected {
+fn check(path: &str) -> Summary {
     let raw = data(path);
     let sse = if path.ends_with(".jsonl") {
         jsonl_to_sse(&String::from_utf8(raw).unwrap(), "\r\n")
@@ -469,7 +469,7 @@ fn corrupted_streams_never_panic() {
         "gemini/thinking-thought-parts-text.sse",
         "gemini/code-execution.sse",
     ] {
-        replay::mutations_never_panic("gemini", &data(path));
+        support::mutations_never_panic("gemini", &data(path));
     }
     let nested = jsonl_to_sse(
         &String::from_utf8(data(
@@ -478,5 +478,5 @@ fn corrupted_streams_never_panic() {
         .unwrap(),
         "\n",
     );
-    replay::mutations_never_panic("gemini", &nested);
+    support::mutations_never_panic("gemini", &nested);
 }

@@ -2,11 +2,11 @@
 //! SYNTHETIC streams for the fields no public capture has (thinking, tool calls, errors),
 //! fed whole, byte by byte and split at every/random point.
 
-mod replay;
+mod support;
 
 use _fastsse::{Error, FinishReason};
-use replay::{collect, data, json, run, run_all_splits, run_body};
 use serde_json::Value;
+use support::{collect, data, json, run, run_all_splits, run_body, terminal_raw};
 
 /// Independent reference: concatenated content/response and the final line's fields.
 fn reference(bytes: &[u8]) -> (String, Value) {
@@ -36,7 +36,8 @@ fn real_captures() {
         ("chat-done-reason-length.ndjson", FinishReason::Length),
     ] {
         let bytes = data(&format!("ollama/{file}"));
-        let got = collect(&run_all_splits("ollama", &bytes));
+        let chunks = run_all_splits("ollama", &bytes);
+        let got = collect(&chunks);
         let (text, last) = reference(&bytes);
         assert!(!text.is_empty());
         assert_eq!(got.text, text, "{file}");
@@ -48,7 +49,7 @@ fn real_captures() {
         );
         assert_eq!(got.completion_tokens, last["eval_count"].as_u64(), "{file}");
         assert_eq!(
-            got.terminal.raw.as_deref().map(json),
+            terminal_raw(&chunks),
             Some(last),
             "{file}: raw of the done line"
         );
@@ -203,6 +204,6 @@ fn corrupted_streams_never_panic() {
         "chat-stream.ndjson",
         "synthetic-chat-thinking-tool-calls.ndjson",
     ] {
-        replay::mutations_never_panic("ollama", &data(&format!("ollama/{file}")));
+        support::mutations_never_panic("ollama", &data(&format!("ollama/{file}")));
     }
 }

@@ -1,11 +1,11 @@
 //! `provider="openai"` on every Chat Completions capture (OpenAI, Azure, OpenRouter, DeepSeek,
 //! Groq, Mistral): each fed whole, byte by byte, in CRLF and at random cuts.
 
-mod common;
+mod support;
 
 use _fastsse::providers::{ChunkDecoder, ChunkDecoderConfig};
 use _fastsse::{Error, FinishReason};
-use common::*;
+use support::*;
 
 use FinishReason::{Length, Stop, ToolCalls};
 
@@ -248,13 +248,13 @@ fn captures_decode_the_same_every_way_and_match_expectations() {
         assert_eq!(outcome.error, None, "{}", expected.path);
         let summary = summarize(&outcome.chunks, 0);
         let got_tools: Vec<(&str, usize)> = summary
-            .tools
+            .tool_calls
             .iter()
-            .map(|t| (t.name.as_deref().unwrap_or(""), t.arguments.chars().count()))
+            .map(|t| (t.name.as_str(), t.arguments.chars().count()))
             .collect();
         assert_eq!(
             (
-                summary.finish,
+                summary.finish_reason,
                 summary.prompt_tokens,
                 summary.completion_tokens,
                 summary.text.chars().count(),
@@ -274,7 +274,7 @@ fn captures_decode_the_same_every_way_and_match_expectations() {
             "{}",
             expected.path
         );
-        for tool in &summary.tools {
+        for tool in &summary.tool_calls {
             assert!(
                 tool.id.as_deref().is_some_and(|id| !id.is_empty()),
                 "{}: {tool:?}",
@@ -422,7 +422,7 @@ data: [DONE]\n\ndata: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"late\"
     let without_done = decode_whole("openai", &stream[..first_event_end]);
     check_invariants(&without_done);
     assert_eq!(
-        summarize(&without_done.chunks, 0).finish,
+        summarize(&without_done.chunks, 0).finish_reason,
         Some(FinishReason::Stop)
     );
 }
@@ -433,7 +433,7 @@ fn a_cut_stream_ends_with_an_error_terminal() {
     let outcome = decode_whole("openai", &bytes[..bytes.len() / 2]);
     check_invariants(&outcome);
     let summary = summarize(&outcome.chunks, 0);
-    assert_eq!(summary.finish, Some(FinishReason::Error));
+    assert_eq!(summary.finish_reason, Some(FinishReason::Error));
     assert_eq!(summary.error_code.as_deref(), Some("incomplete_stream"));
 }
 
@@ -443,7 +443,7 @@ fn vllm_reasoning_field_and_unknown_finish_reasons() {
 data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"x\"},\"finish_reason\":\"abort\"}]}\n\ndata: [DONE]\n\n";
     let summary = summarize(&decode_whole("openai", stream).chunks, 0);
     assert_eq!(summary.reasoning, "think");
-    assert_eq!(summary.finish, Some(FinishReason::Cancelled));
+    assert_eq!(summary.finish_reason, Some(FinishReason::Cancelled));
 }
 
 const COMPLETION_BODY: &str = r#"{
@@ -468,13 +468,13 @@ fn a_json_body_yields_the_chunks_a_stream_would() {
     let summary = summarize(&sniffed.chunks, 0);
     assert_eq!(summary.text, "Let me check.");
     assert_eq!(summary.reasoning, "They want weather.");
-    assert_eq!(summary.finish, Some(FinishReason::ToolCalls));
+    assert_eq!(summary.finish_reason, Some(FinishReason::ToolCalls));
     assert_eq!(
         (summary.prompt_tokens, summary.completion_tokens),
         (Some(12), Some(7))
     );
     let tools: Vec<(Option<&str>, &str)> = summary
-        .tools
+        .tool_calls
         .iter()
         .map(|t| (t.id.as_deref(), t.arguments.as_str()))
         .collect();

@@ -1,11 +1,11 @@
 //! `provider="openai-responses"` on every Responses capture (OpenAI, OpenRouter, DeepSeek):
 //! each fed whole, byte by byte, in CRLF and at random cuts.
 
-mod common;
+mod support;
 
 use _fastsse::providers::ChunkDecoderConfig;
 use _fastsse::{Error, FinishReason};
-use common::*;
+use support::*;
 
 use FinishReason::{Stop, ToolCalls};
 
@@ -145,9 +145,9 @@ fn check(outcome: &Outcome, expected: &Expected) {
     assert_eq!(outcome.error, None, "{}", expected.path);
     let summary = summarize(&outcome.chunks, 0);
     let tools: Vec<(&str, usize)> = summary
-        .tools
+        .tool_calls
         .iter()
-        .map(|t| (t.name.as_deref().unwrap_or(""), t.arguments.chars().count()))
+        .map(|t| (t.name.as_str(), t.arguments.chars().count()))
         .collect();
     let raw_only = outcome
         .chunks
@@ -156,7 +156,7 @@ fn check(outcome: &Outcome, expected: &Expected) {
         .count();
     assert_eq!(
         (
-            summary.finish,
+            summary.finish_reason,
             (
                 summary.prompt_tokens.unwrap(),
                 summary.completion_tokens.unwrap()
@@ -178,7 +178,7 @@ fn check(outcome: &Outcome, expected: &Expected) {
         "{}",
         expected.path
     );
-    for tool in &summary.tools {
+    for tool in &summary.tool_calls {
         assert!(
             tool.id.as_deref().is_some_and(|id| id.starts_with("call_")),
             "{tool:?}"
@@ -224,11 +224,11 @@ fn four_responses_in_one_capture() {
             summarize(&outcome.chunks, 0)
         })
         .collect();
-    let calls: Vec<usize> = summaries.iter().map(|s| s.tools.len()).collect();
+    let calls: Vec<usize> = summaries.iter().map(|s| s.tool_calls.len()).collect();
     assert_eq!(calls, vec![1, 1, 1, 0]);
     assert!(summaries[0].reasoning.chars().count() > 100);
     assert!(summaries[3].text.chars().count() > 10);
-    assert_eq!(summaries[3].finish, Some(FinishReason::Stop));
+    assert_eq!(summaries[3].finish_reason, Some(FinishReason::Stop));
 }
 
 #[test]
@@ -263,7 +263,7 @@ data: {{\"type\":\"response.incomplete\",\"response\":{{\"status\":\"incomplete\
             &decode_whole("openai-responses", stream.as_bytes()).chunks,
             0,
         )
-        .finish
+        .finish_reason
     };
     assert_eq!(incomplete("max_output_tokens"), Some(FinishReason::Length));
     assert_eq!(
@@ -316,15 +316,15 @@ fn the_completed_response_as_a_json_body_matches_the_stream() {
         assert_eq!(
             (
                 &from_body.text,
-                &from_body.tools,
-                from_body.finish,
+                &from_body.tool_calls,
+                from_body.finish_reason,
                 from_body.prompt_tokens,
                 from_body.completion_tokens
             ),
             (
                 &from_stream.text,
-                &from_stream.tools,
-                from_stream.finish,
+                &from_stream.tool_calls,
+                from_stream.finish_reason,
                 from_stream.prompt_tokens,
                 from_stream.completion_tokens
             ),

@@ -2,10 +2,10 @@
 //! `StreamResponse` format (tests/data/tgi; no public capture was available), fed whole,
 //! byte by byte and split at every/random point.
 
-mod replay;
+mod support;
 
 use _fastsse::{Error, FinishReason};
-use replay::{collect, data, run, run_all_splits, run_body};
+use support::{collect, data, run, run_all_splits, run_body, terminal_raw};
 
 #[test]
 fn eos_token_is_skipped_and_maps_to_stop() {
@@ -43,19 +43,12 @@ fn stop_sequence() {
 
 #[test]
 fn without_details() {
-    let got = collect(&run_all_splits(
-        "tgi",
-        &data("tgi/generate-stream-no-details.sse"),
-    ));
+    let chunks = run_all_splits("tgi", &data("tgi/generate-stream-no-details.sse"));
+    let got = collect(&chunks);
     assert_eq!(got.text, "Hello!");
     assert_eq!(got.finish_reason, Some(FinishReason::Stop));
     assert_eq!(got.completion_tokens, None);
-    assert!(got
-        .terminal
-        .raw
-        .as_deref()
-        .unwrap()
-        .contains("\"generated_text\":\"Hello!\""));
+    assert_eq!(terminal_raw(&chunks).unwrap()["generated_text"], "Hello!");
 }
 
 #[test]
@@ -108,5 +101,5 @@ fn non_streaming_bodies() {
 
 #[test]
 fn corrupted_streams_never_panic() {
-    replay::mutations_never_panic("tgi", &data("tgi/generate-stream-length.sse"));
+    support::mutations_never_panic("tgi", &data("tgi/generate-stream-length.sse"));
 }

@@ -16,7 +16,7 @@ import pytest
 from fastsse.adapters import OpenAICompatibleAdapter, ReplayAdapter
 from fastsse.errors import ProviderError
 from fastsse.server import create_app
-from serving import running_server
+from serving import CLOSE_PROMPTLY, running_server
 
 TOOLS = [
     {
@@ -98,7 +98,7 @@ def test_leaving_the_proxy_stops_the_upstream_engine(
         while record.finished_at is None and time.monotonic() < deadline:
             time.sleep(0.002)
         assert record.outcome == "closed" and record.finished_at is not None
-        assert record.finished_at - left < 0.2
+        assert record.finished_at - left < CLOSE_PROMPTLY
     finally:
         engine.tokens_per_second = None
 

@@ -4,6 +4,10 @@
 from __future__ import annotations
 
 import io
+import os
+import pty
+import re
+import signal
 import socket
 import subprocess
 import sys
@@ -96,3 +100,40 @@ def test_demo_streams_a_conversation_and_reports() -> None:
     assert "\x1b[" not in text  # no escape codes without a terminal
     assert "| openai: tool call |" in text and "| anthropic: answer |" in text
     assert "fastsse parse / chunk" in text
+
+
+def test_demo_in_a_terminal_serves_the_chat_page_until_ctrl_c() -> None:
+    # stdin is a pseudo-terminal, as under `make demo` at a prompt; Ctrl-C reaches the whole
+    # foreground process group, so the signal goes to the group the demo leads.
+    terminal, demo_side = pty.openpty()
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "fastsse", "demo", "--rate", "2000", "--color", "never"],
+        stdin=demo_side,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    os.close(demo_side)
+    try:
+        assert demo.stdout is not None
+        lines: list[bytes] = []
+        deadline = time.monotonic() + 120
+        while not lines or b"Serving until Ctrl-C" not in lines[-1]:
+            line = demo.stdout.readline()
+            assert line and time.monotonic() < deadline, b"".join(lines).decode()
+            lines.append(line)
+        output = b"".join(lines).decode()
+        page_url = re.search(r"The chat page: (http://127\.0\.0\.1:\d+/) ", output)
+        assert page_url and "| openai: tool call |" in output, output
+        page = httpx.get(page_url.group(1), timeout=10)
+        assert page.status_code == 200 and "<title>fastsse chat</title>" in page.text
+        time.sleep(0.3)  # still serving
+        assert demo.poll() is None
+        os.killpg(demo.pid, signal.SIGINT)
+        assert demo.wait(timeout=30) == 0
+        assert b"stopped" in demo.stdout.read()
+    finally:
+        os.close(terminal)
+        if demo.poll() is None:
+            demo.kill()
+            demo.wait()

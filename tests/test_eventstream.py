@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import datetime
-import itertools
 import json
 import struct
 import uuid
@@ -17,6 +16,7 @@ import pytest
 from fastsse import ChecksumError, EventStreamDecoder, EventStreamMessage, ProtocolError, UsageError
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.splits import at_points
 
 DATA = Path(__file__).parent / "data" / "bedrock"
 VECTORS = DATA / "codec-vectors"
@@ -34,12 +34,6 @@ def decode_pieces(
         out.extend(decoder.decode(piece))
     out.extend(decoder.flush())
     return out
-
-
-def split_at(data: bytes, cuts: list[int]) -> list[bytes]:
-    points = sorted({min(c, len(data)) for c in cuts})
-    bounds = [0, *points, len(data)]
-    return [data[a:b] for a, b in itertools.pairwise(bounds)]
 
 
 def expected_value(header: dict[str, object]) -> object:
@@ -122,7 +116,7 @@ WHOLE = decode_pieces([STREAM])
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.integers(min_value=0, max_value=len(STREAM)), max_size=40))
 def test_random_splits_give_identical_messages(cuts: list[int]) -> None:
-    assert decode_pieces(split_at(STREAM, cuts)) == WHOLE
+    assert decode_pieces(at_points(STREAM, cuts)) == WHOLE
 
 
 def encode(headers: list[tuple[str, str]], payload: bytes) -> bytes:

@@ -233,6 +233,97 @@ def test_gateway_streams_resume(gateway: tuple[str, FakeUpstream]) -> None:
     assert calls_of(result) == calls_of(expected("anthropic", "anthropic/thinking-tool-use.sse"))
 
 
+# --- upstream errors ------------------------------------------------------------------------------
+
+# (upstream provider, base URL suffix, status, the upstream's error body)
+UPSTREAM_ERRORS = [
+    (
+        "openai",
+        "/v1",
+        429,
+        {
+            "error": {
+                "message": "Rate limit reached",
+                "type": "requests",
+                "param": None,
+                "code": "rate_limit_exceeded",
+            }
+        },
+    ),
+    ("anthropic", "", 529, {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}),
+    (
+        "gemini",
+        "/v1beta",
+        400,
+        {"error": {"code": 400, "message": "Invalid model name", "status": "INVALID_ARGUMENT"}},
+    ),
+    ("ollama", "", 404, {"error": "model 'm' not found"}),
+]
+
+
+@pytest.fixture
+def failing_gateway(request: pytest.FixtureRequest) -> Iterator[tuple[str, int, dict[str, Any]]]:
+    provider, suffix, status, body = request.param
+    upstream = FakeUpstream(orjson.dumps(body), status=status)
+    with running_server(upstream) as upstream_url:
+        adapter = GatewayAdapter(upstream_url + suffix, provider)
+        with running_server(create_app(adapter, model="gw", resumable=True)) as url:
+            yield url, status, body
+
+
+def error_cases() -> list[Any]:
+    return [pytest.param(case, id=f"{case[0]}-{case[2]}") for case in UPSTREAM_ERRORS]
+
+
+def upstream_message(body: dict[str, Any]) -> str:
+    error = body["error"]
+    return str(error if isinstance(error, str) else error["message"])
+
+
+@pytest.mark.parametrize("failing_gateway", error_cases(), indirect=True)
+@pytest.mark.parametrize("stream", [True, False])
+def test_an_upstream_error_reaches_the_openai_sdk_with_its_status(
+    failing_gateway: tuple[str, int, dict[str, Any]], stream: bool
+) -> None:
+    url, status, body = failing_gateway
+    client = openai.OpenAI(base_url=url + "/v1", api_key="k", max_retries=0)
+    with pytest.raises(openai.APIStatusError) as caught:
+        client.chat.completions.create(model="m", messages=[{"role": "user", "content": "Hi"}], stream=stream)
+    assert caught.value.status_code == status
+    assert upstream_message(body) in caught.value.message
+    if status == 429:
+        assert isinstance(caught.value, openai.RateLimitError) and caught.value.code == "rate_limit_exceeded"
+
+
+@pytest.mark.parametrize("failing_gateway", error_cases(), indirect=True)
+def test_an_upstream_error_reaches_the_anthropic_sdk_with_its_status(
+    failing_gateway: tuple[str, int, dict[str, Any]],
+) -> None:
+    url, status, body = failing_gateway
+    client = anthropic.Anthropic(base_url=url, api_key="k", max_retries=0)
+    with pytest.raises(anthropic.APIStatusError) as caught:
+        with client.messages.stream(
+            model="m", max_tokens=100, messages=[{"role": "user", "content": "Hi"}]
+        ) as stream:
+            stream.get_final_message()
+    assert caught.value.status_code == status
+    assert upstream_message(body) in caught.value.message
+    expected_type = {429: "rate_limit_error", 529: "overloaded_error", 404: "not_found_error"}
+    assert caught.value.body["error"]["type"] == expected_type.get(status, "invalid_request_error")  # type: ignore[index]
+
+
+def test_an_unreachable_upstream_is_a_502() -> None:
+    from support.processes import free_port
+
+    adapter = GatewayAdapter(f"http://127.0.0.1:{free_port()}/v1", "openai")
+    with running_server(create_app(adapter, model="gw")) as url:
+        answer = httpx.post(
+            url + "/v1/chat/completions",
+            json={"model": "m", "messages": [{"role": "user", "content": "Hi"}], "stream": True},
+        )
+    assert answer.status_code == 502 and "unreachable" in answer.json()["error"]["message"]
+
+
 @pytest.mark.parametrize("gateway", cases(), indirect=True)
 def test_the_responses_api_gets_the_upstream_answer(gateway: tuple[str, FakeUpstream]) -> None:
     url, upstream = gateway

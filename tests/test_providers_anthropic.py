@@ -11,7 +11,8 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from provider_fixtures import anthropic_sdk, decode, error_key, fixtures, split, to_crlf, view_of, wire_bytes
+from provider_fixtures import anthropic_sdk, decode, error_key, fixtures, to_crlf, view_of, wire_bytes
+from support.splits import at_points
 
 CAPTURES = fixtures("anthropic")
 
@@ -37,7 +38,7 @@ def test_random_cuts_give_the_same_chunks(name: str, cuts: list[int], crlf: bool
     data = wire_bytes(name)
     if crlf:
         data = to_crlf(data)
-    assert decode("anthropic", split(data, cuts)) == decode("anthropic", [data])
+    assert decode("anthropic", at_points(data, cuts)) == decode("anthropic", [data])
 
 
 @pytest.mark.parametrize("name", CAPTURES)

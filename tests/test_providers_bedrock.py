@@ -14,7 +14,8 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from provider_fixtures import DATA, decode, split
+from provider_fixtures import DATA, decode
+from support.splits import at_points
 
 CAPTURES = sorted(p.name for p in (DATA / "bedrock").glob("converse-stream-*.bin"))
 STOP = {"end_turn": "stop", "tool_use": "tool_calls"}
@@ -83,7 +84,7 @@ def test_every_way_of_feeding_gives_the_same_chunks(name: str) -> None:
 @given(name=st.sampled_from(CAPTURES), cuts=st.lists(st.integers(min_value=0), max_size=30))
 def test_random_cuts_give_the_same_chunks(name: str, cuts: list[int]) -> None:
     data = read(name)
-    assert decode("bedrock", split(data, cuts)) == decode("bedrock", [data])
+    assert decode("bedrock", at_points(data, cuts)) == decode("bedrock", [data])
 
 
 @pytest.mark.parametrize("name", CAPTURES)

@@ -13,7 +13,8 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from provider_fixtures import decode, fixtures, split, wire_bytes
+from provider_fixtures import decode, fixtures, wire_bytes
+from support.splits import at_points
 
 CAPTURES = fixtures("gemini")
 
@@ -103,7 +104,7 @@ def test_every_way_of_feeding_gives_the_same_chunks(name: str) -> None:
 )
 def test_random_cuts_give_the_same_chunks(name: str, cuts: list[int], crlf: bool) -> None:
     data = as_crlf(wire_bytes(name)) if crlf else as_lf(wire_bytes(name))
-    assert decode("gemini", split(data, cuts)) == decode("gemini", [data])
+    assert decode("gemini", at_points(data, cuts)) == decode("gemini", [data])
 
 
 @pytest.mark.parametrize("name", CAPTURES)

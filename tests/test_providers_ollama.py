@@ -13,7 +13,8 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from provider_fixtures import DATA, decode, split
+from provider_fixtures import DATA, decode
+from support.splits import at_points
 
 CAPTURES = sorted(f"ollama/{p.name}" for p in (DATA / "ollama").glob("*.ndjson"))
 STREAMS = [n for n in CAPTURES if "error" not in n]
@@ -50,7 +51,7 @@ def test_every_way_of_feeding_gives_the_same_chunks(name: str) -> None:
 @given(name=st.sampled_from(STREAMS), cuts=st.lists(st.integers(min_value=0), max_size=30))
 def test_random_cuts_give_the_same_chunks(name: str, cuts: list[int]) -> None:
     data = read(name)
-    assert decode("ollama", split(data, cuts)) == decode("ollama", [data])
+    assert decode("ollama", at_points(data, cuts)) == decode("ollama", [data])
 
 
 @pytest.mark.parametrize("name", STREAMS)

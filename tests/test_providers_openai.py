@@ -20,11 +20,11 @@ from provider_fixtures import (
     fixtures,
     openai_chat_final_body,
     openai_chat_sdk,
-    split,
     to_crlf,
     view_of,
     wire_bytes,
 )
+from support.splits import at_points
 
 CAPTURES = [
     *fixtures("openai-chat"),
@@ -77,7 +77,7 @@ def test_random_cuts_give_the_same_chunks(name: str, cuts: list[int], crlf: bool
     if crlf:
         data = to_crlf(data)
     whole = decode("openai", [data])
-    pieces = decode("openai", split(data, cuts))
+    pieces = decode("openai", at_points(data, cuts))
     assert pieces[0] == whole[0]
     assert error_key(pieces[1]) == error_key(whole[1])
 

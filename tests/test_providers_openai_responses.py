@@ -14,11 +14,11 @@ from provider_fixtures import (
     error_key,
     fixtures,
     openai_responses_sdk,
-    split,
     to_crlf,
     view_of,
     wire_bytes,
 )
+from support.splits import at_points
 
 CAPTURES = [*fixtures("openai-responses"), *fixtures("deepseek", prefix="responses")]
 ERROR = "openai-responses/responses-error-insufficient-quota.jsonl"
@@ -66,7 +66,7 @@ def test_every_way_of_feeding_gives_the_same_chunks(name: str) -> None:
 def test_random_cuts_give_the_same_chunks(name: str, cuts: list[int], crlf: bool) -> None:
     data = to_crlf(wire_bytes(name)) if crlf else wire_bytes(name)
     whole = decode("openai-responses", [data])
-    pieces = decode("openai-responses", split(data, cuts))
+    pieces = decode("openai-responses", at_points(data, cuts))
     assert pieces[0] == whole[0]
     assert error_key(pieces[1]) == error_key(whole[1])
 

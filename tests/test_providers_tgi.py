@@ -10,7 +10,8 @@ import fastsse
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from provider_fixtures import DATA, decode, error_key, split, to_crlf
+from provider_fixtures import DATA, decode, error_key, to_crlf
+from support.splits import at_points
 
 STREAMS = sorted(f"tgi/{p.name}" for p in (DATA / "tgi").glob("*.sse"))
 OK_STREAMS = [n for n in STREAMS if "error" not in n]
@@ -42,7 +43,7 @@ def test_every_way_of_feeding_gives_the_same_chunks(name: str) -> None:
 @given(name=st.sampled_from(STREAMS), cuts=st.lists(st.integers(min_value=0), max_size=20))
 def test_random_cuts_give_the_same_chunks(name: str, cuts: list[int]) -> None:
     data = read(name)
-    assert outcome(split(data, cuts)) == outcome([data])
+    assert outcome(at_points(data, cuts)) == outcome([data])
 
 
 @pytest.mark.parametrize("name", OK_STREAMS)

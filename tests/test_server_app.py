@@ -12,7 +12,7 @@ import orjson
 import pytest
 from fastsse.adapters import ReplayAdapter
 from fastsse.server import create_app
-from serving import running_server
+from serving import CLOSE_PROMPTLY, running_server
 
 CHAT = {"model": "m", "messages": [{"role": "user", "content": "Hi"}]}
 MESSAGE = {**CHAT, "max_tokens": 100}
@@ -147,7 +147,7 @@ def test_a_client_that_stops_reading_pauses_the_engine(served: tuple[httpx.Clien
         assert record.outcome is None and record.tokens_emitted == paused_at
         assert 0 < paused_at < 100_000, "far from the whole output: bounded by the buffers"
         left = time.monotonic()
-    assert wait_closed(adapter, left) < 0.1
+    assert wait_closed(adapter, left) < CLOSE_PROMPTLY
 
 
 @pytest.mark.app(adapter=ReplayAdapter(tokens_per_second=20, script=["word " * 100]))
@@ -158,7 +158,7 @@ def test_a_client_leaving_a_non_streamed_request_closes_the_engine(
     with pytest.raises(httpx.ReadTimeout):
         client.post("/v1/chat/completions", json=CHAT, timeout=0.3)
     left = time.monotonic()
-    assert wait_closed(adapter, left) < 0.1
+    assert wait_closed(adapter, left) < CLOSE_PROMPTLY
     assert adapter.records[-1].tokens_emitted < 100
     health = client.get("/health").json()
     assert health["cancelled"] == 1 and health["active_streams"] == 0

@@ -13,7 +13,13 @@ from support.processes import RedisServer, fastsse_serve
 
 CHAT = {"model": "m", "messages": [{"role": "user", "content": "Is it worth writing a parser in Rust?"}]}
 MESSAGE = {**CHAT, "max_tokens": 400}
-LEASE = 1.0
+# The producer's lease. Long enough that a replica starved of CPU on a busy machine still renews
+# it (renewals come every LEASE / 3), short enough to keep the tests quick.
+LEASE = 2.0
+# Readers look for a lapsed lease every LEASE / 3; the margin covers a loaded machine's delays
+# (scheduling, process start-up) and is far below every other timer that could end the stream
+# (the 30 s detach timeout, the 60 s grace of a lost stream).
+DETECTION_BOUND = LEASE + LEASE / 3 + 3.0
 
 
 @pytest.fixture(scope="module")
@@ -94,14 +100,20 @@ def test_resumers_of_a_killed_replica_get_a_typed_error_within_the_lease(
             producer.send_signal(signal.SIGKILL)
             killed = time.monotonic()
             producer.wait(timeout=10)
-        resumed = httpx.get(f"{other_url}/v1/streams/{stream_id}", headers={"Last-Event-ID": "2"}, timeout=10)
-        took = time.monotonic() - killed
-    events = events_of(resumed.content)
+        resumed, error_at = b"", None
+        with httpx.stream(
+            "GET", f"{other_url}/v1/streams/{stream_id}", headers={"Last-Event-ID": "2"}, timeout=30
+        ) as response:
+            for piece in response.iter_raw():
+                resumed += piece
+                if error_at is None and b"stream_producer_lost" in resumed:
+                    error_at = time.monotonic()
+    events = events_of(resumed)
     assert events[0].startswith(b"id: 3\n") and len(events) >= 3  # what was stored, then the error
     error = events[-2] if path == "/v1/chat/completions" else events[-1]
     assert error_mark in error and b"stream_producer_lost" in error
-    # The lease lapses at most LEASE after the last renewal; readers look every LEASE / 3.
-    assert took < LEASE + LEASE / 3 + 0.5
+    # The lease lapses at most LEASE after the kill (the last renewal came before it).
+    assert error_at is not None and error_at - killed < DETECTION_BOUND
 
 
 def test_redis_restarted_mid_stream_ends_the_stream_with_a_clear_error(redis_server: RedisServer) -> None:
@@ -121,7 +133,7 @@ def test_redis_restarted_mid_stream_ends_the_stream_with_a_clear_error(redis_ser
         head, error = events_of(body)[0], events_of(body)[-2]
         assert head.startswith(b"id: 1\n")
         assert b"stream_store_unavailable" in error or b"stream_producer_lost" in error
-        assert took < LEASE + 1.0
+        assert took < DETECTION_BOUND
         # The replica goes on serving with the new Redis.
         again = httpx.post(url + "/v1/chat/completions", json={**CHAT, "stream": True}, timeout=10)
         assert again.content.endswith(b"data: [DONE]\n\n")
@@ -142,3 +154,49 @@ def test_a_full_redis_store_answers_503(redis_server: RedisServer) -> None:
             )
     assert refused.status_code == 503 and refused.json()["error"]["type"] == "overloaded_error"
     assert "max_streams" in refused.json()["error"]["message"]
+
+
+def test_a_stream_over_the_redis_event_cap_ends_with_a_typed_error_and_loses_nothing(
+    redis_server: RedisServer,
+) -> None:
+    from fastsse.adapters import ReplayAdapter
+    from fastsse.server import RedisStore, create_app
+    from serving import running_server
+
+    store = RedisStore(redis_server.url, max_events=5, prefix="fastsse:cap-test:")
+    app = create_app(ReplayAdapter(tokens_per_second=400), store=store, model="m")
+    with running_server(app) as url:
+        raw = httpx.post(url + "/v1/messages", json={**MESSAGE, "stream": True}, timeout=10)
+        stream_id = raw.headers["x-stream-id"]
+        stored = httpx.get(f"{url}/v1/streams/{stream_id}", timeout=10).content
+    ids = [event.id for event in fastsse.iter_sse([raw.content])]
+    assert ids == ["1", "2", "3", "4", "5", "6"] and stored == raw.content  # MAXLEN trimmed nothing
+    assert b"stream_too_large" in events_of(stored)[-1] and b"max_events (5)" in events_of(stored)[-1]
+
+
+def test_redis_out_of_memory_is_a_typed_store_full_error(redis_server: RedisServer) -> None:
+    """The total cap of the Redis store is the server's ``maxmemory``: past it, new streams get
+    a 503 and a producer's next events a ``StoreFullError`` naming it."""
+    import anyio
+    import redis
+    from fastsse.server import RedisStore, StoreFullError
+    from fastsse.server._resume import ResumableStreams
+
+    admin = redis.Redis.from_url(redis_server.url)
+
+    async def main() -> None:
+        store = RedisStore(redis_server.url, prefix="fastsse:oom-test:")
+        try:
+            await store.create("strm_oom", format="openai", lease=5)
+            await store.append("strm_oom", [(1, b"id: 1\ndata: {}\n\n")])
+            admin.config_set("maxmemory", 1)  # anything is past it now
+            with pytest.raises(StoreFullError) as caught:
+                await store.append("strm_oom", [(2, b"id: 2\ndata: " + b"x" * 1000 + b"\n\n")])
+            assert caught.value.limit == "maxmemory" and "maxmemory" in str(caught.value)
+            with pytest.raises(StoreFullError):
+                await ResumableStreams(store).start(lambda write: anyio.sleep(0), format="openai")
+        finally:
+            admin.config_set("maxmemory", 0)
+            await store.aclose()
+
+    anyio.run(main)

@@ -14,7 +14,7 @@ import pytest
 from fastsse import GenerationChunk
 from fastsse.adapters import ReplayAdapter
 from fastsse.server import FastSSEApp, create_app
-from serving import running_server
+from serving import CLOSE_PROMPTLY, running_server
 
 WEATHER = {
     "name": "get_weather",
@@ -257,7 +257,7 @@ def test_openai_client_leaving_mid_stream_closes_the_engine(
         while record.finished_at is None and time.monotonic() < deadline:
             time.sleep(0.002)
         assert record.outcome == "closed" and record.finished_at is not None
-        assert record.finished_at - left < 0.1, (
+        assert record.finished_at - left < CLOSE_PROMPTLY, (
             f"engine closed {record.finished_at - left:.3f}s after the client left"
         )
     finally:
@@ -380,7 +380,7 @@ def test_anthropic_client_leaving_mid_stream(claude: anthropic.Anthropic, replay
         while record.finished_at is None and time.monotonic() < deadline:
             time.sleep(0.002)
         assert record.outcome == "closed" and record.finished_at is not None
-        assert record.finished_at - left < 0.1
+        assert record.finished_at - left < CLOSE_PROMPTLY
     finally:
         replay.tokens_per_second = None
     assert (

@@ -221,6 +221,35 @@ fn check_expected(case: &Case, got: &Aggregate) {
     }
 }
 
+/// `"streams": {"char": C, "max_behind": N}`: fed one character at a time, the output never
+/// lags the input by more than N copies of C (a long value streams as it arrives).
+fn check_streaming(case: &Case) {
+    let Some(streams) = case.expect.get("streams") else {
+        return;
+    };
+    let watched = streams["char"].as_str().unwrap().chars().next().unwrap();
+    let max_behind = streams["max_behind"].as_u64().unwrap() as usize;
+    let count = |text: &str| text.chars().filter(|c| *c == watched).count();
+    let mut parser = parser(&case.config);
+    let (mut fed, mut sent, mut worst) = (0, 0, 0);
+    for c in case.input.chars() {
+        fed += usize::from(c == watched);
+        for chunk in parser.decode_to_vec(c.encode_utf8(&mut [0; 4])).unwrap() {
+            sent += count(&chunk.text_delta) + count(&chunk.reasoning_delta);
+            sent += chunk
+                .tool_call_delta
+                .as_ref()
+                .map_or(0, |d| count(&d.arguments_delta));
+        }
+        worst = worst.max(fed.saturating_sub(sent));
+    }
+    assert!(
+        worst <= max_behind,
+        "{}: held back {worst} > {max_behind}",
+        case.id
+    );
+}
+
 fn boundaries(text: &str) -> Vec<usize> {
     text.char_indices().map(|(i, _)| i).skip(1).collect()
 }
@@ -238,6 +267,7 @@ fn corpus_whole_and_char_by_char() {
         let by_char = run(&case, &pieces);
         check_shape(&case.id, &by_char);
         assert_eq!(aggregate(&by_char), expected, "{}: char by char", case.id);
+        check_streaming(&case);
     }
 }
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -55,11 +54,6 @@ def run(config: dict[str, Any], pieces: Iterable[str]) -> list[fastsse.Generatio
         chunks.extend(parser.decode(piece))
     chunks.extend(parser.flush(config.get("flush", "stop")))
     return chunks
-
-
-def split_at(text: str, cuts: Sequence[int]) -> list[str]:
-    bounds = [0, *sorted(set(cuts)), len(text)]
-    return [text[a:b] for a, b in pairwise(bounds) if b > a]
 
 
 def aggregate(chunks: Sequence[fastsse.GenerationChunk]) -> dict[str, Any]:

@@ -5,7 +5,10 @@ from __future__ import annotations
 from . import adapters, client, server, streams
 from ._chunks import (
     PROVIDERS,
+    AsyncChunkIterator,
     ChunkDecoder,
+    ChunkIterator,
+    Collector,
     GenerationResult,
     ProviderCapabilities,
     ToolCall,
@@ -29,6 +32,7 @@ from ._fastsse import (
     encode,
     encode_response,
     encode_sse,
+    formats_for_model,
 )
 from ._iter import AsyncDecodingIterator
 from ._sse import EventSource, SSEError, aconnect_sse, aiter_sse, connect_sse, iter_sse
@@ -39,6 +43,8 @@ from .errors import (
     EventTooLargeError,
     FastSSEError,
     IdleTimeoutError,
+    InternalError,
+    LimitExceededError,
     ProtocolError,
     ProviderError,
     ProviderHTTPError,
@@ -49,9 +55,12 @@ from .sdk import accelerate
 
 __all__ = [
     "PROVIDERS",
+    "AsyncChunkIterator",
     "AsyncDecodingIterator",
     "ChecksumError",
     "ChunkDecoder",
+    "ChunkIterator",
+    "Collector",
     "DeadlineExceededError",
     "Encoder",
     "EventSource",
@@ -63,6 +72,8 @@ __all__ = [
     "GenerationChunk",
     "GenerationResult",
     "IdleTimeoutError",
+    "InternalError",
+    "LimitExceededError",
     "NDJSONDecoder",
     "ProtocolError",
     "ProviderCapabilities",
@@ -89,6 +100,7 @@ __all__ = [
     "encode",
     "encode_response",
     "encode_sse",
+    "formats_for_model",
     "iter_chunks",
     "iter_sse",
     "provider_capabilities",

@@ -7,18 +7,22 @@ Content-Type is passed on, so a non-streaming `application/json` body yields the
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from collections.abc import AsyncIterable, Generator, Iterable, Iterator
+from dataclasses import dataclass
+from types import TracebackType
 from typing import Any, Literal
 
-from ._fastsse import PROVIDERS, ChunkDecoder, GenerationChunk
+from ._fastsse import PROVIDERS, ChunkDecoder, Collector, GenerationChunk, GenerationResult, ToolCall
 from ._fastsse import provider_capabilities as _native_capabilities
 from ._iter import AsyncDecodingIterator, iter_decoded
 from ._sources import http_response_of
 
 __all__ = [
     "PROVIDERS",
+    "AsyncChunkIterator",
     "ChunkDecoder",
+    "ChunkIterator",
+    "Collector",
     "GenerationResult",
     "ProviderCapabilities",
     "ToolCall",
@@ -64,157 +68,93 @@ def _decoder(source: Any, provider: str, options: dict[str, Any]) -> ChunkDecode
     return ChunkDecoder(provider, **options)
 
 
-def iter_chunks(source: Any, provider: str, **options: Any) -> Iterator[GenerationChunk]:
-    """Unified chunks from a provider's response bytes.
+class _Collecting:
+    """A decoder whose chunks pass through a collector as the reader takes them (natively: the
+    collector holds exactly what was read, at no Python cost per chunk)."""
+
+    __slots__ = ("_decoder", "_through")
+
+    def __init__(self, decoder: ChunkDecoder, collector: Collector) -> None:
+        self._decoder = decoder
+        self._through = collector.through
+
+    def decode(self, data: bytes, /) -> Iterator[GenerationChunk]:
+        return self._through(self._decoder.decode(data))
+
+    def flush(self) -> Iterator[GenerationChunk]:
+        return self._through(self._decoder.flush())
+
+
+class ChunkIterator(Iterator[GenerationChunk]):
+    """What `iter_chunks` returns: the chunks, and `snapshot()` of what was read so far.
+
+    Every chunk passes through a native `Collector` as it is handed out, so keeping the result
+    costs no Python work per chunk, and `snapshot()` is cheap enough to call after every chunk
+    (it records lengths; strings are built when read). `for chunk in it` runs the underlying
+    generator directly.
+    """
+
+    __slots__ = ("_chunks", "collector")
+
+    def __init__(self, chunks: Generator[GenerationChunk, None, None], collector: Collector) -> None:
+        self._chunks = chunks
+        #: The native collector that took in every chunk read so far.
+        self.collector = collector
+
+    def __iter__(self) -> Iterator[GenerationChunk]:
+        return self._chunks
+
+    def __next__(self) -> GenerationChunk:
+        return next(self._chunks)
+
+    def snapshot(self) -> GenerationResult:
+        """The `GenerationResult` of every chunk read so far (text, reasoning, tool calls with
+        their arguments and `parsed_arguments` so far, usage, finish reason)."""
+        return self.collector.snapshot()
+
+    def close(self) -> None:
+        """Stop reading and close the source (the HTTP response). Idempotent."""
+        self._chunks.close()
+
+    def __enter__(self) -> ChunkIterator:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+class AsyncChunkIterator(AsyncDecodingIterator[GenerationChunk]):
+    """What `aiter_chunks` returns: an async iterator resource with `snapshot()` (see
+    `ChunkIterator`)."""
+
+    def __init__(self, source: Any, decoder: ChunkDecoder, collector: Collector) -> None:
+        super().__init__(source, _Collecting(decoder, collector))
+        self.collector = collector
+
+    def snapshot(self) -> GenerationResult:
+        """The `GenerationResult` of every chunk read so far."""
+        return self.collector.snapshot()
+
+
+def iter_chunks(source: Any, provider: str, **options: Any) -> ChunkIterator:
+    """Unified chunks from a provider's response bytes; `snapshot()` on the returned iterator
+    gives the result so far at any point.
 
     `options`: `content_type` (default: the response's header, if `source` is a response),
     `max_event_size`.
     """
-    return iter_decoded(source, _decoder(source, provider, options))
+    collector = Collector()
+    decoder = _Collecting(_decoder(source, provider, options), collector)
+    return ChunkIterator(iter_decoded(source, decoder), collector)
 
 
-def aiter_chunks(source: Any, provider: str, **options: Any) -> AsyncDecodingIterator[GenerationChunk]:
-    """The async twin of `iter_chunks`: an async iterator with `aclose()` / `async with`."""
-    return AsyncDecodingIterator(source, _decoder(source, provider, options))
-
-
-@dataclass(frozen=True, slots=True)
-class ToolCall:
-    """One complete tool call: `arguments` is the model's JSON text, as sent."""
-
-    id: str | None
-    name: str | None
-    arguments: str
-    index: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class GenerationResult:
-    """A whole generation, assembled from its chunks.
-
-    The top-level fields describe choice 0; `choices` holds one result per choice (so
-    `choices[0]` has the same fields) when the request asked for several.
-    """
-
-    text: str = ""
-    reasoning: str = ""
-    tool_calls: list[ToolCall] = field(default_factory=list)
-    finish_reason: FinishReason | None = None
-    prompt_tokens: int | None = None
-    completion_tokens: int | None = None
-    refusal: str = ""
-    stop_sequence: str | None = None
-    error_code: str | None = None
-    error_message: str | None = None
-    #: The signature closing the reasoning (Anthropic thinking), needed to send it back.
-    reasoning_signature: str | None = None
-    choice_index: int = 0
-    choices: tuple[GenerationResult, ...] = field(default=(), repr=False)
-
-
-class _ToolParts:
-    __slots__ = ("arguments", "id", "name")
-
-    def __init__(self) -> None:
-        self.id: str | None = None
-        self.name: str | None = None
-        self.arguments: list[str] = []
-
-
-class _ChoiceParts:
-    """Pieces of one choice, joined once at the end (linear in the stream's size)."""
-
-    __slots__ = (
-        "chunk",
-        "error",
-        "reasoning",
-        "refusal",
-        "signature",
-        "stop_sequence",
-        "text",
-        "tokens",
-        "tools",
-    )
-
-    def __init__(self) -> None:
-        self.text: list[str] = []
-        self.reasoning: list[str] = []
-        self.refusal: list[str] = []
-        self.tools: dict[int, _ToolParts] = {}
-        self.chunk: GenerationChunk | None = None  # the terminal chunk
-        self.tokens: tuple[int | None, int | None] = (None, None)
-        self.stop_sequence: str | None = None
-        self.error: tuple[str | None, str | None] = (None, None)
-        self.signature: str | None = None
-
-    def result(self, choice_index: int) -> GenerationResult:
-        terminal = self.chunk
-        return GenerationResult(
-            text="".join(self.text),
-            reasoning="".join(self.reasoning),
-            tool_calls=[
-                ToolCall(id=tool.id, name=tool.name, arguments="".join(tool.arguments), index=index)
-                for index, tool in sorted(self.tools.items())
-            ],
-            finish_reason=terminal.finish_reason if terminal is not None else None,
-            prompt_tokens=self.tokens[0],
-            completion_tokens=self.tokens[1],
-            refusal="".join(self.refusal),
-            stop_sequence=self.stop_sequence,
-            error_code=self.error[0],
-            error_message=self.error[1],
-            reasoning_signature=self.signature,
-            choice_index=choice_index,
-        )
-
-
-class _Collector:
-    def __init__(self) -> None:
-        self._choices: dict[int, _ChoiceParts] = {}
-
-    def add(self, chunk: GenerationChunk) -> None:
-        index = chunk.choice_index
-        parts = self._choices.get(index)
-        if parts is None:
-            parts = self._choices[index] = _ChoiceParts()
-        if chunk.text_delta:
-            parts.text.append(chunk.text_delta)
-        if chunk.reasoning_delta:
-            parts.reasoning.append(chunk.reasoning_delta)
-        if chunk.refusal_delta:
-            parts.refusal.append(chunk.refusal_delta)
-        if chunk.reasoning_signature is not None:
-            parts.signature = chunk.reasoning_signature
-        delta = chunk.tool_call_delta
-        if delta is not None:
-            tool = parts.tools.get(delta.index)
-            if tool is None:
-                tool = parts.tools[delta.index] = _ToolParts()
-            if delta.id is not None and tool.id is None:
-                tool.id = delta.id
-            if delta.function_name is not None and tool.name is None:
-                tool.name = delta.function_name
-            if delta.arguments_delta:
-                tool.arguments.append(delta.arguments_delta)
-        if chunk.prompt_tokens is not None or chunk.completion_tokens is not None:
-            prompt, completion = parts.tokens
-            parts.tokens = (
-                chunk.prompt_tokens if chunk.prompt_tokens is not None else prompt,
-                chunk.completion_tokens if chunk.completion_tokens is not None else completion,
-            )
-        if chunk.stop_sequence is not None:
-            parts.stop_sequence = chunk.stop_sequence
-        if chunk.error_code is not None or chunk.error_message is not None:
-            parts.error = (chunk.error_code, chunk.error_message)
-        if chunk.done:
-            parts.chunk = chunk
-
-    def result(self) -> GenerationResult:
-        if not self._choices:
-            return GenerationResult(choices=(GenerationResult(),))
-        results = tuple(parts.result(index) for index, parts in sorted(self._choices.items()))
-        first = next((r for r in results if r.choice_index == 0), results[0])
-        return replace(first, choices=results)
+def aiter_chunks(source: Any, provider: str, **options: Any) -> AsyncChunkIterator:
+    """The async twin of `iter_chunks`: an async iterator with `aclose()` / `async with` and
+    `snapshot()`."""
+    collector = Collector()
+    return AsyncChunkIterator(source, _decoder(source, provider, options), collector)
 
 
 def collect(chunks: Iterable[GenerationChunk]) -> GenerationResult:
@@ -223,22 +163,22 @@ def collect(chunks: Iterable[GenerationChunk]) -> GenerationResult:
     If the stream raises (a `ProviderError`, a `ProtocolError`, a network error), the
     exception gets a `partial` attribute holding the result of what arrived before it.
     """
-    collector = _Collector()
+    collector = Collector()
     try:
-        for chunk in chunks:
-            collector.add(chunk)
+        collector.extend(chunks)  # iterated natively: no Python work per chunk
     except Exception as error:
         _attach_partial(error, collector)
         raise
-    return collector.result()
+    return collector.snapshot()
 
 
 async def acollect(chunks: AsyncIterable[GenerationChunk]) -> GenerationResult:
     """The async twin of `collect`; closes `chunks` if it has `aclose()`."""
-    collector = _Collector()
+    collector = Collector()
+    add = collector.add
     try:
         async for chunk in chunks:
-            collector.add(chunk)
+            add(chunk)
     except Exception as error:
         _attach_partial(error, collector)
         raise
@@ -246,11 +186,11 @@ async def acollect(chunks: AsyncIterable[GenerationChunk]) -> GenerationResult:
         aclose = getattr(chunks, "aclose", None)
         if aclose is not None:
             await aclose()
-    return collector.result()
+    return collector.snapshot()
 
 
-def _attach_partial(error: Exception, collector: _Collector) -> None:
+def _attach_partial(error: Exception, collector: Collector) -> None:
     try:
-        error.partial = collector.result()  # type: ignore[attr-defined]
+        error.partial = collector.snapshot()  # type: ignore[attr-defined]
     except AttributeError:  # pragma: no cover - exceptions with __slots__
         pass

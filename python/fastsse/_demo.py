@@ -7,6 +7,9 @@ tool calls shown as their arguments arrive), first in the OpenAI format, then in
 one. At the end: time to first token, tokens per second, and what fastsse's parsing cost per
 chunk, live (time inside fastsse's iterator minus the time spent waiting for the network) and
 replayed (the same network pieces decoded again back to back).
+
+Run from a terminal, the server then stays up for the chat page it serves at ``/`` until Ctrl-C;
+without a terminal (CI, a pipe) the demo ends by itself.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TextIO
+from urllib.parse import quote
 
 import httpx
 import orjson
@@ -296,12 +300,35 @@ def _server_process(rate: float) -> Iterator[str]:
         server.wait(timeout=30)
 
 
-def run(*, rate: float = 150.0, color: str = "auto", out: TextIO | None = None) -> int:
+def _serve_until_interrupted(base_url: str, out: TextIO) -> None:
+    """Keep the server up for a person at the terminal; Ctrl-C ends it."""
+    question = quote("What's the weather in Paris?")
+    out.write(
+        f"\nThe chat page: {base_url}/  (or {base_url}/?q={question} asks on load)\nServing until Ctrl-C.\n"
+    )
+    out.flush()
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        out.write("\nstopped\n")
+
+
+def run(
+    *, rate: float = 150.0, color: str = "auto", out: TextIO | None = None, keep_serving: bool | None = None
+) -> int:
+    """The demo; then, when ``keep_serving`` (default: stdin is a terminal), the server stays up
+    for the chat page until Ctrl-C. Without a terminal it ends by itself."""
     out = out or sys.stdout
     use_color = color == "always" or (color == "auto" and out.isatty())
+    if keep_serving is None:
+        keep_serving = sys.stdin is not None and sys.stdin.isatty()
     with _server_process(rate) as base_url:
         out.write(f"fastsse server with the replay engine on {base_url} ({rate:g} tokens/s)\n")
+        out.write(f"chat page: {base_url}/\n")
         results = _conversation(base_url, Renderer(out, use_color), out)
         health = httpx.get(f"{base_url}/health").json()
-    _report(results, health, out)
+        _report(results, health, out)
+        if keep_serving:
+            _serve_until_interrupted(base_url, out)
     return 0

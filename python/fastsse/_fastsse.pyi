@@ -151,7 +151,11 @@ PROVIDERS: tuple[str, ...]
 @final
 class ChunkDecoder:
     def __new__(
-        cls, provider: str, *, content_type: str | None = None, max_event_size: int = ...
+        cls,
+        provider: str,
+        *,
+        content_type: str | None = None,
+        max_event_size: int = ...,
     ) -> ChunkDecoder: ...
     def decode(self, data: Buffer) -> list[GenerationChunk]: ...
     def flush(self) -> list[GenerationChunk]: ...
@@ -163,6 +167,94 @@ class ChunkDecoder:
     def json_body(self) -> bool: ...
 
 def provider_capabilities(name: str) -> dict[str, Any]: ...
+
+# --- collect: chunks -> GenerationResult, at any point of the stream --------------------------
+
+@final
+class Collector:
+    def __new__(cls) -> Collector: ...
+    def add(self, item: object) -> None: ...
+    def extend(self, items: Iterable[object]) -> None: ...
+    @property
+    def count(self) -> int: ...
+    def snapshot(self) -> GenerationResult: ...
+    def result(self) -> GenerationResult: ...
+    def chunks(self) -> list[GenerationChunk]: ...
+    def through(self, chunks: list[Any]) -> CollectingIterator: ...
+
+@final
+class CollectingIterator:
+    def __iter__(self) -> CollectingIterator: ...
+    def __next__(self) -> Any: ...
+
+@final
+class ToolCall:
+    __match_args__: ClassVar[tuple[str, ...]]
+    def __new__(
+        cls, id: str | None, name: str | None, arguments: str, index: int = 0, *, complete: bool = True
+    ) -> ToolCall: ...
+    @property
+    def id(self) -> str | None: ...
+    @property
+    def name(self) -> str | None: ...
+    @property
+    def arguments(self) -> str: ...
+    @property
+    def index(self) -> int: ...
+    @property
+    def complete(self) -> bool: ...
+    @property
+    def parsed_arguments(self) -> Any: ...
+
+@final
+class GenerationResult:
+    __match_args__: ClassVar[tuple[str, ...]]
+    def __new__(
+        cls,
+        text: str = "",
+        reasoning: str = "",
+        tool_calls: Iterable[ToolCall] | None = None,
+        finish_reason: FinishReason | None = None,
+        prompt_tokens: int | None = None,
+        completion_tokens: int | None = None,
+        refusal: str = "",
+        stop_sequence: str | None = None,
+        error_code: str | None = None,
+        error_message: str | None = None,
+        reasoning_signature: str | None = None,
+        choice_index: int = 0,
+        choices: Iterable[GenerationResult] | None = None,
+    ) -> GenerationResult: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def reasoning(self) -> str: ...
+    @property
+    def refusal(self) -> str: ...
+    @property
+    def tool_calls(self) -> list[ToolCall]: ...
+    @property
+    def completed_tool_calls(self) -> list[ToolCall]: ...
+    @property
+    def finish_reason(self) -> FinishReason | None: ...
+    @property
+    def prompt_tokens(self) -> int | None: ...
+    @property
+    def completion_tokens(self) -> int | None: ...
+    @property
+    def stop_sequence(self) -> str | None: ...
+    @property
+    def error_code(self) -> str | None: ...
+    @property
+    def error_message(self) -> str | None: ...
+    @property
+    def reasoning_signature(self) -> str | None: ...
+    @property
+    def choice_index(self) -> int: ...
+    @property
+    def choices(self) -> tuple[GenerationResult, ...]: ...
+    def replace(self, **changes: Any) -> GenerationResult: ...
+    def __replace__(self, **changes: Any) -> GenerationResult: ...
 
 # --- encode: GenerationChunks -> OpenAI / Anthropic / Responses / AI SDK UI wire bytes -------
 
@@ -263,6 +355,11 @@ class EventStreamDecoder:
 
 # --- text parsers (raw model text -> chunks) -----------------------------------------------
 
+def formats_for_model(name: str) -> tuple[str | None, str | None]:
+    """``(tools, reasoning)`` names for a model name such as "Qwen/Qwen3-Coder-30B-A3B-Instruct":
+    patterns matched case-insensitively after the organisation prefix, the longest winning;
+    ``(None, None)`` for unknown names."""
+
 @final
 class TextParser:
     """Split raw model text into answer text, reasoning and tool calls; cut it at stop strings.
@@ -278,11 +375,16 @@ class TextParser:
       strings are matched in answer text only - never inside reasoning, a tool call or a marker
       - so a stop string never cuts a call; the final chunk carries ``stop_sequence``.
     * ``reasoning``: a name from ``REASONING_FORMATS``: "think" (``<think>...</think>``),
-      "deepseek-r1" (output starts inside reasoning; a leading ``<think>`` is dropped), "mistral"
-      (``[THINK]``), "seed-oss", "kimi" (``◁think▷``), "cohere", "granite" (plain phrases), "cot"
+      "deepseek-r1" / "qwen3" / "olmo3" / "nemotron" / "step3" / "deepseek-v3.1" / "ernie45" ...
+      (output starts inside reasoning; a leading ``<think>`` is dropped), "mistral" (``[THINK]``),
+      "seed-oss", "kimi" (``◁think▷``), "cohere" (``<|START_RESPONSE|>`` markers dropped too),
+      "gemma4" (``<|channel>thought``), "hunyuan" (``<answer>`` dropped), "minimax-m2"
+      (append-think: reasoning and markers stay in the text), "granite" (plain phrases), "cot"
       (prompted chain of thought: reasoning until "Answer:" or "Therefore:"). Or custom markers:
       ``reasoning_start`` (none: the output starts inside reasoning) and ``reasoning_end`` (one or
-      several). Markers are dropped; reasoning text goes to ``reasoning_delta``.
+      several). Markers are dropped; reasoning text goes to ``reasoning_delta``. A tool-call
+      opener inside open reasoning ends it and starts the call (prose that merely names the
+      opener, never becoming a call, stays reasoning).
     * ``tools``: a name from ``TOOL_FORMATS``: "hermes" (``<tool_call>{json}</tool_call>``),
       "qwen3-coder" (``<function=f><parameter=k>v``, also Seed-OSS), "mistral" (``[TOOL_CALLS]``
       v13, v11 and the JSON array), "llama3-json" (optional ``<|python_tag|>``; else only when
@@ -292,7 +394,9 @@ class TextParser:
       and its name on its first delta only; arguments follow as JSON text in ``arguments_delta``
       as they arrive: the model's own JSON passed through, checked once in a single pass; XML
       formats build JSON as they go, typing values with ``tool_schemas`` - the request's
-      ``tools`` list (OpenAI shape; Anthropic ``input_schema`` also read) - and strings otherwise.
+      ``tools`` list (OpenAI shape; Anthropic ``input_schema`` also read); a value without a
+      schema type stays a string, except in "glm-4.5" / "glm-4.7" / "minimax-m2", which read
+      it as JSON when it is JSON (as vLLM and smg do).
     * Malformed calls never raise. A call whose name was never established (not a call after
       all, or cut off before the name) is given back as text, as the model wrote it. After its
       first delta, a problem adds one chunk with ``error_code`` ("tool_call_invalid",
@@ -306,6 +410,10 @@ class TextParser:
 
     TOOL_FORMATS: ClassVar[tuple[str, ...]]
     REASONING_FORMATS: ClassVar[tuple[str, ...]]
+    @classmethod
+    def for_model(cls, name: str, **options: Any) -> TextParser:
+        """A parser for the formats the model ``name`` writes (``formats_for_model``);
+        ``options`` are constructor arguments and override them."""
     def __new__(
         cls,
         *,
@@ -326,3 +434,6 @@ class TextParser:
     def stop_sequence(self) -> str | None: ...
     @property
     def tool_call_count(self) -> int: ...
+
+def _panic_for_tests(message: str) -> None:
+    """Test hook: panics inside the core's guard; raises ``fastsse.InternalError``."""

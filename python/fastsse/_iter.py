@@ -7,7 +7,7 @@ works with `async with`, and closes its source when closed, exhausted or failed.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Generator
+from collections.abc import AsyncIterator, Generator, Iterable, Iterator
 from types import TracebackType
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -18,14 +18,16 @@ from ._sources import aclose_source, async_byte_chunks, close_source, sync_byte_
 __all__ = ["AsyncDecodingIterator", "Decoder", "iter_decoded"]
 
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+_NONE: Any = object()  # "no item pending" (any value, None included, may be an item)
 
 
-class Decoder(Protocol[T]):
-    """The one decoder protocol: `decode(chunk) -> list`, `flush() -> list`."""
+class Decoder(Protocol[T_co]):
+    """The one decoder protocol: `decode(chunk) -> list`, `flush() -> list` (any iterable)."""
 
-    def decode(self, data: bytes, /) -> list[T]: ...
+    def decode(self, data: bytes, /) -> Iterable[T_co]: ...
 
-    def flush(self) -> list[T]: ...
+    def flush(self) -> Iterable[T_co]: ...
 
 
 def iter_decoded(source: Any, decoder: Decoder[T]) -> Generator[T, None, None]:
@@ -47,8 +49,7 @@ class AsyncDecodingIterator(Generic[T]):
         self._source = source
         self._decoder = decoder
         self._chunks: AsyncIterator[bytes] | None = None
-        self._pending: list[T] = []
-        self._next_index = 0
+        self._pending: Iterator[T] = iter(())
         self._exhausted = False
         self._closed = False
 
@@ -56,13 +57,14 @@ class AsyncDecodingIterator(Generic[T]):
         return self
 
     async def __anext__(self) -> T:
-        while self._next_index >= len(self._pending):
+        item = next(self._pending, _NONE)
+        while item is _NONE:
             if self._exhausted or self._closed:
                 raise StopAsyncIteration
             await self._refill()
-        item = self._pending[self._next_index]
-        self._next_index += 1
-        return item
+            item = next(self._pending, _NONE)
+        result: T = item
+        return result
 
     async def _refill(self) -> None:
         if self._chunks is None:
@@ -71,14 +73,14 @@ class AsyncDecodingIterator(Generic[T]):
             chunk = await self._chunks.__anext__()
         except StopAsyncIteration:
             self._exhausted = True
-            self._pending, self._next_index = self._decoder.flush(), 0
+            self._pending = iter(self._decoder.flush())
             await self.aclose()
             return
         except BaseException:
             await self.aclose()
             raise
         try:
-            self._pending, self._next_index = self._decoder.decode(chunk), 0
+            self._pending = iter(self._decoder.decode(chunk))
         except BaseException:
             await self.aclose()
             raise

@@ -14,7 +14,8 @@ from collections.abc import Iterator
 from importlib import resources
 from typing import Any, BinaryIO
 
-from ._fastsse import NDJSONDecoder, SSEDecoder, TextParser
+from ._fastsse import NDJSONDecoder, SSEDecoder, TextParser, formats_for_model
+from .server._limits import add_limit_options, limits_from_args
 
 DEFAULT_CAPTURE = "anthropic-thinking-tool-use.sse"
 
@@ -95,8 +96,9 @@ def add_serve_command(commands: argparse._SubParsersAction[argparse.ArgumentPars
     serve = commands.add_parser(
         "serve",
         help="serve an engine as OpenAI- and Anthropic-compatible endpoints (needs fastsse[server])",
-        description="Serve /v1/chat/completions, /v1/messages, /v1/completions, /v1/models and /health "
-        "under uvicorn. Without --upstream the embedded replay engine answers (no model, no key).",
+        description="Serve /v1/chat/completions, /v1/messages, /v1/completions, /v1/models, /health "
+        "and a chat page at / under uvicorn. Without --upstream the embedded replay engine answers "
+        "(no model, no key).",
     )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -121,15 +123,15 @@ def add_serve_command(commands: argparse._SubParsersAction[argparse.ArgumentPars
     serve.add_argument("--upstream-key", default=None, help="bearer token for the upstream engine")
     serve.add_argument(
         "--reasoning",
-        default="think",
+        default=None,
         choices=["", *TextParser.REASONING_FORMATS],
-        help="reasoning markers the model writes ('' for none)",
+        help="reasoning markers the model writes ('' for none; default: from --model, else think)",
     )
     serve.add_argument(
         "--tools",
-        default="hermes",
+        default=None,
         choices=["", *TextParser.TOOL_FORMATS],
-        help="tool-call format the model writes ('' for none)",
+        help="tool-call format the model writes ('' for none; default: from --model, else hermes)",
     )
     serve.add_argument(
         "--reasoning-field", default="reasoning_content", choices=["reasoning_content", "reasoning"]
@@ -140,7 +142,9 @@ def add_serve_command(commands: argparse._SubParsersAction[argparse.ArgumentPars
     serve.add_argument("--api-key", default=None, help="require this key from clients")
     serve.add_argument("--keepalive", type=float, default=15.0, help="seconds of silence before a keep-alive")
     serve.add_argument("--log-level", default="info")
+    serve.add_argument("--no-ui", action="store_true", help="do not serve the chat page at GET /")
     add_resume_options(serve)
+    add_limit_options(serve)
     serve.set_defaults(run=run_serve)
 
 
@@ -170,6 +174,9 @@ def add_resume_options(serve: argparse.ArgumentParser) -> None:
         default=5.0,
         help="seconds after which readers of a silent producer get stream_producer_lost",
     )
+    resume.add_argument(
+        "--max-stream-bytes", type=int, default=16 * 1024 * 1024, help="cap on one stream's stored events"
+    )
 
 
 def resume_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -179,7 +186,19 @@ def resume_options(args: argparse.Namespace) -> dict[str, Any]:
         "detach_timeout": args.detach_timeout,
         "stream_ttl": args.stream_ttl,
         "stream_lease": args.stream_lease,
+        "max_stream_bytes": args.max_stream_bytes,
     }
+
+
+def serve_formats(args: argparse.Namespace) -> tuple[str | None, str | None]:
+    """(tools, reasoning): --tools / --reasoning when given, else what --model writes
+    (``formats_for_model``), else hermes / think (the replay engine's own format)."""
+    known = formats_for_model(args.model)
+    tools, reasoning = ("hermes", "think") if known == (None, None) else known
+    return (
+        tools if args.tools is None else args.tools or None,
+        reasoning if args.reasoning is None else args.reasoning or None,
+    )
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -207,15 +226,17 @@ def run_serve(args: argparse.Namespace) -> int:
         adapter = ReplayAdapter(tokens_per_second=args.rate or None)
     app = create_app(
         adapter,
-        reasoning=args.reasoning or None,
-        tools=args.tools or None,
+        reasoning=serve_formats(args)[1],
+        tools=serve_formats(args)[0],
         model=args.model,
         reasoning_field=args.reasoning_field,
         api_key=args.api_key,
         keepalive=args.keepalive,
+        ui=not args.no_ui,
+        limits=(limits := limits_from_args(args)),
         **resume_options(args),
     )
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, **limits.uvicorn_options())
     return 0
 
 
@@ -225,7 +246,8 @@ def add_demo_command(commands: argparse._SubParsersAction[argparse.ArgumentParse
         help="serve the replay engine on 127.0.0.1 and stream a conversation through fastsse.client",
         description="Starts the server with the embedded replay engine on a free loopback port, streams a "
         "tool-using conversation in the OpenAI and Anthropic formats with live rendering, then prints "
-        "TTFT, tokens/s and fastsse's parse cost per chunk. No network, no key.",
+        "TTFT, tokens/s and fastsse's parse cost per chunk. No network, no key. Run from a terminal, it "
+        "then keeps serving the chat page at / until Ctrl-C.",
     )
     demo.add_argument("--rate", type=float, default=150.0, help="replay engine tokens per second")
     demo.add_argument("--color", choices=["auto", "always", "never"], default="auto")

@@ -14,6 +14,8 @@ __all__ = [
     "EventTooLargeError",
     "FastSSEError",
     "IdleTimeoutError",
+    "InternalError",
+    "LimitExceededError",
     "ProtocolError",
     "ProviderError",
     "ProviderHTTPError",
@@ -55,6 +57,27 @@ class ChecksumError(ProtocolError):
 
 class UsageError(FastSSEError, RuntimeError):
     """The API was used wrongly (decode after flush, after an error, unknown option, ...)."""
+
+
+class LimitExceededError(FastSSEError, ValueError):
+    """An input outgrew a cap that bounds its cost: too many or too long stop strings, a tool
+    schema nested too deep or too large, a ``partialArgs`` path index or depth past its cap, ...
+
+    ``limit_name`` names the cap (the README's "Limits and guarantees" lists them all) and
+    ``limit`` is its value.
+    """
+
+    limit_name: str
+    limit: int
+
+
+class InternalError(FastSSEError):
+    """A bug in fastsse's Rust core (a panic), caught at the binding so that it never surfaces
+    as a ``BaseException``. ``partial`` holds what the failing call had produced before it
+    (a list, possibly empty). Please report it with the input that caused it.
+    """
+
+    partial: list[Any]
 
 
 class ProviderError(FastSSEError):

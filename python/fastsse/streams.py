@@ -35,8 +35,7 @@ from typing import Any, NamedTuple, TypeVar
 import anyio
 import anyio.abc
 
-from ._chunks import GenerationResult, collect
-from ._fastsse import GenerationChunk, ToolCallDelta
+from ._fastsse import Collector, GenerationChunk
 from ._sources import aclose_source, close_source
 from .errors import DeadlineExceededError, IdleTimeoutError, StreamTimeoutError, UsageError
 
@@ -181,146 +180,11 @@ class Coalescer:
         ]
 
 
-class _ChoiceSoFar:
-    __slots__ = (
-        "completion_tokens",
-        "done",
-        "finish_reason",
-        "prompt_tokens",
-        "reasoning",
-        "reasoning_signature",
-        "refusal",
-        "stop_sequence",
-        "text",
-        "tools",
-    )
-
-    def __init__(self) -> None:
-        self.text: list[str] = []
-        self.reasoning: list[str] = []
-        self.reasoning_signature: str | None = None
-        self.refusal: list[str] = []
-        # tool-call index -> [id, name, argument pieces]
-        self.tools: dict[int, tuple[list[str | None], list[str]]] = {}
-        self.finish_reason: Any = None
-        self.stop_sequence: str | None = None
-        self.done = False
-        self.prompt_tokens: int | None = None
-        self.completion_tokens: int | None = None
-
-
-class PartialCollector:
-    """Keeps what a chunk stream delivered so far in O(output) memory, for timeout errors.
-
-    ``add(item)`` for each item (non-chunks are only counted); ``chunks()`` returns the stream
-    so far compacted: per choice one text chunk, one reasoning chunk, one refusal chunk, one
-    delta per tool call with its whole arguments, and one chunk with the finish reason and the
-    latest usage counts. ``fastsse.collect(collector.chunks())`` gives the partial result.
-    """
-
-    def __init__(self) -> None:
-        self.count = 0
-        self._choices: dict[int, _ChoiceSoFar] = {}
-
-    def add(self, item: object) -> None:
-        self.count += 1
-        if not isinstance(item, GenerationChunk):
-            return
-        choice = self._choices.get(item.choice_index)
-        if choice is None:
-            choice = self._choices[item.choice_index] = _ChoiceSoFar()
-        if item.text_delta:
-            choice.text.append(item.text_delta)
-        if item.reasoning_delta:
-            choice.reasoning.append(item.reasoning_delta)
-        if item.reasoning_signature is not None:
-            choice.reasoning_signature = item.reasoning_signature
-        if item.refusal_delta:
-            choice.refusal.append(item.refusal_delta)
-        delta = item.tool_call_delta
-        if delta is not None:
-            tool = choice.tools.get(delta.index)
-            if tool is None:
-                tool = choice.tools[delta.index] = ([None, None], [])
-            ident = tool[0]
-            if ident[0] is None:
-                ident[0] = delta.id
-            if ident[1] is None:
-                ident[1] = delta.function_name
-            if delta.arguments_delta:
-                tool[1].append(delta.arguments_delta)
-        if item.finish_reason is not None:
-            choice.finish_reason = item.finish_reason
-        if item.stop_sequence is not None:
-            choice.stop_sequence = item.stop_sequence
-        if item.done:
-            choice.done = True
-        if item.prompt_tokens is not None:
-            choice.prompt_tokens = item.prompt_tokens
-        if item.completion_tokens is not None:
-            choice.completion_tokens = item.completion_tokens
-
-    def chunks(self) -> list[GenerationChunk]:
-        out: list[GenerationChunk] = []
-        for index, choice in self._choices.items():
-            start = len(out)
-            if choice.text:
-                out.append(GenerationChunk("".join(choice.text), choice_index=index))
-            if choice.reasoning or choice.reasoning_signature is not None:
-                out.append(
-                    GenerationChunk(
-                        reasoning_delta="".join(choice.reasoning),
-                        reasoning_signature=choice.reasoning_signature,
-                        choice_index=index,
-                    )
-                )
-            if choice.refusal:
-                out.append(GenerationChunk(refusal_delta="".join(choice.refusal), choice_index=index))
-            for tool_index, ((call_id, name), pieces) in choice.tools.items():
-                delta = ToolCallDelta(tool_index, call_id, "function", name, "".join(pieces))
-                out.append(GenerationChunk(tool_call_delta=delta, choice_index=index))
-            if (
-                choice.done
-                or choice.finish_reason is not None
-                or choice.prompt_tokens is not None
-                or choice.completion_tokens is not None
-            ):
-                out.append(
-                    GenerationChunk(
-                        done=choice.done,
-                        finish_reason=choice.finish_reason,
-                        prompt_tokens=choice.prompt_tokens,
-                        completion_tokens=choice.completion_tokens,
-                        stop_sequence=choice.stop_sequence,
-                        choice_index=index,
-                    )
-                )
-            if len(out) == start:  # the choice appeared with nothing in it: keep it visible
-                out.append(GenerationChunk(choice_index=index))
-        if out:
-            out[0] = _with_first(out[0])
-        return out
-
-    def result(self) -> GenerationResult:
-        """``fastsse.collect(self.chunks())``: the result so far."""
-        return collect(self.chunks())
-
-
-def _with_first(chunk: GenerationChunk) -> GenerationChunk:
-    return GenerationChunk(
-        chunk.text_delta,
-        reasoning_delta=chunk.reasoning_delta,
-        reasoning_signature=chunk.reasoning_signature,
-        refusal_delta=chunk.refusal_delta,
-        done=chunk.done,
-        is_first=True,
-        finish_reason=chunk.finish_reason,
-        stop_sequence=chunk.stop_sequence,
-        prompt_tokens=chunk.prompt_tokens,
-        completion_tokens=chunk.completion_tokens,
-        tool_call_delta=chunk.tool_call_delta,
-        choice_index=chunk.choice_index,
-    )
+#: The one collector (``fastsse.Collector``): ``add(item)`` for each item (non-chunks are only
+#: counted), ``count``, ``chunks()`` (the stream so far, compacted: per choice one text, reasoning
+#: and refusal chunk, one delta per tool call with its whole arguments, one with the finish
+#: reason and latest usage) and ``snapshot()`` (the partial ``GenerationResult``).
+PartialCollector = Collector
 
 
 class _Clock:
@@ -333,7 +197,7 @@ class _Clock:
         self.idle = idle
         self.total = total
         self.started: float | None = None
-        self.collector = PartialCollector()
+        self.collector = Collector()
 
     def deadline(self, waiting_since: float) -> tuple[float, bool]:
         """The time the current wait must end by, and whether that is the total deadline."""
@@ -365,7 +229,7 @@ class _Clock:
             limit = self.idle
         return cls(
             message,
-            partial=self.collector.result(),
+            partial=self.collector.snapshot(),
             chunks=self.collector.chunks(),
             chunks_received=received,
             limit=limit,

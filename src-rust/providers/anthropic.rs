@@ -20,6 +20,7 @@
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use super::emit::incomplete_stream;
 use super::json::{self, non_empty, ErrorObject, JStr};
 use super::{Reducer, WireEvent};
 use crate::chunk::{FinishReason, GenerationChunk, ToolCallDelta};
@@ -353,11 +354,9 @@ impl AnthropicReducer {
         match self.stop_reason {
             Some(reason) => chunk.finish_reason = Some(reason),
             None => {
-                chunk.finish_reason = Some(FinishReason::Error);
-                chunk.error_code = Some("incomplete_stream".to_owned());
-                chunk.error_message = Some(
-                    "the stream ended before the message_delta carrying stop_reason".to_owned(),
-                );
+                let (reason, code, message) = incomplete_stream("anthropic");
+                (chunk.finish_reason, chunk.error_code, chunk.error_message) =
+                    (Some(reason), code, message);
             }
         }
         out.push(chunk);

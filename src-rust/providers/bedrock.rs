@@ -27,6 +27,7 @@
 //! `completion_tokens` = `outputTokens`.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -215,15 +216,15 @@ enum Block {
 
 pub struct BedrockReducer {
     emit: Emitter,
-    /// Content blocks that need state, by `contentBlockIndex` (few per message).
-    blocks: Vec<(u32, Block)>,
+    /// Content blocks that need state, by `contentBlockIndex`: O(1) per fragment.
+    blocks: HashMap<u32, Block>,
 }
 
 impl Default for BedrockReducer {
     fn default() -> Self {
         BedrockReducer {
             emit: Emitter::new("bedrock"),
-            blocks: Vec::new(),
+            blocks: HashMap::new(),
         }
     }
 }
@@ -247,10 +248,12 @@ impl BedrockReducer {
     }
 
     fn block(&mut self, index: u32) -> Option<&mut Block> {
-        self.blocks
-            .iter_mut()
-            .find(|(i, _)| *i == index)
-            .map(|(_, b)| b)
+        self.blocks.get_mut(&index)
+    }
+
+    /// A block that needs state starts; a repeated start leaves the first one in place.
+    fn open(&mut self, index: u32, block: Block) {
+        self.blocks.entry(index).or_insert(block);
     }
 
     fn parse<'a, T: Deserialize<'a>>(&self, data: &'a str, offset: u64) -> Result<T> {
@@ -275,7 +278,7 @@ impl BedrockReducer {
                 };
                 if let Some(tool) = body.tool_use {
                     if is_server_tool(tool.kind.as_deref()) {
-                        self.blocks.push((index, Block::Server));
+                        self.open(index, Block::Server);
                         self.emit.raw_only(&mut raw, out);
                     } else {
                         let unified = self.emit.start_tool_call(
@@ -284,16 +287,16 @@ impl BedrockReducer {
                             &tool.name,
                             out,
                         );
-                        self.blocks.push((
+                        self.open(
                             index,
                             Block::ClientTool {
                                 index: unified,
                                 has_input: false,
                             },
-                        ));
+                        );
                     }
                 } else if body.tool_result.is_some() {
-                    self.blocks.push((index, Block::Server));
+                    self.open(index, Block::Server);
                     self.emit.raw_only(&mut raw, out);
                 }
             }
@@ -311,7 +314,7 @@ impl BedrockReducer {
                     // A call without input still has arguments: an empty object.
                     self.emit.tool_arguments(&mut raw, index, "{}", out);
                 }
-                self.blocks.retain(|(i, _)| *i != stop.content_block_index);
+                self.blocks.remove(&stop.content_block_index);
             }
             "messageStop" => {
                 let stop: MessageStop<'_> = self.parse(data, offset)?;

@@ -155,14 +155,7 @@ impl Emitter {
         let ending = std::mem::take(&mut self.ending);
         let (finish_reason, error_code, error_message) = match ending.finish_reason {
             Some(reason) => (reason, ending.error_code, ending.error_message),
-            None => (
-                FinishReason::Error,
-                Some("incomplete_stream".to_owned()),
-                Some(format!(
-                    "the {} stream ended before the provider's final event",
-                    self.provider
-                )),
-            ),
+            None => incomplete_stream(self.provider),
         };
         out.push(GenerationChunk {
             done: true,
@@ -185,6 +178,18 @@ impl Emitter {
             Some(offset),
         )
     }
+}
+
+/// The terminal fields of a stream that ended before the provider's final event: every
+/// reducer words it this one way.
+pub(crate) fn incomplete_stream(provider: &str) -> (FinishReason, Option<String>, Option<String>) {
+    (
+        FinishReason::Error,
+        Some("incomplete_stream".to_owned()),
+        Some(format!(
+            "the {provider} stream ended before the provider's final event"
+        )),
+    )
 }
 
 /// Sum of the counts that are present (None when none is).

@@ -12,6 +12,7 @@
 //! Because usage may follow the finish chunk, each choice's terminal chunk is emitted at
 //! `[DONE]` (or at end of stream when a server omits it).
 
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -19,6 +20,7 @@ use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use super::emit::incomplete_stream;
 use super::json::{self, non_empty, ErrorObject, JStr};
 use super::{Reducer, WireEvent};
 use crate::chunk::{FinishReason, GenerationChunk, ToolCallDelta};
@@ -307,10 +309,9 @@ struct ErrorEnvelope<'a> {
 
 // --- reducer ------------------------------------------------------------------------------
 
+/// One call of a choice: whether its id and name went out yet.
 #[derive(Debug, Default)]
 struct ToolState {
-    index: u32,
-    id: Option<String>,
     announced: bool,
 }
 
@@ -320,7 +321,12 @@ struct ChoiceState {
     finish: Option<FinishReason>,
     /// The event that carried `finish_reason`, shared with the terminal chunk as its `raw`.
     finish_raw: Option<Arc<str>>,
-    tools: Vec<ToolState>,
+    /// Calls by index: O(1) per fragment however many calls a response makes.
+    tools: HashMap<u32, ToolState>,
+    /// Index of each call by id, for index-less fragments.
+    tool_ids: HashMap<String, u32>,
+    /// One past the highest call index seen (a u64: the wire index may be u32::MAX).
+    next_tool: u64,
     /// The call that index-less fragments continue (Mistral sends whole calls without index).
     last_tool: Option<u32>,
 }
@@ -443,7 +449,8 @@ impl OpenAiReducer {
             if let Some(calls) = delta.tool_calls {
                 for (position, call) in calls.into_iter().enumerate() {
                     let fallback_index = if whole { Some(position as u32) } else { None };
-                    tool_call_chunks(state, call, fallback_index, whole, choice_index, out);
+                    tool_call_chunks(state, call, fallback_index, whole, choice_index, out)
+                        .map_err(|message| Error::protocol(message, Some(offset)))?;
                 }
             }
         } else if let Some(raw_lp) = content_logprobs {
@@ -522,7 +529,7 @@ impl OpenAiReducer {
             }
             let (finish, error_code, error_message) = match state.finish {
                 Some(reason) => (reason, None, None),
-                None => incomplete(),
+                None => incomplete_stream("openai"),
             };
             out.push(GenerationChunk {
                 done: true,
@@ -539,15 +546,6 @@ impl OpenAiReducer {
     }
 }
 
-/// The terminal of a stream that ended without saying how.
-fn incomplete() -> (FinishReason, Option<String>, Option<String>) {
-    (
-        FinishReason::Error,
-        Some("incomplete_stream".to_owned()),
-        Some("the stream ended before the provider sent a finish reason".to_owned()),
-    )
-}
-
 fn tool_call_chunks(
     state: &mut ChoiceState,
     call: ToolCallWire<'_>,
@@ -555,7 +553,7 @@ fn tool_call_chunks(
     whole: bool,
     choice_index: u32,
     out: &mut Vec<GenerationChunk>,
-) {
+) -> std::result::Result<(), &'static str> {
     let id = non_empty(call.id);
     let (name, arguments) = match call.function {
         Some(function) => (
@@ -572,31 +570,26 @@ fn tool_call_chunks(
         // No index (Mistral): a known id continues its call, a new id opens the next one,
         // no id continues the latest call.
         None => match &id {
-            Some(id) => match state.tools.iter().find(|t| t.id.as_deref() == Some(id)) {
-                Some(tool) => tool.index,
-                None => state.tools.iter().map(|t| t.index + 1).max().unwrap_or(0),
+            Some(id) => match state.tool_ids.get(id.as_str()) {
+                Some(&index) => index,
+                None => u32::try_from(state.next_tool)
+                    .map_err(|_| "openai tool call without an index after call index 4294967295")?,
             },
             None => state.last_tool.unwrap_or(0),
         },
     };
     state.last_tool = Some(index);
-    let tool = match state.tools.iter().position(|t| t.index == index) {
-        Some(position) => &mut state.tools[position],
-        None => {
-            state.tools.push(ToolState {
-                index,
-                ..Default::default()
-            });
-            state.tools.last_mut().expect("just pushed")
-        }
-    };
+    state.next_tool = state.next_tool.max(u64::from(index) + 1);
+    let tool = state.tools.entry(index).or_default();
     // id and name belong to a call's first fragment only, however often a server repeats them.
     let (id, name) = if tool.announced {
         (None, None)
     } else {
         if id.is_some() || name.is_some() {
             tool.announced = true;
-            tool.id.clone_from(&id);
+            if let Some(id) = &id {
+                state.tool_ids.insert(id.clone(), index);
+            }
         }
         (id, name)
     };
@@ -619,6 +612,7 @@ fn tool_call_chunks(
     } else if id.is_some() || name.is_some() || !arguments.is_empty() {
         out.push(chunk(id, name, arguments));
     }
+    Ok(())
 }
 
 fn is_done_marker(data: &str) -> bool {
@@ -749,6 +743,28 @@ mod tests {
         assert_eq!(second.id, None);
         assert_eq!(second.function_name, None);
         assert_eq!(second.arguments_delta, "{}");
+    }
+
+    #[test]
+    fn index_less_call_after_the_last_index_is_an_error_not_a_wrap() {
+        // Used to overflow (issue 13, finding 7): wrapped to 0 in release, panicked in debug.
+        let mut reducer = OpenAiReducer::new();
+        let mut out = Vec::new();
+        let events = [
+            r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":4294967295,"id":"a","function":{"name":"f","arguments":""}}]}}]}"#,
+            r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"id":"b","function":{"name":"g","arguments":""}}]}}]}"#,
+        ];
+        let mut results = events.iter().enumerate().map(|(i, data)| {
+            let event = WireEvent {
+                event: "message",
+                data,
+                offset: i as u64,
+            };
+            reducer.on_event(&event, &mut out)
+        });
+        assert!(results.next().unwrap().is_ok());
+        let err = results.next().unwrap().unwrap_err();
+        assert!(matches!(err, Error::Protocol { .. }), "{err}");
     }
 
     /// Every `data:` payload of the chat-completions captures, plus edge cases, read by the

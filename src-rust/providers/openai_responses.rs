@@ -18,11 +18,13 @@
 //! `content_part.*`, `*.done` summaries, web-search / code-interpreter progress) carry
 //! nothing new and yield nothing.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use super::emit::incomplete_stream;
 use super::json::{self, non_empty, ErrorObject, JStr};
 use super::{Reducer, WireEvent};
 use crate::chunk::{FinishReason, GenerationChunk, ToolCallDelta};
@@ -157,6 +159,8 @@ struct ToolState {
 #[derive(Debug, Default)]
 pub struct ResponsesReducer {
     tools: Vec<ToolState>,
+    /// `output_index` -> the latest call at it (a position in `tools`): O(1) per fragment.
+    tool_by_output: HashMap<u32, usize>,
     terminated: bool,
 }
 
@@ -166,11 +170,8 @@ impl ResponsesReducer {
     }
 
     fn tool_at(&mut self, output_index: Option<u32>) -> Option<&mut ToolState> {
-        let output_index = output_index?;
-        self.tools
-            .iter_mut()
-            .rev()
-            .find(|t| t.output_index == output_index)
+        let position = *self.tool_by_output.get(&output_index?)?;
+        self.tools.get_mut(position)
     }
 
     fn arguments(
@@ -214,8 +215,10 @@ impl ResponsesReducer {
                 let known = self.tool_at(output_index).is_some();
                 if stage != ItemStage::Done || !known {
                     let tool_index = self.tools.len() as u32;
+                    let output_index = output_index.unwrap_or(u32::MAX - tool_index);
+                    self.tool_by_output.insert(output_index, self.tools.len());
                     self.tools.push(ToolState {
-                        output_index: output_index.unwrap_or(u32::MAX - tool_index),
+                        output_index,
                         tool_index,
                         arguments_sent: false,
                     });
@@ -427,11 +430,12 @@ impl Reducer for ResponsesReducer {
     fn finish(&mut self, out: &mut Vec<GenerationChunk>) -> Result<()> {
         if !self.terminated {
             self.terminated = true;
+            let (finish_reason, error_code, error_message) = incomplete_stream("openai-responses");
             out.push(GenerationChunk {
                 done: true,
-                finish_reason: Some(FinishReason::Error),
-                error_code: Some("incomplete_stream".to_owned()),
-                error_message: Some("the stream ended before response.completed".to_owned()),
+                finish_reason: Some(finish_reason),
+                error_code,
+                error_message,
                 ..Default::default()
             });
         }

@@ -9,6 +9,12 @@
 //! pieces plus `finish()` is one valid JSON object, produced in a single linear pass. Scalar
 //! values are copied from the provider's own JSON text, never re-serialised.
 
+/// Deepest `jsonPath` accepted (segments after `$`).
+pub(crate) const MAX_PATH_DEPTH: usize = 64;
+/// Largest gap an array index may open past the array's current end: the builder writes a
+/// `null` for each missing item, so without this `$.a[10000000]` would write 50 MB.
+pub(crate) const MAX_INDEX_GAP: usize = 1024;
+
 /// One step of a JSONPath.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Segment {
@@ -51,6 +57,11 @@ pub(crate) fn parse_path(path: &str) -> Result<Vec<Segment>, String> {
                     "jsonPath {path:?} has an unexpected character at {at}"
                 ))
             }
+        }
+        if segments.len() > MAX_PATH_DEPTH {
+            return Err(format!(
+                "jsonPath is deeper than the limit of {MAX_PATH_DEPTH} segments"
+            ));
         }
     }
     Ok(segments)
@@ -231,6 +242,13 @@ impl ArgumentsBuilder {
                 out.push(':');
             }
             (Segment::Index(index), true) => {
+                if *index > top.members.saturating_add(MAX_INDEX_GAP) {
+                    return Err(format!(
+                        "jsonPath index [{index}] is more than {MAX_INDEX_GAP} items past the \
+                         array's end ({} items)",
+                        top.members
+                    ));
+                }
                 while top.members < *index {
                     if top.members > 0 {
                         out.push(',');
@@ -428,5 +446,26 @@ mod tests {
         let mut out = String::new();
         push_json_string("a\"b\\c\n\u{1}é", &mut out);
         assert_eq!(out, r#""a\"b\\c\n\u0001é""#);
+    }
+
+    #[test]
+    fn index_gap_and_depth_are_capped() {
+        // `$.a[10000000]` used to write ten million `null`s (issue 13, finding 3).
+        let mut builder = ArgumentsBuilder::default();
+        let mut out = String::new();
+        let far = parse_path("$.a[10000000]").unwrap();
+        let err = builder
+            .apply(&far, Scalar::Other("1"), false, &mut out)
+            .unwrap_err();
+        assert!(err.contains("1024"), "{err}");
+        assert!(out.len() < 64, "{out}");
+        // A gap within the cap is still filled.
+        assert_eq!(
+            build(&[("$.a[3]", Scalar::Other("1"), false)]),
+            r#"{"a":[null,null,null,1]}"#
+        );
+        let deep = "$".to_string() + &".a".repeat(MAX_PATH_DEPTH + 1);
+        assert!(parse_path(&deep).unwrap_err().contains("limit"));
+        assert!(parse_path(&("$".to_string() + &".a".repeat(MAX_PATH_DEPTH))).is_ok());
     }
 }

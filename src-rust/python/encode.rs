@@ -12,7 +12,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
 
 use super::chunk::GenerationChunk;
-use super::errors::IntoPyResult;
+use super::errors::{catch_panic, internal_error, IntoPyResult};
 use crate::chunk::GenerationChunk as CoreChunk;
 use crate::encode::{self, Envelope, Format, ReasoningField, ResponseFields};
 
@@ -243,8 +243,10 @@ impl Encoder {
         let py = chunks.py();
         let batch = Batch::collect(chunks)?;
         self.buffer.clear();
-        self.inner
-            .encode(batch.iter(), &mut self.buffer)
+        let result = catch_panic(|| self.inner.encode(batch.iter(), &mut self.buffer));
+        let empty = Ok(PyList::empty(py));
+        result
+            .map_err(|m| internal_error(py, m, empty))?
             .py_result(py)?;
         Ok(PyBytes::new(py, &self.buffer))
     }
@@ -252,7 +254,11 @@ impl Encoder {
     /// The end of the stream; the encoder accepts nothing after this.
     fn finish<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
         self.buffer.clear();
-        self.inner.finish(&mut self.buffer).py_result(py)?;
+        let result = catch_panic(|| self.inner.finish(&mut self.buffer));
+        let empty = Ok(PyList::empty(py));
+        result
+            .map_err(|m| internal_error(py, m, empty))?
+            .py_result(py)?;
         Ok(PyBytes::new(py, &self.buffer))
     }
 

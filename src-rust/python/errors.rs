@@ -3,7 +3,7 @@
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::PyDict;
+use pyo3::types::{PyDict, PyList};
 
 use crate::error::Error;
 
@@ -51,6 +51,13 @@ fn build(py: Python<'_>, error: &Error) -> PyResult<PyErr> {
             "ProtocolError"
         }
         Error::Usage { .. } => "UsageError",
+        Error::LimitExceeded {
+            limit_name, limit, ..
+        } => {
+            kwargs.set_item("limit_name", limit_name)?;
+            kwargs.set_item("limit", limit)?;
+            "LimitExceededError"
+        }
         Error::Provider { code, message, raw } => {
             kwargs.set_item("code", code)?;
             kwargs.set_item("provider_message", message)?;
@@ -71,4 +78,41 @@ impl<T> IntoPyResult<T> for crate::error::Result<T> {
     fn py_result(self, py: Python<'_>) -> PyResult<T> {
         self.map_err(|e| to_py_err(py, e))
     }
+}
+
+/// Run one call into the core, catching a panic (a bug) so that it never escapes as pyo3's
+/// `PanicException`, which derives from `BaseException` and slips past `except Exception`.
+/// `Err` carries the panic message; turn it into an error with `internal_error`.
+pub fn catch_panic<T>(call: impl FnOnce() -> T) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(call)).map_err(|payload| {
+        payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic without a message".to_owned())
+    })
+}
+
+/// `fastsse.InternalError` for a caught panic; `partial` is what the call produced before it.
+pub fn internal_error(
+    py: Python<'_>,
+    message: String,
+    partial: PyResult<Bound<'_, PyList>>,
+) -> PyErr {
+    let build = || -> PyResult<PyErr> {
+        let kwargs = PyDict::new(py);
+        kwargs.set_item("partial", partial.unwrap_or_else(|_| PyList::empty(py)))?;
+        let text = format!("internal error in fastsse (a bug, please report it): {message}");
+        let instance = class(py, "InternalError")?.call((text,), Some(&kwargs))?;
+        Ok(PyErr::from_value(instance))
+    };
+    build().unwrap_or_else(|e| e)
+}
+
+/// Test hook: a panic inside the core, through the same guard as every decode call, so the
+/// tests can check that it surfaces as `fastsse.InternalError` (no known input panics).
+#[pyfunction]
+#[pyo3(name = "_panic_for_tests")]
+pub fn panic_for_tests(py: Python<'_>, message: &str) -> PyResult<()> {
+    catch_panic(|| panic!("{message}")).map_err(|m| internal_error(py, m, Ok(PyList::empty(py))))
 }

@@ -9,7 +9,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 
 use super::bytes_input::with_bytes;
-use super::errors::{to_py_err, IntoPyResult};
+use super::errors::{catch_panic, internal_error, IntoPyResult};
 use super::sse::orjson_loads;
 use crate::error::Error;
 use crate::eventstream::{
@@ -30,6 +30,9 @@ fn cached<'py>(
         .map(|obj| obj.bind(py).clone())
 }
 
+/// A timestamp header as an aware `datetime` (UTC); one outside `datetime`'s range (years
+/// 1..=9999) stays the number of milliseconds since the epoch, an `int`, rather than failing
+/// a valid frame.
 fn timestamp<'py>(py: Python<'py>, millis: i64) -> PyResult<Bound<'py, PyAny>> {
     let epoch = cached(py, &EPOCH, |py| {
         let datetime = py.import("datetime")?;
@@ -43,18 +46,13 @@ fn timestamp<'py>(py: Python<'py>, millis: i64) -> PyResult<Bound<'py, PyAny>> {
     })?;
     let kwargs = PyDict::new(py);
     kwargs.set_item("milliseconds", millis)?;
-    let delta = timedelta.call((), Some(&kwargs))?;
-    epoch.add(delta).map_err(|_| {
-        to_py_err(
-            py,
-            Error::protocol(
-                format!(
-                    "eventstream timestamp header {millis} ms is outside the range of datetime"
-                ),
-                None,
-            ),
-        )
-    })
+    match timedelta
+        .call((), Some(&kwargs))
+        .and_then(|delta| epoch.add(delta))
+    {
+        Ok(datetime) => Ok(datetime),
+        Err(_) => Ok(millis.into_pyobject(py)?.into_any()),
+    }
 }
 
 fn header_value<'py>(py: Python<'py>, value: HeaderValue<'_>) -> PyResult<Bound<'py, PyAny>> {
@@ -239,10 +237,11 @@ impl EventStreamDecoder {
             }
             Ok(())
         };
-        let result = match input {
+        let result = catch_panic(|| match input {
             Some(bytes) => self.inner.decode_with(bytes, &mut on_message),
             None => self.inner.flush_with(&mut on_message),
-        };
+        });
+        let result = result.map_err(|m| internal_error(py, m, Ok(list.clone())))?;
         if let Some(err) = py_error {
             return Err(err);
         }

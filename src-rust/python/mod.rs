@@ -3,9 +3,11 @@
 
 mod bytes_input;
 mod chunk;
+mod collect;
 mod encode;
 mod errors;
 mod eventstream;
+mod models;
 mod ndjson;
 mod providers;
 mod sse;
@@ -24,11 +26,14 @@ fn _fastsse(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<chunk::ToolCallDelta>()?;
     m.add_class::<chunk::GenerationChunk>()?;
     providers::register(m)?;
+    collect::register(m)?;
     m.add_class::<encode::Encoder>()?;
     m.add_function(wrap_pyfunction!(encode::encode_stream, m)?)?;
     m.add_function(wrap_pyfunction!(encode::encode_response, m)?)?;
     m.add_class::<eventstream::EventStreamDecoder>()?;
     m.add_class::<eventstream::EventStreamMessage>()?;
     m.add_class::<text::TextParser>()?;
+    m.add_function(wrap_pyfunction!(errors::panic_for_tests, m)?)?;
+    m.add_function(wrap_pyfunction!(models::formats_for_model, m)?)?;
     Ok(())
 }

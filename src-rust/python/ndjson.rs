@@ -4,7 +4,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyList;
 
 use super::bytes_input::with_bytes;
-use super::errors::IntoPyResult;
+use super::errors::{catch_panic, internal_error, IntoPyResult};
 use super::strings::new_str;
 use crate::ndjson::{NdjsonDecoder, DEFAULT_MAX_LINE_SIZE};
 
@@ -33,12 +33,15 @@ impl NDJSONDecoder {
         let list = PyList::empty(py);
         with_bytes(data, |bytes| {
             let mut appended = Ok(());
-            let result = self.inner.decode_with(bytes, |line, _| {
-                if appended.is_ok() {
-                    appended = list.append(new_str(py, line));
-                }
-                Ok(())
+            let result = catch_panic(|| {
+                self.inner.decode_with(bytes, |line, _| {
+                    if appended.is_ok() {
+                        appended = list.append(new_str(py, line));
+                    }
+                    Ok(())
+                })
             });
+            let result = result.map_err(|m| internal_error(py, m, Ok(list.clone())))?;
             appended?;
             result.py_result(py)
         })?;
@@ -48,12 +51,15 @@ impl NDJSONDecoder {
     fn flush<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         let list = PyList::empty(py);
         let mut appended = Ok(());
-        let result = self.inner.flush_with(|line, _| {
-            if appended.is_ok() {
-                appended = list.append(new_str(py, line));
-            }
-            Ok(())
+        let result = catch_panic(|| {
+            self.inner.flush_with(|line, _| {
+                if appended.is_ok() {
+                    appended = list.append(new_str(py, line));
+                }
+                Ok(())
+            })
         });
+        let result = result.map_err(|m| internal_error(py, m, Ok(list.clone())))?;
         appended?;
         result.py_result(py)?;
         Ok(list)

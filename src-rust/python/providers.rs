@@ -9,7 +9,7 @@ use pyo3::types::{PyDict, PyList, PyTuple};
 
 use super::bytes_input::with_bytes;
 use super::chunk::chunks_to_list;
-use super::errors::IntoPyResult;
+use super::errors::{catch_panic, internal_error, IntoPyResult};
 use crate::chunk::GenerationChunk as CoreChunk;
 use crate::providers::registry::{self, Framing};
 use crate::providers::{ChunkDecoder as CoreDecoder, ChunkDecoderConfig};
@@ -61,7 +61,10 @@ impl ChunkDecoder {
         let inner = decoder(inner);
         scratch.clear();
         with_bytes(data, |bytes| {
-            inner.decode_into(bytes, scratch).py_result(py)
+            let result = catch_panic(|| inner.decode_into(bytes, scratch));
+            let result =
+                result.map_err(|m| internal_error(py, m, chunks_to_list(py, scratch.drain(..))))?;
+            result.py_result(py)
         })?;
         chunks_to_list(py, scratch.drain(..))
     }
@@ -70,7 +73,10 @@ impl ChunkDecoder {
         let ChunkDecoder { inner, scratch, .. } = self;
         let inner = decoder(inner);
         scratch.clear();
-        inner.flush_into(scratch).py_result(py)?;
+        let result = catch_panic(|| inner.flush_into(scratch));
+        let result =
+            result.map_err(|m| internal_error(py, m, chunks_to_list(py, scratch.drain(..))))?;
+        result.py_result(py)?;
         chunks_to_list(py, scratch.drain(..))
     }
 

@@ -6,7 +6,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
 
 use super::bytes_input::with_bytes;
-use super::errors::IntoPyResult;
+use super::errors::{catch_panic, internal_error, IntoPyResult};
 use super::strings::new_str;
 use crate::error::Error;
 use crate::sse::{write_event, OutgoingEvent, SseConfig, SseDecoder, DEFAULT_MAX_EVENT_SIZE};
@@ -171,10 +171,11 @@ impl SSEDecoder {
             }
             Ok(())
         };
-        let result = match input {
+        let result = catch_panic(|| match input {
             Some(bytes) => inner.decode_with(bytes, &mut on_event),
             None => inner.flush_with(&mut on_event),
-        };
+        });
+        let result = result.map_err(|m| internal_error(py, m, Ok(list.clone())))?;
         if let Some(err) = py_error {
             return Err(err);
         }

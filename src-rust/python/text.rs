@@ -4,15 +4,16 @@ use std::sync::Arc;
 
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
 
 use super::chunk::chunks_to_list;
-use super::errors::IntoPyResult;
+use super::errors::{catch_panic, internal_error, to_py_err, IntoPyResult};
 use crate::chunk::{FinishReason, GenerationChunk as CoreChunk};
 use crate::error::Error;
+use crate::text::schema;
 use crate::text::{
-    ReasoningSpec, TextParser as CoreTextParser, TextParserConfig, ToolSchemas, DEFAULT_MAX_BUFFER,
-    REASONING_FORMATS, TOOL_FORMATS,
+    formats_for_model, ReasoningSpec, TextParser as CoreTextParser, TextParserConfig, ToolSchemas,
+    DEFAULT_MAX_BUFFER, REASONING_FORMATS, TOOL_FORMATS,
 };
 
 #[pyclass(module = "fastsse")]
@@ -44,8 +45,12 @@ fn strings(value: Option<Bound<'_, PyAny>>, what: &str) -> PyResult<Vec<String>>
     Ok(items)
 }
 
+/// A bad option: a `ValueError`, or its `LimitExceededError` subclass for a crossed cap.
 fn value_error(error: Error) -> PyErr {
-    PyValueError::new_err(error.to_string())
+    match error {
+        Error::LimitExceeded { .. } => Python::attach(|py| to_py_err(py, error)),
+        _ => PyValueError::new_err(error.to_string()),
+    }
 }
 
 fn parse_schemas(py: Python<'_>, value: Option<Bound<'_, PyAny>>) -> PyResult<ToolSchemas> {
@@ -60,6 +65,9 @@ fn parse_schemas(py: Python<'_>, value: Option<Bound<'_, PyAny>>) -> PyResult<To
         .getattr("dumps")?
         .call1((value,))
         .map_err(|e| {
+            if e.to_string().contains("Recursion limit") {
+                return to_py_err(py, schema::too_deep()); // orjson stops at 255 levels
+            }
             PyTypeError::new_err(format!(
                 "tool_schemas must be JSON-serialisable (the request's `tools` list): {e}"
             ))
@@ -134,6 +142,32 @@ impl TextParser {
         })
     }
 
+    /// A parser for the formats the model `name` writes (`formats_for_model`); `options` are
+    /// constructor arguments and override them (custom reasoning markers replace the named
+    /// reasoning format).
+    #[classmethod]
+    #[pyo3(signature = (name, **options))]
+    fn for_model<'py>(
+        cls: &Bound<'py, PyType>,
+        name: &str,
+        options: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (tools, reasoning) = formats_for_model(name);
+        let kwargs = PyDict::new(cls.py());
+        kwargs.set_item("tools", tools)?;
+        let custom = match options {
+            Some(o) => o.contains("reasoning_start")? || o.contains("reasoning_end")?,
+            None => false,
+        };
+        if !custom {
+            kwargs.set_item("reasoning", reasoning)?;
+        }
+        if let Some(options) = options {
+            kwargs.update(options.as_mapping())?;
+        }
+        cls.call((), Some(&kwargs))
+    }
+
     /// The accepted `tools=` names.
     #[classattr]
     #[pyo3(name = "TOOL_FORMATS")]
@@ -150,7 +184,10 @@ impl TextParser {
 
     fn decode<'py>(&mut self, py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyList>> {
         self.out.clear();
-        self.inner.decode(text, &mut self.out).py_result(py)?;
+        let result = catch_panic(|| self.inner.decode(text, &mut self.out));
+        let result =
+            result.map_err(|m| internal_error(py, m, chunks_to_list(py, self.out.drain(..))))?;
+        result.py_result(py)?;
         chunks_to_list(py, self.out.drain(..))
     }
 
@@ -162,7 +199,10 @@ impl TextParser {
             ))
         })?;
         self.out.clear();
-        self.inner.flush(reason, &mut self.out).py_result(py)?;
+        let result = catch_panic(|| self.inner.flush(reason, &mut self.out));
+        let result =
+            result.map_err(|m| internal_error(py, m, chunks_to_list(py, self.out.drain(..))))?;
+        result.py_result(py)?;
         chunks_to_list(py, self.out.drain(..))
     }
 

@@ -69,6 +69,8 @@ impl IdGenerator {
 pub struct EmitState {
     first_sent: bool,
     next_index: u32,
+    /// Text a tool section gives back goes to reasoning (the section opened inside it).
+    give_back_reasoning: bool,
     pub ids: IdGenerator,
 }
 
@@ -77,6 +79,7 @@ impl EmitState {
         EmitState {
             first_sent: false,
             next_index: 0,
+            give_back_reasoning: false,
             ids: IdGenerator::new(id_seed),
         }
     }
@@ -189,6 +192,34 @@ impl<'a> Emitter<'a> {
             }
         }
         self.push_new(true).reasoning_delta.push_str(text);
+    }
+
+    /// Reasoning, or answer text when `as_text` (append-think formats).
+    #[inline]
+    pub fn reasoning_or_text(&mut self, text: &str, as_text: bool) {
+        if as_text {
+            self.text(text);
+        } else {
+            self.reasoning(text);
+        }
+    }
+
+    /// Where `give_back` sends text from now on: reasoning (a tool section opened inside
+    /// reasoning) or answer text.
+    pub fn give_back_as_reasoning(&mut self, reasoning: bool) {
+        self.state.give_back_reasoning = reasoning;
+    }
+
+    /// Text a tool section gives back as the model wrote it (a call that never got a name).
+    #[inline]
+    pub fn give_back(&mut self, text: &str) {
+        let reasoning = self.state.give_back_reasoning;
+        self.reasoning_or_text(text, !reasoning);
+    }
+
+    /// How many tool calls were announced so far.
+    pub fn calls(&self) -> u32 {
+        self.state.next_index
     }
 
     /// The first delta of a new call: a fresh index, the id and the name. Returns the index.

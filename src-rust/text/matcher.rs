@@ -52,15 +52,34 @@ impl FirstBytes {
     }
 }
 
-/// A compiled set of patterns (a byte-level Aho-Corasick DFA).
+/// Largest dense table (states × byte classes) built; past it the automaton keeps the trie's
+/// own edges and follows failure links, so memory stays linear in the total pattern length.
+const MAX_DENSE_ENTRIES: usize = 1 << 16;
+
+/// How a state moves on a byte.
+#[derive(Debug, Clone)]
+enum Transitions {
+    /// `table[state * stride + class_of[byte]]`: one load per byte, for the usual few short
+    /// markers and stop strings.
+    Dense {
+        class_of: Box<[u8; 256]>,
+        stride: usize,
+        table: Vec<u32>,
+    },
+    /// The trie's edges (`edges[first[state]..first[state + 1]]`, sorted by byte) and the
+    /// failure links: a missing edge falls back along `fail` (amortised O(1) per byte).
+    Sparse {
+        first: Vec<u32>,
+        edges: Vec<(u8, u32)>,
+        fail: Vec<u32>,
+    },
+}
+
+/// A compiled set of patterns (a byte-level Aho-Corasick automaton).
 #[derive(Debug, Clone)]
 pub struct Markers {
     patterns: Vec<Box<str>>,
-    /// Byte -> equivalence class; bytes that appear in no pattern share class 0.
-    class_of: [u8; 256],
-    stride: usize,
-    /// `transitions[state * stride + class]` -> next state.
-    transitions: Vec<u32>,
+    transitions: Transitions,
     /// Length in bytes of the string each state stands for (= bytes to hold back).
     depth: Vec<u32>,
     /// The pattern (lowest index) completing at this state, or NO_MATCH.
@@ -69,83 +88,140 @@ pub struct Markers {
     max_len: usize,
 }
 
+/// The trie's child of `state` on `byte`, if any.
+#[inline]
+fn child(first: &[u32], edges: &[(u8, u32)], state: u32, byte: u8) -> Option<u32> {
+    let row = &edges[first[state as usize] as usize..first[state as usize + 1] as usize];
+    if row.len() <= 8 {
+        row.iter().find(|(b, _)| *b == byte).map(|&(_, next)| next)
+    } else {
+        row.binary_search_by_key(&byte, |&(b, _)| b)
+            .ok()
+            .map(|i| row[i].1)
+    }
+}
+
+/// The automaton's move from `state` on `byte` using the trie and failure links.
+#[inline]
+fn follow(first: &[u32], edges: &[(u8, u32)], fail: &[u32], mut state: u32, byte: u8) -> u32 {
+    loop {
+        if let Some(next) = child(first, edges, state, byte) {
+            return next;
+        }
+        if state == ROOT {
+            return ROOT;
+        }
+        state = fail[state as usize];
+    }
+}
+
 impl Markers {
     /// Compile `patterns`; the index in the slice is the pattern id and the tie-break priority.
     ///
     /// # Panics
     /// If a pattern is empty (callers validate user input before).
     pub fn new<S: AsRef<str>>(patterns: &[S]) -> Markers {
+        Markers::build(patterns, MAX_DENSE_ENTRIES)
+    }
+
+    /// `new` with the dense table allowed up to `dense_budget` entries.
+    fn build<S: AsRef<str>>(patterns: &[S], dense_budget: usize) -> Markers {
         let patterns: Vec<Box<str>> = patterns.iter().map(|p| p.as_ref().into()).collect();
         assert!(
             patterns.iter().all(|p| !p.is_empty()),
             "marker patterns must not be empty"
         );
 
-        let mut class_of = [0u8; 256];
-        let mut classes = 1usize;
-        for p in &patterns {
-            for &b in p.as_bytes() {
-                // UTF-8 text uses at most 243 distinct bytes, so the classes fit in a u8.
-                if class_of[b as usize] == 0 {
-                    class_of[b as usize] = classes as u8;
-                    classes += 1;
-                }
-            }
-        }
-        let stride = classes;
-
-        // The trie: `goto` with NO_MATCH for missing edges.
-        let mut goto: Vec<u32> = vec![NO_MATCH; stride];
+        // The trie, one child list per state: memory linear in the total pattern length.
+        let mut children: Vec<Vec<(u8, u32)>> = vec![Vec::new()];
         let mut depth: Vec<u32> = vec![0];
-        let mut own_output: Vec<u32> = vec![NO_MATCH];
+        let mut output: Vec<u32> = vec![NO_MATCH];
         for (id, p) in patterns.iter().enumerate() {
             let mut state = ROOT as usize;
             for &b in p.as_bytes() {
-                let slot = state * stride + class_of[b as usize] as usize;
-                if goto[slot] == NO_MATCH {
-                    let next = depth.len();
-                    goto[slot] = next as u32;
-                    goto.resize(goto.len() + stride, NO_MATCH);
-                    depth.push(depth[state] + 1);
-                    own_output.push(NO_MATCH);
-                }
-                state = goto[slot] as usize;
+                state = match children[state].iter().find(|(c, _)| *c == b) {
+                    Some(&(_, next)) => next as usize,
+                    None => {
+                        let next = depth.len();
+                        children[state].push((b, next as u32));
+                        children.push(Vec::new());
+                        depth.push(depth[state] + 1);
+                        output.push(NO_MATCH);
+                        next
+                    }
+                };
             }
-            if own_output[state] == NO_MATCH {
-                own_output[state] = id as u32;
+            if output[state] == NO_MATCH {
+                output[state] = id as u32;
+            }
+        }
+        let states = depth.len();
+        let mut first = Vec::with_capacity(states + 1);
+        let mut edges = Vec::with_capacity(states);
+        for row in &mut children {
+            row.sort_unstable();
+            first.push(edges.len() as u32);
+            edges.extend_from_slice(row);
+        }
+        first.push(edges.len() as u32);
+        drop(children);
+
+        // Breadth-first: failure links, and outputs merged along them (a parent's failure
+        // state is always finished before its children).
+        let mut fail = vec![ROOT; states];
+        let mut order = Vec::with_capacity(states);
+        order.extend(edges[..first[1] as usize].iter().map(|&(_, next)| next));
+        let mut at = 0;
+        while at < order.len() {
+            let state = order[at];
+            at += 1;
+            let inherited = output[fail[state as usize] as usize];
+            let own = &mut output[state as usize];
+            if inherited != NO_MATCH && (*own == NO_MATCH || inherited < *own) {
+                *own = inherited;
+            }
+            for e in first[state as usize]..first[state as usize + 1] {
+                let (byte, next) = edges[e as usize];
+                fail[next as usize] = follow(&first, &edges, &fail, fail[state as usize], byte);
+                order.push(next);
             }
         }
 
-        // Breadth-first: failure links, full transitions, outputs merged along failure links.
-        let states = depth.len();
-        let mut transitions = vec![ROOT; states * stride];
-        let mut fail = vec![ROOT; states];
-        let mut output = own_output.clone();
-        let mut queue = std::collections::VecDeque::new();
-        for class in 0..stride {
-            let next = goto[class];
-            if next != NO_MATCH {
-                transitions[class] = next;
-                queue.push_back(next as usize);
+        let mut class_of = Box::new([0u8; 256]);
+        let mut classes = 1usize;
+        for &(b, _) in &edges {
+            // UTF-8 text uses at most 243 distinct bytes, so the classes fit in a u8.
+            if class_of[b as usize] == 0 {
+                class_of[b as usize] = classes as u8;
+                classes += 1;
             }
         }
-        while let Some(state) = queue.pop_front() {
-            let inherited = output[fail[state] as usize];
-            if inherited != NO_MATCH && (output[state] == NO_MATCH || inherited < output[state]) {
-                output[state] = inherited;
+        let transitions = if states * classes <= dense_budget {
+            let mut bytes_of = vec![0u8; classes];
+            for b in 0..=255u8 {
+                bytes_of[class_of[b as usize] as usize] = b;
             }
-            for class in 0..stride {
-                let next = goto[state * stride + class];
-                let fallback = transitions[fail[state] as usize * stride + class];
-                if next == NO_MATCH {
-                    transitions[state * stride + class] = fallback;
-                } else {
-                    transitions[state * stride + class] = next;
-                    fail[next as usize] = fallback;
-                    queue.push_back(next as usize);
+            let stride = classes;
+            let mut table = vec![ROOT; states * stride];
+            // Root first, then breadth-first: a state's failure row is always complete.
+            for state in std::iter::once(ROOT).chain(order.iter().copied()) {
+                for (class, &byte) in bytes_of.iter().enumerate().skip(1) {
+                    let slot = state as usize * stride + class;
+                    table[slot] = match child(&first, &edges, state, byte) {
+                        Some(next) => next,
+                        None if state == ROOT => ROOT,
+                        None => table[fail[state as usize] as usize * stride + class],
+                    };
                 }
             }
-        }
+            Transitions::Dense {
+                class_of,
+                stride,
+                table,
+            }
+        } else {
+            Transitions::Sparse { first, edges, fail }
+        };
 
         let mut firsts: Vec<u8> = patterns.iter().map(|p| p.as_bytes()[0]).collect();
         firsts.sort_unstable();
@@ -154,8 +230,6 @@ impl Markers {
         let max_len = patterns.iter().map(|p| p.len()).max().unwrap_or(0);
         Markers {
             patterns,
-            class_of,
-            stride,
             transitions,
             depth,
             output,
@@ -163,12 +237,12 @@ impl Markers {
             max_len,
         }
     }
-
     /// `Markers::new`, memoised: servers build a parser per request with the same few marker
     /// and stop lists, and compiling the automaton costs more than a whole short response.
     /// The compiled sets are immutable and shared; the cache keeps the last few sets.
     pub fn shared<S: AsRef<str>>(patterns: &[S]) -> Arc<Markers> {
         const CACHE_SIZE: usize = 32;
+        const CACHE_MAX_BYTES: usize = 4096;
         static CACHE: Mutex<Vec<Arc<Markers>>> = Mutex::new(Vec::new());
         let same = |m: &Markers| {
             m.patterns.len() == patterns.len()
@@ -183,6 +257,11 @@ impl Markers {
             }
         }
         let markers = Arc::new(Markers::new(patterns));
+        // Only small sets are kept: a cache of large ones would hold megabytes for good.
+        let total: usize = patterns.iter().map(|p| p.as_ref().len()).sum();
+        if total > CACHE_MAX_BYTES {
+            return markers;
+        }
         if let Ok(mut cache) = CACHE.lock() {
             if cache.len() == CACHE_SIZE {
                 cache.remove(0);
@@ -213,6 +292,27 @@ impl Markers {
     /// and return `(pattern id, bytes consumed)`.
     #[inline]
     fn advance(&self, state: &mut u32, bytes: &[u8]) -> Option<(usize, usize)> {
+        match &self.transitions {
+            Transitions::Dense {
+                class_of,
+                stride,
+                table,
+            } => self.run(state, bytes, |s, b| {
+                table[s as usize * stride + class_of[b as usize] as usize]
+            }),
+            Transitions::Sparse { first, edges, fail } => {
+                self.run(state, bytes, |s, b| follow(first, edges, fail, s, b))
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn run(
+        &self,
+        state: &mut u32,
+        bytes: &[u8],
+        step: impl Fn(u32, u8) -> u32,
+    ) -> Option<(usize, usize)> {
         let Some(first_bytes) = &self.first_bytes else {
             return None;
         };
@@ -225,8 +325,7 @@ impl Markers {
                     None => break,
                 }
             }
-            s = self.transitions
-                [s as usize * self.stride + self.class_of[bytes[i] as usize] as usize];
+            s = step(s, bytes[i]);
             i += 1;
             let out = self.output[s as usize];
             if out != NO_MATCH {
@@ -434,5 +533,47 @@ mod tests {
     #[test]
     fn no_patterns_releases_everything() {
         assert_eq!(run(&[], &["abc", "def"]), ("abcdef".into(), None));
+    }
+
+    #[test]
+    fn large_sets_stay_linear_and_agree_with_small_ones() {
+        // 4 KiB of varied bytes: past the dense-table budget, so the sparse automaton runs.
+        let long: String = (0..4096)
+            .map(|i| (b'a' + (i * 7 % 26) as u8) as char)
+            .collect();
+        let markers = Markers::new(&[long.as_str(), "zz", "abc"]);
+        assert!(matches!(markers.transitions, Transitions::Sparse { .. }));
+        assert!(markers.depth.len() <= 4096 + 5);
+        let text = format!("xx{}yy{long}zz", &long[..4000]);
+        for pieces in [
+            vec![text.as_str()],
+            text.as_bytes()
+                .chunks(97)
+                .map(|c| std::str::from_utf8(c).unwrap())
+                .collect(),
+        ] {
+            let big = run(&[long.as_str(), "zz", "abc"], &pieces);
+            assert_eq!(big.0, format!("xx{}yy", &long[..4000]));
+            assert_eq!(big.1, Some((0, "zz".into())));
+        }
+        // The same answers as the dense automaton on a set small enough for it.
+        for (patterns, text) in [
+            (&["abcd", "bc"][..], "xabcd"),
+            (&["aab"][..], "aaab!"),
+            (&["he", "she", "his", "hers"][..], "ushers"),
+        ] {
+            let dense = Markers::new(patterns);
+            let sparse = Markers::build(patterns, 0);
+            assert!(matches!(dense.transitions, Transitions::Dense { .. }));
+            assert!(matches!(sparse.transitions, Transitions::Sparse { .. }));
+            for end in 0..=text.len() {
+                let (mut a, mut b) = (ROOT, ROOT);
+                assert_eq!(
+                    dense.advance(&mut a, &text.as_bytes()[..end]),
+                    sparse.advance(&mut b, &text.as_bytes()[..end])
+                );
+                assert_eq!(dense.depth[a as usize], sparse.depth[b as usize]);
+            }
+        }
     }
 }

@@ -6,10 +6,13 @@
 //! * `stop`, `sections`: stop-string and reasoning-marker configuration and semantics.
 //! * `tools`: one module per tool-call format; `json` validates arguments in one pass.
 //! * `parser`: `TextParser`, which puts them together.
+//! * `models`: which formats a model writes, from its name.
 
 pub mod emit;
+pub mod harmony;
 pub mod json;
 pub mod matcher;
+pub mod models;
 pub mod parser;
 pub mod pyliteral;
 pub mod schema;
@@ -17,6 +20,7 @@ pub mod sections;
 pub mod stop;
 pub mod tools;
 
+pub use models::formats_for_model;
 pub use parser::{TextParser, TextParserConfig, DEFAULT_MAX_BUFFER};
 pub use schema::ToolSchemas;
 pub use sections::{ReasoningSpec, REASONING_FORMATS};

@@ -40,6 +40,8 @@ enum AnswerMarker {
     Reasoning,
     Tool(usize),
     Stop(usize),
+    /// A marker of the reasoning format that is not text (Cohere's `<|START_RESPONSE|>`).
+    Drop,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +49,11 @@ enum ReasoningMarker {
     End,
     /// An opener seen inside reasoning: dropped when nothing but blanks came before.
     Start,
+    /// The format's role label: dropped right after the opener, reasoning text elsewhere.
+    Label,
+    /// A tool-section opener: it ends the reasoning and starts the call (Qwen3.5, Kimi K2
+    /// and DeepSeek-V4 open calls without closing their reasoning).
+    Tool(usize),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +61,31 @@ enum Mode {
     Answer,
     Reasoning,
     Tool,
+}
+
+/// The patterns of one mode's scanner and what each one means (same order).
+struct PatternTable<'a, M> {
+    patterns: Vec<&'a str>,
+    meaning: Vec<M>,
+}
+
+impl<M> Default for PatternTable<'_, M> {
+    fn default() -> Self {
+        PatternTable {
+            patterns: Vec::new(),
+            meaning: Vec::new(),
+        }
+    }
+}
+
+impl<'a, M> PatternTable<'a, M> {
+    /// Append `markers`; marker number `n` of them means `meaning(n)`.
+    fn add<S: AsRef<str>>(&mut self, markers: &'a [S], meaning: impl Fn(usize) -> M) {
+        for (n, marker) in markers.iter().enumerate() {
+            self.patterns.push(marker.as_ref());
+            self.meaning.push(meaning(n));
+        }
+    }
 }
 
 pub struct TextParser {
@@ -80,11 +112,21 @@ struct Core {
     answer_started: bool,
     /// Only blanks in the current reasoning section so far.
     reasoning_blank: bool,
+    /// Nothing at all in the current reasoning section so far (for the label).
+    reasoning_fresh: bool,
+    /// Append-think: reasoning and its markers go to the answer text.
+    reasoning_as_text: bool,
+    /// Append-think output that starts inside: the opener to write in front of everything.
+    prefix: Option<String>,
+    /// The open tool section began inside reasoning, when `calls` calls had been announced:
+    /// if it announces none (prose that mentions the opener), the reasoning goes on.
+    opened_in_reasoning: Option<u32>,
     stopped: Option<usize>,
 }
 
 impl TextParser {
-    pub fn new(config: TextParserConfig) -> Result<TextParser> {
+    pub fn new(mut config: TextParserConfig) -> Result<TextParser> {
+        (config.tools, config.reasoning) = reader_of(config.tools, config.reasoning.take())?;
         let stop = StopStrings::new(config.stop, config.include_stop)?;
         let max_buffer = if config.max_buffer == 0 {
             DEFAULT_MAX_BUFFER
@@ -110,47 +152,37 @@ impl TextParser {
             ),
         };
 
-        // Answer mode: reasoning openers, then tool openers, then stops (ties go to markers,
-        // so a stop string equal to a marker never hides a call or a section).
-        let mut answer_patterns: Vec<&str> = Vec::new();
-        let mut answer_meaning = Vec::new();
-        if let Some(spec) = &config.reasoning {
-            for start in &spec.starts {
-                answer_patterns.push(start);
-                answer_meaning.push(AnswerMarker::Reasoning);
-            }
-        }
-        if let Some(section) = &tools {
-            for (n, marker) in section.start_markers().iter().enumerate() {
-                answer_patterns.push(marker);
-                answer_meaning.push(AnswerMarker::Tool(n));
-            }
-        }
-        for (n, s) in stop.strings().iter().enumerate() {
-            answer_patterns.push(s);
-            answer_meaning.push(AnswerMarker::Stop(n));
-        }
+        let no_spec = ReasoningSpec::default();
+        let spec = config.reasoning.as_ref().unwrap_or(&no_spec);
+        let tool_openers = tools.as_ref().map_or(&[][..], |t| t.start_markers());
 
-        let mut reasoning_patterns: Vec<&str> = Vec::new();
-        let mut reasoning_meaning = Vec::new();
-        let mut starts_inside = false;
-        if let Some(spec) = &config.reasoning {
-            starts_inside = spec.starts_inside;
-            for end in &spec.ends {
-                reasoning_patterns.push(end);
-                reasoning_meaning.push(ReasoningMarker::End);
-            }
-            for start in &spec.starts {
-                reasoning_patterns.push(start);
-                reasoning_meaning.push(ReasoningMarker::Start);
-            }
+        // Answer mode: reasoning openers, then tool openers, then dropped markers, then stops
+        // (ties go to markers, so a stop string equal to a marker never hides a call).
+        let mut answer = PatternTable::default();
+        answer.add(&spec.starts, |_| AnswerMarker::Reasoning);
+        answer.add(tool_openers, AnswerMarker::Tool);
+        answer.add(&spec.drop, |_| AnswerMarker::Drop);
+        answer.add(stop.strings(), AnswerMarker::Stop);
+
+        // Reasoning mode: closers, openers (dropped or kept), the label, tool openers.
+        let mut reasoning = PatternTable::default();
+        if config.reasoning.is_some() {
+            reasoning.add(&spec.ends, |_| ReasoningMarker::End);
+            reasoning.add(&spec.starts, |_| ReasoningMarker::Start);
+            reasoning.add(spec.label.as_slice(), |_| ReasoningMarker::Label);
+            reasoning.add(tool_openers, ReasoningMarker::Tool);
         }
+        let starts_inside = spec.starts_inside;
+        let reasoning_as_text = spec.as_text;
+        let prefix = (spec.starts_inside && spec.as_text)
+            .then(|| spec.starts.first().cloned())
+            .flatten();
 
         let core = Core {
-            answer_markers: Markers::shared(&answer_patterns),
-            answer_meaning,
-            reasoning_markers: Markers::shared(&reasoning_patterns),
-            reasoning_meaning,
+            answer_markers: Markers::shared(&answer.patterns),
+            answer_meaning: answer.meaning,
+            reasoning_markers: Markers::shared(&reasoning.patterns),
+            reasoning_meaning: reasoning.meaning,
             scanner: MarkerScanner::new(),
             mode: if starts_inside {
                 Mode::Reasoning
@@ -162,6 +194,10 @@ impl TextParser {
             stop,
             answer_started: false,
             reasoning_blank: true,
+            reasoning_fresh: true,
+            reasoning_as_text,
+            prefix,
+            opened_in_reasoning: None,
             stopped: None,
         };
         Ok(TextParser {
@@ -204,6 +240,9 @@ impl TextParser {
         }
         let mut em = Emitter::new(out, &mut self.emit, text, self.char_base);
         let core = &mut self.core;
+        if let Some(prefix) = core.prefix.take() {
+            em.text(&prefix);
+        }
         if core.mode == Mode::Tool && core.section().absorb(text, &mut em) {
             self.char_base += char_count(text);
             return Ok(());
@@ -230,10 +269,14 @@ impl TextParser {
         self.flushed = true;
         let mut em = Emitter::new(out, &mut self.emit, "", self.char_base);
         let core = &mut self.core;
+        if let Some(prefix) = core.prefix.take() {
+            em.text(&prefix);
+        }
         if core.stopped.is_none() {
+            let as_text = core.reasoning_as_text;
             match core.mode {
                 Mode::Answer => core.scanner.flush(|s| em.text(s)),
-                Mode::Reasoning => core.scanner.flush(|s| em.reasoning(s)),
+                Mode::Reasoning => core.scanner.flush(|s| em.reasoning_or_text(s, as_text)),
                 Mode::Tool => {
                     if let Some(section) = core.tools.as_mut() {
                         section.finish(&mut em);
@@ -266,6 +309,30 @@ impl TextParser {
         let mut out = Vec::new();
         self.flush(finish, &mut out)?;
         Ok(out)
+    }
+}
+
+/// A reasoning format read by a tool format's own reader (Harmony's analysis channel)
+/// selects that reader, and that reader takes no other reasoning markers.
+fn reader_of(
+    tools: Option<String>,
+    reasoning: Option<ReasoningSpec>,
+) -> Result<(Option<String>, Option<ReasoningSpec>)> {
+    let reader = |name: &str| ReasoningSpec::named(name).and_then(|spec| spec.reader);
+    match (tools, reasoning) {
+        (tools, Some(spec)) if spec.reader.is_some() => {
+            let reader = spec.reader.unwrap_or_default();
+            match tools {
+                Some(name) if name != reader => Err(Error::usage(format!(
+                    "reasoning={reader:?} is read by tools={reader:?}, not by tools={name:?}"
+                ))),
+                _ => Ok((Some(reader.to_owned()), None)),
+            }
+        }
+        (Some(name), Some(_)) if reader(&name).is_some() => Err(Error::usage(format!(
+            "tools={name:?} reads the reasoning itself: leave reasoning unset or give {name:?}"
+        ))),
+        pair => Ok(pair),
     }
 }
 
@@ -326,8 +393,12 @@ impl Core {
     ) -> &'t str {
         match self.answer_meaning[id] {
             AnswerMarker::Reasoning => {
+                if self.reasoning_as_text {
+                    em.text(self.answer_markers.pattern(id));
+                }
                 self.mode = Mode::Reasoning;
                 self.reasoning_blank = true;
+                self.reasoning_fresh = true;
             }
             AnswerMarker::Tool(n) => {
                 self.answer_started = true;
@@ -342,34 +413,61 @@ impl Core {
                 }
                 self.stopped = Some(n);
             }
+            AnswerMarker::Drop => {}
         }
         &text[consumed..]
     }
 
     fn reasoning<'t>(&mut self, text: &'t str, em: &mut Emitter<'_>) -> &'t str {
-        let blank = &mut self.reasoning_blank;
+        let (blank, fresh) = (&mut self.reasoning_blank, &mut self.reasoning_fresh);
+        let as_text = self.reasoning_as_text;
         let scan = self.scanner.scan(&self.reasoning_markers, text, |s| {
             *blank &= s.trim().is_empty();
-            em.reasoning(s)
+            *fresh &= s.is_empty();
+            em.reasoning_or_text(s, as_text)
         });
-        match scan {
-            Scan::Pending => "",
-            Scan::Found { id, consumed } => {
-                match self.reasoning_meaning[id] {
-                    ReasoningMarker::End => self.mode = Mode::Answer,
-                    ReasoningMarker::Start if self.reasoning_blank => {}
-                    ReasoningMarker::Start => em.reasoning(self.reasoning_markers.pattern(id)),
+        let Scan::Found { id, consumed } = scan else {
+            return "";
+        };
+        let marker = self.reasoning_markers.pattern(id);
+        match self.reasoning_meaning[id] {
+            ReasoningMarker::End => {
+                if as_text {
+                    em.text(marker);
                 }
-                &text[consumed..]
+                self.mode = Mode::Answer;
+            }
+            ReasoningMarker::Start if self.reasoning_blank => {}
+            ReasoningMarker::Label if self.reasoning_fresh => {}
+            ReasoningMarker::Start | ReasoningMarker::Label => {
+                self.reasoning_blank = false;
+                em.reasoning_or_text(marker, as_text);
+            }
+            ReasoningMarker::Tool(n) => {
+                // Given-back text of a call that never gets a name stays reasoning.
+                em.give_back_as_reasoning(!as_text);
+                self.opened_in_reasoning = Some(em.calls());
+                let offset = em
+                    .char_offset(text, consumed)
+                    .saturating_sub(char_count(marker));
+                self.section().begin(Opener::Marker(n), offset);
+                self.mode = Mode::Tool;
             }
         }
+        self.reasoning_fresh = false;
+        &text[consumed..]
     }
 
     fn tool<'t>(&mut self, text: &'t str, em: &mut Emitter<'_>) -> &'t str {
         match self.section().feed(text, em) {
             Step::NeedMore => "",
             Step::Ended { consumed } | Step::Invalid { at: consumed, .. } => {
-                self.mode = Mode::Answer;
+                self.mode = match self.opened_in_reasoning.take() {
+                    // Only prose mentioning the opener: back to the reasoning.
+                    Some(calls) if calls == em.calls() => Mode::Reasoning,
+                    _ => Mode::Answer,
+                };
+                em.give_back_as_reasoning(false);
                 &text[consumed..]
             }
         }

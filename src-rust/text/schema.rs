@@ -10,6 +10,12 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 
+/// Deepest nesting accepted in the tool list (arrays and objects, the list itself included).
+/// Real schemas stay under 10; serde_json refuses 128 anyway.
+pub const MAX_SCHEMA_DEPTH: usize = 48;
+/// Most JSON values (objects, arrays, scalars) accepted in the whole tool list.
+pub const MAX_SCHEMA_NODES: usize = 100_000;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     String,
@@ -64,8 +70,14 @@ impl ParamType {
         }
         for key in ["anyOf", "oneOf"] {
             if let Some(Value::Array(options)) = schema.get(key) {
-                kinds.extend(options.iter().map(|o| ParamType::from_schema(o).kind));
-                if options.iter().any(|o| ParamType::from_schema(o).nullable) {
+                // Each option once: walking it twice would cost 2^depth on nested anyOf.
+                let mut nullable = false;
+                for option in options {
+                    let option = ParamType::from_schema(option);
+                    kinds.push(option.kind);
+                    nullable |= option.nullable;
+                }
+                if nullable {
                     kinds.push(Kind::Null);
                 }
             }
@@ -107,8 +119,14 @@ impl ToolSchemas {
 
     /// Parse a JSON array of tool definitions.
     pub fn from_json(text: &str) -> Result<ToolSchemas> {
-        let value: Value = serde_json::from_str(text)
-            .map_err(|e| Error::usage(format!("tool_schemas is not valid JSON: {e}")))?;
+        let value: Value = serde_json::from_str(text).map_err(|e| {
+            if e.to_string().starts_with("recursion limit exceeded") {
+                too_deep()
+            } else {
+                Error::usage(format!("tool_schemas is not valid JSON: {e}"))
+            }
+        })?;
+        check_size(&value)?;
         let Value::Array(items) = value else {
             return Err(Error::usage(
                 "tool_schemas must be a list of tool definitions (the request's `tools`)",
@@ -135,6 +153,42 @@ impl ToolSchemas {
         }
         Ok(ToolSchemas { tools })
     }
+}
+
+/// The error for a tool list nested past `MAX_SCHEMA_DEPTH` (also used when a serializer in
+/// front of `from_json` gives up on the depth first).
+pub fn too_deep() -> Error {
+    Error::limit(
+        "max_schema_depth",
+        MAX_SCHEMA_DEPTH,
+        "tool_schemas nest deeper than the limit",
+    )
+}
+
+/// Depth and node count of the whole tool list, walked once without recursion, stopping at the
+/// first cap crossed. `from_schema` recurses afterwards, so its depth is bounded here.
+fn check_size(value: &Value) -> Result<()> {
+    let mut stack: Vec<(&Value, usize)> = vec![(value, 1)];
+    let mut nodes = 0usize;
+    while let Some((value, depth)) = stack.pop() {
+        nodes += 1;
+        if nodes > MAX_SCHEMA_NODES {
+            return Err(Error::limit(
+                "max_schema_nodes",
+                MAX_SCHEMA_NODES,
+                "tool_schemas hold more JSON values than the limit",
+            ));
+        }
+        if depth > MAX_SCHEMA_DEPTH {
+            return Err(too_deep());
+        }
+        match value {
+            Value::Array(items) => stack.extend(items.iter().map(|v| (v, depth + 1))),
+            Value::Object(members) => stack.extend(members.values().map(|v| (v, depth + 1))),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -182,5 +236,43 @@ mod tests {
         assert!(ToolSchemas::from_json("{}").is_err());
         assert!(ToolSchemas::from_json(r#"[{"type": "function"}]"#).is_err());
         assert!(ToolSchemas::from_json("[").is_err());
+    }
+
+    fn limit_name(text: &str) -> &'static str {
+        match ToolSchemas::from_json(text) {
+            Err(Error::LimitExceeded { limit_name, .. }) => limit_name,
+            other => panic!("expected a limit error, got {other:?}"),
+        }
+    }
+
+    fn tools_with_param(schema: &str) -> String {
+        format!(r#"[{{"name": "f", "parameters": {{"properties": {{"p": {schema}}}}}}}]"#)
+    }
+
+    #[test]
+    fn nested_any_of_is_linear() {
+        // 40 single-option anyOf levels used to cost 2^40 walks (issue 13, finding 1).
+        let mut schema = r#"{"type": "string"}"#.to_string();
+        for _ in 0..40 {
+            schema = format!(r#"{{"anyOf": [{schema}]}}"#);
+        }
+        // Through the tool list it is past the depth cap; the walk itself must still be linear.
+        assert_eq!(limit_name(&tools_with_param(&schema)), "max_schema_depth");
+        let value: Value = serde_json::from_str(&schema).unwrap();
+        assert_eq!(ParamType::from_schema(&value).kind, Kind::String);
+    }
+
+    #[test]
+    fn depth_and_size_are_capped() {
+        let mut schema = r#"{"type": "string"}"#.to_string();
+        for _ in 0..60 {
+            schema = format!(r#"{{"anyOf": [{schema}]}}"#);
+        }
+        assert_eq!(limit_name(&tools_with_param(&schema)), "max_schema_depth");
+        // Past serde_json's own recursion limit: the same error, not a syntax error.
+        let deep = "[".repeat(200) + &"]".repeat(200);
+        assert_eq!(limit_name(&deep), "max_schema_depth");
+        let wide = format!(r#"{{"enum": [{}0]}}"#, "0,".repeat(MAX_SCHEMA_NODES));
+        assert_eq!(limit_name(&tools_with_param(&wide)), "max_schema_nodes");
     }
 }

@@ -1,14 +1,22 @@
 //! Reasoning sections: which markers open and close the model's reasoning.
 //!
-//! Text between the markers goes to `reasoning_delta`; the markers themselves are dropped.
-//! Sections may open anywhere in the answer text (and more than once). Models that start
-//! inside their reasoning (DeepSeek-R1, Qwen3.5 with `<think>` in the prompt, prompted chain
-//! of thought) begin in a section; an opening marker that they still write before any
-//! reasoning is dropped, one written later is kept as reasoning text.
+//! Every `reasoning=` name is a row of `REASONING_TABLE`: data, not code. Text between the
+//! markers goes to `reasoning_delta`; the markers themselves are dropped. Sections may open
+//! anywhere in the answer text (and more than once). Models that start inside their reasoning
+//! (DeepSeek-R1, Qwen3.5 with `<think>` in the prompt, prompted chain of thought) begin in a
+//! section; an opening marker that they still write before any reasoning is dropped, one
+//! written later is kept as reasoning text.
+//!
+//! The other columns cover what some families do besides: a role label written right after
+//! the opener (Gemma 4's `thought\n`), answer markers that are not text (Cohere's
+//! `<|START_RESPONSE|>`, Hunyuan's `<answer>`, ERNIE's `<response>`), and "append-think"
+//! (MiniMax-M2 as vLLM's `minimax_m2_append_think` serves it: the reasoning and its markers
+//! stay in the answer text, the prefilled opener written in front).
 
+use super::stop::check_markers;
 use crate::error::{Error, Result};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ReasoningSpec {
     /// Markers that open a section in answer text.
     pub starts: Vec<String>,
@@ -16,19 +24,162 @@ pub struct ReasoningSpec {
     pub ends: Vec<String>,
     /// The output begins inside a section.
     pub starts_inside: bool,
+    /// A label the model writes right after the opener; dropped there, text anywhere else.
+    pub label: Option<String>,
+    /// Markers in the answer that are not text (dropped).
+    pub drop: Vec<String>,
+    /// Append-think: reasoning and its markers stay in the answer text.
+    pub as_text: bool,
+    /// The `tools=` format whose reader reads this reasoning itself (Harmony's analysis
+    /// channel); the markers above are then unused.
+    pub reader: Option<&'static str>,
 }
 
-/// The names accepted by `reasoning=`, with what they mean.
-pub const REASONING_FORMATS: &[&str] = &[
-    "think",
-    "deepseek-r1",
-    "mistral",
-    "seed-oss",
-    "kimi",
-    "cohere",
-    "granite",
-    "cot",
+/// One `reasoning=` name.
+struct Row {
+    name: &'static str,
+    starts: &'static [&'static str],
+    ends: &'static [&'static str],
+    starts_inside: bool,
+    label: Option<&'static str>,
+    drop: &'static [&'static str],
+    as_text: bool,
+    reader: Option<&'static str>,
+}
+
+const THINK: (&[&str], &[&str]) = (&["<think>"], &["</think>"]);
+
+/// A row with `<think>…</think>` markers and nothing else.
+const fn think(name: &'static str, starts_inside: bool) -> Row {
+    Row {
+        name,
+        starts: THINK.0,
+        ends: THINK.1,
+        starts_inside,
+        label: None,
+        drop: &[],
+        as_text: false,
+        reader: None,
+    }
+}
+
+/// A row with other markers and nothing else.
+const fn markers(
+    name: &'static str,
+    starts: &'static [&'static str],
+    ends: &'static [&'static str],
+    starts_inside: bool,
+) -> Row {
+    Row {
+        name,
+        starts,
+        ends,
+        starts_inside,
+        label: None,
+        drop: &[],
+        as_text: false,
+        reader: None,
+    }
+}
+
+/// Every `reasoning=` name (see the README's format table for the models that write each).
+const REASONING_TABLE: &[Row] = &[
+    // Models that write `<think>` themselves (DeepSeek-R1-0528, Qwen3 hybrid, MiniMax, ...).
+    think("think", false),
+    // Starts inside; `<think>` optional (DeepSeek-R1, Qwen3.5, Step-3).
+    think("deepseek-r1", true),
+    // Mistral tokenizer v13+ (Magistral).
+    markers("mistral", &["[THINK]"], &["[/THINK]"], false),
+    markers("seed-oss", &["<seed:think>"], &["</seed:think>"], false),
+    // Older Kimi models.
+    markers("kimi", &["◁think▷"], &["◁/think▷"], false),
+    // Command A / R7B: the answer's markers are not text either.
+    Row {
+        drop: &[
+            "<|START_RESPONSE|>",
+            "<|END_RESPONSE|>",
+            "<|START_TEXT|>",
+            "<|END_TEXT|>",
+        ],
+        ..markers(
+            "cohere",
+            &["<|START_THINKING|>"],
+            &["<|END_THINKING|>"],
+            false,
+        )
+    },
+    // Granite 3.2 plain-text phrases.
+    markers(
+        "granite",
+        &["Here's my thought process:", "Here is my thought process:"],
+        &["Here's my response:", "Here is my response:"],
+        false,
+    ),
+    // Prompted chain of thought (seeds/000): reasoning until "Answer:" or "Therefore:".
+    markers("cot", &[], &["Answer:", "Therefore:"], true),
+    // Qwen3-Thinking-2507 / Qwen3.5+: `<think>` is in the prompt.
+    think("qwen3", true),
+    // GLM-4.5 / 4.6 / 4.7: the model writes `<think>` (an empty pair when thinking is off).
+    think("glm-4.5", false),
+    // Olmo 3 Think: the template may put `<think>` in the prompt.
+    think("olmo3", true),
+    // Nemotron 3 / Nano v2: read as DeepSeek-R1 (vLLM's nemotron_v3).
+    think("nemotron", true),
+    // Step-3: only `</think>` is generated.
+    think("step3", true),
+    // DeepSeek-V3.1 / V3.2 / V4 thinking mode: the prompt ends with `<think>`.
+    think("deepseek-v3.1", true),
+    think("deepseek-v3.2", true),
+    // Kimi K2-Thinking / K2.5 (older Kimi: `kimi`).
+    markers(
+        "kimi-k2",
+        &["<think>", "◁think▷"],
+        &["</think>", "◁/think▷"],
+        false,
+    ),
+    // Gemma 4: `<|channel>thought\n…<channel|>`; `thought\n` is a role label.
+    Row {
+        label: Some("thought\n"),
+        ..markers("gemma4", &["<|channel>"], &["<channel|>"], false)
+    },
+    // Hunyuan-A13B: `<think>…</think><answer>…</answer>`.
+    Row {
+        drop: &["<answer>", "</answer>"],
+        ..think("hunyuan", false)
+    },
+    // ERNIE-4.5 thinking: starts inside, then `</think>` and `<response>…</response>`.
+    Row {
+        drop: &["<response>", "</response>"],
+        ..think("ernie45", true)
+    },
+    // MiniMax-M2 append-think: everything is answer text, `<think>` (prefilled) in front.
+    Row {
+        as_text: true,
+        ..think("minimax-m2", true)
+    },
+    // MiniMax-M3: `<mm:think>` may be prefilled.
+    markers("minimax-m3", &["<mm:think>"], &["</mm:think>"], true),
+    // LongCat-Flash Thinking: the opener is prefilled.
+    markers("longcat", &["<longcat_think>"], &["</longcat_think>"], true),
+    // gpt-oss: the analysis channel, read by the Harmony reader (`text::harmony`).
+    Row {
+        reader: Some("harmony"),
+        ..markers("harmony", &[], &[], false)
+    },
 ];
+
+/// The names accepted by `reasoning=`, in table order.
+pub const REASONING_FORMATS: &[&str] = &table_names();
+
+const fn table_names() -> [&'static str; REASONING_TABLE.len()] {
+    let mut names = [""; REASONING_TABLE.len()];
+    let mut i = 0;
+    while i < REASONING_TABLE.len() {
+        names[i] = REASONING_TABLE[i].name;
+        i += 1;
+    }
+    names
+}
 
 fn strings(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| (*s).to_owned()).collect()
@@ -37,31 +188,15 @@ fn strings(items: &[&str]) -> Vec<String> {
 impl ReasoningSpec {
     /// A named format (see `REASONING_FORMATS`).
     pub fn named(name: &str) -> Option<ReasoningSpec> {
-        let (starts, ends, starts_inside): (&[&str], &[&str], bool) = match name {
-            // DeepSeek-R1 / Qwen3 / GLM-4.5 / Kimi K2 / MiniMax-M2 / Olmo 3 / Nemotron.
-            "think" => (&["<think>"], &["</think>"], false),
-            // Starts inside; `<think>` optional (DeepSeek-R1, Qwen3.5, Step-3).
-            "deepseek-r1" => (&["<think>"], &["</think>"], true),
-            // Mistral tokenizer v13+ (Magistral).
-            "mistral" => (&["[THINK]"], &["[/THINK]"], false),
-            "seed-oss" => (&["<seed:think>"], &["</seed:think>"], false),
-            // Older Kimi models.
-            "kimi" => (&["◁think▷"], &["◁/think▷"], false),
-            "cohere" => (&["<|START_THINKING|>"], &["<|END_THINKING|>"], false),
-            // Granite 3.2 plain-text phrases.
-            "granite" => (
-                &["Here's my thought process:", "Here is my thought process:"],
-                &["Here's my response:", "Here is my response:"],
-                false,
-            ),
-            // Prompted chain of thought (seeds/000): reasoning until "Answer:" or "Therefore:".
-            "cot" => (&[], &["Answer:", "Therefore:"], true),
-            _ => return None,
-        };
+        let row = REASONING_TABLE.iter().find(|row| row.name == name)?;
         Some(ReasoningSpec {
-            starts: strings(starts),
-            ends: strings(ends),
-            starts_inside,
+            starts: strings(row.starts),
+            ends: strings(row.ends),
+            starts_inside: row.starts_inside,
+            label: row.label.map(str::to_owned),
+            drop: strings(row.drop),
+            as_text: row.as_text,
+            reader: row.reader,
         })
     }
 
@@ -72,13 +207,14 @@ impl ReasoningSpec {
                 "reasoning_end needs at least one marker that ends the reasoning",
             ));
         }
-        if starts.iter().chain(&ends).any(String::is_empty) {
-            return Err(Error::usage("reasoning markers must not be empty strings"));
-        }
+        check_markers("reasoning_start", &starts)?;
+        check_markers("reasoning_end", &ends)?;
         Ok(ReasoningSpec {
+            reader: None,
             starts_inside: starts.is_empty(),
             starts,
             ends,
+            ..ReasoningSpec::default()
         })
     }
 }
@@ -88,9 +224,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_listed_name_resolves() {
-        for name in REASONING_FORMATS {
-            assert!(ReasoningSpec::named(name).is_some(), "{name}");
+    fn every_listed_name_resolves_once() {
+        for (n, name) in REASONING_FORMATS.iter().enumerate() {
+            assert!(!REASONING_FORMATS[..n].contains(name), "{name} twice");
+            let spec = ReasoningSpec::named(name).unwrap();
+            if spec.reader.is_some() {
+                continue; // read by its own reader, not by markers
+            }
+            assert!(!spec.ends.is_empty(), "{name}");
+            assert!(spec.starts_inside || !spec.starts.is_empty(), "{name}");
         }
         assert!(ReasoningSpec::named("thinking").is_none());
     }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from typing import TypeVar
 
 T = TypeVar("T", bytes, str)
@@ -25,8 +25,10 @@ def all_two_way_splits(data: T) -> Iterator[list[T]]:
         yield [data[:cut], data[cut:]]
 
 
-def at_points(data: T, points: Sequence[int]) -> list[T]:
-    cuts = sorted({min(max(p, 0), len(data)) for p in points})
+def at_points(data: T, points: Iterable[int]) -> list[T]:
+    """`data` cut at each point taken modulo `len(data) + 1` (so any non-negative integers
+    from a strategy are valid cuts); repeated points give no empty middle pieces."""
+    cuts = sorted({p % (len(data) + 1) for p in points})
     pieces, start = [], 0
     for cut in cuts:
         pieces.append(data[start:cut])

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from .._fastsse import GenerationChunk
-from ..client import AsyncClient, ChatRequest, Message, Tool, ToolCallSpec
+from ..client import AsyncChunkStream, AsyncClient, ChatRequest, Message, Tool, ToolCallSpec
 from ..errors import UsageError
 from ._base import GenerationAdapter
 
@@ -143,11 +143,12 @@ class GatewayAdapter(GenerationAdapter):
             extra_body=extra,
         )
 
-    async def chat(self, request: ServerRequest, body: dict[str, Any]) -> AsyncIterator[GenerationChunk]:
-        """The upstream's answer as typed chunks (the last one ``done``); closing stops it."""
-        async with self._client.stream(self.upstream_request(request, body)) as chunks:
-            async for chunk in chunks:
-                yield chunk
+    async def open(self, request: ServerRequest, body: dict[str, Any]) -> AsyncChunkStream:
+        """Send the request upstream and wait for its answer's status: the open stream of typed
+        chunks (the last one ``done``; closing it stops the upstream). An error status raises
+        ``ProviderHTTPError`` before anything is streamed, so the server can answer it in the
+        client's error shape; an unreachable upstream raises the HTTP client's error."""
+        return await self._client.stream(self.upstream_request(request, body)).open()
 
     def generate(self, prompt: str, **sampling: Any) -> AsyncIterator[GenerationChunk]:
         raise UsageError("the gateway forwards whole chat requests (chat()), not templated prompts")

@@ -17,7 +17,7 @@ from typing import Any
 import anyio
 
 from .._chunks import aiter_chunks, iter_chunks
-from .._fastsse import GenerationChunk
+from .._fastsse import Collector, GenerationChunk, GenerationResult
 from ..errors import ProviderHTTPError, UsageError
 from ._providers import build_request, error_details, provider_spec
 from ._request import ChatRequest, HTTPRequest
@@ -169,6 +169,7 @@ class ChunkStream(Iterator[GenerationChunk]):
         self._on_close = on_close
         self._response: Any = None
         self._chunks: Iterator[GenerationChunk] | None = None
+        self._collector = Collector()  # replaced by the decoder's own on the first chunk
         self._closed = False
         # Reconnects a resumable stream (fastsse server) that drops: (url, last id) -> response.
         self._reopen: Callable[[str, str], Any] | None = None
@@ -203,6 +204,10 @@ class ChunkStream(Iterator[GenerationChunk]):
     def __iter__(self) -> ChunkStream:
         return self
 
+    def snapshot(self) -> GenerationResult:
+        """The `GenerationResult` of every chunk read so far (see `fastsse.ChunkIterator`)."""
+        return self._collector.snapshot()
+
     def __next__(self) -> GenerationChunk:
         if self._closed:
             raise StopIteration
@@ -212,7 +217,9 @@ class ChunkStream(Iterator[GenerationChunk]):
                 source = self._response
                 if self._reopen is not None and stream_url(source) is not None:
                     source = resuming_source(source, self._reopen)
-                self._chunks = iter_chunks(source, provider=self.provider)
+                chunks = iter_chunks(source, provider=self.provider)
+                self._collector = chunks.collector
+                self._chunks = iter(chunks)
             return next(self._chunks)
         except BaseException:
             self.close()
@@ -373,6 +380,7 @@ class AsyncChunkStream(AsyncIterator[GenerationChunk]):
         self._on_close = on_close
         self._response: Any = None
         self._chunks: Any = None
+        self._collector = Collector()  # replaced by the decoder's own on the first chunk
         self._closed = False
         self._reopen: Callable[[str, str], Awaitable[Any]] | None = None
 
@@ -402,6 +410,10 @@ class AsyncChunkStream(AsyncIterator[GenerationChunk]):
     def __aiter__(self) -> AsyncChunkStream:
         return self
 
+    def snapshot(self) -> GenerationResult:
+        """The `GenerationResult` of every chunk read so far (see `fastsse.ChunkIterator`)."""
+        return self._collector.snapshot()
+
     async def __anext__(self) -> GenerationChunk:
         if self._closed:
             raise StopAsyncIteration
@@ -412,6 +424,7 @@ class AsyncChunkStream(AsyncIterator[GenerationChunk]):
                 if self._reopen is not None and stream_url(source) is not None:
                     source = AsyncResumingSource(source, self._reopen)
                 self._chunks = aiter_chunks(source, provider=self.provider)
+                self._collector = self._chunks.collector
             chunk: GenerationChunk = await self._chunks.__anext__()
             return chunk
         except BaseException:

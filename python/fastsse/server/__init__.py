@@ -9,6 +9,7 @@ from __future__ import annotations
 from ._app import FastSSEApp, create_app
 from ._background import background_server
 from ._event_source import EventSourceResponse
+from ._limits import ServerLimits
 from ._metrics import ServerMetrics
 from ._resume import ResumableStreams
 from ._stores import MemoryStore, RedisStore, StoredEvents, StoreFullError, StoreUnavailableError, StreamStore
@@ -24,6 +25,7 @@ __all__ = [
     "MemoryStore",
     "RedisStore",
     "ResumableStreams",
+    "ServerLimits",
     "ServerMetrics",
     "StoreFullError",
     "StoreUnavailableError",

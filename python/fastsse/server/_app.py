@@ -17,8 +17,11 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from ..adapters.gateway import GatewayAdapter
+from ..errors import LimitExceededError
 from ._asgi import ClientGone, Receive, Scope, Send, read_body, route_path, send_bytes
 from ._errors import Api, RequestError, error_body
+from ._gateway import UpstreamStreams
+from ._limits import RequestSlots, ServerLimits, keys_match, read_within
 from ._metrics import ServerMetrics
 from ._requests import ChatRequest, parse_anthropic_messages, parse_completions, parse_json, parse_openai_chat
 from ._responses_api import parse_responses
@@ -26,6 +29,7 @@ from ._resume import ResumableStreams, parse_after
 from ._stores import StoreFullError, StoreUnavailableError, StreamStore, open_store
 from ._streaming import EncoderLike, collect_response, stream_response
 from ._template import ChatTemplate, hermes_template
+from ._ui import serve_page
 from ._ui_chat import UI_STREAM_HEADERS, parse_ui_chat
 from ._wire import TextCompletionEncoder, envelope, response_body, stream_encoder, text_completion_body
 from ._worker import Choices, Generation, GenerationLike, make_parser
@@ -61,6 +65,7 @@ class FastSSEApp:
         stream_ttl: float = 600.0,
         stream_lease: float = 5.0,
         max_stream_bytes: int = 16 * 1024 * 1024,
+        limits: ServerLimits | None = None,
     ) -> None:
         if keepalive <= 0:
             raise ValueError(f"keepalive must be a positive number of seconds, got {keepalive}")
@@ -74,9 +79,11 @@ class FastSSEApp:
         self.chat_template = chat_template
         self.model = model
         self.reasoning_field = reasoning_field
-        self.default_max_tokens = default_max_tokens
         self.keepalive = keepalive
-        self.max_body_size = max_body_size
+        self.limits = limits if limits is not None else ServerLimits(max_body_size=max_body_size)
+        self.max_body_size = self.limits.max_body_size
+        self.default_max_tokens = min(default_max_tokens, self.limits.max_tokens)
+        self._slots = RequestSlots(self.limits.max_concurrent_requests)
         self.api_key = api_key
         self.ui = ui
         self.metrics = ServerMetrics()
@@ -113,9 +120,14 @@ class FastSSEApp:
             await self._route(scope, path, api, receive, tracked_send)
         except RequestError as exc:
             if not started:
-                await send_bytes(send, exc.status, error_body(api, exc.status, exc.message, exc.param))
+                await send_bytes(
+                    send, exc.status, error_body(api, exc.status, exc.message, exc.param, exc.code)
+                )
         except ClientGone:
             return
+        except LimitExceededError as exc:  # a stop string or tool schema past the parser's caps
+            if not started:
+                await send_bytes(send, 400, error_body(api, 400, RequestError(exc.message).message))
         except Exception:
             logger.exception("request %s %s failed", scope.get("method"), path)
             if not started:
@@ -141,7 +153,7 @@ class FastSSEApp:
         bearer = headers.get(b"authorization", b"").decode("latin-1")
         if bearer.lower().startswith("bearer "):
             given = given or bearer[7:].strip()
-        if given != self.api_key:
+        if not keys_match(given, self.api_key):
             raise RequestError("invalid or missing API key", status=401)
 
     async def _route(self, scope: Scope, path: str, api: Api, receive: Receive, send: Send) -> None:
@@ -157,18 +169,22 @@ class FastSSEApp:
         }
         if self.resumable is not None and path.startswith("/v1/streams/"):
             routes[path] = ("GET", lambda scope, send: self._resume_stream(scope, receive, send))
+        if self.ui:
+            routes["/"] = ("GET", serve_page)
         if path not in routes:
             raise RequestError(f"no route for {method} {path}", status=404)
         allowed, handler = routes[path]
         if method != allowed:
             raise RequestError(f"{path} accepts {allowed}, not {method}", status=405)
-        if path != "/health":
+        if path not in ("/health", "/"):  # the page is public; what it calls is not
             self._check_key(scope)
         if allowed == "GET":
             await handler(scope, send)
             return
-        body = parse_json(await read_body(receive, self.max_body_size))
-        await handler(body, receive, send)
+        async with self._slots.admit():
+            raw = await read_within(self.limits.body_timeout, read_body(receive, self.max_body_size))
+            body = parse_json(raw)
+            await handler(body, receive, send)
 
     async def _models(self, scope: Scope, send: Send) -> None:
         headers = dict(scope.get("headers") or [])
@@ -241,10 +257,13 @@ class FastSSEApp:
         self, request: ChatRequest, receive: Receive, send: Send, body: dict[str, Any] | None = None
     ) -> None:
         self.metrics.requests += 1
+        self.limits.check_request(request)
         raw_text = request.prompt is not None
         # Gateway mode: the whole request goes upstream, typed chunks come back.
         gateway = self.adapter if isinstance(self.adapter, GatewayAdapter) and not raw_text else None
-        prompt = "" if gateway is not None else self._prompt(request)
+        prompt = "" if gateway is not None else await self.limits.offload(request, self._prompt, request)
+        upstream = None if gateway is None else UpstreamStreams(gateway, request, body or {})
+        sources = None if upstream is None else await upstream.open()
         generations = [
             Generation(
                 self.adapter,
@@ -256,13 +275,15 @@ class FastSSEApp:
                 tool_schemas=request.active_tools,
                 drop_reasoning=request.api == "anthropic" and not request.thinking,
                 tool_id_prefix="toolu_" if request.api == "anthropic" else None,
-                source=None if gateway is None else (lambda: gateway.chat(request, body or {})),
+                source=None if sources is None else sources[index],
             )
-            for _ in range(request.n)
+            for index in range(request.n)
         ]
         generation: GenerationLike = generations[0] if request.n == 1 else Choices(generations)
         fields = envelope(
-            request, prompt_tokens=self.adapter.count_tokens(prompt), reasoning_field=self.reasoning_field
+            request,
+            prompt_tokens=await self.limits.offload(request, self.adapter.count_tokens, prompt),
+            reasoning_field=self.reasoning_field,
         )
         if request.stream:
             encoder: EncoderLike
@@ -288,6 +309,8 @@ class FastSSEApp:
                     format=request.wire_format,
                 )
             except (StoreFullError, StoreUnavailableError) as exc:
+                if upstream is not None:
+                    await upstream.aclose()
                 raise RequestError(str(exc), status=503) from None
             finally:
                 self.metrics.active_streams -= 1
@@ -330,7 +353,9 @@ def create_app(
     (default: ChatML with Hermes tool calls); ``model`` is the name ``/v1/models`` lists.
     Options: ``reasoning_field`` (``"reasoning_content"`` or ``"reasoning"``),
     ``default_max_tokens``, ``keepalive`` (seconds of silence before a keep-alive comment),
-    ``max_body_size`` and ``api_key`` (required from clients when set).
+    ``max_body_size`` and ``api_key`` (required from clients when set); ``ui=True`` serves a
+    chat page at ``GET /`` (``?q=TEXT`` asks TEXT on load). ``limits`` (a ``ServerLimits``)
+    caps body size and time, concurrent requests, ``max_tokens``, messages.
 
     Resumable streams: ``resumable=True`` (in-memory store) or ``store=`` (a ``StreamStore``,
     ``"memory"`` or a ``redis://HOST:PORT/DB`` URL) run each streamed generation detached from

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import time
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -57,19 +58,30 @@ Outcome = Literal["completed", "client left", "send timed out"]
 
 
 class _Relay:
-    """Items from the producer to the sender, at most ``max_batch`` of them waiting."""
+    """Items from the producer to the sender, at most ``max_batch`` of them waiting.
+
+    Also the sender's clock: ``last_sent`` is when bytes last went out, and the pinger asks for
+    a ping through ``want_ping``. No cancel scope per event: the sender waits on one event that
+    a new item, the end or a due ping sets (scopes cost more than encoding the event).
+    """
 
     def __init__(self, max_batch: int) -> None:
         self.max_batch = max_batch
         self.items: list[Any] = []
         self.ended = False
         self.error: BaseException | None = None
-        self._ready = anyio.Event()
-        self._room = anyio.Event()
+        self.want_ping = False
+        self.last_sent = time.monotonic()
+        self._ready: anyio.Event | None = None  # set while the sender waits
+        self._room: anyio.Event | None = None  # set while the producer waits
+
+    def _wake_sender(self) -> None:
+        if self._ready is not None:
+            self._ready.set()
 
     async def put(self, item: Any) -> None:
         self.items.append(item)
-        self._ready.set()
+        self._wake_sender()
         if len(self.items) >= self.max_batch:
             self._room = anyio.Event()
             await self._room.wait()
@@ -77,16 +89,22 @@ class _Relay:
     def end(self, error: BaseException | None = None) -> None:
         self.ended = True
         self.error = error
-        self._ready.set()
+        self._wake_sender()
 
-    async def take(self, timeout: float | None) -> list[Any]:
-        """What is waiting, after waiting up to ``timeout`` seconds for something."""
-        if not self.items and not self.ended:
-            with anyio.move_on_after(timeout):
-                await self._ready.wait()
+    def ping(self) -> None:
+        self.want_ping = True
+        self._wake_sender()
+
+    async def take(self) -> list[Any]:
+        """What is waiting, after waiting for something (an item, the end, or a ping)."""
+        if not self.items and not self.ended and not self.want_ping:
+            self._ready = anyio.Event()
+            await self._ready.wait()
+            self._ready = None
         batch, self.items = self.items, []
-        self._ready = anyio.Event()
-        self._room.set()
+        if self._room is not None:
+            self._room.set()
+            self._room = None
         return batch
 
 
@@ -163,6 +181,8 @@ class EventSourceResponse(_ResponseBase):
         async with anyio.create_task_group() as group:
             group.start_soon(watch)
             group.start_soon(self._produce, relay)
+            if self.ping is not None:
+                group.start_soon(self._ping, relay, self.ping)
             try:
                 outcome = await self._send_batches(relay, send)
             except Exception as exc:  # re-raised below, outside the task group (no ExceptionGroup)
@@ -195,9 +215,18 @@ class EventSourceResponse(_ResponseBase):
             await _close(iterator)
         relay.end()
 
+    async def _ping(self, relay: _Relay, ping: float) -> None:
+        """Asks for a ping whenever nothing went out for ``ping`` seconds."""
+        while True:
+            silent = time.monotonic() - relay.last_sent
+            if silent >= ping:
+                relay.ping()
+                silent = 0.0
+            await anyio.sleep(ping - silent)
+
     async def _send_batches(self, relay: _Relay, send: Send) -> Outcome:
         while True:
-            batch = await relay.take(self.ping)
+            batch = await relay.take()
             refused: Exception | None = None
             if batch:
                 body, refused = _encode(batch)
@@ -207,10 +236,16 @@ class EventSourceResponse(_ResponseBase):
                 return "completed"
             else:
                 body = PING_COMMENT
-            with anyio.move_on_after(self.send_timeout) as timer:
-                await send({"type": "http.response.body", "body": body, "more_body": True})
-            if timer.cancelled_caught:
-                return "send timed out"
+            relay.want_ping = False
+            message = {"type": "http.response.body", "body": body, "more_body": True}
+            if self.send_timeout is None:
+                await send(message)
+            else:
+                with anyio.move_on_after(self.send_timeout) as timer:
+                    await send(message)
+                if timer.cancelled_caught:
+                    return "send timed out"
+            relay.last_sent = time.monotonic()
             if refused is not None:
                 raise refused
 

@@ -27,7 +27,7 @@ MAX_TOOLS = 128
 # Choices per request (`n`): each is a whole generation, so the cap bounds one request's work.
 MAX_CHOICES = 8
 RESPONSE_FORMATS = ("text", "json_object", "json_schema")
-_TOOL_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+_TOOL_NAME = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
 
 
 @dataclass
@@ -189,9 +189,10 @@ def _tool_parameters(value: Any, param: str) -> dict[str, Any]:
 
 
 def _tool_name(value: Any, param: str) -> str:
-    if not isinstance(value, str) or not _TOOL_NAME.match(value):
+    if not isinstance(value, str) or not _TOOL_NAME.fullmatch(value):  # `$` would allow a final "\n"
+        got = repr(value[:64]) if isinstance(value, str) else _type_name(value)
         raise RequestError(
-            f"'{param}' must be 1-128 letters, digits, '_', '-', '.' or ':', got {value!r}", param=param
+            f"'{param}' must be 1-128 letters, digits, '_', '-', '.' or ':', got {got}", param=param
         )
     return value
 

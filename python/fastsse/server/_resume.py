@@ -11,8 +11,10 @@ The producer outlives its request: when no reader has been attached for ``detach
 seconds it is cancelled (which closes the engine's iterator). It holds a lease in the store,
 renewed every third of ``lease`` seconds; readers of a stream whose lease lapsed before its end
 (the producing process died) get a ``stream_producer_lost`` error event in the stream's own wire
-format. Each stream is capped at ``max_stream_bytes``; a stream reaching it ends with a
-``stream_too_large`` error event and its generation is cancelled.
+format. Each stream is capped at ``max_stream_bytes`` and at the store's ``max_events``; a
+stream reaching either ends with a ``stream_too_large`` error event and its generation is
+cancelled. A store with no room left for its events (its total cap) ends it with
+``stream_store_full``.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import anyio
 from .. import _fastsse
 from .._fastsse import GenerationChunk
 from ._asgi import Receive, Send
-from ._stores import StoreUnavailableError, StreamStore
+from ._stores import StoreFullError, StoreUnavailableError, StreamStore
 from ._streaming import KEEPALIVE_COMMENT, SSE_HEADERS, watch_disconnect
 
 __all__ = ["ERROR_EVENT_ENCODERS", "ResumableStreams", "Write", "error_event"]
@@ -63,7 +65,7 @@ def error_event(format: str, code: str, message: str) -> bytes:
 
 
 class StreamTooLargeError(Exception):
-    pass
+    """A stream reached one of its caps (the message names it)."""
 
 
 class _Producer:
@@ -77,6 +79,7 @@ class _Producer:
         self.size = 0
         self.pending = b""
         self.ended_by: str | None = None
+        self.finished = False  # the stream's end is stored: nothing may follow it
 
     async def write(self, data: bytes) -> None:
         data = self.pending + data
@@ -86,26 +89,31 @@ class _Producer:
             return
         self.pending = data[cut + 2 :]
         events: list[tuple[int, bytes]] = []
+        next_id, size = self.next_id, self.size
         for raw in data[:cut].split(b"\n\n"):
             if not raw or raw.startswith(b":"):  # comments are not events
                 continue
-            event = b"id: %d\n%s\n\n" % (self.next_id, raw)
-            events.append((self.next_id, event))
-            self.next_id += 1
-            self.size += len(event)
-        if self.size > self.streams.max_stream_bytes:
-            raise StreamTooLargeError
+            event = b"id: %d\n%s\n\n" % (next_id, raw)
+            events.append((next_id, event))
+            next_id += 1
+            size += len(event)
+        # Over a cap, none of these events is stored: the error event takes the next id.
+        streams = self.streams
+        if size > streams.max_stream_bytes:
+            raise StreamTooLargeError(f"the stream exceeded max_stream_bytes ({streams.max_stream_bytes})")
+        if next_id - 1 > streams.store.max_events:
+            raise StreamTooLargeError(f"the stream exceeded max_events ({streams.store.max_events})")
         if events:
-            await self.streams.store.append(self.stream_id, events)
+            await streams.store.append(self.stream_id, events)
+        self.next_id, self.size = next_id, size
 
     async def _end_with_error(self, code: str, message: str) -> None:
         event = b"id: %d\n%s" % (self.next_id, error_event(self.format, code, message))
         # Shielded and bounded: this often runs while being cancelled.
         with anyio.CancelScope(shield=True), anyio.move_on_after(5.0):
             try:
-                await self.streams.store.append(self.stream_id, [(self.next_id, event)])
-                await self.streams.store.finish(self.stream_id, self.streams.ttl)
-            except StoreUnavailableError as exc:
+                await self.streams.store.finish(self.stream_id, self.streams.ttl, (self.next_id, event))
+            except Exception as exc:  # best effort: readers then see the lease lapse
                 logger.error("stream %s: could not store its end: %s", self.stream_id, exc)
 
     async def _keep_lease(self) -> None:
@@ -131,6 +139,10 @@ class _Producer:
                     last_seen = max(last_seen, now - (time.time() - touched))
             if now - last_seen >= streams.detach_timeout:
                 self.ended_by = "detach_timeout"
+                idle = now - last_seen
+                logger.info(
+                    "stream %s: no reader for %.3f s, cancelling its generation", self.stream_id, idle
+                )
                 return
 
     async def _produce(self, produce: Produce) -> None:
@@ -139,6 +151,7 @@ class _Producer:
         if self.pending.strip():  # a last event without its blank line
             await self.write(b"\n\n")
         await self.streams.store.finish(self.stream_id, self.streams.ttl)
+        self.finished = True
 
     async def run(self, produce: Produce) -> None:
         """Produce the stream; the first of the three jobs to end (the generation, the lease
@@ -158,11 +171,13 @@ class _Producer:
                 for job in (lambda: self._produce(produce), self._keep_lease, self._watch_readers):
                     group.start_soon(first_to_end, job, group.cancel_scope)
         except asyncio.CancelledError:
-            await self._end_with_error("stream_producer_lost", "the server producing this stream stopped")
+            if not self.finished:
+                await self._end_with_error("stream_producer_lost", "the server producing this stream stopped")
             raise
         if isinstance(failure, StreamTooLargeError):
-            limit = self.streams.max_stream_bytes
-            await self._end_with_error("stream_too_large", f"the stream exceeded max_stream_bytes ({limit})")
+            await self._end_with_error("stream_too_large", str(failure))
+        elif isinstance(failure, StoreFullError):
+            await self._end_with_error("stream_store_full", str(failure))
         elif isinstance(failure, StoreUnavailableError):
             logger.error("stream %s: the store failed, generation cancelled: %s", self.stream_id, failure)
         elif failure is not None:

@@ -9,9 +9,20 @@ stores share one contract:
   (``XADD`` with ``MAXLEN``, ``XREAD BLOCK`` for followers, ``EXPIRE`` on finished streams, the
   lease as a key with a ``PX`` expiry).
 
-Both are bounded: ``max_streams`` streams held at once (open or finished within their TTL; a
-stream past its TTL or whose producer's lease lapsed no longer counts), and the producer caps
-each stream's bytes (see ``_resume``), so the total is at most ``max_streams`` times that cap.
+Both are bounded, and each bound refuses with a ``StoreFullError`` naming it:
+
+* ``max_streams`` streams held at once (open, or finished within their TTL; a stream past its
+  TTL, or whose producer's lease lapsed more than a grace period ago, no longer counts): a new
+  stream is refused (the server answers 503);
+* ``max_events`` events per stream: the producer ends a stream reaching it with a
+  ``stream_too_large`` error event (as it does at its ``max_stream_bytes``, see ``_resume``);
+  Redis's ``MAXLEN`` is set just above it, so no stored event is ever trimmed;
+* in total: ``MemoryStore(max_total_bytes=...)``; for Redis, the server's own ``maxmemory`` (with
+  the default ``noeviction`` policy Redis refuses writes past it, which the store reports as
+  full). A producer refused for room ends its stream with a ``stream_store_full`` error event.
+
+The last event of a stream (``finish``'s ``last``, an error event) is stored past the caps: it
+is small, one per stream, and it is what tells readers why the stream ended.
 """
 
 from __future__ import annotations
@@ -44,7 +55,8 @@ READ_BATCH = 512
 
 
 class StoreFullError(FastSSEError):
-    """The store already holds its ``max_streams`` streams (the server answers 503)."""
+    """The store is at one of its caps (``limit`` names it): no room for a new stream (the
+    server answers 503) or for a stream's next events (the stream ends with an error event)."""
 
 
 class StoreUnavailableError(FastSSEError):
@@ -78,9 +90,13 @@ class StreamStore(ABC):
     async def renew(self, stream_id: str, lease: float) -> None:
         """Extend the producer's lease to ``lease`` seconds from now."""
 
+    max_streams: int
+    max_events: int
+
     @abstractmethod
-    async def finish(self, stream_id: str, ttl: float) -> None:
-        """Mark the stream ended; it stays readable for ``ttl`` seconds."""
+    async def finish(self, stream_id: str, ttl: float, last: tuple[int, bytes] | None = None) -> None:
+        """Mark the stream ended, after ``last`` (an error event, stored past the caps); it stays
+        readable for ``ttl`` seconds."""
 
     @abstractmethod
     async def format_of(self, stream_id: str) -> str | None:
@@ -122,54 +138,88 @@ class MemoryStore(StreamStore):
     Clocks: leases and TTLs use ``time.monotonic``; ``touch`` times are ``time.time``.
     """
 
-    def __init__(self, *, max_streams: int = 10_000) -> None:
-        if max_streams < 1:
-            raise ValueError(f"max_streams must be at least 1, got {max_streams}")
+    def __init__(
+        self, *, max_streams: int = 10_000, max_events: int = 100_000, max_total_bytes: int = 1 << 30
+    ) -> None:
+        for name, value in (
+            ("max_streams", max_streams),
+            ("max_events", max_events),
+            ("max_total_bytes", max_total_bytes),
+        ):
+            if value < 1:
+                raise ValueError(f"{name} must be at least 1, got {value}")
         self.max_streams = max_streams
+        self.max_events = max_events
+        self.max_total_bytes = max_total_bytes
+        self.total_bytes = 0  # of every held stream's events
         self._streams: dict[str, _MemoryStream] = {}
 
     def _expired(self, stream: _MemoryStream, now: float) -> bool:
         return now >= stream.expires_at or (not stream.done and now >= stream.lease_until + stream_grace())
 
+    def _drop(self, stream_id: str) -> None:
+        stream = self._streams.pop(stream_id)
+        self.total_bytes -= sum(map(len, stream.events))
+
     def _purge(self) -> None:
         now = time.monotonic()
         for stream_id in [key for key, stream in self._streams.items() if self._expired(stream, now)]:
-            del self._streams[stream_id]
+            self._drop(stream_id)
 
     def _get(self, stream_id: str) -> _MemoryStream | None:
         stream = self._streams.get(stream_id)
         if stream is not None and time.monotonic() >= stream.expires_at:
-            del self._streams[stream_id]
+            self._drop(stream_id)
             return None
         return stream
 
-    async def create(self, stream_id: str, *, format: str, lease: float) -> None:
-        if len(self._streams) >= self.max_streams:
-            self._purge()
-        if len(self._streams) >= self.max_streams:
-            raise StoreFullError(
-                f"the stream store holds {len(self._streams)} streams, its max_streams limit",
-                limit="max_streams",
+    def _full(self, extra: int) -> StoreFullError | None:
+        """The cap a new stream (``extra == 0``) or ``extra`` more bytes would pass, if any."""
+        if extra == 0 and len(self._streams) >= self.max_streams:
+            message = f"the stream store holds {len(self._streams)} streams, its max_streams limit"
+            return StoreFullError(message, limit="max_streams")
+        if self.total_bytes + max(extra, 1) > self.max_total_bytes:
+            message = (
+                f"the stream store holds {self.total_bytes} bytes of events: {extra} more would pass"
+                f" its max_total_bytes limit ({self.max_total_bytes})"
             )
+            return StoreFullError(message, limit="max_total_bytes")
+        return None
+
+    async def create(self, stream_id: str, *, format: str, lease: float) -> None:
+        if self._full(0) is not None:
+            self._purge()
+        if (full := self._full(0)) is not None:
+            raise full
         self._streams[stream_id] = _MemoryStream(format=format, lease_until=time.monotonic() + lease)
 
     def _notify(self, stream: _MemoryStream) -> None:
         stream.changed.set()
         stream.changed = anyio.Event()
 
-    async def append(self, stream_id: str, events: list[tuple[int, bytes]]) -> None:
-        stream = self._streams[stream_id]
+    def _add(self, stream: _MemoryStream, events: list[tuple[int, bytes]]) -> None:
         stream.events.extend(data for _, data in events)
+        self.total_bytes += sum(len(data) for _, data in events)
         self._notify(stream)
+
+    async def append(self, stream_id: str, events: list[tuple[int, bytes]]) -> None:
+        size = sum(len(data) for _, data in events)
+        if self._full(size) is not None:
+            self._purge()
+        if (full := self._full(size)) is not None:
+            raise full
+        self._add(self._streams[stream_id], events)
 
     async def renew(self, stream_id: str, lease: float) -> None:
         stream = self._streams.get(stream_id)
         if stream is not None:
             stream.lease_until = time.monotonic() + lease
 
-    async def finish(self, stream_id: str, ttl: float) -> None:
+    async def finish(self, stream_id: str, ttl: float, last: tuple[int, bytes] | None = None) -> None:
         stream = self._streams.get(stream_id)
         if stream is not None:
+            if last is not None:
+                self._add(stream, [last])
             stream.done = True
             stream.expires_at = time.monotonic() + ttl
             self._notify(stream)
@@ -221,7 +271,13 @@ class RedisStore(StreamStore):
     ``d``; the terminator is an entry with field ``end``), ``{id}:meta`` the format, ``{id}:lease``
     the producer's lease (``PX`` expiry), ``{id}:touch`` the last reader time, and ``live`` a
     sorted set of every held stream scored by when it may be dropped (the ``max_streams`` count).
-    ``max_events`` is the ``MAXLEN`` cap of each stream. Needs the ``redis`` package.
+    Each stream's ``MAXLEN`` is ``max_events`` plus its error event and end marker. The total is
+    bounded by the Redis server's ``maxmemory``. Needs the ``redis`` package.
+
+    Connections: each reader waiting for events holds one for up to a third of the lease (its
+    ``XREAD BLOCK``), so ``max_connections`` should exceed the readers one replica serves at
+    once; past it, commands wait up to ``connection_wait`` seconds for a free connection (then
+    ``StoreUnavailableError``) instead of failing at once.
     """
 
     def __init__(
@@ -231,12 +287,17 @@ class RedisStore(StreamStore):
         max_streams: int = 10_000,
         max_events: int = 100_000,
         prefix: str = "fastsse:stream:",
+        max_connections: int = 2000,
+        connection_wait: float = 10.0,
         client: Any = None,
     ) -> None:
         if client is None:
             import redis.asyncio
 
-            client = redis.asyncio.Redis.from_url(url, socket_connect_timeout=2.0)
+            pool = redis.asyncio.BlockingConnectionPool.from_url(
+                url, max_connections=max_connections, timeout=connection_wait, socket_connect_timeout=2.0
+            )
+            client = redis.asyncio.Redis.from_pool(pool)
         self.url = url
         self.max_streams = max_streams
         self.max_events = max_events
@@ -252,6 +313,9 @@ class RedisStore(StreamStore):
 
         try:
             yield
+        except redis.exceptions.OutOfMemoryError as exc:
+            message = f"the Redis stream store at {self.url} is full (its maxmemory): {exc}"
+            raise StoreFullError(message, limit="maxmemory") from exc
         except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as exc:
             message = f"the Redis stream store at {self.url} is unreachable: {exc}"
             raise StoreUnavailableError(message) from exc
@@ -260,8 +324,8 @@ class RedisStore(StreamStore):
         async with self._reachable():
             return await getattr(self._redis, method)(*args, **kwargs)
 
-    async def _pipeline(self, build: Any) -> Any:
-        async with self._reachable(), self._redis.pipeline(transaction=True) as pipe:
+    async def _pipeline(self, build: Any, *, transaction: bool = True) -> Any:
+        async with self._reachable(), self._redis.pipeline(transaction=transaction) as pipe:
             build(pipe)
             return await pipe.execute()
 
@@ -288,7 +352,7 @@ class RedisStore(StreamStore):
 
         def build(pipe: Any) -> None:
             for event_id, data in events:
-                pipe.xadd(key, {b"d": data}, id=f"{event_id}-0", maxlen=self.max_events, approximate=False)
+                pipe.xadd(key, {b"d": data}, id=f"{event_id}-0", maxlen=self._maxlen, approximate=False)
 
         await self._pipeline(build)
 
@@ -303,18 +367,26 @@ class RedisStore(StreamStore):
 
         await self._pipeline(build)
 
-    async def finish(self, stream_id: str, ttl: float) -> None:
+    @property
+    def _maxlen(self) -> int:
+        return self.max_events + 2  # room for the error event and the end marker
+
+    async def finish(self, stream_id: str, ttl: float, last: tuple[int, bytes] | None = None) -> None:
         key = self._key(stream_id)
         seconds = max(int(ttl), 1)
 
         def build(pipe: Any) -> None:
-            pipe.xadd(key, {b"end": b"1"}, id="*", maxlen=self.max_events + 1, approximate=False)
+            if last is not None:
+                pipe.xadd(key, {b"d": last[1]}, id=f"{last[0]}-0", maxlen=self._maxlen, approximate=False)
+            pipe.xadd(key, {b"end": b"1"}, id="*", maxlen=self._maxlen, approximate=False)
             for part in ("", ":meta", ":touch"):
                 pipe.expire(self._key(stream_id, part), seconds)
             pipe.delete(self._key(stream_id, ":lease"))
             pipe.zadd(self._key("", "live"), {stream_id: time.time() + seconds})
 
-        await self._pipeline(build)
+        # Not a transaction: when Redis is out of memory and refuses the events, the lease is
+        # still dropped and the expiries still set.
+        await self._pipeline(build, transaction=False)
 
     async def format_of(self, stream_id: str) -> str | None:
         value = await self._call("get", self._key(stream_id, ":meta"))

@@ -371,8 +371,9 @@ impl EventStreamDecoder {
                     on_message(message)?;
                     continue;
                 }
+                // No reserve of the declared length: the buffer grows as bytes arrive, so a
+                // prelude announcing a huge frame costs nothing until the bytes come.
                 self.partial_total = total;
-                self.partial.reserve(total);
             }
             self.partial.extend_from_slice(input);
             self.consumed += input.len() as u64;
@@ -397,7 +398,6 @@ impl EventStreamDecoder {
                 return Ok(input);
             }
             self.partial_total = check_prelude(&self.partial, offset, self.max_message_size)?;
-            self.partial.reserve(self.partial_total - PRELUDE_LEN);
         }
         let take = (self.partial_total - self.partial.len()).min(input.len());
         self.partial.extend_from_slice(&input[..take]);

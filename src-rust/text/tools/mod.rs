@@ -33,6 +33,7 @@ use std::sync::Arc;
 use super::emit::Emitter;
 use super::schema::ToolSchemas;
 
+pub use json_args::JsonArgs;
 pub use scan::{clean_name, is_json_ws, read_run, skip_ws, Expect, Expected, Recover, Run};
 pub use slot::{CallSlot, Problem, ERR_INCOMPLETE, ERR_INVALID, ERR_TOO_LARGE};
 
@@ -168,7 +169,8 @@ const REGISTRY: &[(&str, Builder)] = &[
         formats::pythonic::build(&formats::pythonic::LLAMA4, c)
     }),
     ("gemma4", |c| Box::new(formats::gemma4::Gemma4::new(c))),
-    // HARMONY: the gpt-oss Harmony row goes here (`src-rust/text/harmony*`).
+    // gpt-oss: reads the reasoning (analysis channel) and the text too.
+    ("harmony", |c| Box::new(super::harmony::Harmony::new(c))),
 ];
 
 /// The names accepted by `tools=`, in `REGISTRY` order.

@@ -160,7 +160,7 @@ impl CallSlot {
     /// The call ended well. A call that never got a name goes back to text.
     pub fn complete(&mut self, em: &mut Emitter<'_>) {
         if self.phase == SlotPhase::Pending {
-            em.text(&self.raw);
+            em.give_back(&self.raw);
         }
         self.reset();
     }
@@ -168,7 +168,7 @@ impl CallSlot {
     /// Give a pending call back as text (no-op for announced calls).
     pub fn fallback(&mut self, em: &mut Emitter<'_>) {
         if self.phase == SlotPhase::Pending {
-            em.text(&self.raw);
+            em.give_back(&self.raw);
             self.reset();
         }
     }

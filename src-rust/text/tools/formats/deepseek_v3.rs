@@ -173,7 +173,7 @@ impl ToolSection for DeepSeekV3 {
                             }
                             self.slot.raw(matched);
                             if self.calls_in_section > 0 {
-                                em.text(matched);
+                                em.give_back(matched);
                             }
                             return self.give_up(em, pos);
                         }
@@ -221,6 +221,10 @@ impl ToolSection for DeepSeekV3 {
                         self.json.reset();
                         self.phase = Phase::Arguments;
                     } else {
+                        // Blanks after the separator are skipped here as they are when
+                        // they arrive alone (above): the same call however the text is split.
+                        self.slot.raw(&rest[..blank]);
+                        pos += blank;
                         self.name.clear();
                         self.phase = Phase::NameLine;
                     }

@@ -491,7 +491,7 @@ impl ToolSection for Gemma4 {
                         },
                         Expected::Mismatch { consumed, matched } => {
                             // No closer: the call stands, what follows is text.
-                            em.text(matched);
+                            em.give_back(matched);
                             Step::Ended {
                                 consumed: pos + consumed,
                             }

@@ -356,7 +356,7 @@ impl ToolSection for JsonCalls {
                         },
                         Expected::Mismatch { consumed, matched } => {
                             // No closing tag: the calls stand, what follows is text.
-                            em.text(matched);
+                            em.give_back(matched);
                             Step::Ended {
                                 consumed: pos + consumed,
                             }

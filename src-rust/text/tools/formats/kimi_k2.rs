@@ -176,7 +176,7 @@ impl ToolSection for KimiK2 {
                             self.slot.raw(matched);
                             self.slot.fallback(em);
                             if self.calls_in_section > 0 {
-                                em.text(matched);
+                                em.give_back(matched);
                             }
                             return Step::Ended { consumed: pos };
                         }

@@ -239,7 +239,7 @@ impl ToolSection for Pythonic {
                                     if self.slot.is_pending() {
                                         self.slot.raw(matched);
                                     } else {
-                                        em.text(matched);
+                                        em.give_back(matched);
                                     }
                                     pos += consumed;
                                 }
@@ -429,7 +429,7 @@ impl ToolSection for Pythonic {
                             consumed: pos + consumed,
                         },
                         Expected::Mismatch { consumed, matched } => {
-                            em.text(matched);
+                            em.give_back(matched);
                             Step::Ended {
                                 consumed: pos + consumed,
                             }

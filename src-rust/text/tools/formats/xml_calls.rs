@@ -315,7 +315,7 @@ impl ToolSection for XmlCalls {
                                 }
                                 Phase::AfterFunction => {
                                     // No block closer: what follows is ordinary text.
-                                    em.text(matched);
+                                    em.give_back(matched);
                                     return Step::Ended { consumed: pos };
                                 }
                                 _ => {

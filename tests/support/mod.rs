@@ -1,0 +1,450 @@
+//! The one harness of the Rust integration tests: fixtures, feeding a stream every way
+//! (whole, byte by byte, at every cut, at pseudo-random cuts, in CRLF), a summary of a chunk
+//! stream (what `fastsse.collect` builds) and the invariants every unified stream obeys.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use _fastsse::providers::registry::lookup;
+use _fastsse::providers::{ChunkDecoder, ChunkDecoderConfig};
+use _fastsse::{Error, FinishReason, GenerationChunk};
+
+// ---- fixtures ---------------------------------------------------------------------------
+
+pub fn data_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data")
+}
+
+/// The bytes of a file under `tests/data`, as stored.
+pub fn data(path: &str) -> Vec<u8> {
+    let full = data_dir().join(path);
+    std::fs::read(&full).unwrap_or_else(|e| panic!("{}: {e}", full.display()))
+}
+
+/// A fixture as the wire bytes of a stream: `.jsonl` files (framing removed) are wrapped
+/// back into SSE `data:` events.
+pub fn fixture(path: &str) -> Vec<u8> {
+    let bytes = data(path);
+    if path.ends_with(".jsonl") {
+        jsonl_to_sse(std::str::from_utf8(&bytes).unwrap(), "\n")
+    } else {
+        bytes
+    }
+}
+
+/// Every stream fixture in a data directory (sorted).
+pub fn fixtures_in(dir: &str) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(data_dir().join(dir))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.ends_with(".sse") || n.ends_with(".jsonl"))
+        .map(|n| format!("{dir}/{n}"))
+        .collect();
+    names.sort();
+    names
+}
+
+/// SSE bytes from JSON lines (`data: <line>` + blank line), with the given line ending.
+pub fn jsonl_to_sse(jsonl: &str, newline: &str) -> Vec<u8> {
+    let mut out = String::new();
+    for line in jsonl.lines().filter(|l| !l.trim().is_empty()) {
+        out.push_str("data: ");
+        out.push_str(line);
+        out.push_str(newline);
+        out.push_str(newline);
+    }
+    out.into_bytes()
+}
+
+/// LF line ends -> CRLF (JSON text never holds a raw LF, so this only touches framing).
+pub fn to_crlf(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len() + bytes.len() / 8);
+    for &b in bytes {
+        if b == b'\n' {
+            out.push(b'\r');
+        }
+        out.push(b);
+    }
+    out
+}
+
+pub fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+// ---- decoding -------------------------------------------------------------------------
+
+/// What a stream produced: its chunks, and the error that ended it, if any.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub chunks: Vec<GenerationChunk>,
+    pub error: Option<Error>,
+}
+
+impl Outcome {
+    pub fn into_result(self) -> Result<Vec<GenerationChunk>, Error> {
+        match self.error {
+            Some(error) => Err(error),
+            None => Ok(self.chunks),
+        }
+    }
+}
+
+/// The `provider` pipeline (the registry's framer, then the reducer) fed `parts` in order,
+/// then flushed; stops at the first error.
+pub fn decode_with(provider: &str, config: ChunkDecoderConfig, parts: &[&[u8]]) -> Outcome {
+    let mut decoder = ChunkDecoder::new(provider, config).unwrap();
+    let mut chunks = Vec::new();
+    for part in parts {
+        if let Err(error) = decoder.decode_into(part, &mut chunks) {
+            return Outcome {
+                chunks,
+                error: Some(error),
+            };
+        }
+    }
+    let error = decoder.flush_into(&mut chunks).err();
+    Outcome { chunks, error }
+}
+
+pub fn decode_parts(provider: &str, parts: &[&[u8]]) -> Outcome {
+    decode_with(provider, ChunkDecoderConfig::default(), parts)
+}
+
+pub fn decode_whole(provider: &str, bytes: &[u8]) -> Outcome {
+    decode_parts(provider, &[bytes])
+}
+
+pub fn decode_bytewise(provider: &str, bytes: &[u8]) -> Outcome {
+    let parts: Vec<&[u8]> = bytes.chunks(1).collect();
+    decode_parts(provider, &parts)
+}
+
+/// `decode_parts` as a `Result`.
+pub fn run(provider: &str, parts: &[&[u8]]) -> Result<Vec<GenerationChunk>, Error> {
+    decode_parts(provider, parts).into_result()
+}
+
+/// A non-streaming body through `on_complete_body` (then `finish`, which must add nothing).
+pub fn run_body(provider: &str, body: &str) -> Result<Vec<GenerationChunk>, Error> {
+    let spec = lookup(provider).expect("registered");
+    // Straight to the reducer, so `finish` after the body is checked to add nothing.
+    let mut reducer = (spec.new_reducer)();
+    let mut out = Vec::new();
+    reducer.on_complete_body(body, body.len() as u64, &mut out)?;
+    let before = out.len();
+    reducer.finish(&mut out)?;
+    assert_eq!(
+        out.len(),
+        before,
+        "finish after on_complete_body added chunks"
+    );
+    Ok(out)
+}
+
+// ---- splitting ------------------------------------------------------------------------
+
+/// A tiny deterministic PRNG (xorshift) for split points.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// Split `bytes` at the given cut points (any order, any values).
+pub fn split_at<'a>(bytes: &'a [u8], cuts: &[usize]) -> Vec<&'a [u8]> {
+    let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
+    cuts.sort_unstable();
+    let mut parts = Vec::new();
+    let mut start = 0;
+    for cut in cuts {
+        parts.push(&bytes[start..cut]);
+        start = cut;
+    }
+    parts.push(&bytes[start..]);
+    parts
+}
+
+/// Inputs up to this size are also cut once at every point.
+pub const EVERY_POINT_LIMIT: usize = 12 * 1024;
+
+/// Feed `bytes` whole, byte by byte, cut once at every point (inputs up to `every_point_limit`
+/// bytes) and in pseudo-random pieces of growing size; every way must give the same outcome
+/// (chunks and error). Returns it.
+pub fn every_split_limit(provider: &str, bytes: &[u8], every_point_limit: usize) -> Outcome {
+    let whole = decode_whole(provider, bytes);
+    assert_eq!(decode_bytewise(provider, bytes), whole, "byte by byte");
+    if bytes.len() <= every_point_limit {
+        for cut in 0..=bytes.len() {
+            let (a, b) = bytes.split_at(cut);
+            assert_eq!(decode_parts(provider, &[a, b]), whole, "cut at {cut}");
+        }
+    }
+    let mut rng = Rng::new(bytes.len() as u64);
+    for round in 0..50 {
+        let mut pieces = Vec::new();
+        let mut rest = bytes;
+        while !rest.is_empty() {
+            let n = 1 + rng.below(rest.len().min(1 + round * 40));
+            let (piece, tail) = rest.split_at(n);
+            pieces.push(piece);
+            rest = tail;
+        }
+        assert_eq!(
+            decode_parts(provider, &pieces),
+            whole,
+            "random round {round}"
+        );
+    }
+    whole
+}
+
+pub fn every_split(provider: &str, bytes: &[u8]) -> Outcome {
+    every_split_limit(provider, bytes, EVERY_POINT_LIMIT)
+}
+
+/// `every_split` for a stream that must decode without error; returns its chunks.
+pub fn run_all_splits(provider: &str, bytes: &[u8]) -> Vec<GenerationChunk> {
+    run_all_splits_limit(provider, bytes, EVERY_POINT_LIMIT)
+}
+
+pub fn run_all_splits_limit(
+    provider: &str,
+    bytes: &[u8],
+    every_point_limit: usize,
+) -> Vec<GenerationChunk> {
+    every_split_limit(provider, bytes, every_point_limit)
+        .into_result()
+        .expect("the stream decodes")
+}
+
+/// A text-framed fixture whole, byte by byte, in CRLF, and at pseudo-random cuts of both
+/// (a lighter sweep than `every_split`, for directories of fixtures); checks the stream
+/// invariants. Returns the outcome.
+pub fn decode_every_way(provider: &str, path: &str) -> Outcome {
+    let bytes = fixture(path);
+    let whole = decode_whole(provider, &bytes);
+    check_invariants(&whole);
+    assert_eq!(
+        decode_bytewise(provider, &bytes),
+        whole,
+        "{path}: byte by byte differs"
+    );
+    let crlf = to_crlf(&bytes);
+    assert_eq!(decode_whole(provider, &crlf), whole, "{path}: CRLF differs");
+    let mut rng = Rng::new(bytes.len() as u64);
+    for round in 0..8 {
+        let cuts: Vec<usize> = (0..12).map(|_| rng.next() as usize).collect();
+        let source = if round % 2 == 0 { &bytes } else { &crlf };
+        assert_eq!(
+            decode_parts(provider, &split_at(source, &cuts)),
+            whole,
+            "{path}: cut at {cuts:?} differs"
+        );
+    }
+    whole
+}
+
+/// Corrupt `bytes` in many random ways (overwrite a byte, drop a range, duplicate a range):
+/// the result may be chunks or a typed error, never a panic.
+pub fn mutations_never_panic(provider: &str, bytes: &[u8]) {
+    let mut rng = Rng::new(bytes.len() as u64 ^ 0xDEAD_BEEF);
+    let interesting = b"{}[]\":,\\0-9aetnuxX\r\n ";
+    for round in 0..400 {
+        let mut corrupt = bytes.to_vec();
+        let at = rng.below(corrupt.len());
+        match round % 3 {
+            0 => corrupt[at] = interesting[rng.below(interesting.len())],
+            1 => {
+                let end = (at + 1 + rng.below(16)).min(corrupt.len());
+                corrupt.drain(at..end);
+            }
+            _ => {
+                let end = (at + 1 + rng.below(64)).min(corrupt.len());
+                let copy = corrupt[at..end].to_vec();
+                let to = rng.below(corrupt.len());
+                corrupt.splice(to..to, copy);
+            }
+        }
+        let pieces: Vec<&[u8]> = corrupt.chunks(1 + rng.below(64)).collect();
+        if let Ok(chunks) = run(provider, &pieces) {
+            assert!(
+                chunks.last().is_some_and(|c| c.done),
+                "a terminal chunk even for odd input"
+            );
+        }
+    }
+}
+
+// ---- summaries and invariants -----------------------------------------------------------
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ToolCall {
+    pub index: u32,
+    pub id: Option<String>,
+    /// Empty when no delta named the call.
+    pub name: String,
+    pub arguments: String,
+}
+
+/// One choice assembled, the way `fastsse.collect` does it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Summary {
+    pub text: String,
+    pub reasoning: String,
+    pub refusal: String,
+    pub tool_calls: Vec<ToolCall>,
+    pub finish_reason: Option<FinishReason>,
+    pub prompt_tokens: Option<u64>,
+    pub completion_tokens: Option<u64>,
+    pub stop_sequence: Option<String>,
+    pub error_code: Option<String>,
+    pub done_chunks: usize,
+    /// Chunks with no content (raw-only carriers of unmapped output).
+    pub raw_only: usize,
+}
+
+/// The provider event of a stream's last terminal chunk, as JSON.
+pub fn terminal_raw(chunks: &[GenerationChunk]) -> Option<serde_json::Value> {
+    let terminal = chunks.iter().rev().find(|c| c.done)?;
+    terminal.raw.as_deref().map(json)
+}
+
+/// Choice `choice` of a stream assembled, without judging its shape.
+pub fn summarize(chunks: &[GenerationChunk], choice: u32) -> Summary {
+    let mut summary = Summary::default();
+    let mut tools: BTreeMap<u32, ToolCall> = BTreeMap::new();
+    for chunk in chunks.iter().filter(|c| c.choice_index == choice) {
+        summary.text.push_str(&chunk.text_delta);
+        summary.reasoning.push_str(&chunk.reasoning_delta);
+        summary.refusal.push_str(&chunk.refusal_delta);
+        if let Some(delta) = &chunk.tool_call_delta {
+            let tool = tools.entry(delta.index).or_insert_with(|| ToolCall {
+                index: delta.index,
+                ..ToolCall::default()
+            });
+            if tool.id.is_none() {
+                tool.id.clone_from(&delta.id);
+            }
+            if let (true, Some(name)) = (tool.name.is_empty(), &delta.function_name) {
+                tool.name.clone_from(name);
+            }
+            tool.arguments.push_str(&delta.arguments_delta);
+        }
+        if chunk.done {
+            summary.done_chunks += 1;
+            summary.finish_reason = chunk.finish_reason;
+            summary.prompt_tokens = chunk.prompt_tokens;
+            summary.completion_tokens = chunk.completion_tokens;
+            summary.stop_sequence.clone_from(&chunk.stop_sequence);
+            summary.error_code.clone_from(&chunk.error_code);
+        } else if !chunk.has_content() {
+            summary.raw_only += 1;
+        }
+    }
+    summary.tool_calls = tools.into_values().collect();
+    summary
+}
+
+/// The rules every provider stream obeys: one terminal chunk per choice, after every other
+/// chunk of that choice; `is_first` exactly on the first content chunk; `raw` everywhere
+/// except on terminals made at end of stream.
+pub fn check_invariants(outcome: &Outcome) {
+    let chunks = &outcome.chunks;
+    let first_content = chunks.iter().position(GenerationChunk::has_content);
+    for (i, chunk) in chunks.iter().enumerate() {
+        assert_eq!(
+            chunk.is_first,
+            Some(i) == first_content,
+            "is_first on chunk {i}: {chunk:?}"
+        );
+        if !chunk.done {
+            assert!(chunk.raw.is_some(), "chunk {i} has no raw event: {chunk:?}");
+        }
+    }
+    if outcome.error.is_some() {
+        assert!(
+            chunks.iter().all(|c| !c.done),
+            "a failed stream has no terminal chunk"
+        );
+        return;
+    }
+    let mut choices: Vec<u32> = chunks.iter().map(|c| c.choice_index).collect();
+    choices.sort_unstable();
+    choices.dedup();
+    assert!(
+        !choices.is_empty(),
+        "a finished stream yields at least its terminal chunk"
+    );
+    for choice in choices {
+        let of_choice: Vec<&GenerationChunk> =
+            chunks.iter().filter(|c| c.choice_index == choice).collect();
+        let dones = of_choice.iter().filter(|c| c.done).count();
+        assert_eq!(dones, 1, "choice {choice} has {dones} terminal chunks");
+        let last = of_choice.last().unwrap();
+        assert!(
+            last.done && last.finish_reason.is_some(),
+            "choice {choice} does not end with its terminal"
+        );
+    }
+}
+
+/// A single-choice stream assembled after checking its shape strictly: exactly one terminal
+/// chunk, last, with a finish reason and no content; `raw` on every chunk but arguments closed
+/// at end of stream; id and name on a call's first delta only; call indexes dense from 0.
+pub fn collect(chunks: &[GenerationChunk]) -> Summary {
+    let (terminal, body) = chunks.split_last().expect("at least the terminal chunk");
+    assert!(terminal.done, "the last chunk is the terminal one");
+    assert!(
+        terminal.finish_reason.is_some(),
+        "the terminal chunk has a finish reason"
+    );
+    assert!(
+        !terminal.has_content(),
+        "the terminal chunk carries no content"
+    );
+    let mut named = 0u32;
+    let mut seen_first = false;
+    for chunk in body {
+        assert!(!chunk.done, "exactly one terminal chunk, at the end");
+        assert!(chunk.finish_reason.is_none());
+        // Only arguments closed at end of stream (no event of their own) lack a raw event.
+        assert!(
+            chunk.raw.is_some() || chunk.tool_call_delta.is_some(),
+            "every chunk carries its raw event"
+        );
+        assert_eq!(
+            chunk.is_first,
+            chunk.has_content() && !seen_first,
+            "is_first on the first content chunk only"
+        );
+        seen_first |= chunk.has_content();
+        if let Some(delta) = &chunk.tool_call_delta {
+            if delta.index == named {
+                assert!(delta.function_name.is_some(), "name on the first delta");
+                named += 1;
+            } else {
+                assert!(delta.index < named, "indices count up from 0");
+                assert!(
+                    delta.id.is_none() && delta.function_name.is_none(),
+                    "id/name on the first delta only"
+                );
+            }
+        }
+    }
+    summarize(chunks, 0)
+}
