@@ -21,16 +21,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import json
 import platform
-import statistics
-import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import fastsse
 import orjson
+from bench_encode import medians_ns
 from fastsse import GenerationChunk, ToolCallDelta
 from openai.types.responses import (
     Response,
@@ -429,19 +427,6 @@ def ui_view(data: bytes) -> tuple[str, str, list[tuple[str, str, Any]]]:
     return text, reasoning, calls
 
 
-def medians_us(cases: dict[str, Callable[[], bytes]], *, loops: int, repeat: int) -> dict[str, float]:
-    """Median microseconds per stream of each case, the cases taking turns in every round."""
-    times: dict[str, list[float]] = {name: [] for name in cases}
-    for _ in range(repeat):
-        for name, fn in cases.items():
-            gc.collect()
-            start = time.perf_counter()
-            for _ in range(loops):
-                fn()
-            times[name].append((time.perf_counter() - start) / loops * 1e6)
-    return {name: statistics.median(samples) for name, samples in times.items()}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="fewer loops (a smoke run)")
@@ -468,7 +453,7 @@ def main() -> None:
     print("| format | implementation | median per stream | per chunk | time vs fastsse |")
     print("|---|---|---:|---:|---:|")
     for label, cases in (("OpenAI Responses", responses), ("AI SDK UI stream", ui)):
-        results = medians_us(cases, loops=loops, repeat=repeat)
+        results = {name: ns / 1e3 for name, ns in medians_ns(cases, loops=loops, repeat=repeat).items()}
         fast = results["fastsse"]
         for name, us in results.items():
             ratio = "" if name == "fastsse" else f"{us / fast:.1f}x"

@@ -24,15 +24,15 @@ from ._requests import (
     ChatRequest,
     _arguments_object,
     _bool,
-    _check_tools,
     _int,
     _list,
     _object,
     _openai_content,
+    _openai_tool_choice,
+    _openai_tools,
     _sampling,
     _str,
     _tool_name,
-    _tool_parameters,
 )
 
 __all__ = ["parse_responses"]
@@ -111,46 +111,24 @@ def _input_messages(value: Any) -> list[dict[str, Any]]:
 
 
 def _tools(body: dict[str, Any]) -> list[dict[str, Any]]:
-    tools = []
-    for index, tool in enumerate(_list(body.get("tools") or [], "tools")):
-        param = f"tools[{index}]"
-        tool = _object(tool, param)
-        if tool.get("type") != "function":
-            raise RequestError(
-                f"tool type {tool.get('type')!r} is not supported by this server (function tools only)",
-                param=f"{param}.type",
-            )
-        tools.append(
-            {
-                "name": _tool_name(tool.get("name"), f"{param}.name"),
-                "description": _str(tool, "description", param=f"{param}.description") or "",
-                "parameters": _tool_parameters(tool.get("parameters"), f"{param}.parameters"),
-            }
-        )
-    _check_tools(tools, "tools")
-    return tools
+    """Responses function tools are flat (``{"type": "function", "name", ...}``): read them as
+    Chat Completions ones."""
+    tools = body.get("tools")
+    if not isinstance(tools, list):
+        return _openai_tools(body)
+    nested = [
+        {"type": "function", "function": tool}
+        if isinstance(tool, dict) and tool.get("type") == "function"
+        else tool
+        for tool in tools
+    ]
+    return _openai_tools({"tools": nested})
 
 
 def _tool_choice(value: Any, tools: list[dict[str, Any]]) -> str:
-    if value is None:
-        return "auto"
-    if isinstance(value, str):
-        if value not in ("none", "auto", "required"):
-            raise RequestError(
-                f"'tool_choice' must be none, auto, required or an object; got {value!r}", param="tool_choice"
-            )
-        if value == "required" and not tools:
-            raise RequestError("'tool_choice' is 'required' but no 'tools' were given", param="tool_choice")
-        return value
-    choice = _object(value, "tool_choice")
-    if choice.get("type") != "function":
-        raise RequestError(
-            f"'tool_choice.type' must be 'function', got {choice.get('type')!r}", param="tool_choice.type"
-        )
-    name = _tool_name(choice.get("name"), "tool_choice.name")
-    if all(tool["name"] != name for tool in tools):
-        raise RequestError(f"'tool_choice' names {name!r}, which is not in 'tools'", param="tool_choice")
-    return name
+    if isinstance(value, dict) and value.get("type") == "function":  # flat here too
+        value = {"type": "function", "function": value}
+    return _openai_tool_choice(value, tools)
 
 
 def _text_format(value: Any) -> dict[str, Any] | None:
