@@ -14,6 +14,7 @@ import pytest
 from fastsse.adapters import ReplayAdapter
 from fastsse.server import FastSSEApp, create_app
 from serving import running_server
+from test_server_resume import read_events
 from test_server_sdk import SCRIPTED, WEATHER, expected_usage
 
 TOOLS: list[Any] = [{"type": "function", "strict": False, **WEATHER}]
@@ -176,3 +177,32 @@ def test_bad_requests(oai: openai.OpenAI, options: dict[str, Any], param: str) -
     with pytest.raises(openai.BadRequestError) as caught:
         oai.responses.create(model="replay-1", **options)
     assert caught.value.status_code == 400 and caught.value.param == param
+
+
+def test_streams_resume_through_the_shared_stream_helper() -> None:
+    """With resumable=True, a Responses stream and a UI stream get ids and resume byte for byte."""
+    app = create_app(ReplayAdapter(tokens_per_second=400), reasoning="think", model="m", resumable=True)
+    routes = [
+        ("/v1/responses", {"model": "m", "input": QUESTION, "stream": True}, "openai-responses"),
+        (
+            "/api/chat",
+            {"messages": [{"id": "u", "role": "user", "parts": [{"type": "text", "text": QUESTION}]}]},
+            None,
+        ),
+    ]
+    with running_server(app) as url, httpx.Client(base_url=url, timeout=10) as client:
+        for path, body, provider in routes:
+            with client.stream("POST", path, json=body) as response:
+                stream_id = response.headers["x-stream-id"]
+                if provider is None:
+                    assert response.headers["x-vercel-ai-ui-message-stream"] == "v1"
+                first = read_events(response, 5)
+            last_id = first[-1].split(b"\n", 1)[0].removeprefix(b"id: ").decode()
+            rest = client.get(f"/v1/streams/{stream_id}", headers={"Last-Event-ID": last_id}).content
+            whole = client.get(f"/v1/streams/{stream_id}").content
+            assert b"".join(first) + rest == whole and whole.count(b"\nid: ") + 1 > 10
+            if provider is not None:
+                result = fastsse.collect(fastsse.iter_chunks([whole], provider=provider))
+                assert len(result.text) > 100 and result.finish_reason == "stop"
+            else:
+                assert whole.endswith(b"data: [DONE]\n\n")
