@@ -261,9 +261,9 @@ class GenerationResult:
     def replace(self, **changes: Any) -> GenerationResult: ...
     def __replace__(self, **changes: Any) -> GenerationResult: ...
 
-# --- encode: GenerationChunks -> OpenAI / Anthropic wire bytes ------------------------------
+# --- encode: GenerationChunks -> OpenAI / Anthropic / Responses / AI SDK UI wire bytes -------
 
-EncodeFormat = Literal["openai", "anthropic"]
+EncodeFormat = Literal["openai", "anthropic", "openai-responses", "vercel-ui"]
 ReasoningField = Literal["reasoning_content", "reasoning"]
 
 @final
@@ -280,6 +280,8 @@ class Encoder:
         reasoning_field: ReasoningField = "reasoning_content",
         prompt_tokens: int | None = None,
         ping: bool = False,
+        reasoning_summary: bool = False,
+        response_fields: Mapping[str, Any] | None = None,
     ) -> Encoder: ...
     def encode(self, chunks: Iterable[GenerationChunk]) -> bytes: ...
     def finish(self) -> bytes: ...
@@ -306,6 +308,8 @@ def encode(
     reasoning_field: ReasoningField = "reasoning_content",
     prompt_tokens: int | None = None,
     ping: bool = False,
+    reasoning_summary: bool = False,
+    response_fields: Mapping[str, Any] | None = None,
 ) -> bytes: ...
 def encode_response(
     chunks: Iterable[GenerationChunk],
@@ -319,6 +323,8 @@ def encode_response(
     reasoning_field: ReasoningField = "reasoning_content",
     prompt_tokens: int | None = None,
     ping: bool = False,
+    reasoning_summary: bool = False,
+    response_fields: Mapping[str, Any] | None = None,
 ) -> bytes: ...
 
 # --- AWS eventstream framing (Bedrock) -------------------------------------------------------

@@ -173,8 +173,9 @@ def add_serve_command(commands: argparse._SubParsersAction[argparse.ArgumentPars
     serve = commands.add_parser(
         "serve",
         help="serve an engine as OpenAI- and Anthropic-compatible endpoints (needs fastsse[server])",
-        description="Serve /v1/chat/completions, /v1/messages, /v1/completions, /v1/models, /health "
-        "and a chat page at / under uvicorn. Without --upstream the embedded replay engine answers "
+        description="Serve /v1/chat/completions, /v1/messages, /v1/responses, /api/chat (AI SDK UI "
+        "stream), /v1/completions, /v1/models, /health and a chat page at / under uvicorn. Without "
+        "--upstream the embedded replay engine answers "
         "(no model, no key).",
     )
     serve.add_argument("--host", default="127.0.0.1")

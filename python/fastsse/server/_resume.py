@@ -53,6 +53,8 @@ STORE_QUEUE = 1024
 ERROR_EVENT_ENCODERS: dict[str, Callable[[], Any]] = {
     "openai": lambda: _fastsse.Encoder("openai", id="chatcmpl-error", model=""),
     "anthropic": lambda: _fastsse.Encoder("anthropic", id="msg_error", model=""),
+    "openai-responses": lambda: _fastsse.Encoder("openai-responses", id="resp_error", model=""),
+    "vercel-ui": lambda: _fastsse.Encoder("vercel-ui", id="msg_error"),
 }
 
 
