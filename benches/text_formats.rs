@@ -23,6 +23,10 @@ use serde_json::Value;
 use _fastsse::text::{TextParser, TextParserConfig, ToolSchemas, TOOL_FORMATS};
 use _fastsse::{FinishReason, GenerationChunk};
 
+#[path = "support/mod.rs"]
+mod support;
+use support::cut;
+
 const DELTAS: [usize; 8] = [1, 3, 2, 4, 1, 2, 3, 4];
 
 struct Streams {
@@ -47,21 +51,6 @@ fn streams() -> Streams {
         tools: data["tools"].clone(),
         streams: data["streams"].as_object().unwrap().clone(),
     }
-}
-
-/// Cut `text` into pieces of `sizes` characters, cycling.
-fn cut<'a>(text: &'a str, sizes: &[usize]) -> Vec<&'a str> {
-    let mut pieces = Vec::new();
-    let mut rest = text;
-    let mut i = 0;
-    while !rest.is_empty() {
-        let n = sizes[i % sizes.len()];
-        let end = rest.char_indices().nth(n).map_or(rest.len(), |(at, _)| at);
-        pieces.push(&rest[..end]);
-        rest = &rest[end..];
-        i += 1;
-    }
-    pieces
 }
 
 fn ours(format: &str, schemas: &std::sync::Arc<ToolSchemas>) -> TextParser {
@@ -96,12 +85,9 @@ fn run_ours(mut parser: TextParser, pieces: &[&str]) -> (Vec<String>, usize) {
 
 #[cfg(feature = "bench-peers")]
 mod tool_parser_peer {
-    //! `tool-parser`'s API is async; its futures never wait on anything, so one poll with a
-    //! no-op waker runs them to completion without a runtime.
+    //! `tool-parser`'s API is async; `support::ready` runs its futures without a runtime.
 
-    use std::future::Future;
-    use std::pin::pin;
-    use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
+    use super::support::ready;
 
     use openai_protocol::common::Tool;
     use tool_parser::parsers::QwenXmlParser;
@@ -110,25 +96,6 @@ mod tool_parser_peer {
         Glm4MoeParser, KimiK2Parser, LlamaParser, MinimaxM2Parser, MistralParser, PythonicParser,
         QwenParser, Step3Parser, ToolParser,
     };
-
-    fn noop_raw() -> RawWaker {
-        fn clone(_: *const ()) -> RawWaker {
-            noop_raw()
-        }
-        fn noop(_: *const ()) {}
-        static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, noop, noop, noop);
-        RawWaker::new(std::ptr::null(), &VTABLE)
-    }
-
-    fn ready<F: Future>(future: F) -> F::Output {
-        // SAFETY: the vtable's functions do nothing and never touch the data pointer.
-        let waker = unsafe { Waker::from_raw(noop_raw()) };
-        let mut context = Context::from_waker(&waker);
-        match pin!(future).poll(&mut context) {
-            Poll::Ready(output) => output,
-            Poll::Pending => panic!("tool-parser future was not immediately ready"),
-        }
-    }
 
     /// The `tool-parser` parser for one of our format names, where it has one.
     pub fn parser(format: &str) -> Option<Box<dyn ToolParser>> {
