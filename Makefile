@@ -68,7 +68,9 @@ bench-rust: ## criterion benches of the Rust core
 	cargo bench --bench encode
 	cargo bench --bench eventstream
 	cargo bench --bench text --features bench-peers
+	cargo bench --bench text_formats --features bench-peers
 	cargo bench --bench providers
+	cargo bench --bench harmony
 
 bench-python: $(RELEASE) ## Python side-by-side benches with the peers (release build)
 	$(PY) benches/python/run.py
@@ -87,8 +89,15 @@ fmt: $(DEPS) ## format Rust and Python sources
 	$(PY) -m ruff format python tests benches
 	$(PY) -m ruff check --fix python tests benches
 
-fuzz: ## run the cargo-fuzz targets for 60 s each (needs nightly + cargo-fuzz; not part of CI)
-	cd fuzz && for t in $$(cargo fuzz list); do cargo +nightly fuzz run $$t -- -max_total_time=60; done
+# Stable toolchain with RUSTC_BOOTSTRAP=1 (cargo-fuzz needs nightly flags); FUZZ_SECONDS per
+# target. The regression inputs and a short deterministic pass run in `make test` already.
+FUZZ_SECONDS ?= 60
+fuzz: ## run every cargo-fuzz target for FUZZ_SECONDS (default 60) each, seeded from tests/data
+	@command -v cargo-fuzz > /dev/null || cargo install --locked cargo-fuzz
+	cd fuzz && for t in $$(RUSTC_BOOTSTRAP=1 cargo fuzz list); do \
+	  mkdir -p corpus/$$t && cp -n regressions/$$t/* corpus/$$t/ 2> /dev/null; \
+	  RUSTC_BOOTSTRAP=1 cargo fuzz run $$t corpus/$$t ../tests/data -- -max_total_time=$(FUZZ_SECONDS) -max_len=65536 || exit 1; \
+	done
 
 clean: ## remove build products and the venv
 	cargo clean

@@ -1,4 +1,4 @@
-//! The unified LLM stream item (DESIGN.md, seeds/002): what every provider reducer and the
+//! The unified LLM stream item (docs/ARCHITECTURE.md): what every provider reducer and the
 //! text parser produce, and what the encoders consume.
 
 use std::sync::Arc;

@@ -1,4 +1,4 @@
-//! One error type for the whole core, split by blame (see DESIGN.md, rule 7).
+//! One error type for the whole core, split by blame (see docs/ARCHITECTURE.md).
 //!
 //! The Python binding maps each variant onto a class of the `FastSSEError` hierarchy;
 //! messages always say what was wrong, where (byte offset) and which limit applied.

@@ -348,12 +348,14 @@ impl PartialJson {
         match byte {
             b'{' | b'[' => {
                 if self.frames.len() >= self.max_depth {
-                    return Err(Error::protocol(
+                    return Err(Error::limit(
+                        "max_arguments_depth",
+                        self.max_depth,
                         format!(
-                            "tool-call arguments nest deeper than the limit of {} levels",
-                            self.max_depth
+                            "tool-call arguments nest deeper than {} levels (at byte {})",
+                            self.max_depth,
+                            self.size + at
                         ),
-                        Some((self.size + at) as u64),
                     ));
                 }
                 let container = if byte == b'{' {
@@ -711,7 +713,14 @@ mod tests {
     fn errors_name_the_limit_and_stay() {
         let mut deep = PartialJson::new(1024, 3);
         let error = deep.push("[[[[").unwrap_err();
-        assert!(error.to_string().contains("limit of 3 levels"), "{error}");
+        assert!(
+            error.to_string().contains("deeper than 3 levels"),
+            "{error}"
+        );
+        assert!(
+            matches!(error, Error::LimitExceeded { limit: 3, .. }),
+            "{error}"
+        );
         assert_eq!(deep.push("]").unwrap_err(), error);
 
         let mut big = PartialJson::new(8, 16);

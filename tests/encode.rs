@@ -596,6 +596,86 @@ fn anthropic_response_body() {
     );
 }
 
+// --- OpenAI Responses and the AI SDK UI stream ---------------------------------------------
+
+#[test]
+fn vercel_ui_exact_bytes_for_a_short_stream() {
+    let chunks = [
+        GenerationChunk::text("Hi"),
+        call(0, Some("c1"), Some("f"), "{\"a\":"),
+        call(0, None, None, "1}"),
+        terminal(FinishReason::Stop, 3, 2),
+    ];
+    let envelope = Envelope {
+        id: "msg_1".into(),
+        ..Default::default()
+    };
+    let bytes = encode(&chunks, Format::VercelUi, envelope).unwrap();
+    let expected = [
+        r#"{"type":"start","messageId":"msg_1"}"#,
+        r#"{"type":"start-step"}"#,
+        r#"{"type":"text-start","id":"text-0"}"#,
+        r#"{"type":"text-delta","id":"text-0","delta":"Hi"}"#,
+        r#"{"type":"text-end","id":"text-0"}"#,
+        r#"{"type":"tool-input-start","toolCallId":"c1","toolName":"f"}"#,
+        r#"{"type":"tool-input-delta","toolCallId":"c1","inputTextDelta":"{\"a\":"}"#,
+        r#"{"type":"tool-input-delta","toolCallId":"c1","inputTextDelta":"1}"}"#,
+        r#"{"type":"tool-input-available","toolCallId":"c1","toolName":"f","input":{"a":1}}"#,
+        r#"{"type":"finish-step"}"#,
+        r#"{"type":"finish","finishReason":"tool-calls"}"#,
+        "[DONE]",
+    ]
+    .map(|data| format!("data: {data}\n\n"))
+    .concat();
+    assert_eq!(String::from_utf8(bytes).unwrap(), expected);
+}
+
+#[test]
+fn responses_items_follow_the_blocks() {
+    let chunks = [
+        GenerationChunk::reasoning("r"),
+        GenerationChunk::text("t"),
+        call(0, Some("c1"), Some("f"), "{}"),
+        terminal(FinishReason::Length, 3, 2),
+    ];
+    let envelope = Envelope {
+        id: "resp_x".into(),
+        ..envelope()
+    };
+    let events = json_events(&encode(&chunks, Format::OpenAiResponses, envelope.clone()).unwrap());
+    let added: Vec<(&str, &str)> = events
+        .iter()
+        .filter(|(name, _)| name == "response.output_item.added")
+        .map(|(_, e)| {
+            (
+                e["item"]["type"].as_str().unwrap(),
+                e["item"]["id"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        added,
+        [
+            ("reasoning", "rs_x_0"),
+            ("message", "msg_x_1"),
+            ("function_call", "fc_x_2")
+        ]
+    );
+    let (name, last) = events.last().unwrap();
+    assert_eq!(name, "response.incomplete");
+    assert_eq!(
+        last["response"]["incomplete_details"]["reason"],
+        "max_output_tokens"
+    );
+    assert_eq!(last["response"]["usage"]["total_tokens"], 5);
+    let body: Value = serde_json::from_slice(
+        &encode_response(&chunks, Format::OpenAiResponses, envelope).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(body["output"], last["response"]["output"]);
+    assert_eq!(body["output"][2]["call_id"], "c1");
+}
+
 // --- properties -------------------------------------------------------------------------------
 
 fn any_text() -> impl Strategy<Value = String> {
@@ -665,7 +745,7 @@ proptest! {
         mut cuts in prop::collection::vec(0usize..12, 0..4),
     ) {
         cuts.sort_unstable();
-        for format in [Format::OpenAi, Format::Anthropic] {
+        for format in Format::ALL {
             let whole = encode(&chunks, format, Envelope { include_usage: true, ..envelope() });
             let split = split_encode(&chunks, &cuts, format);
             match (whole, split) {
@@ -673,15 +753,25 @@ proptest! {
                     prop_assert_eq!(&whole, &split);
                     let events = json_events(&whole);
                     prop_assert!(!events.is_empty());
-                    if format == Format::Anthropic {
-                        for (name, data) in &events {
-                            prop_assert_eq!(data["type"].as_str(), Some(name.as_str()));
+                    match format {
+                        Format::Anthropic | Format::OpenAiResponses => {
+                            for (name, data) in &events {
+                                prop_assert_eq!(data["type"].as_str(), Some(name.as_str()));
+                            }
                         }
-                    } else {
-                        prop_assert_eq!(&events.last().unwrap().1, "[DONE]");
+                        Format::OpenAi | Format::VercelUi => {
+                            prop_assert_eq!(&events.last().unwrap().1, "[DONE]");
+                        }
                     }
-                    let body = encode_response(&chunks, format, envelope()).unwrap();
-                    serde_json::from_slice::<Value>(&body).unwrap();
+                    if format == Format::OpenAiResponses {
+                        let numbers: Vec<u64> =
+                            events.iter().map(|(_, e)| e["sequence_number"].as_u64().unwrap()).collect();
+                        prop_assert_eq!(numbers, (0..events.len() as u64).collect::<Vec<_>>());
+                    }
+                    if format != Format::VercelUi {
+                        let body = encode_response(&chunks, format, envelope()).unwrap();
+                        serde_json::from_slice::<Value>(&body).unwrap();
+                    }
                 }
                 (Err(a), Err(b)) => prop_assert_eq!(a, b),
                 (a, b) => prop_assert!(false, "whole {:?} vs split {:?}", a.is_ok(), b.is_ok()),

@@ -250,3 +250,35 @@ def openai_responses_sdk(body: bytes) -> View:
         prompt_tokens=response.usage.input_tokens if response.usage else None,
         completion_tokens=response.usage.output_tokens if response.usage else None,
     )
+
+
+#: Capture folders of tests/data and the provider each is read as (a `responses-*` capture in an
+#: OpenAI-compatible folder speaks the Responses API).
+CAPTURE_PROVIDERS = {
+    "openai-chat": "openai",
+    "openai-responses": "openai-responses",
+    "anthropic": "anthropic",
+    "gemini": "gemini",
+    "ollama": "ollama",
+    "bedrock": "bedrock",
+    "groq": "openai",
+    "deepseek": "openai",
+    "mistral": "openai",
+}
+
+
+def capture_params(folders: Iterable[str] = CAPTURE_PROVIDERS, markers: tuple[bytes, ...] = ()) -> list[Any]:
+    """`pytest.param(provider, path)` for every stream capture in `folders` (holding one of
+    `markers`, when given), with the folder/file as its id."""
+    import pytest
+
+    params = []
+    for folder in folders:
+        for path in sorted((DATA / folder).glob("*")):
+            if path.suffix not in (".sse", ".ndjson", ".bin"):
+                continue
+            if markers and not any(marker in path.read_bytes() for marker in markers):
+                continue
+            provider = "openai-responses" if path.name.startswith("responses-") else CAPTURE_PROVIDERS[folder]
+            params.append(pytest.param(provider, path, id=f"{folder}/{path.name}"))
+    return params

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import struct
+import threading
 import zlib
 from typing import Any
 
@@ -15,6 +16,8 @@ import fastsse
 import orjson
 import pytest
 from fastsse import _fastsse
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 # --- the error classes ------------------------------------------------------------------------
 
@@ -28,8 +31,16 @@ def test_limit_and_internal_errors_are_ordinary_exceptions() -> None:
 def test_a_panic_in_the_core_surfaces_as_internal_error_not_base_exception() -> None:
     # No known input panics any more; the hook panics inside the same guard every call uses.
     with pytest.raises(fastsse.InternalError, match="boom") as caught:
-        _fastsse._panic_for_tests("boom")  # type: ignore[attr-defined]
+        _fastsse._panic_for_tests("boom")
     assert caught.value.partial == []
+
+
+def test_an_unknown_provider_is_the_same_error_everywhere() -> None:
+    # ChunkDecoder raised UsageError, provider_capabilities ValueError: now one class, both.
+    for call in (lambda: fastsse.ChunkDecoder("nope"), lambda: fastsse.provider_capabilities("nope")):
+        with pytest.raises(fastsse.UnknownNameError, match='unknown provider "nope"') as caught:
+            call()
+        assert isinstance(caught.value, fastsse.UsageError) and isinstance(caught.value, ValueError)
 
 
 # --- 1. tool schemas --------------------------------------------------------------------------
@@ -210,3 +221,78 @@ def test_a_huge_declared_frame_reserves_nothing_up_front() -> None:
     assert decoder.decode(prelude + b"x" * 1000) == []
     with pytest.raises(fastsse.ProtocolError):
         decoder.flush()
+
+
+# --- Python-side edges: bad types, huge ints, NUL, surrogates, threads ------------------------
+
+ANY_VALUE = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**80), max_value=2**80),
+    st.floats(allow_nan=True),
+    st.text(st.characters(codec=None, categories=None)),  # surrogates included
+    st.binary(max_size=64),
+    st.lists(st.integers(), max_size=3),
+)
+
+
+def _only_ordinary_errors(call: Any) -> None:
+    """``call()`` returns or raises an ``Exception`` (never a bare ``BaseException``)."""
+    try:
+        call()
+    except Exception:
+        pass
+
+
+@settings(max_examples=150, deadline=None)
+@given(value=ANY_VALUE)
+def test_any_python_value_is_answered_with_an_ordinary_exception(value: Any) -> None:
+    _only_ordinary_errors(lambda: fastsse.SSEDecoder(max_event_size=value))
+    _only_ordinary_errors(lambda: fastsse.SSEDecoder().decode(value))
+    _only_ordinary_errors(lambda: fastsse.NDJSONDecoder().decode(value))
+    _only_ordinary_errors(lambda: fastsse.EventStreamDecoder().decode(value))
+    _only_ordinary_errors(lambda: fastsse.ChunkDecoder("openai").decode(value))
+    _only_ordinary_errors(lambda: fastsse.ChunkDecoder(value))
+    _only_ordinary_errors(lambda: fastsse.TextParser(stop=value))
+    _only_ordinary_errors(lambda: fastsse.TextParser(tools="hermes").decode(value))
+    _only_ordinary_errors(lambda: fastsse.TextParser(tool_schemas=[{"name": "f", "parameters": value}]))
+
+
+@settings(max_examples=100, deadline=None)
+@given(text=st.text(st.characters(codec=None, categories=None)))
+def test_text_with_nul_and_surrogates_never_escapes_as_base_exception(text: str) -> None:
+    for tools in ("hermes", "deepseek-v3", "qwen3-coder"):
+        parser = fastsse.TextParser(tools=tools, reasoning="think", stop=["\x00STOP"])
+        _only_ordinary_errors(lambda parser=parser: parser.decode(text))
+        _only_ordinary_errors(lambda parser=parser: parser.flush())
+
+
+def test_decoders_used_from_many_threads_stay_consistent() -> None:
+    # One decoder per thread must give the serial answer; a decoder shared between threads
+    # may refuse a concurrent call (RuntimeError: already borrowed) but never crash.
+    event = b'data: {"choices":[{"index":0,"delta":{"content":"%d"}}]}\n\n'
+    body = b"".join(event % i for i in range(200))
+    expected = "".join(str(i) for i in range(200))
+    shared = fastsse.SSEDecoder()
+    results: list[str] = []
+    failures: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            own = fastsse.ChunkDecoder("openai")
+            chunks = [c for i in range(0, len(body), 7) for c in own.decode(body[i : i + 7])]
+            results.append(fastsse.collect(chunks + own.flush()).text)
+            for i in range(0, len(body), 64):
+                try:
+                    shared.decode(body[i : i + 64])
+                except RuntimeError:
+                    pass
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == [] and results == [expected] * 8

@@ -41,6 +41,47 @@ def test_cat_stdin_ndjson() -> None:
     assert len(result.stdout.splitlines()) == 22
 
 
+def test_cat_provider_prints_unified_chunks_of_any_framing() -> None:
+    for path, provider in (
+        (DATA / "anthropic" / "thinking-tool-use.sse", "anthropic"),
+        (DATA / "ndjson" / "ollama-chat-stream.ndjson", "ollama"),
+        (DATA / "bedrock" / "converse-stream-reasoning-signature.bin", "bedrock"),
+    ):
+        result = run("cat", str(path), "--provider", provider)
+        assert result.returncode == 0, result.stderr
+        lines = result.stdout.decode().splitlines()
+        assert lines and all(line.startswith("GenerationChunk(") for line in lines), lines[:3]
+        assert "done=True" in lines[-1] and b" chunks from " in result.stderr
+
+
+def test_cat_sniffs_ndjson_and_eventstream_without_flags() -> None:
+    ndjson = run("cat", str(DATA / "ndjson" / "ollama-chat-stream.ndjson"))
+    assert ndjson.returncode == 0 and len(ndjson.stdout.splitlines()) == 22
+    binary = run("cat", str(DATA / "bedrock" / "converse-stream-reasoning-signature.bin"))
+    assert binary.returncode == 0, binary.stderr
+    assert binary.stdout.splitlines()[0].startswith(b"messageStart: ")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["cat", "no/such/file.sse"], b"fastsse cat: no/such/file.sse: No such file or directory"),
+        (["cat", str(DATA)], b"is a directory"),
+        (["cat", "-", "--chunk-size", "0"], b"must be a positive number of bytes"),
+    ],
+)
+def test_cat_reports_bad_input_in_one_line(args: list[str], message: bytes) -> None:
+    result = run(*args, stdin=b"")
+    assert result.returncode == 2 and message in result.stderr
+    assert b"Traceback" not in result.stderr
+
+
+def test_cat_with_no_event_exits_non_zero_with_a_hint() -> None:
+    result = run("cat", "-", stdin=b"hello, this is not an event stream")
+    assert result.returncode == 1
+    assert b"0 events from 34 bytes" in result.stderr and b"--provider" in result.stderr
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -4,6 +4,7 @@ the stream fails."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import fastsse
 import pytest
@@ -186,3 +187,14 @@ async def test_acollect_over_aiter_chunks() -> None:
     async with fastsse.aiter_chunks(source(), "openai") as chunks:
         result = await fastsse.acollect(chunks)
     assert (result.text, result.finish_reason, result.prompt_tokens) == ("Hi", "stop", 1)
+
+
+def test_collect_of_a_fresh_chunk_iterator_uses_its_own_collector() -> None:
+    data = (Path(__file__).parent / "data" / "anthropic" / "thinking-tool-use.sse").read_bytes()
+    stream = fastsse.iter_chunks(data, "anthropic")
+    assert fastsse.collect(stream) == fastsse.collect(list(fastsse.iter_chunks(data, "anthropic")))
+    assert stream.snapshot() == fastsse.collect(list(fastsse.iter_chunks(data, "anthropic")))
+    started = fastsse.iter_chunks(data, "anthropic")
+    first = next(started)
+    assert fastsse.collect(started) == fastsse.collect(list(fastsse.iter_chunks(data, "anthropic"))[1:])
+    assert first.is_first

@@ -5,32 +5,20 @@ capture; old snapshots never change."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import anyio
 import fastsse
 import pytest
 from fastsse import GenerationChunk, ToolCallDelta
+from provider_fixtures import capture_params
+from serving import running_server
 
 DATA = Path(__file__).parent / "data"
-CAPTURE_DIRS = {
-    "openai-chat": "openai",
-    "openai-responses": "openai-responses",
-    "anthropic": "anthropic",
-    "gemini": "gemini",
-    "ollama": "ollama",
-    "bedrock": "bedrock",
-    "groq": "openai",
-    "deepseek": "openai",
-    "mistral": "openai",
-}
-CAPTURES = [
-    pytest.param(provider, path, id=f"{folder}/{path.name}")
-    for folder, provider in CAPTURE_DIRS.items()
-    for path in sorted((DATA / folder).glob("*"))
-    if path.suffix in (".sse", ".ndjson", ".bin")
-]
+CAPTURES = capture_params()
 
 
+@pytest.mark.filterwarnings("error::fastsse.NoEventsMatchedWarning")
 @pytest.mark.parametrize(("provider", "path"), CAPTURES)
 def test_snapshot_after_every_chunk_equals_collect_so_far(provider: str, path: Path) -> None:
     data = path.read_bytes()
@@ -111,3 +99,39 @@ def test_result_replace_and_match() -> None:
     match result:
         case fastsse.GenerationResult(text, reasoning):
             assert (text, reasoning) == ("hi", "")
+
+
+async def _capture_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    if scope["type"] == "lifespan":
+        while (await receive())["type"] != "lifespan.shutdown":
+            await send({"type": "lifespan.startup.complete"})
+        await send({"type": "lifespan.shutdown.complete"})
+        return
+    body = (DATA / "openai-chat" / "chat-parallel-tool-calls.sse").read_bytes()
+    await send(
+        {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/event-stream")]}
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def test_client_streams_have_snapshot_too() -> None:
+    from fastsse.client import AsyncClient, Client
+
+    with running_server(_capture_app) as url:
+        with Client("openai", base_url=url + "/v1", api_key="k") as client:
+            stream = client.stream(model="m", prompt="hi")
+            assert stream.snapshot() == fastsse.GenerationResult(choices=(fastsse.GenerationResult(),))
+            seen = []
+            for chunk in stream:
+                seen.append(chunk)
+                assert stream.snapshot() == fastsse.collect(seen)
+            assert len(stream.snapshot().completed_tool_calls) == 2
+
+        async def main() -> fastsse.GenerationResult:
+            async with AsyncClient("openai", base_url=url + "/v1", api_key="k") as client:
+                async with client.stream(model="m", prompt="hi") as chunks:
+                    async for _ in chunks:
+                        pass
+                    return chunks.snapshot()
+
+        assert anyio.run(main) == fastsse.collect(seen)

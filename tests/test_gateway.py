@@ -322,3 +322,25 @@ def test_an_unreachable_upstream_is_a_502() -> None:
             json={"model": "m", "messages": [{"role": "user", "content": "Hi"}], "stream": True},
         )
     assert answer.status_code == 502 and "unreachable" in answer.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("gateway", cases(), indirect=True)
+def test_the_responses_api_gets_the_upstream_answer(gateway: tuple[str, FakeUpstream]) -> None:
+    url, upstream = gateway
+    provider, capture = upstream_of(upstream)
+    oracle = expected(provider, capture)
+    client = openai.OpenAI(base_url=url + "/v1", api_key="k")
+    with client.responses.stream(
+        model="m", input="Weather in Paris?", tools=[{"type": "function", "strict": False, **WEATHER_TOOL}]
+    ) as stream:
+        response = stream.get_final_response()
+    reasoning = [
+        part.text for item in response.output if item.type == "reasoning" for part in item.content or ()
+    ]
+    calls = [
+        (item.name, orjson.loads(item.arguments or "{}"))
+        for item in response.output
+        if item.type == "function_call"
+    ]
+    assert response.output_text == oracle.text and "".join(reasoning) == oracle.reasoning
+    assert calls == calls_of(oracle) and response.status == "completed"

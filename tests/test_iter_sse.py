@@ -80,8 +80,33 @@ def test_connect_sse_rejects_wrong_content_type() -> None:
 
     with httpx.Client(transport=httpx.MockTransport(handler)) as client:
         with fastsse.connect_sse(client, "GET", "http://test/") as source:
-            with pytest.raises(fastsse.SSEError, match="application/json"):
-                list(source.iter_sse())
+            events = source.iter_sse()  # checked on the first next(), as httpx-sse does
+            with pytest.raises(fastsse.SSEError, match="application/json") as info:
+                next(events)
+    # Code written for httpx-sse catches it as an httpx error.
+    assert isinstance(info.value, httpx.TransportError) and isinstance(info.value, fastsse.ProtocolError)
+
+
+def test_connect_sse_media_type_is_case_insensitive() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        headers = {"content-type": "Text/Event-Stream; charset=utf-8"}
+        return httpx.Response(200, headers=headers, content=pieces())
+
+    with httpx.Client(transport=httpx.MockTransport(handler)) as client:
+        with fastsse.connect_sse(client, "GET", "http://test/") as source:
+            assert list(source.iter_sse()) == EXPECTED
+
+
+@pytest.mark.anyio
+async def test_aconnect_sse_checks_on_the_first_anext() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"content-type": "text/plain"}, content=b"data: x\n\n")
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
+        async with fastsse.aconnect_sse(client, "GET", "http://test/") as source:
+            events = source.aiter_sse()
+            with pytest.raises(httpx.TransportError, match="text/plain"):
+                await events.__anext__()
 
 
 # --- async ---------------------------------------------------------------------------------
@@ -231,3 +256,16 @@ async def test_aiter_aiohttp_response() -> None:
                 assert [e async for e in fastsse.aiter_sse(response)] == EXPECTED
     finally:
         await runner.cleanup()
+
+
+@pytest.mark.parametrize(
+    "data",
+    ['{"a": 123456789012345678901234567890}', '{"a": NaN, "b": -Infinity}', "[1.0, 2, -0.5e3]", '"x"'],
+)
+def test_event_json_is_what_json_loads_gives(data: str) -> None:
+    import json
+
+    (event,) = fastsse.SSEDecoder().decode(f"data: {data}\n\n".encode())
+    assert repr(event.json()) == repr(json.loads(data))
+    with pytest.raises(ValueError):
+        fastsse.ServerSentEvent(data="{oops").json()

@@ -14,26 +14,11 @@ import fastsse
 import jiter
 import pytest
 from fastsse import GenerationChunk, ToolCallDelta
+from provider_fixtures import capture_params
 
 DATA = Path(__file__).parent / "data"
-CAPTURE_DIRS = {
-    "openai-chat": "openai",
-    "openai-responses": "openai-responses",
-    "anthropic": "anthropic",
-    "gemini": "gemini",
-    "ollama": "ollama",
-    "bedrock": "bedrock",
-    "groq": "openai",
-    "deepseek": "openai",
-    "mistral": "openai",
-}
 TOOL_MARKERS = (b"arguments", b"input_json_delta", b"functionCall", b"toolUse", b"tool_calls")
-TOOL_CAPTURES = [
-    pytest.param(provider, path, id=f"{folder}/{path.name}")
-    for folder, provider in CAPTURE_DIRS.items()
-    for path in sorted((DATA / folder).glob("*"))
-    if path.suffix in (".sse", ".ndjson", ".bin") and any(m in path.read_bytes() for m in TOOL_MARKERS)
-]
+TOOL_CAPTURES = capture_params(markers=TOOL_MARKERS)
 NUMBER_TAIL = "0123456789.eE+-"
 
 
@@ -129,7 +114,10 @@ def test_an_old_snapshot_keeps_its_own_prefix() -> None:
     assert old.tool_calls[0].parsed_arguments == {"a": "x"}
     assert not new.tool_calls[0].complete and new.completed_tool_calls == []
     collector.add(tool_chunk(0, "]}"))
-    assert collector.snapshot().completed_tool_calls[0].parsed_arguments == {"a": "xyz", "b": [1]}
+    done = collector.snapshot().completed_tool_calls[0].parsed_arguments
+    assert done == {"a": "xyz", "b": [1]}
+    # A complete call is converted once: later snapshots share the value (read-only).
+    assert collector.snapshot().tool_calls[0].parsed_arguments is done
 
 
 def test_big_argument_read_after_every_delta_stays_correct() -> None:
@@ -148,7 +136,8 @@ def test_invalid_or_too_deep_arguments_raise_typed_errors() -> None:
     with pytest.raises(fastsse.ProtocolError, match="not valid JSON") as info:
         call.parsed_arguments  # noqa: B018
     assert info.value.offset == 9
-    with pytest.raises(fastsse.ProtocolError, match="limit of 256 levels"):
+    with pytest.raises(fastsse.LimitExceededError, match="deeper than 256 levels") as too_deep:
         fastsse.ToolCall("c", "f", "[" * 300).parsed_arguments  # noqa: B018
+    assert (too_deep.value.limit_name, too_deep.value.limit) == ("max_arguments_depth", 256)
     assert fastsse.ToolCall("c", "f", "").parsed_arguments == {}
     assert fastsse.ToolCall("c", "f", "[" * 200).parsed_arguments == json.loads("[" * 200 + "]" * 200)

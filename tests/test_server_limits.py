@@ -184,3 +184,16 @@ def test_limits_are_checked_and_keys_compared_in_constant_time() -> None:
         ServerLimits(max_tokens=0)
     assert keys_match("sekret", "sekret") and not keys_match("sekret", "sekreT")
     assert not keys_match("", "sekret")
+
+
+def test_every_limit_is_a_serve_flag() -> None:
+    from fastsse.cli import build_parser
+    from fastsse.server._limits import limits_from_args
+
+    args = build_parser().parse_args(["serve", "--max-tokens", "5", "--header-timeout", "2.5"])
+    limits = limits_from_args(args)
+    assert (limits.max_tokens, limits.header_timeout) == (5, 2.5)
+    assert limits.max_body_size == ServerLimits().max_body_size
+    options = limits.uvicorn_options()
+    assert options["limit_concurrency"] == limits.max_connections
+    assert options["timeout_graceful_shutdown"] > 0

@@ -50,12 +50,6 @@ def base_url(replay: ReplayAdapter) -> Iterator[str]:
 
 
 @pytest.fixture
-def oai(base_url: str) -> Iterator[openai.OpenAI]:
-    with openai.OpenAI(base_url=f"{base_url}/v1", api_key="unused", max_retries=0) as client:
-        yield client
-
-
-@pytest.fixture
 def scripted(replay: ReplayAdapter) -> Iterator[ReplayAdapter]:
     replay._script = lambda prompt: SCRIPT
     try:

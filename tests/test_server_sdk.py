@@ -56,18 +56,6 @@ def base_url(app: FastSSEApp) -> Iterator[str]:
 
 
 @pytest.fixture
-def oai(base_url: str) -> Iterator[openai.OpenAI]:
-    with openai.OpenAI(base_url=f"{base_url}/v1", api_key="unused", max_retries=0) as client:
-        yield client
-
-
-@pytest.fixture
-def claude(base_url: str) -> Iterator[anthropic.Anthropic]:
-    with anthropic.Anthropic(base_url=base_url, api_key="unused", max_retries=0) as client:
-        yield client
-
-
-@pytest.fixture
 def scripted(replay: ReplayAdapter) -> Iterator[ReplayAdapter]:
     """The shared adapter answers with SCRIPTED (or what the test sets) for one test."""
     replay._script = [SCRIPTED]

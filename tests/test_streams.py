@@ -29,6 +29,7 @@ from fastsse.errors import (
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from provider_fixtures import capture_params
 
 
 @pytest.fixture(params=["asyncio", "trio"])
@@ -661,20 +662,7 @@ def test_buffer_early_exit_stops_the_reader_sync() -> None:
 # --- on real provider streams ------------------------------------------------------------------
 
 DATA = Path(__file__).parent / "data"
-CAPTURE_DIRS = {
-    "openai-chat": "openai",
-    "openai-responses": "openai-responses",
-    "anthropic": "anthropic",
-    "gemini": "gemini",
-    "ollama": "ollama",
-    "bedrock": "bedrock",
-}
-CAPTURES = [
-    pytest.param(provider, path, id=f"{folder}/{path.name}")
-    for folder, provider in CAPTURE_DIRS.items()
-    for path in sorted((DATA / folder).glob("*"))
-    if path.suffix in (".sse", ".ndjson", ".bin")
-]
+CAPTURES = capture_params(("openai-chat", "openai-responses", "anthropic", "gemini", "ollama", "bedrock"))
 
 
 def capture_chunks(provider: str, path: Path) -> list[GenerationChunk]:

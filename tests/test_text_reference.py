@@ -63,7 +63,10 @@ def hermes_call(draw: st.DrawFn) -> str:
 def streams(draw: st.DrawFn) -> str:
     parts = []
     if draw(st.booleans()):
-        parts.append(f"<think>{draw(texts)}</think>")
+        # Inside the reasoning: text, a call (it ends the reasoning) or prose naming the opener.
+        mentions = st.sampled_from(["<tool_call> is the tag", "<tool_call>\nnot json "])
+        inside = draw(st.one_of(texts, hermes_call(), mentions))
+        parts.append(f"<think>{draw(texts)}{inside}</think>")
     for _ in range(draw(st.integers(0, 4))):
         parts.append(draw(st.one_of(texts, hermes_call())))
     return "".join(parts)

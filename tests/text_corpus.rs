@@ -5,7 +5,9 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use _fastsse::text::{ReasoningSpec, TextParser, TextParserConfig, ToolSchemas};
+use _fastsse::text::{
+    compile_response_template, ReasoningSpec, TextParser, TextParserConfig, ToolSchemas,
+};
 use _fastsse::{FinishReason, GenerationChunk};
 use proptest::prelude::*;
 use serde_json::Value;
@@ -70,7 +72,7 @@ fn parser(config: &serde_json::Map<String, Value>) -> TextParser {
         Some(value) => ToolSchemas::from_json(&value.to_string()).unwrap(),
         None => ToolSchemas::default(),
     };
-    TextParser::new(TextParserConfig {
+    let base = TextParserConfig {
         stop: strings(config.get("stop")),
         include_stop: config
             .get("include_stop")
@@ -87,8 +89,24 @@ fn parser(config: &serde_json::Map<String, Value>) -> TextParser {
             .and_then(Value::as_u64)
             .map_or(0, |n| n as usize),
         id_seed: Some(42),
-    })
-    .unwrap()
+        ..TextParserConfig::default()
+    };
+    // A case may name a Hugging Face response template (tests/data/response_templates).
+    let config = match config.get("response_template").and_then(Value::as_str) {
+        None => base,
+        Some(file) => {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/data")
+                .join(file);
+            let json = std::fs::read_to_string(path).unwrap();
+            let prefix = config.get("prefix").and_then(Value::as_str);
+            compile_response_template(&json, prefix)
+                .unwrap()
+                .apply(base)
+                .unwrap()
+        }
+    };
+    TextParser::new(config).unwrap()
 }
 
 fn run(case: &Case, pieces: &[&str]) -> Vec<GenerationChunk> {

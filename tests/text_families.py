@@ -43,6 +43,8 @@ REASONING = {
     "granite": ("Here is my thought process:", "Here is my response:", False),
     "longcat": ("<longcat_think>", "</longcat_think>", True),
     "gemma4": ("<|channel>thought\n", "<channel|>", False),
+    "minimax-m3": ("<mm:think>", "</mm:think>", True),
+    "harmony": ("<|channel|>analysis<|message|>", "<|end|>", False),
 }
 
 ARGS = '{"city": "VALUE"}'
@@ -65,6 +67,10 @@ class Family:
     close: str = ""
     id: str | None = None
 
+    def opener(self) -> str:
+        """The start marker of the format's section."""
+        return OPENERS.get(self.tools) or self.open or self.call.split("NAME")[0]
+
     def calls(self, calls: list[tuple[str, str]]) -> str:
         written = [
             self.call.replace("NAME", name).replace("VALUE", value).replace("IDX", str(n))
@@ -73,6 +79,7 @@ class Family:
         return self.open + self.sep.join(written) + self.close
 
 
+MM = "]<]minimax[>["
 DSV3_OPEN, DSV3_CLOSE = "<｜tool▁calls▁begin｜>", "<｜tool▁calls▁end｜>"
 FAMILIES = [
     Family("hermes", "think", "<tool_call>\n" + ENVELOPE + "\n</tool_call>", "</tool_call>", sep="\n"),
@@ -196,7 +203,53 @@ FAMILIES = [
         "]<|END_ACTION|>",
     ),
     Family("gemma4", "gemma4", '<|tool_call>call:NAME{city:<|"|>VALUE<|"|>}<tool_call|>', "<tool_call|>"),
+    Family(
+        "minimax-m3",
+        "minimax-m3",
+        f'{MM}<invoke name="NAME">{MM}<city>VALUE{MM}</city>{MM}</invoke>\n',
+        # Tags count with the prefix; without it, only the value's own closer does.
+        "</tool_call>",
+        f"{MM}<tool_call>\n",
+        "",
+        f"{MM}</tool_call>",
+    ),
+    Family(
+        "harmony",
+        "harmony",
+        "<|start|>assistant<|channel|>commentary to=functions.NAME <|constrain|>json<|message|>"
+        + ARGS
+        + "<|call|>",
+        "<|call|>",
+    ),
 ]
+
+# Start markers where `open` / the call's text before NAME is not just the marker.
+OPENERS = {
+    "hermes": "<tool_call>",
+    "qwen3-coder": "<tool_call>",
+    "qwen3-xml": "<tool_call>",
+    "seed-oss": "<seed:tool_call>",
+    "mistral": "[TOOL_CALLS]",
+    "pythonic": "<|python_start|>",
+    "llama4-pythonic": "<|python_start|>",
+    "lfm2": "<|tool_call_start|>",
+    "deepseek-v3.2": "<｜DSML｜function_calls>",
+    "glm-4.5": "<tool_call>",
+    "glm-4.7": "<tool_call>",
+    "minimax-m2": "<minimax:tool_call>",
+    "step3": "<｜tool_calls_begin｜>",
+    "granite": "<|tool_call|>",
+    "xlam": "<tool_call>",
+    "internlm": "<|action_start|><|plugin|>",
+    "phi4-mini": "functools",
+    "jamba": "<tool_calls>",
+    "hunyuan": "<tool_calls>",
+    "longcat": "<longcat_tool_call>",
+    "ernie45": "<tool_call>",
+    "cohere": "<|START_ACTION|>",
+    "gemma4": "<|tool_call>",
+    "minimax-m3": MM + "<tool_call>",
+}
 
 SCHEMAS = [
     {
@@ -289,6 +342,25 @@ def family_cases(family: Family) -> list[dict[str, Any]]:
             tool_schemas=SCHEMAS,
         ),
         long_case,
+        case(
+            "a call opened inside unclosed reasoning ends the reasoning",
+            opener + "plan " + family.calls(one) + "done",
+            expect(family, one, text="done", reasoning="plan "),
+        ),
+        # Harmony's markers are special tokens, never prose: any `<|start|>` is structure.
+        *(
+            []
+            if family.tools == "harmony"
+            else [
+                case(
+                    "prose naming the opener inside reasoning stays reasoning",
+                    opener + "I could write " + family.opener() + " is the tag" + closer + "ok",
+                    expect(
+                        family, [], text="ok", reasoning="I could write " + family.opener() + " is the tag"
+                    ),
+                ),
+            ]
+        ),
     ]
 
 

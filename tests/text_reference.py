@@ -116,6 +116,11 @@ class ReferenceTextParser:
         self.kinds += [("stop", s) for s in self.stop]
         self.answer = _Markers([p for _, p in self.kinds])
         self.reasoning_kinds = [("end", e) for e in ends] + [("start", s) for s in starts]
+        # A call opened inside reasoning ends it; one that never gets a name is read again as
+        # reasoning.
+        self.reasoning_kinds += [("tool", TOOL_OPEN)] if hermes else []
+        self.opened_in_reasoning = False
+        self.reread = ""
         self.reasoning = _Markers([p for _, p in self.reasoning_kinds])
         self.mode = "reasoning" if starts_inside else "answer"
         self.reasoning_blank = True
@@ -167,11 +172,14 @@ class ReferenceTextParser:
         self.out = []
         if self.stopped is not None:
             return self.out
-        buf = self.buf + text
+        self._run(self.buf + text)
+        return self.out
+
+    def _run(self, buf: str) -> None:
         while buf and self.stopped is None:
             if self.mode == "tool":
                 used = self._tool(buf)
-                buf = buf[used:]
+                buf, self.reread = self.reread + buf[used:], ""
                 if self.mode == "tool":
                     break
                 continue
@@ -202,10 +210,13 @@ class ReferenceTextParser:
                 kind, pattern = self.reasoning_kinds[index]
                 if kind == "end":
                     self.mode = "answer"
+                elif kind == "tool":
+                    self.mode = "tool"
+                    self.call = _Call()
+                    self.opened_in_reasoning = True
                 elif not self.reasoning_blank:
                     self._reasoning(pattern)
         self.buf = buf if self.stopped is None else ""
-        return self.out
 
     def _announce(self, call: _Call) -> bool:
         try:
@@ -216,14 +227,22 @@ class ReferenceTextParser:
             return False
         call.index = self.calls
         self.calls += 1
+        self.opened_in_reasoning = False
         delta = RefToolCallDelta(call.index, call.call_id, name.strip(), call.args)
         call.args_sent = len(call.args)
         self._push(RefChunk(tool_call_delta=delta))
         return True
 
     def _fallback(self, call: _Call) -> None:
-        self._text(call.raw)
-        self.mode = "answer"
+        if self.opened_in_reasoning:
+            # Not a call after all: the opener is reasoning, the rest is read again.
+            self._reasoning(TOOL_OPEN)
+            self.reread = call.raw[len(TOOL_OPEN) :]
+            self.mode = "reasoning"
+        else:
+            self._text(call.raw)
+            self.mode = "answer"
+        self.opened_in_reasoning = False
         self.call = None
 
     def _tool(self, buf: str) -> int:
@@ -370,6 +389,12 @@ class ReferenceTextParser:
             raise RuntimeError("flush() called twice")
         self.flushed = True
         self.out = []
+        while self.stopped is None and self.call is not None and self.call.index < 0:
+            if not self.opened_in_reasoning:
+                break
+            self._fallback(self.call)
+            self._run(self.reread)
+            self.reread = ""
         if self.stopped is None:
             if self.mode == "answer":
                 self._text(self.buf)

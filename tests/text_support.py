@@ -44,6 +44,10 @@ def all_cases() -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
 
 def make_parser(config: dict[str, Any]) -> fastsse.TextParser:
     options = {k: v for k, v in config.items() if k in PARSER_OPTIONS}
+    if "response_template" in config:
+        # A Hugging Face response template (tests/data/response_templates) sets the formats.
+        path = CORPUS_DIR.parent / config["response_template"]
+        return fastsse.TextParser.from_response_template(path, prefix=config.get("prefix"), **options)
     return fastsse.TextParser(**options)
 
 

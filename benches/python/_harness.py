@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import gc
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+
+import fastsse
+
+if fastsse.build_info()["profile"] != "release":
+    # A debug build is 5-50x slower: its numbers say nothing about fastsse.
+    print(
+        "WARNING: fastsse is a debug build; benchmark a release build (`make bench-python`)",
+        file=sys.stderr,
+    )
 
 
 @dataclass

@@ -10,7 +10,7 @@ exactly the engine's text (nothing lost, repeated or reordered). Reported: wall 
 latency (from the GET to its first event), the server's RSS idle -> peak, and for Redis its
 ``used_memory`` before -> peak. Each case is bounded in time (``--timeout``).
 
-    python benches/python/bench_resume.py            # 1,000 streams x 60 tokens, memory and redis
+    python benches/python/bench_resume.py            # 1,000 streams x 20 tokens at 1/s, memory and redis
     python benches/python/bench_resume.py --quick    # 200 streams x 30 tokens
 """
 
@@ -40,13 +40,13 @@ from support.processes import RedisServer, free_port, wait_until
 def serve(port: int, rate: float, tokens: int, store: str) -> None:
     import uvicorn
     from fastsse.adapters import ReplayAdapter
-    from fastsse.server import MemoryStore, RedisStore, create_app
+    from fastsse.server import MemoryStore, RedisStore, ServerLimits, create_app
 
     text = "".join(words(tokens))
     adapter = ReplayAdapter(tokens_per_second=rate or None, script=lambda prompt: text)
-    # Room for every stream of the run (the defaults would refuse past 10,000 streams).
     stream_store = MemoryStore() if store == "memory" else RedisStore(store)
-    app = create_app(adapter, model="bench", store=stream_store, stream_ttl=120)
+    limits = ServerLimits(max_concurrent_requests=4096)  # the default 512 would refuse most streams
+    app = create_app(adapter, model="bench", store=stream_store, stream_ttl=120, limits=limits)
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, backlog=4096)
 
 
@@ -71,7 +71,9 @@ async def read_response(
         writer.write(request)
         head = await reader.readuntil(b"\r\n\r\n")
         if not head.startswith(b"HTTP/1.1 200"):
-            raise RuntimeError(f"unexpected response head: {head[:200]!r}")
+            body = await asyncio.wait_for(reader.read(1000), 5)
+            status = head.partition(b"\r\n")[0].decode()
+            raise RuntimeError(f"{status}: {body.decode(errors='replace')}")
         headers = dict(line.split(b": ", 1) for line in head.split(b"\r\n")[1:] if b": " in line)
         stream_id = headers[b"x-stream-id"].decode()
         decoder = fastsse.SSEDecoder()
@@ -83,11 +85,17 @@ async def read_response(
                 break
             for event in decoder.decode(data[:-2]):
                 first = first or time.perf_counter()
-                stream.ids.append(int(event.id))
                 seen += 1
-                if event.data == "[DONE]":
+                payload = {} if event.data == "[DONE]" else orjson.loads(event.data)
+                if "error" in payload:  # the stream ended with a typed error
+                    stream.error = stream.error or f"error event: {payload['error']}"
                     continue
-                choices = orjson.loads(event.data)["choices"]
+                if not payload:  # [DONE]
+                    if event.id:  # (after an error event it comes in the error's block)
+                        stream.ids.append(int(event.id))
+                    continue
+                stream.ids.append(int(event.id))
+                choices = payload["choices"]
                 if choices:
                     stream.deltas.append(choices[0]["delta"].get("content") or "")
                     stream.finish_reason = choices[0].get("finish_reason") or stream.finish_reason
@@ -98,7 +106,8 @@ async def read_response(
         writer.close()
 
 
-async def one_stream(port: int, tokens: int, drop_after: int) -> Stream:
+async def one_stream(port: int, tokens: int, drop_after: int, delay: float) -> Stream:
+    await asyncio.sleep(delay)
     stream = Stream(drop_after)
     body = orjson.dumps(
         {
@@ -128,7 +137,7 @@ async def one_stream(port: int, tokens: int, drop_after: int) -> Stream:
 
 
 def run_case(
-    label: str, store: str, streams: int, tokens: int, rate: float, timeout: float
+    label: str, store: str, streams: int, tokens: int, rate: float, timeout: float, ramp: float
 ) -> dict[str, object]:
     port = free_port()
     server = subprocess.Popen(
@@ -165,7 +174,10 @@ def run_case(
         drops = [chooser.randint(1, max(1, tokens * 3 // 4)) for _ in range(streams)]
 
         async def load() -> list[Stream]:
-            return list(await asyncio.gather(*(one_stream(port, tokens, drop) for drop in drops)))
+            # Streams start over ``ramp`` seconds (as clients arrive), all open together after it.
+            starts = [ramp * index / streams for index in range(streams)]
+            runs = (one_stream(port, tokens, drop, at) for drop, at in zip(drops, starts, strict=True))
+            return list(await asyncio.gather(*runs))
 
         started = time.perf_counter()
         results = asyncio.run(asyncio.wait_for(load(), timeout))
@@ -219,9 +231,10 @@ def main() -> None:
     )
     parser.add_argument("--quick", action="store_true", help="200 streams x 30 tokens")
     parser.add_argument("--streams", type=int, default=1000)
-    parser.add_argument("--tokens", type=int, default=60)
-    parser.add_argument("--rate", type=float, default=20.0, help="engine tokens/s per stream (0: unpaced)")
+    parser.add_argument("--tokens", type=int, default=20)
+    parser.add_argument("--rate", type=float, default=1.0, help="engine tokens/s per stream (0: unpaced)")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds one case may take")
+    parser.add_argument("--ramp", type=float, default=2.0, help="seconds over which the streams start")
     parser.add_argument("--serve", type=int, metavar="PORT", help=argparse.SUPPRESS)
     parser.add_argument("--store", default="memory", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -231,7 +244,8 @@ def main() -> None:
     streams, tokens = (200, 30) if args.quick else (args.streams, args.tokens)
     print(
         f"fastsse resumable streams: {streams} concurrent streams x {tokens} tokens at "
-        f"{args.rate:g} tokens/s, each dropped once at a random event and resumed with Last-Event-ID; "
+        f"{args.rate:g} tokens/s (started over {args.ramp:g} s), each dropped once at a random event and "
+        "resumed with Last-Event-ID; "
         f"uvicorn, loopback, {os.cpu_count()} CPUs\n"
     )
     print(
@@ -251,7 +265,7 @@ def main() -> None:
             redis_server.start()
             store = redis_server.url
         try:
-            row = run_case(label, store, streams, tokens, args.rate, args.timeout)
+            row = run_case(label, store, streams, tokens, args.rate, args.timeout, args.ramp)
         finally:
             if redis_server is not None:
                 redis_server.close()

@@ -155,7 +155,7 @@ def main() -> None:
     args = parser.parse_args()
     n = 2_000 if args.quick else 10_000
     repeat = 3 if args.quick else 7
-    build = getattr(fastsse, "build_info", lambda: {"profile": "?"})()
+    build = fastsse.build_info()
     print(
         f"python {platform.python_version()}, openai {openai.__version__},",
         f"anthropic {anthropic.__version__}, {build}",

@@ -1,18 +1,25 @@
 """Raw model text through Python: `fastsse.TextParser` side by side with a straightforward
 pure-Python implementation of the same semantics (tests/text_reference.py).
 
-    python benches/python/bench_text.py [--quick]
+    python benches/python/bench_text.py [--quick] [--formats]
 
 The realistic mixed stream is reasoning + answer text + 2 Hermes calls, with a stop list of 4
 (the last one ends the stream), fed in 1-4 character deltas as an inference engine would; the
 table gives the cost per decode() call. Both implementations run in the same process, their
 outputs are checked equal first, and each consumer reads the fields of every chunk.
+
+`--formats` measures every registered tool format on one stream shape instead
+(benches/data/format_streams.json: an answer sentence and two calls, in 1-4 character deltas):
+the cost per decode() call next to hermes', and a linearity check, the same stream with the
+search query grown to 16 / 64 / 256 KiB of argument text in 4-character deltas (time per KiB
+must stay flat).
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import json
 import platform
 import statistics
 import sys
@@ -150,24 +157,92 @@ def check_same(pieces: list[str], options: dict[str, Any]) -> None:
         raise AssertionError("fastsse and the pure-Python reference disagree")
 
 
-def interleaved(fns: dict[str, Callable[[], int]], *, repeat: int) -> dict[str, float]:
+def interleaved(
+    fns: dict[Any, Callable[[], int]], *, repeat: int, clock: Callable[[], float] = time.perf_counter
+) -> dict[Any, float]:
     """Median seconds of each function; they take turns in every round, so a noisy neighbour
     on the machine slows them all alike."""
-    times: dict[str, list[float]] = {name: [] for name in fns}
+    times: dict[Any, list[float]] = {name: [] for name in fns}
     for _ in range(repeat):
         for name, fn in fns.items():
             gc.collect()
-            start = time.perf_counter()
+            start = clock()
             fn()
-            times[name].append(time.perf_counter() - start)
+            times[name].append(clock() - start)
     return {name: statistics.median(samples) for name, samples in times.items()}
+
+
+FORMAT_STREAMS = Path(__file__).resolve().parents[1] / "data" / "format_streams.json"
+QUERY = "Louvre opening hours today"
+
+
+def grown(stream: str, size: int) -> str:
+    """The stream with the search query grown to `size` characters of plain words."""
+    words = "lorem ipsum dolor sit amet "
+    return stream.replace(QUERY, (words * (size // len(words) + 1))[:size].rstrip(), 1)
+
+
+def checked(fmt: str, pieces: list[str], tools: list[Any], names: list[str]) -> None:
+    parser = fastsse.TextParser(tools=fmt, tool_schemas=tools)
+    chunks = [c for p in pieces for c in parser.decode(p)] + parser.flush()
+    got = [
+        c.tool_call_delta.function_name
+        for c in chunks
+        if c.tool_call_delta and c.tool_call_delta.function_name
+    ]
+    if got != names or any(c.error_code for c in chunks):
+        raise AssertionError(f"{fmt}: the stream does not parse as two calls ({got})")
+
+
+def formats_table(repeat: int) -> str:
+    data = json.loads(FORMAT_STREAMS.read_text(encoding="utf-8"))
+    tools, names, streams = data["tools"], data["calls"], data["streams"]
+    sizes = [16 << 10, 64 << 10, 256 << 10]
+    cases: dict[tuple[str, int], list[str]] = {}
+    for fmt in fastsse.TextParser.TOOL_FORMATS:
+        if fmt not in streams:
+            raise AssertionError(f"{fmt}: no stream in {FORMAT_STREAMS.name}")
+        cases[fmt, 0] = cut(streams[fmt], DELTAS)
+        for size in sizes:
+            cases[fmt, size] = cut(grown(streams[fmt], size), [4])
+        for pieces in (cases[fmt, 0], cases[fmt, sizes[0]]):
+            checked(fmt, pieces, tools, names)
+    fns = {
+        key: partial(decode_only, make_fastsse, pieces, {"tools": key[0], "tool_schemas": tools})
+        for key, pieces in cases.items()
+    }
+    # CPU time of this process: on a shared machine, time spent waiting for a core is not the
+    # parser's (the single-threaded loop's CPU time is its cost).
+    seconds = interleaved(fns, repeat=repeat, clock=time.process_time)
+    per_delta = {fmt: seconds[fmt, 0] / len(cases[fmt, 0]) * 1e9 for fmt, size in cases if size == 0}
+    lines = [
+        "| format | ns per delta | vs hermes | ns/KiB at 16 KiB | 64 KiB | 256 KiB | 256 KiB / 16 KiB |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for fmt, ns in per_delta.items():
+        per_kib = [seconds[fmt, size] / (size / 1024) * 1e9 for size in sizes]
+        lines.append(
+            f"| {fmt} | {ns:,.0f} | {ns / per_delta['hermes']:.2f}x | "
+            + " | ".join(f"{v:,.0f}" for v in per_kib)
+            + f" | {per_kib[-1] / per_kib[0]:.2f} |"
+        )
+    return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    parser.add_argument("--formats", action="store_true", help="every tool format, one stream shape")
     args = parser.parse_args()
     repeat = 5 if args.quick else 31
+    if args.formats:
+        print(
+            f"Python {platform.python_version()} on {platform.machine()}, {platform.system()}; "
+            f"fastsse {fastsse.__version__}; medians of {repeat} interleaved runs (process CPU time); "
+            "a new parser per stream\n"
+        )
+        print(formats_table(repeat))
+        return
     results: list[Result] = []
     impls = {
         "fastsse": make_fastsse,

@@ -21,13 +21,14 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 from urllib.parse import quote
 
 import httpx
 import orjson
 
 from . import iter_chunks
+from ._chunks import ProviderName
 from ._fastsse import GenerationChunk
 from .client import Client
 
@@ -158,7 +159,7 @@ class _TimedTransport(httpx.BaseTransport):
         self._inner.close()
 
 
-def _timed_decode(pieces: list[bytes], provider: str) -> float:
+def _timed_decode(pieces: list[bytes], provider: ProviderName) -> float:
     started = time.perf_counter()
     for _ in iter_chunks(pieces, provider):
         pass
@@ -197,7 +198,8 @@ def stream_turn(
     renderer.end()
     result.duration = time.perf_counter() - started
     result.parse_seconds = max(inside - transport.waited, 0.0)
-    result.replay_seconds = min(_timed_decode(transport.pieces, client.provider) for _ in range(5))
+    provider = cast(ProviderName, client.provider)
+    result.replay_seconds = min(_timed_decode(transport.pieces, provider) for _ in range(5))
     return result
 
 

@@ -1,5 +1,6 @@
 # Type stubs for the native module (checked by `python -m mypy.stubtest fastsse._fastsse`).
 import datetime
+import os
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Literal, TypeAlias, final
@@ -7,6 +8,8 @@ from typing import Any, ClassVar, Literal, TypeAlias, final
 from typing_extensions import Buffer
 
 __version__: str
+
+def build_info() -> dict[str, Any]: ...
 
 FinishReason = Literal["stop", "length", "cancelled", "tool_calls", "content_filter", "error"]
 
@@ -140,6 +143,8 @@ class GenerationChunk:
     @property
     def raw(self) -> str | None: ...
     def raw_json(self) -> Any: ...
+    def replace(self, **changes: Any) -> GenerationChunk: ...
+    def __replace__(self, **changes: Any) -> GenerationChunk: ...
     def __eq__(self, value: object, /) -> bool: ...
     def __ne__(self, value: object, /) -> bool: ...
     __hash__: ClassVar[None]  # type: ignore[assignment]
@@ -256,9 +261,9 @@ class GenerationResult:
     def replace(self, **changes: Any) -> GenerationResult: ...
     def __replace__(self, **changes: Any) -> GenerationResult: ...
 
-# --- encode: GenerationChunks -> OpenAI / Anthropic wire bytes ------------------------------
+# --- encode: GenerationChunks -> OpenAI / Anthropic / Responses / AI SDK UI wire bytes -------
 
-EncodeFormat = Literal["openai", "anthropic"]
+EncodeFormat = Literal["openai", "anthropic", "openai-responses", "vercel-ui"]
 ReasoningField = Literal["reasoning_content", "reasoning"]
 
 @final
@@ -275,6 +280,8 @@ class Encoder:
         reasoning_field: ReasoningField = "reasoning_content",
         prompt_tokens: int | None = None,
         ping: bool = False,
+        reasoning_summary: bool = False,
+        response_fields: Mapping[str, Any] | None = None,
     ) -> Encoder: ...
     def encode(self, chunks: Iterable[GenerationChunk]) -> bytes: ...
     def finish(self) -> bytes: ...
@@ -301,6 +308,8 @@ def encode(
     reasoning_field: ReasoningField = "reasoning_content",
     prompt_tokens: int | None = None,
     ping: bool = False,
+    reasoning_summary: bool = False,
+    response_fields: Mapping[str, Any] | None = None,
 ) -> bytes: ...
 def encode_response(
     chunks: Iterable[GenerationChunk],
@@ -314,6 +323,8 @@ def encode_response(
     reasoning_field: ReasoningField = "reasoning_content",
     prompt_tokens: int | None = None,
     ping: bool = False,
+    reasoning_summary: bool = False,
+    response_fields: Mapping[str, Any] | None = None,
 ) -> bytes: ...
 
 # --- AWS eventstream framing (Bedrock) -------------------------------------------------------
@@ -396,6 +407,14 @@ class TextParser:
       first delta, a problem adds one chunk with ``error_code`` ("tool_call_invalid",
       "tool_call_incomplete", "tool_call_too_large") and an ``error_message`` with the call
       index, name and character offsets; deltas already sent stand.
+    * ``tools="harmony"`` or ``reasoning="harmony"`` (either or both): gpt-oss Harmony, decoded with
+      its special tokens kept. ``analysis`` goes to ``reasoning_delta``; ``final`` and a
+      ``commentary`` preamble to ``text_delta`` (stop strings apply there); ``to=functions.NAME``
+      is a call whose JSON streams as it arrives (complete at end of stream without ``<|call|>``).
+      A header that cannot be read adds a chunk with ``error_code`` "harmony_header_invalid" (or
+      "harmony_header_too_large", past 512 bytes) and its content stays text.
+      ``decode_tokens(ids)`` takes gpt-oss token ids instead of text (the o200k_harmony
+      vocabulary is built in: nothing is downloaded).
     * ``max_buffer_size`` caps what a call may hold back (raw text before its name is known, a
       typed value); a call that outgrows it is given back as text or flagged as too large.
     * ``flush(finish_reason)``: the engine's reason; a matched stop makes it "stop", and "stop"
@@ -420,7 +439,30 @@ class TextParser:
         tool_schemas: Sequence[Mapping[str, Any]] | None = None,
         max_buffer_size: int = ...,
     ) -> TextParser: ...
+    @classmethod
+    def from_response_template(
+        cls,
+        template: Mapping[str, Any] | str | os.PathLike[str],
+        *,
+        prefix: str | None = None,
+        stop: str | Sequence[str] | None = None,
+        include_stop: bool = False,
+        tool_schemas: Sequence[Mapping[str, Any]] | None = None,
+        max_buffer_size: int = ...,
+    ) -> TextParser:
+        """A parser for the format a Hugging Face response template declares.
+
+        ``template``: the ``response_template`` dict, JSON text (a template or a whole tokenizer
+        config), or a path to a ``tokenizer_config.json`` or the checkpoint directory holding one.
+        Its ``thinking`` field becomes the reasoning markers, ``tool_calls`` the closest tool-call
+        grammar with the template's markers, an explicit ``content`` field's delimiters are
+        removed and a leftover ``content`` field's close markers end the output (stop strings,
+        after the caller's ``stop``). ``prefix`` is the prompt: when its last assistant turn
+        left reasoning open, the output starts inside reasoning. What markers cannot express is
+        refused with ``ResponseTemplateError`` (``field``, ``key``); see docs/formats.md.
+        """
     def decode(self, text: str) -> list[GenerationChunk]: ...
+    def decode_tokens(self, ids: Sequence[int]) -> list[GenerationChunk]: ...
     def flush(self, finish_reason: FinishReason = "stop") -> list[GenerationChunk]: ...
     @property
     def stopped(self) -> bool: ...

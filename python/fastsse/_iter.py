@@ -1,7 +1,7 @@
 """Drivers that pump bytes from a source through a sans-IO decoder.
 
 The sync driver is a generator (cheap per item; `close()` closes the source). The async one
-is a resource object, never a bare async generator (DESIGN.md rule 6): it has `aclose()`,
+is a resource object, never a bare async generator (docs/ARCHITECTURE.md): it has `aclose()`,
 works with `async with`, and closes its source when closed, exhausted or failed.
 """
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._fastsse import ServerSentEvent, SSEDecoder
 from ._iter import AsyncDecodingIterator, iter_decoded
@@ -89,8 +89,32 @@ def aiter_sse(source: Any, **decoder_options: Any) -> AsyncSSEIterator:
     return AsyncSSEIterator(source, SSEDecoder(**decoder_options))
 
 
-class SSEError(ProtocolError):
-    """The response is not an event stream (wrong Content-Type)."""
+_SSE_ERROR_DOC = """The response is not an event stream (wrong Content-Type).
+
+A `fastsse.ProtocolError`; when httpx is installed also an `httpx.TransportError`, as httpx-sse's
+`SSEError` is, so code that catches `httpx.TransportError` keeps working."""
+
+if TYPE_CHECKING:
+
+    class SSEError(ProtocolError):
+        __doc__ = _SSE_ERROR_DOC
+
+else:
+
+    def __getattr__(name: str) -> Any:
+        # Made on first use: the httpx base is looked up then, so `import fastsse` stays light.
+        if name != "SSEError":
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        bases: tuple[type, ...] = (ProtocolError,)
+        try:
+            import httpx
+        except ImportError:  # pragma: no cover - httpx is a test dependency
+            pass
+        else:
+            bases = (ProtocolError, httpx.TransportError)
+        cls = type("SSEError", bases, {"__doc__": _SSE_ERROR_DOC, "__module__": "fastsse"})
+        globals()["SSEError"] = cls
+        return cls
 
 
 class EventSource:
@@ -106,19 +130,41 @@ class EventSource:
 
     def _check_content_type(self) -> None:
         content_type = self._response.headers.get("content-type", "").partition(";")[0].strip()
-        if content_type != "text/event-stream":
-            raise SSEError(
+        if content_type.lower() != "text/event-stream":  # media types are case-insensitive
+            from . import _sse
+
+            raise _sse.SSEError(
                 "expected response Content-Type 'text/event-stream', got "
                 f"{content_type or 'none'!r} (HTTP {self._response.status_code})"
             )
 
     def iter_sse(self) -> Iterator[ServerSentEvent]:
+        """The events; the Content-Type is checked on the first `next()`, as httpx-sse does."""
+        return self._checked_events()
+
+    def _checked_events(self) -> Iterator[ServerSentEvent]:
         self._check_content_type()
-        return iter_decoded(self._response.iter_bytes(), SSEDecoder(**self._decoder_options))
+        yield from iter_decoded(self._response.iter_bytes(), SSEDecoder(**self._decoder_options))
 
     def aiter_sse(self) -> AsyncDecodingIterator[ServerSentEvent]:
-        self._check_content_type()
-        return AsyncDecodingIterator(self._response.aiter_bytes(), SSEDecoder(**self._decoder_options))
+        """The async events; the Content-Type is checked on the first `__anext__()`."""
+        return _CheckedAsyncEvents(self)
+
+
+class _CheckedAsyncEvents(AsyncDecodingIterator[ServerSentEvent]):
+    def __init__(self, source: EventSource) -> None:
+        super().__init__(source.response.aiter_bytes(), SSEDecoder(**source._decoder_options))
+        self._event_source: EventSource | None = source
+
+    async def __anext__(self) -> ServerSentEvent:
+        if self._event_source is not None:
+            source, self._event_source = self._event_source, None
+            try:
+                source._check_content_type()
+            except BaseException:
+                await self.aclose()
+                raise
+        return await super().__anext__()
 
 
 def _sse_headers(kwargs: dict[str, Any]) -> dict[str, Any]:

@@ -1,6 +1,8 @@
 """The `fastsse` command (also `python -m fastsse`).
 
-fastsse cat [FILE|-] [--ndjson] [--chunk-size N]   decode a capture and print its events live
+fastsse cat [FILE|-] [--ndjson] [--provider NAME] [--chunk-size N]
+                                                    decode a capture and print its events (or
+                                                    unified chunks) live; framing is sniffed
 fastsse serve [--upstream URL] [--port N] ...       serve an engine as OpenAI/Anthropic endpoints
 fastsse demo [--rate N]                             server + client on loopback: the main job offline
 """
@@ -8,13 +10,25 @@ fastsse demo [--rate N]                             server + client on loopback:
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from importlib import resources
 from typing import Any, BinaryIO
 
-from ._fastsse import NDJSONDecoder, SSEDecoder, TextParser, formats_for_model
+from ._fastsse import (
+    PROVIDERS,
+    ChunkDecoder,
+    EventStreamDecoder,
+    EventStreamMessage,
+    GenerationChunk,
+    NDJSONDecoder,
+    SSEDecoder,
+    TextParser,
+    formats_for_model,
+)
+from .errors import FastSSEError
 from .server._limits import add_limit_options, limits_from_args
 
 DEFAULT_CAPTURE = "anthropic-thinking-tool-use.sse"
@@ -30,14 +44,55 @@ def _read_chunks(stream: BinaryIO, size: int) -> Iterator[bytes]:
         yield chunk
 
 
-def _decode_all(data: bytes, ndjson: bool) -> int:
-    decoder: SSEDecoder | NDJSONDecoder = NDJSONDecoder() if ndjson else SSEDecoder()
-    return len(decoder.decode(data)) + len(decoder.flush())
+Decoder = Callable[[], Any]  # makes a fresh decoder: decode(bytes) -> list, flush() -> list
 
 
-def cat(stream: BinaryIO, *, ndjson: bool, chunk_size: int, out: BinaryIO) -> int:
-    """Print each event as it completes; then a one-line speed figure on stderr."""
-    decoder: SSEDecoder | NDJSONDecoder = NDJSONDecoder() if ndjson else SSEDecoder()
+def _sniff(head: bytes) -> str:
+    """The framing of a capture without --provider: "ndjson", "eventstream" or "sse"."""
+    text = head.lstrip()
+    if text.startswith((b"{", b"[")):
+        return "ndjson"
+    # An AWS eventstream message starts with its total length (4 bytes, big-endian): binary.
+    if len(head) >= 12 and head[0] == 0 and any(byte < 9 for byte in head[4:12]):
+        return "eventstream"
+    return "sse"
+
+
+def _decoder_for(provider: str | None, framing: str) -> Decoder:
+    if provider is not None:
+        return lambda: ChunkDecoder(provider)
+    if framing == "ndjson":
+        return NDJSONDecoder
+    if framing == "eventstream":
+        return EventStreamDecoder
+    return SSEDecoder
+
+
+def _line(item: object) -> bytes:
+    if isinstance(item, GenerationChunk):
+        return repr(item).encode()
+    if isinstance(item, str):
+        return item.encode()
+    if isinstance(item, EventStreamMessage):
+        return f"{item.event_type or item.message_type}: {item.payload.decode('utf-8', 'replace')}".encode()
+    return f"{getattr(item, 'event', '')}: {getattr(item, 'data', '')}".encode()
+
+
+def cat(
+    stream: BinaryIO,
+    *,
+    ndjson: bool,
+    chunk_size: int,
+    out: BinaryIO,
+    provider: str | None = None,
+) -> int:
+    """Print each event (or, with a provider, each unified chunk) as it completes; then a
+    one-line speed figure on stderr. Returns 1, with a hint, when the bytes held no event."""
+    chunks = _read_chunks(stream, chunk_size)
+    first = next(chunks, b"")
+    framing = "ndjson" if ndjson else _sniff(first)
+    make = _decoder_for(provider, framing)
+    decoder = make()
     seen = bytearray()
     count = 0
 
@@ -45,29 +100,37 @@ def cat(stream: BinaryIO, *, ndjson: bool, chunk_size: int, out: BinaryIO) -> in
         nonlocal count
         for item in items:
             count += 1
-            if isinstance(item, str):
-                out.write(item.encode() + b"\n")
-            else:
-                event = getattr(item, "event", "")
-                data = getattr(item, "data", "")
-                out.write(f"{event}: {data}\n".encode())
+            out.write(_line(item) + b"\n")
         out.flush()
 
-    for chunk in _read_chunks(stream, chunk_size):
+    for chunk in itertools.chain((first,) if first else (), chunks):
         seen += chunk
         show(list(decoder.decode(chunk)))
     show(list(decoder.flush()))
 
     # Speed figure: decode the same bytes again with no printing, best of a few runs.
     data = bytes(seen)
-    best = min(_timed(lambda: _decode_all(data, ndjson)) for _ in range(5))
+    best = min(_timed(lambda: _decode_all(make, data)) for _ in range(5))
     per_event = best / max(count, 1) * 1e9
+    what = "chunks" if provider is not None else "events"
     print(
-        f"{count} events from {len(data):,} bytes; decode alone {best * 1e6:.0f} µs "
-        f"({per_event:.0f} ns/event, {len(data) / best / 1e6:.0f} MB/s)",
+        f"{count} {what} from {len(data):,} bytes; decode alone {best * 1e6:.0f} µs "
+        f"({per_event:.0f} ns/{what[:-1]}, {len(data) / best / 1e6:.0f} MB/s)",
         file=sys.stderr,
     )
+    if count == 0 and data:
+        print(
+            f"fastsse cat: no {framing} event in these bytes; is the framing right (--ndjson), "
+            "or give --provider NAME for a provider's stream",
+            file=sys.stderr,
+        )
+        return 1
     return 0
+
+
+def _decode_all(make: Decoder, data: bytes) -> int:
+    decoder = make()
+    return len(decoder.decode(data)) + len(decoder.flush())
 
 
 def _timed(fn: object) -> float:
@@ -77,27 +140,42 @@ def _timed(fn: object) -> float:
 
 
 def _cmd_cat(args: argparse.Namespace) -> int:
+    options = {"ndjson": args.ndjson, "chunk_size": args.chunk_size, "provider": args.provider}
     if args.file in (None, "-"):
         if args.file is None and sys.stdin.isatty():
             import io
 
-            return cat(
-                io.BytesIO(_embedded(DEFAULT_CAPTURE)),
-                ndjson=False,
-                chunk_size=args.chunk_size,
-                out=sys.stdout.buffer,
-            )
-        return cat(sys.stdin.buffer, ndjson=args.ndjson, chunk_size=args.chunk_size, out=sys.stdout.buffer)
-    with open(args.file, "rb") as stream:
-        return cat(stream, ndjson=args.ndjson, chunk_size=args.chunk_size, out=sys.stdout.buffer)
+            options["ndjson"] = False
+            return cat(io.BytesIO(_embedded(DEFAULT_CAPTURE)), out=sys.stdout.buffer, **options)
+        return cat(sys.stdin.buffer, out=sys.stdout.buffer, **options)
+    try:
+        stream = open(args.file, "rb")
+    except OSError as error:
+        reason = "is a directory" if isinstance(error, IsADirectoryError) else error.strerror
+        print(f"fastsse cat: {args.file}: {reason}", file=sys.stderr)
+        return 2
+    with stream:
+        try:
+            return cat(stream, out=sys.stdout.buffer, **options)
+        except FastSSEError as error:
+            print(f"fastsse cat: {args.file}: {error}", file=sys.stderr)
+            return 1
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of bytes, got {value}")
+    return value
 
 
 def add_serve_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     serve = commands.add_parser(
         "serve",
         help="serve an engine as OpenAI- and Anthropic-compatible endpoints (needs fastsse[server])",
-        description="Serve /v1/chat/completions, /v1/messages, /v1/completions, /v1/models, /health "
-        "and a chat page at / under uvicorn. Without --upstream the embedded replay engine answers "
+        description="Serve /v1/chat/completions, /v1/messages, /v1/responses, /api/chat (AI SDK UI "
+        "stream), /v1/completions, /v1/models, /health and a chat page at / under uvicorn. Without "
+        "--upstream the embedded replay engine answers "
         "(no model, no key).",
     )
     serve.add_argument("--host", default="127.0.0.1")
@@ -223,7 +301,7 @@ def run_serve(args: argparse.Namespace) -> int:
             args.upstream, model=args.upstream_model or "default", api_key=args.upstream_key
         )
     else:
-        adapter = ReplayAdapter(tokens_per_second=args.rate or None)
+        adapter = ReplayAdapter(tokens_per_second=args.rate or None, model=args.model)
     app = create_app(
         adapter,
         reasoning=serve_formats(args)[1],
@@ -269,7 +347,12 @@ def build_parser() -> argparse.ArgumentParser:
         "file", nargs="?", help="file to read; '-' for stdin (default: an embedded capture)"
     )
     cat_parser.add_argument("--ndjson", action="store_true", help="the input is NDJSON, not SSE")
-    cat_parser.add_argument("--chunk-size", type=int, default=64 * 1024, help="read size in bytes")
+    cat_parser.add_argument("--chunk-size", type=_positive_int, default=64 * 1024, help="read size in bytes")
+    cat_parser.add_argument(
+        "--provider",
+        choices=PROVIDERS,
+        help="print unified chunks of this provider's stream (any framing) instead of raw events",
+    )
     cat_parser.set_defaults(run=_cmd_cat)
 
     add_serve_command(commands)

@@ -1,4 +1,4 @@
-"""The exception hierarchy, split by blame (DESIGN.md rule 7).
+"""The exception hierarchy, split by blame (docs/ARCHITECTURE.md).
 
 The Rust core raises these through the binding; every message says what was wrong, where
 (stream byte offset) and which limit applied.
@@ -6,7 +6,10 @@ The Rust core raises these through the binding; every message says what was wron
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._fastsse import GenerationResult
 
 __all__ = [
     "ChecksumError",
@@ -14,18 +17,28 @@ __all__ = [
     "EventTooLargeError",
     "FastSSEError",
     "IdleTimeoutError",
+    "IncompleteStreamError",
     "InternalError",
     "LimitExceededError",
     "ProtocolError",
     "ProviderError",
     "ProviderHTTPError",
+    "ResponseTemplateError",
     "StreamTimeoutError",
+    "UnknownNameError",
     "UsageError",
 ]
 
 
 class FastSSEError(Exception):
-    """Base of every error fastsse raises on purpose."""
+    """Base of every error fastsse raises on purpose.
+
+    ``partial`` is what a stream delivered before the error: the ``GenerationResult`` when the
+    error ended a stream read by ``collect`` / ``acollect`` or a ``strict`` stream (typed so on
+    ``ProtocolError`` and ``ProviderError``); None when nothing was collected.
+    """
+
+    partial: Any = None
 
     def __init__(self, message: str, **context: Any) -> None:
         super().__init__(message)
@@ -37,6 +50,16 @@ class FastSSEError(Exception):
 
 class ProtocolError(FastSSEError, ValueError):
     """The bytes break the wire format (malformed frame, malformed JSON in an event, ...)."""
+
+    partial: GenerationResult | None
+
+
+class ResponseTemplateError(FastSSEError, ValueError):
+    """A Hugging Face response template that cannot be compiled: ``field`` and ``key`` say where
+    (``None`` for the template as a whole)."""
+
+    field: str | None
+    key: str | None
 
 
 class EventTooLargeError(ProtocolError):
@@ -57,6 +80,11 @@ class ChecksumError(ProtocolError):
 
 class UsageError(FastSSEError, RuntimeError):
     """The API was used wrongly (decode after flush, after an error, unknown option, ...)."""
+
+
+class UnknownNameError(UsageError, ValueError):
+    """An unknown provider or format name: both a misuse (``UsageError``) and a bad value
+    (``ValueError``), so either ``except`` catches it wherever the name was given."""
 
 
 class LimitExceededError(FastSSEError, ValueError):
@@ -90,6 +118,7 @@ class ProviderError(FastSSEError):
     code: str | None
     provider_message: str
     raw: str
+    partial: GenerationResult | None
 
     def __init__(
         self,
@@ -109,11 +138,15 @@ class ProviderError(FastSSEError):
 class ProviderHTTPError(ProviderError):
     """The provider answered the request with an HTTP error status instead of a stream.
 
-    ``status_code`` is the HTTP status, ``code`` and ``provider_message`` what the error body
-    says (when it is JSON in a known shape), ``raw`` the body text (capped, see ``fastsse.client``).
+    ``status_code`` is the HTTP status, ``headers`` the response headers, ``retry_after`` the
+    seconds the server asked to wait (``retry-after-ms`` / ``retry-after``; None if it did not),
+    ``code`` and ``provider_message`` what the error body says (when it is JSON in a known shape),
+    ``raw`` the body text (capped at 64 KiB).
     """
 
     status_code: int
+    headers: dict[str, str]
+    retry_after: float | None
 
 
 class StreamTimeoutError(FastSSEError, TimeoutError):
@@ -139,3 +172,12 @@ class IdleTimeoutError(StreamTimeoutError):
 
 class DeadlineExceededError(StreamTimeoutError):
     """The stream as a whole did not finish within ``limit`` seconds of its first use."""
+
+
+class IncompleteStreamError(ProtocolError):
+    """The stream ended before the provider's final event (the connection dropped, a proxy cut
+    it). Raised by ``iter_chunks(..., strict=True)``; without ``strict`` the last chunk has
+    ``finish_reason="error"`` and ``error_code="incomplete_stream"`` instead. ``partial`` holds
+    the result of what arrived."""
+
+    partial: GenerationResult

@@ -25,179 +25,50 @@
 
 use serde_json::value::RawValue;
 
-use super::json::{write_key, write_opt_str, write_str, write_u64};
-use super::{error_message, generated_call_id, is_error, Envelope, SeenIndices};
+use super::blocks::{Block, BlockKind, BlockSink, Blocks, Message, Step, Whole};
+use super::json::{write_opt_str, write_str, write_u64};
+use super::{error_message, Envelope};
 use crate::chunk::{FinishReason, GenerationChunk};
-use crate::error::{Error, Result};
+use crate::error::Result;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum BlockKind {
-    Thinking,
-    Text,
-    /// The tool call index (`ToolCallDelta.index`) the block belongs to.
-    ToolUse(u32),
+const FORMAT: &str = "anthropic";
+
+fn new_message(envelope: &Envelope) -> Message {
+    // Refusal text goes to a text block: Anthropic has no refusal block.
+    Message::new(
+        Blocks::new(FORMAT, "toolu_", &envelope.id, true),
+        envelope.prompt_tokens,
+    )
 }
 
-/// Where content blocks go: SSE events or a message body under construction. The block
-/// index is passed along; blocks start at 0 and are contiguous.
-trait BlockSink {
-    fn start(&mut self, index: u32, kind: BlockKind, id: &str, name: &str);
-    fn thinking(&mut self, index: u32, text: &str);
-    fn text(&mut self, index: u32, text: &str);
-    fn input_json(&mut self, index: u32, json: &str);
-    fn stop(&mut self, index: u32, signature: Option<&str>);
+fn stop_reason(message: &Message) -> &'static str {
+    let outcome = &message.outcome;
+    match outcome.finish_reason {
+        Some(FinishReason::Length) | Some(FinishReason::Cancelled) => "max_tokens",
+        Some(FinishReason::ContentFilter) => "refusal",
+        Some(FinishReason::ToolCalls) => "tool_use",
+        None | Some(FinishReason::Stop) | Some(FinishReason::Error) => {
+            if outcome.saw_refusal {
+                "refusal"
+            } else if message.blocks.called_tools() {
+                "tool_use"
+            } else if outcome.stop_sequence.is_some() {
+                "stop_sequence"
+            } else {
+                "end_turn"
+            }
+        }
+    }
 }
 
-/// The message being built: which block is open, and what the stop reason will be.
-#[derive(Debug, Default)]
-struct MessageState {
-    response_id: String,
-    open: Option<BlockKind>,
-    /// Blocks opened so far (the open block's index is `opened - 1`).
-    opened: u32,
-    /// Tool calls that got a block, so a late fragment of a closed one is caught.
-    calls: SeenIndices,
-    /// Signature of the open thinking block, written just before it closes.
-    signature: Option<String>,
-    prompt_tokens: Option<u64>,
-    completion_tokens: Option<u64>,
-    finish_reason: Option<FinishReason>,
-    stop_sequence: Option<String>,
-    saw_refusal: bool,
-}
-
-impl MessageState {
-    fn new(envelope: &Envelope) -> MessageState {
-        MessageState {
-            response_id: envelope.id.clone(),
-            prompt_tokens: envelope.prompt_tokens,
-            ..Default::default()
-        }
-    }
-
-    fn open_index(&self) -> u32 {
-        self.opened - 1
-    }
-
-    fn close(&mut self, sink: &mut impl BlockSink) {
-        if let Some(kind) = self.open.take() {
-            let signature = match kind {
-                BlockKind::Thinking => self.signature.take(),
-                _ => None,
-            };
-            sink.stop(self.open_index(), signature.as_deref());
-        }
-    }
-
-    fn open(&mut self, kind: BlockKind, id: &str, name: &str, sink: &mut impl BlockSink) {
-        self.close(sink);
-        sink.start(self.opened, kind, id, name);
-        self.open = Some(kind);
-        self.opened += 1;
-    }
-
-    fn ensure_open(&mut self, kind: BlockKind, sink: &mut impl BlockSink) {
-        if self.open != Some(kind) {
-            self.open(kind, "", "", sink);
-        }
-    }
-
-    /// Usage and stop information of a chunk (everything but its content).
-    fn record(&mut self, chunk: &GenerationChunk) -> Result<()> {
-        if chunk.choice_index != 0 {
-            return Err(Error::usage(format!(
-                "anthropic messages have a single choice, got a chunk with choice_index {}",
-                chunk.choice_index
-            )));
-        }
-        if chunk.prompt_tokens.is_some() {
-            self.prompt_tokens = chunk.prompt_tokens;
-        }
-        if chunk.completion_tokens.is_some() {
-            self.completion_tokens = chunk.completion_tokens;
-        }
-        if chunk.stop_sequence.is_some() {
-            self.stop_sequence.clone_from(&chunk.stop_sequence);
-        }
-        if self.finish_reason.is_none() {
-            self.finish_reason = chunk.finish_reason;
-        }
-        self.saw_refusal |= !chunk.refusal_delta.is_empty();
-        Ok(())
-    }
-
-    /// The chunk's content, in the order a model writes it: reasoning, text, a tool call.
-    fn content(&mut self, chunk: &GenerationChunk, sink: &mut impl BlockSink) -> Result<()> {
-        if !chunk.reasoning_delta.is_empty() {
-            self.ensure_open(BlockKind::Thinking, sink);
-            sink.thinking(self.open_index(), &chunk.reasoning_delta);
-        }
-        if let Some(signature) = &chunk.reasoning_signature {
-            // A signature with no thinking block open gets an (empty) block of its own.
-            self.ensure_open(BlockKind::Thinking, sink);
-            self.signature = Some(signature.clone());
-        }
-        for text in [&chunk.text_delta, &chunk.refusal_delta] {
-            if !text.is_empty() {
-                self.ensure_open(BlockKind::Text, sink);
-                sink.text(self.open_index(), text);
-            }
-        }
-        if let Some(call) = &chunk.tool_call_delta {
-            if self.open != Some(BlockKind::ToolUse(call.index)) {
-                if !self.calls.insert(call.index) {
-                    return Err(Error::usage(format!(
-                        "tool call {} got another fragment after its tool_use block closed; \
-                         anthropic content blocks cannot interleave",
-                        call.index
-                    )));
-                }
-                let generated;
-                let id = match &call.id {
-                    Some(id) => id.as_str(),
-                    None => {
-                        generated = generated_call_id("toolu_", &self.response_id, call.index);
-                        &generated
-                    }
-                };
-                let name = call.function_name.as_deref().unwrap_or("");
-                self.open(BlockKind::ToolUse(call.index), id, name, sink);
-            }
-            if !call.arguments_delta.is_empty() {
-                sink.input_json(self.open_index(), &call.arguments_delta);
-            }
-        }
-        Ok(())
-    }
-
-    fn stop_reason(&self) -> &'static str {
-        match self.finish_reason {
-            Some(FinishReason::Length) | Some(FinishReason::Cancelled) => "max_tokens",
-            Some(FinishReason::ContentFilter) => "refusal",
-            Some(FinishReason::ToolCalls) => "tool_use",
-            None | Some(FinishReason::Stop) | Some(FinishReason::Error) => {
-                if self.saw_refusal {
-                    "refusal"
-                } else if !self.calls.is_empty() {
-                    "tool_use"
-                } else if self.stop_sequence.is_some() {
-                    "stop_sequence"
-                } else {
-                    "end_turn"
-                }
-            }
-        }
-    }
-
-    /// `"stop_reason":...,"stop_sequence":...`
-    fn write_stop(&self, out: &mut Vec<u8>) {
-        let stop_reason = self.stop_reason();
-        out.extend_from_slice(b"\"stop_reason\":");
-        write_str(out, stop_reason);
-        out.extend_from_slice(b",\"stop_sequence\":");
-        let sequence = self.stop_sequence.as_deref();
-        write_opt_str(out, sequence.filter(|_| stop_reason == "stop_sequence"));
-    }
+/// `"stop_reason":...,"stop_sequence":...`
+fn write_stop(message: &Message, out: &mut Vec<u8>) {
+    let stop_reason = stop_reason(message);
+    out.extend_from_slice(b"\"stop_reason\":");
+    write_str(out, stop_reason);
+    out.extend_from_slice(b",\"stop_sequence\":");
+    let sequence = message.outcome.stop_sequence.as_deref();
+    write_opt_str(out, sequence.filter(|_| stop_reason == "stop_sequence"));
 }
 
 /// `{"type":"error","error":{"type":...,"message":...}}`
@@ -215,7 +86,7 @@ struct EventSink<'a> {
 }
 
 impl EventSink<'_> {
-    fn delta(&mut self, index: u32, kind: &str, field: &str, text: &str) {
+    fn write_delta(&mut self, index: u32, kind: &str, field: &str, text: &str) {
         let out = &mut *self.out;
         out.extend_from_slice(
             b"event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":",
@@ -223,57 +94,57 @@ impl EventSink<'_> {
         write_u64(out, index.into());
         out.extend_from_slice(b",\"delta\":{\"type\":\"");
         out.extend_from_slice(kind.as_bytes());
-        out.extend_from_slice(b"\",");
-        write_key(out, field);
+        out.extend_from_slice(b"\",\"");
+        out.extend_from_slice(field.as_bytes());
+        out.extend_from_slice(b"\":");
         write_str(out, text);
         out.extend_from_slice(b"}}\n\n");
     }
 }
 
 impl BlockSink for EventSink<'_> {
-    fn start(&mut self, index: u32, kind: BlockKind, id: &str, name: &str) {
+    fn start(&mut self, block: &Block) {
         let out = &mut *self.out;
         out.extend_from_slice(
             b"event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":",
         );
-        write_u64(out, index.into());
+        write_u64(out, block.index.into());
         out.extend_from_slice(b",\"content_block\":");
-        match kind {
-            BlockKind::Thinking => out
+        match block.kind {
+            BlockKind::Reasoning => out
                 .extend_from_slice(b"{\"type\":\"thinking\",\"thinking\":\"\",\"signature\":\"\"}"),
-            BlockKind::Text => out.extend_from_slice(b"{\"type\":\"text\",\"text\":\"\"}"),
-            BlockKind::ToolUse(_) => {
+            BlockKind::Text | BlockKind::Refusal => {
+                out.extend_from_slice(b"{\"type\":\"text\",\"text\":\"\"}")
+            }
+            BlockKind::ToolCall(_) => {
                 out.extend_from_slice(b"{\"type\":\"tool_use\",\"id\":");
-                write_str(out, id);
+                write_str(out, &block.call_id);
                 out.extend_from_slice(b",\"name\":");
-                write_str(out, name);
+                write_str(out, &block.name);
                 out.extend_from_slice(b",\"input\":{}}");
             }
         }
         out.extend_from_slice(b"}\n\n");
     }
 
-    fn thinking(&mut self, index: u32, text: &str) {
-        self.delta(index, "thinking_delta", "thinking", text);
+    fn delta(&mut self, block: &Block, text: &str, _logprobs: Option<&str>) {
+        let (kind, field) = match block.kind {
+            BlockKind::Reasoning => ("thinking_delta", "thinking"),
+            BlockKind::Text | BlockKind::Refusal => ("text_delta", "text"),
+            BlockKind::ToolCall(_) => ("input_json_delta", "partial_json"),
+        };
+        self.write_delta(block.index, kind, field, text);
     }
 
-    fn text(&mut self, index: u32, text: &str) {
-        self.delta(index, "text_delta", "text", text);
-    }
-
-    fn input_json(&mut self, index: u32, json: &str) {
-        self.delta(index, "input_json_delta", "partial_json", json);
-    }
-
-    fn stop(&mut self, index: u32, signature: Option<&str>) {
+    fn stop(&mut self, block: &Block, signature: Option<&str>) {
         if let Some(signature) = signature {
-            self.delta(index, "signature_delta", "signature", signature);
+            self.write_delta(block.index, "signature_delta", "signature", signature);
         }
         let out = &mut *self.out;
         out.extend_from_slice(
             b"event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":",
         );
-        write_u64(out, index.into());
+        write_u64(out, block.index.into());
         out.extend_from_slice(b"}\n\n");
     }
 }
@@ -284,20 +155,18 @@ pub struct StreamEncoder {
     id: String,
     model: String,
     ping: bool,
-    state: MessageState,
+    message: Message,
     started: bool,
-    ended_by_error: bool,
 }
 
 impl StreamEncoder {
     pub fn new(envelope: Envelope) -> StreamEncoder {
         StreamEncoder {
-            state: MessageState::new(&envelope),
+            message: new_message(&envelope),
             id: envelope.id,
             model: envelope.model,
             ping: envelope.ping,
             started: false,
-            ended_by_error: false,
         }
     }
 
@@ -316,7 +185,7 @@ impl StreamEncoder {
         out.extend_from_slice(
             b",\"content\":[],\"stop_reason\":null,\"stop_sequence\":null,\"usage\":{\"input_tokens\":",
         );
-        write_u64(out, self.state.prompt_tokens.unwrap_or(0));
+        write_u64(out, self.message.outcome.prompt_tokens.unwrap_or(0));
         out.extend_from_slice(b",\"output_tokens\":0}}}\n\n");
         if self.ping {
             out.extend_from_slice(b"event: ping\ndata: {\"type\":\"ping\"}\n\n");
@@ -324,110 +193,41 @@ impl StreamEncoder {
     }
 
     pub fn encode_chunk(&mut self, chunk: &GenerationChunk, out: &mut Vec<u8>) -> Result<()> {
-        if self.ended_by_error {
-            return Ok(());
+        match self.message.step(chunk)? {
+            Step::Ignore => Ok(()),
+            Step::Fail => {
+                out.extend_from_slice(b"event: error\ndata: ");
+                write_error(chunk, out);
+                out.extend_from_slice(b"\n\n");
+                Ok(())
+            }
+            Step::Write => self.message.blocks.content(chunk, &mut EventSink { out }),
         }
-        self.state.record(chunk)?;
-        if is_error(chunk) {
-            out.extend_from_slice(b"event: error\ndata: ");
-            write_error(chunk, out);
-            out.extend_from_slice(b"\n\n");
-            self.ended_by_error = true;
-            return Ok(());
-        }
-        self.state.content(chunk, &mut EventSink { out })
     }
 
     /// Close the open block, then `message_delta` and `message_stop`.
     pub fn finish(&mut self, out: &mut Vec<u8>) {
-        if self.ended_by_error {
+        if self.message.failed() {
             return;
         }
-        self.state.close(&mut EventSink { out: &mut *out });
+        self.message.blocks.close(&mut EventSink { out: &mut *out });
         out.extend_from_slice(
             b"event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{",
         );
-        self.state.write_stop(out);
+        write_stop(&self.message, out);
         out.extend_from_slice(b"},\"usage\":{");
-        if let Some(prompt_tokens) = self.state.prompt_tokens {
+        if let Some(prompt_tokens) = self.message.outcome.prompt_tokens {
             out.extend_from_slice(b"\"input_tokens\":");
             write_u64(out, prompt_tokens);
             out.push(b',');
         }
         out.extend_from_slice(b"\"output_tokens\":");
-        write_u64(out, self.state.completion_tokens.unwrap_or(0));
+        write_u64(out, self.message.outcome.completion_tokens.unwrap_or(0));
         out.extend_from_slice(b"}}\n\nevent: message_stop\ndata: {\"type\":\"message_stop\"}\n\n");
     }
 }
 
 // --- non-streaming ---------------------------------------------------------------------------
-
-#[derive(Debug)]
-enum Block {
-    Thinking {
-        thinking: String,
-        signature: String,
-    },
-    Text(String),
-    ToolUse {
-        id: String,
-        name: String,
-        arguments: String,
-    },
-}
-
-/// Collects blocks for a `message` body.
-#[derive(Default)]
-struct BodySink {
-    blocks: Vec<Block>,
-}
-
-impl BlockSink for BodySink {
-    fn start(&mut self, _index: u32, kind: BlockKind, id: &str, name: &str) {
-        self.blocks.push(match kind {
-            BlockKind::Thinking => Block::Thinking {
-                thinking: String::new(),
-                signature: String::new(),
-            },
-            BlockKind::Text => Block::Text(String::new()),
-            BlockKind::ToolUse(_) => Block::ToolUse {
-                id: id.to_owned(),
-                name: name.to_owned(),
-                arguments: String::new(),
-            },
-        });
-    }
-
-    fn thinking(&mut self, _index: u32, text: &str) {
-        if let Some(Block::Thinking { thinking, .. }) = self.blocks.last_mut() {
-            thinking.push_str(text);
-        }
-    }
-
-    fn text(&mut self, _index: u32, text: &str) {
-        if let Some(Block::Text(buffer)) = self.blocks.last_mut() {
-            buffer.push_str(text);
-        }
-    }
-
-    fn input_json(&mut self, _index: u32, json: &str) {
-        if let Some(Block::ToolUse { arguments, .. }) = self.blocks.last_mut() {
-            arguments.push_str(json);
-        }
-    }
-
-    fn stop(&mut self, _index: u32, signature: Option<&str>) {
-        if let (
-            Some(Block::Thinking {
-                signature: slot, ..
-            }),
-            Some(signature),
-        ) = (self.blocks.last_mut(), signature)
-        {
-            signature.clone_into(slot);
-        }
-    }
-}
 
 /// Tool `input`: the model's arguments when they are one JSON object, else `{}`.
 fn write_tool_input(arguments: &str, out: &mut Vec<u8>) {
@@ -443,62 +243,52 @@ pub fn write_response<'a, I>(chunks: I, envelope: &Envelope, out: &mut Vec<u8>) 
 where
     I: IntoIterator<Item = &'a GenerationChunk>,
 {
-    let mut state = MessageState::new(envelope);
-    let mut sink = BodySink::default();
-    for chunk in chunks {
-        state.record(chunk)?;
-        if is_error(chunk) {
+    let mut message = new_message(envelope);
+    let collected = match message.collect(chunks)? {
+        Whole::Blocks(collected) => collected,
+        Whole::Failed(chunk) => {
             write_error(chunk, out);
             return Ok(());
         }
-        state.content(chunk, &mut sink)?;
-    }
-    state.close(&mut sink);
+    };
 
     out.extend_from_slice(b"{\"id\":");
     write_str(out, &envelope.id);
     out.extend_from_slice(b",\"type\":\"message\",\"role\":\"assistant\",\"model\":");
     write_str(out, &envelope.model);
     out.extend_from_slice(b",\"content\":[");
-    for (position, block) in sink.blocks.iter().enumerate() {
+    for (position, whole) in collected.blocks.iter().enumerate() {
         if position > 0 {
             out.push(b',');
         }
-        match block {
-            Block::Thinking {
-                thinking,
-                signature,
-            } => {
+        match whole.block.kind {
+            BlockKind::Reasoning => {
                 out.extend_from_slice(b"{\"type\":\"thinking\",\"thinking\":");
-                write_str(out, thinking);
+                write_str(out, &whole.text);
                 out.extend_from_slice(b",\"signature\":");
-                write_str(out, signature);
+                write_str(out, whole.signature.as_deref().unwrap_or(""));
             }
-            Block::Text(text) => {
+            BlockKind::Text | BlockKind::Refusal => {
                 out.extend_from_slice(b"{\"type\":\"text\",\"text\":");
-                write_str(out, text);
+                write_str(out, &whole.text);
             }
-            Block::ToolUse {
-                id,
-                name,
-                arguments,
-            } => {
+            BlockKind::ToolCall(_) => {
                 out.extend_from_slice(b"{\"type\":\"tool_use\",\"id\":");
-                write_str(out, id);
+                write_str(out, &whole.block.call_id);
                 out.extend_from_slice(b",\"name\":");
-                write_str(out, name);
+                write_str(out, &whole.block.name);
                 out.extend_from_slice(b",\"input\":");
-                write_tool_input(arguments, out);
+                write_tool_input(&whole.text, out);
             }
         }
         out.push(b'}');
     }
     out.extend_from_slice(b"],");
-    state.write_stop(out);
+    write_stop(&message, out);
     out.extend_from_slice(b",\"usage\":{\"input_tokens\":");
-    write_u64(out, state.prompt_tokens.unwrap_or(0));
+    write_u64(out, message.outcome.prompt_tokens.unwrap_or(0));
     out.extend_from_slice(b",\"output_tokens\":");
-    write_u64(out, state.completion_tokens.unwrap_or(0));
+    write_u64(out, message.outcome.completion_tokens.unwrap_or(0));
     out.extend_from_slice(b"}}");
     Ok(())
 }

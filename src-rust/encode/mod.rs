@@ -1,19 +1,25 @@
 //! Unified `GenerationChunk`s -> provider wire bytes: the server half of fastsse.
 //!
-//! Two formats, each as a stream encoder (SSE events, written incrementally, one call per
-//! batch of chunks) and as a one-shot response builder (the provider's non-streaming JSON):
+//! Each format is a stream encoder (SSE events, written incrementally, one call per batch of
+//! chunks) and, except the UI stream, a one-shot response builder (the non-streaming JSON):
 //!
 //! * `openai` — Chat Completions: `chat.completion.chunk` events then `data: [DONE]`, or one
 //!   `chat.completion` object ([`openai`]).
 //! * `anthropic` — Messages: `message_start`, content blocks, `message_delta`, `message_stop`,
 //!   every event with its `event:` line, or one `message` object ([`anthropic`]).
+//! * `openai-responses` — Responses: `response.created`, output items, `response.completed`,
+//!   or one `response` object ([`responses`]).
+//! * `vercel-ui` — the AI SDK UI message stream, data-only parts then `data: [DONE]`
+//!   ([`vercel_ui`]); streaming only.
+//!
+//! The three block-structured formats share one content-block state machine ([`blocks`]).
 //!
 //! JSON is written directly into the output buffer ([`json`]); nothing is parsed or
 //! re-serialized except the tool arguments of an Anthropic response, which must be an object.
 //!
 //! Contract, shared by both formats:
 //! * the first `encode` call (even with no chunks) writes the preamble (OpenAI role chunk,
-//!   Anthropic `message_start`), so a server can send it before the first token;
+//!   Anthropic `message_start`, `response.created`, UI `start`), so a server can send it before the first token;
 //! * a chunk with `finish_reason` (or `done`) ends its choice; `finish()` ends the stream (usage,
 //!   `[DONE]`, `message_delta` / `message_stop`), closing whatever is still open;
 //! * a chunk with `error_code` / `error_message` (or `finish_reason = "error"`) becomes the
@@ -21,28 +27,42 @@
 //! * after an `Err`, the stream is broken: discard the encoder.
 
 pub mod anthropic;
+pub mod blocks;
 pub mod json;
 pub mod openai;
+pub mod responses;
+pub mod vercel_ui;
 
 use crate::chunk::GenerationChunk;
 use crate::error::{Error, Result};
+pub use responses::ResponseFields;
 
 /// The wire formats the encoders write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     OpenAi,
     Anthropic,
+    OpenAiResponses,
+    VercelUi,
 }
 
 impl Format {
-    pub const NAMES: [&'static str; 2] = ["openai", "anthropic"];
+    pub const ALL: [Format; 4] = [
+        Format::OpenAi,
+        Format::Anthropic,
+        Format::OpenAiResponses,
+        Format::VercelUi,
+    ];
+    pub const NAMES: [&'static str; 4] = ["openai", "anthropic", "openai-responses", "vercel-ui"];
 
     pub fn parse(name: &str) -> Result<Format> {
-        match name {
-            "openai" => Ok(Format::OpenAi),
-            "anthropic" => Ok(Format::Anthropic),
-            other => Err(Error::usage(format!(
-                "unknown encode format {other:?}; expected one of {}",
+        match Format::ALL
+            .into_iter()
+            .find(|format| format.as_str() == name)
+        {
+            Some(format) => Ok(format),
+            None => Err(Error::usage(format!(
+                "unknown encode format {name:?}; expected one of {}",
                 Format::NAMES.join(", ")
             ))),
         }
@@ -52,6 +72,8 @@ impl Format {
         match self {
             Format::OpenAi => "openai",
             Format::Anthropic => "anthropic",
+            Format::OpenAiResponses => "openai-responses",
+            Format::VercelUi => "vercel-ui",
         }
     }
 }
@@ -102,6 +124,11 @@ pub struct Envelope {
     pub prompt_tokens: Option<u64>,
     /// Anthropic: write a `ping` event after `message_start`, as the API does.
     pub ping: bool,
+    /// OpenAI Responses: reasoning as `summary_text` parts (what OpenAI's models stream)
+    /// instead of `reasoning_text` content (what open-weight model servers stream).
+    pub reasoning_summary: bool,
+    /// OpenAI Responses: the request fields the response object repeats.
+    pub response_fields: ResponseFields,
 }
 
 /// A stateful stream encoder: `encode` each batch of chunks, then `finish` once.
@@ -116,6 +143,21 @@ pub struct Encoder {
 enum Inner {
     OpenAi(openai::StreamEncoder),
     Anthropic(anthropic::StreamEncoder),
+    OpenAiResponses(responses::StreamEncoder),
+    VercelUi(vercel_ui::StreamEncoder),
+}
+
+/// Runs `$body` with `$encoder` bound to whichever format's encoder `$inner` holds (they
+/// share `start` / `encode_chunk` / `finish` but no trait: static dispatch, no boxing).
+macro_rules! with_encoder {
+    ($inner:expr, $encoder:ident => $body:expr) => {
+        match $inner {
+            Inner::OpenAi($encoder) => $body,
+            Inner::Anthropic($encoder) => $body,
+            Inner::OpenAiResponses($encoder) => $body,
+            Inner::VercelUi($encoder) => $body,
+        }
+    };
 }
 
 impl Encoder {
@@ -123,6 +165,10 @@ impl Encoder {
         let inner = match format {
             Format::OpenAi => Inner::OpenAi(openai::StreamEncoder::new(envelope)),
             Format::Anthropic => Inner::Anthropic(anthropic::StreamEncoder::new(envelope)),
+            Format::OpenAiResponses => {
+                Inner::OpenAiResponses(responses::StreamEncoder::new(envelope))
+            }
+            Format::VercelUi => Inner::VercelUi(vercel_ui::StreamEncoder::new(envelope)),
         };
         Encoder {
             format,
@@ -145,20 +191,12 @@ impl Encoder {
                 "Encoder.encode() called after finish(): the stream has ended",
             ));
         }
-        match &mut self.inner {
-            Inner::OpenAi(encoder) => {
-                encoder.start(out);
-                chunks
-                    .into_iter()
-                    .try_for_each(|chunk| encoder.encode_chunk(chunk, out))
-            }
-            Inner::Anthropic(encoder) => {
-                encoder.start(out);
-                chunks
-                    .into_iter()
-                    .try_for_each(|chunk| encoder.encode_chunk(chunk, out))
-            }
-        }
+        with_encoder!(&mut self.inner, encoder => {
+            encoder.start(out);
+            chunks
+                .into_iter()
+                .try_for_each(|chunk| encoder.encode_chunk(chunk, out))
+        })
     }
 
     /// Append the end of the stream to `out`; the encoder accepts nothing after this.
@@ -167,16 +205,10 @@ impl Encoder {
             return Err(Error::usage("Encoder.finish() called twice"));
         }
         self.finished = true;
-        match &mut self.inner {
-            Inner::OpenAi(encoder) => {
-                encoder.start(out);
-                encoder.finish(out);
-            }
-            Inner::Anthropic(encoder) => {
-                encoder.start(out);
-                encoder.finish(out);
-            }
-        }
+        with_encoder!(&mut self.inner, encoder => {
+            encoder.start(out);
+            encoder.finish(out);
+        });
         Ok(())
     }
 
@@ -197,9 +229,10 @@ where
     Ok(out)
 }
 
-/// The provider's non-streaming response body for `chunks`: a `chat.completion` object or an
-/// Anthropic `message` object; when a chunk carries an error, the provider's error body
-/// instead (send it with a 5xx status; see [`is_error`]).
+/// The provider's non-streaming response body for `chunks`: a `chat.completion`, an Anthropic
+/// `message` or a Responses `response` object; when a chunk carries an error, the provider's
+/// error body instead (send it with a 5xx status; see [`is_error`]). The UI stream has no
+/// non-streaming form: a usage error.
 pub fn encode_response<'a, I>(chunks: I, format: Format, envelope: Envelope) -> Result<Vec<u8>>
 where
     I: IntoIterator<Item = &'a GenerationChunk>,
@@ -208,6 +241,12 @@ where
     match format {
         Format::OpenAi => openai::write_response(chunks, &envelope, &mut out)?,
         Format::Anthropic => anthropic::write_response(chunks, &envelope, &mut out)?,
+        Format::OpenAiResponses => responses::write_response(chunks, &envelope, &mut out)?,
+        Format::VercelUi => {
+            return Err(Error::usage(
+                "the vercel-ui format is a stream only: use encode(), not encode_response()",
+            ))
+        }
     }
     Ok(out)
 }
@@ -280,7 +319,7 @@ mod tests {
             assert_eq!(Format::parse(name).unwrap().as_str(), name);
         }
         let err = Format::parse("gemini").unwrap_err().to_string();
-        assert!(err.contains("\"gemini\"") && err.contains("openai, anthropic"));
+        assert!(err.contains("\"gemini\"") && err.contains("openai, anthropic, openai-responses"));
         assert_eq!(
             ReasoningField::parse("reasoning").unwrap(),
             ReasoningField::Reasoning
@@ -308,7 +347,7 @@ mod tests {
 
     #[test]
     fn encoder_refuses_use_after_finish() {
-        for format in [Format::OpenAi, Format::Anthropic] {
+        for format in Format::ALL {
             let mut encoder = Encoder::new(format, Envelope::default());
             let mut out = Vec::new();
             encoder.finish(&mut out).unwrap();

@@ -41,7 +41,7 @@ fn finish_reason_name(reason: Option<FinishReason>, had_tool_calls: bool) -> &'s
 }
 
 /// `{"message":...,"type":"server_error","param":null,"code":...}`
-fn write_error_object(chunk: &GenerationChunk, out: &mut Vec<u8>) {
+pub(crate) fn write_error_object(chunk: &GenerationChunk, out: &mut Vec<u8>) {
     out.extend_from_slice(b"{\"message\":");
     write_str(out, error_message(chunk));
     out.extend_from_slice(b",\"type\":\"server_error\",\"param\":null,\"code\":");

@@ -40,14 +40,14 @@ pub struct Capabilities {
 }
 
 pub struct ProviderSpec {
-    /// The `provider=` name (fixed by DESIGN.md).
+    /// The `provider=` name (a public name: never renamed).
     pub name: &'static str,
     pub framing: Framing,
     pub capabilities: Capabilities,
     pub new_reducer: fn() -> Box<dyn Reducer>,
 }
 
-/// Every provider, in the order DESIGN.md lists them.
+/// Every provider, in the order the README lists them.
 pub static PROVIDERS: &[ProviderSpec] = &[
     ProviderSpec {
         name: "openai",

@@ -4,12 +4,12 @@
 use std::sync::Arc;
 
 use pyo3::basic::CompareOp;
-use pyo3::exceptions::PyValueError;
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyList, PyString, PyTuple};
+use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 
-use super::sse::orjson_loads;
+use super::sse::{json_loads, orjson_loads};
 use crate::chunk::{
     FinishReason, GenerationChunk as CoreChunk, ToolCallDelta as CoreToolCallDelta,
 };
@@ -131,7 +131,7 @@ impl ToolCallDelta {
     }
 }
 
-/// One item of the unified stream (see DESIGN.md). Frozen; build with keywords.
+/// One item of the unified stream (see docs/ARCHITECTURE.md). Frozen; build with keywords.
 #[pyclass(module = "fastsse", frozen, freelist = 256)]
 pub struct GenerationChunk {
     pub inner: CoreChunk,
@@ -177,6 +177,18 @@ impl GenerationChunk {
             })?;
         Ok(value.bind(py).clone())
     }
+}
+
+/// A finish-reason name from Python, checked against the six the core knows.
+pub(crate) fn parse_finish_reason(name: Option<&str>) -> PyResult<Option<FinishReason>> {
+    name.map(|name| {
+        FinishReason::parse(name).ok_or_else(|| {
+            PyValueError::new_err(format!(
+                "finish_reason must be one of stop, length, cancelled, tool_calls, content_filter, error; got {name:?}"
+            ))
+        })
+    })
+    .transpose()
 }
 
 /// Turn core chunks into a Python list in one go (one FFI return per network chunk).
@@ -233,14 +245,7 @@ impl GenerationChunk {
         stop_sequence: Option<String>,
         raw: Option<String>,
     ) -> PyResult<Self> {
-        let finish_reason = match finish_reason {
-            None => None,
-            Some(name) => Some(FinishReason::parse(name).ok_or_else(|| {
-                PyValueError::new_err(format!(
-                    "finish_reason must be one of stop, length, cancelled, tool_calls, content_filter, error; got {name:?}"
-                ))
-            })?),
-        };
+        let finish_reason = parse_finish_reason(finish_reason)?;
         let chunk = GenerationChunk::from_core(CoreChunk {
             text_delta,
             reasoning_delta,
@@ -353,11 +358,69 @@ impl GenerationChunk {
         self.inner.raw.as_deref()
     }
 
+    /// A copy with the given fields changed (chunks are frozen); every other field, `raw` and
+    /// `logprobs` included, is kept. An unknown field name raises `TypeError`.
+    #[pyo3(signature = (**changes))]
+    fn replace(&self, py: Python<'_>, changes: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+        let mut inner = self.inner.clone();
+        let mut logprobs = self.logprobs.get(py).map(|value| value.clone_ref(py));
+        for (name, value) in changes.into_iter().flat_map(|changes| changes.iter()) {
+            let name = name.extract::<String>()?;
+            match name.as_str() {
+                "text_delta" => inner.text_delta = value.extract()?,
+                "reasoning_delta" => inner.reasoning_delta = value.extract()?,
+                "reasoning_signature" => inner.reasoning_signature = value.extract()?,
+                "refusal_delta" => inner.refusal_delta = value.extract()?,
+                "done" => inner.done = value.extract()?,
+                "is_first" => inner.is_first = value.extract()?,
+                "finish_reason" => {
+                    let name = value.extract::<Option<String>>()?;
+                    inner.finish_reason = parse_finish_reason(name.as_deref())?
+                }
+                "prompt_tokens" => inner.prompt_tokens = value.extract()?,
+                "completion_tokens" => inner.completion_tokens = value.extract()?,
+                "tool_call_delta" => {
+                    inner.tool_call_delta = value
+                        .extract::<Option<Bound<'_, ToolCallDelta>>>()?
+                        .map(|delta| delta.get().inner.clone())
+                }
+                "error_code" => inner.error_code = value.extract()?,
+                "error_message" => inner.error_message = value.extract()?,
+                "logprobs" => {
+                    inner.logprobs = None;
+                    let value = match value.cast::<PyList>() {
+                        Ok(list) => list.to_tuple().into_any(),
+                        Err(_) => value,
+                    };
+                    logprobs = Some(value.unbind());
+                }
+                "choice_index" => inner.choice_index = value.extract()?,
+                "stop_sequence" => inner.stop_sequence = value.extract()?,
+                "raw" => inner.raw = value.extract::<Option<String>>()?.map(Arc::from),
+                _ => {
+                    return Err(PyTypeError::new_err(format!(
+                        "GenerationChunk has no field {name:?}"
+                    )))
+                }
+            }
+        }
+        let chunk = GenerationChunk::from_core(inner);
+        if let Some(value) = logprobs {
+            let _ = chunk.logprobs.set(py, value);
+        }
+        Ok(chunk)
+    }
+
+    #[pyo3(signature = (**changes))]
+    fn __replace__(&self, py: Python<'_>, changes: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+        self.replace(py, changes)
+    }
+
     /// The provider's own event parsed as JSON (None when there is none).
     fn raw_json<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         match &self.inner.raw {
             None => Ok(py.None().into_bound(py)),
-            Some(raw) => orjson_loads(py)?.call1((raw.as_ref(),)),
+            Some(raw) => json_loads(py, &PyString::new(py, raw)),
         }
     }
 

@@ -15,7 +15,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 
-use super::chunk::{chunks_to_list, GenerationChunk};
+use super::chunk::{chunks_to_list, parse_finish_reason, GenerationChunk};
 use super::errors::to_py_err;
 use super::strings::new_str;
 use crate::chunk::FinishReason;
@@ -177,6 +177,8 @@ struct Level {
 #[derive(Default)]
 struct TreeCache {
     levels: Vec<Level>,
+    /// The whole value once it is complete (converted once, then shared).
+    root: Option<Py<PyAny>>,
 }
 
 /// The value parsed so far as Python objects, reusing the converted children of open containers.
@@ -189,8 +191,13 @@ fn live_value<'py>(
         return Err(to_py_err(py, error.clone()));
     }
     if let Some(root) = parser.root() {
+        if let Some(value) = &cache.root {
+            return Ok(value.bind(py).clone());
+        }
         cache.levels.clear();
-        return value_to_py(py, root);
+        let value = value_to_py(py, root)?;
+        cache.root = Some(value.clone().unbind());
+        return Ok(value);
     }
     let frames = parser.frames();
     let keep = cache
@@ -646,17 +653,6 @@ impl GenerationResult {
             choices: self.choices.clone_ref(py),
         }
     }
-}
-
-fn parse_finish_reason(name: Option<&str>) -> PyResult<Option<FinishReason>> {
-    name.map(|name| {
-        FinishReason::parse(name).ok_or_else(|| {
-            PyValueError::new_err(format!(
-                "finish_reason must be one of stop, length, cancelled, tool_calls, content_filter, error; got {name:?}"
-            ))
-        })
-    })
-    .transpose()
 }
 
 const RESULT_FIELDS: [&str; 13] = [

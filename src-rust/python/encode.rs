@@ -14,7 +14,7 @@ use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
 use super::chunk::GenerationChunk;
 use super::errors::{catch_panic, internal_error, IntoPyResult};
 use crate::chunk::GenerationChunk as CoreChunk;
-use crate::encode::{self, Envelope, Format, ReasoningField};
+use crate::encode::{self, Envelope, Format, ReasoningField, ResponseFields};
 
 static ORJSON_DUMPS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
@@ -44,7 +44,8 @@ fn unique_hex() -> String {
 fn default_id(format: Format) -> String {
     match format {
         Format::OpenAi => format!("chatcmpl-{}", unique_hex()),
-        Format::Anthropic => format!("msg_{}", unique_hex()),
+        Format::Anthropic | Format::VercelUi => format!("msg_{}", unique_hex()),
+        Format::OpenAiResponses => format!("resp_{}", unique_hex()),
     }
 }
 
@@ -67,7 +68,17 @@ fn envelope(
     reasoning_field: &str,
     prompt_tokens: Option<u64>,
     ping: bool,
+    reasoning_summary: bool,
+    response_fields: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Envelope> {
+    let response_fields = match response_fields {
+        None => ResponseFields::default(),
+        Some(fields) => {
+            let json = orjson_dumps(py)?.call1((fields,))?;
+            let json = String::from_utf8_lossy(json.cast::<PyBytes>()?.as_bytes());
+            ResponseFields::parse(&json).py_result(py)?
+        }
+    };
     Ok(Envelope {
         id: id.unwrap_or_else(|| default_id(format)),
         model: model.to_owned(),
@@ -77,6 +88,8 @@ fn envelope(
         reasoning_field: ReasoningField::parse(reasoning_field).py_result(py)?,
         prompt_tokens,
         ping,
+        reasoning_summary,
+        response_fields,
     })
 }
 
@@ -147,12 +160,15 @@ impl<'py> Batch<'py> {
 
 /// A stream encoder: `encode(chunks) -> bytes` per batch, then `finish() -> bytes` once.
 ///
-/// `format` is "openai" (`chat.completion.chunk` events, then `data: [DONE]`) or "anthropic"
-/// (Messages events, each with an `event:` line). Keywords: `id` (default `chatcmpl-<hex>` /
-/// `msg_<hex>`), `model`, `created` (Unix seconds, default now), `system_fingerprint`,
-/// `include_usage` (OpenAI usage chunk), `reasoning_field` ("reasoning_content" or
-/// "reasoning"), `prompt_tokens` (Anthropic `message_start` input tokens when known up front),
-/// `ping` (Anthropic `ping` after `message_start`).
+/// `format` is "openai" (`chat.completion.chunk` events, then `data: [DONE]`), "anthropic"
+/// (Messages events, each with an `event:` line), "openai-responses" (Responses events) or
+/// "vercel-ui" (the AI SDK UI message stream). Keywords: `id` (default `chatcmpl-<hex>` /
+/// `msg_<hex>` / `resp_<hex>`), `model`, `created` (Unix seconds, default now),
+/// `system_fingerprint`, `include_usage` (OpenAI usage chunk), `reasoning_field`
+/// ("reasoning_content" or "reasoning"), `prompt_tokens` (input tokens when known up front),
+/// `ping` (Anthropic `ping` after `message_start`), `reasoning_summary` (Responses: reasoning
+/// as summary parts), `response_fields` (Responses: a dict of the request fields the response
+/// object repeats, e.g. `tools`, `instructions`).
 ///
 /// The first `encode` call writes the preamble, even with no chunks. A chunk with an error
 /// becomes the format's error event and ends the stream.
@@ -180,6 +196,8 @@ impl Encoder {
         reasoning_field = "reasoning_content",
         prompt_tokens = None,
         ping = false,
+        reasoning_summary = false,
+        response_fields = None,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn py_new(
@@ -193,6 +211,8 @@ impl Encoder {
         reasoning_field: &str,
         prompt_tokens: Option<u64>,
         ping: bool,
+        reasoning_summary: bool,
+        response_fields: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let format = Format::parse(format).py_result(py)?;
         let envelope = envelope(
@@ -206,6 +226,8 @@ impl Encoder {
             reasoning_field,
             prompt_tokens,
             ping,
+            reasoning_summary,
+            response_fields,
         )?;
         Ok(Encoder {
             id: envelope.id.clone(),
@@ -296,6 +318,8 @@ fn one_shot<'py>(
     reasoning_field: &str,
     prompt_tokens: Option<u64>,
     ping: bool,
+    reasoning_summary: bool,
+    response_fields: Option<&Bound<'py, PyAny>>,
     output: OneShot,
 ) -> PyResult<Bound<'py, PyBytes>> {
     let py = chunks.py();
@@ -311,6 +335,8 @@ fn one_shot<'py>(
         reasoning_field,
         prompt_tokens,
         ping,
+        reasoning_summary,
+        response_fields,
     )?;
     let batch = Batch::collect(chunks)?;
     let bytes = match output {
@@ -335,6 +361,8 @@ fn one_shot<'py>(
     reasoning_field = "reasoning_content",
     prompt_tokens = None,
     ping = false,
+    reasoning_summary = false,
+    response_fields = None,
 ))]
 #[allow(clippy::too_many_arguments)]
 pub fn encode_stream<'py>(
@@ -348,6 +376,8 @@ pub fn encode_stream<'py>(
     reasoning_field: &str,
     prompt_tokens: Option<u64>,
     ping: bool,
+    reasoning_summary: bool,
+    response_fields: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyBytes>> {
     one_shot(
         chunks,
@@ -360,11 +390,14 @@ pub fn encode_stream<'py>(
         reasoning_field,
         prompt_tokens,
         ping,
+        reasoning_summary,
+        response_fields,
         OneShot::Stream,
     )
 }
 
-/// The non-streaming body for `chunks`: an OpenAI `chat.completion` or an Anthropic `message`.
+/// The non-streaming body for `chunks`: an OpenAI `chat.completion`, an Anthropic `message` or
+/// an OpenAI Responses `response` ("vercel-ui" is a stream only).
 ///
 /// When a chunk carries an error (`error_code`, `error_message` or `finish_reason="error"`),
 /// the body is the provider's error object instead; send it with a 5xx status.
@@ -381,6 +414,8 @@ pub fn encode_stream<'py>(
     reasoning_field = "reasoning_content",
     prompt_tokens = None,
     ping = false,
+    reasoning_summary = false,
+    response_fields = None,
 ))]
 #[allow(clippy::too_many_arguments)]
 pub fn encode_response<'py>(
@@ -394,6 +429,8 @@ pub fn encode_response<'py>(
     reasoning_field: &str,
     prompt_tokens: Option<u64>,
     ping: bool,
+    reasoning_summary: bool,
+    response_fields: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyBytes>> {
     one_shot(
         chunks,
@@ -406,6 +443,8 @@ pub fn encode_response<'py>(
         reasoning_field,
         prompt_tokens,
         ping,
+        reasoning_summary,
+        response_fields,
         OneShot::Response,
     )
 }

@@ -69,6 +69,14 @@ fn build(py: Python<'_>, error: &Error) -> PyResult<PyErr> {
     Ok(PyErr::from_value(instance))
 }
 
+/// An instance of the `fastsse.errors` class `name` with `message` (no extra attributes).
+pub fn error_of_class(py: Python<'_>, name: &str, message: String) -> PyErr {
+    match class(py, name).and_then(|c| c.call1((message.as_str(),))) {
+        Ok(instance) => PyErr::from_value(instance),
+        Err(failure) => failure,
+    }
+}
+
 /// Shorthand for `map_err` at call sites that hold a `Python` token.
 pub trait IntoPyResult<T> {
     fn py_result(self, py: Python<'_>) -> PyResult<T>;

@@ -1,6 +1,7 @@
 //! The PyO3 binding: the only code in the crate that knows about Python. It converts types,
 //! maps errors and batches (one call per network chunk, returning a list).
 
+mod build_info;
 mod bytes_input;
 mod chunk;
 mod collect;
@@ -10,6 +11,7 @@ mod eventstream;
 mod models;
 mod ndjson;
 mod providers;
+mod response_template;
 mod sse;
 mod strings;
 mod text;
@@ -19,6 +21,7 @@ use pyo3::prelude::*;
 #[pymodule]
 fn _fastsse(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_function(wrap_pyfunction!(build_info::build_info, m)?)?;
     m.add_class::<sse::ServerSentEvent>()?;
     m.add_class::<sse::SSEDecoder>()?;
     m.add_function(wrap_pyfunction!(sse::encode_sse, m)?)?;

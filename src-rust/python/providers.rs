@@ -9,7 +9,7 @@ use pyo3::types::{PyDict, PyList, PyTuple};
 
 use super::bytes_input::with_bytes;
 use super::chunk::chunks_to_list;
-use super::errors::{catch_panic, internal_error, IntoPyResult};
+use super::errors::{catch_panic, error_of_class, internal_error, IntoPyResult};
 use crate::chunk::GenerationChunk as CoreChunk;
 use crate::providers::registry::{self, Framing};
 use crate::providers::{ChunkDecoder as CoreDecoder, ChunkDecoderConfig};
@@ -46,6 +46,9 @@ impl ChunkDecoder {
             max_event_size,
             content_type,
         };
+        if registry::lookup(provider).is_none() {
+            return Err(unknown_provider(py, provider));
+        }
         let inner = CoreDecoder::new(provider, config).py_result(py)?;
         Ok(ChunkDecoder {
             provider: inner.provider().name,
@@ -117,16 +120,20 @@ fn framing_name(framing: Framing) -> &'static str {
     }
 }
 
+/// `fastsse.UnknownNameError` (a `UsageError` and a `ValueError`), the same from every entry point.
+fn unknown_provider(py: Python<'_>, name: &str) -> PyErr {
+    let known: Vec<&str> = registry::PROVIDERS.iter().map(|p| p.name).collect();
+    let message = format!(
+        "unknown provider {name:?}; known providers: {}",
+        known.join(", ")
+    );
+    error_of_class(py, "UnknownNameError", message)
+}
+
 /// What a provider's streams carry: `{"name", "framing", "streaming", "tools", "reasoning", "usage"}`.
 #[pyfunction]
 pub fn provider_capabilities<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyDict>> {
-    let spec = registry::lookup(name).ok_or_else(|| {
-        let known: Vec<&str> = registry::PROVIDERS.iter().map(|p| p.name).collect();
-        PyValueError::new_err(format!(
-            "unknown provider {name:?}; known providers: {}",
-            known.join(", ")
-        ))
-    })?;
+    let spec = registry::lookup(name).ok_or_else(|| unknown_provider(py, name))?;
     let info = PyDict::new(py);
     info.set_item("name", spec.name)?;
     info.set_item("framing", framing_name(spec.framing))?;

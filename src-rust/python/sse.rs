@@ -31,6 +31,39 @@ pub fn orjson_loads(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
         .map(|f| f.bind(py))
 }
 
+static JSON_LOADS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// An integer literal this long may not fit 64 bits, where orjson would give a float.
+const BIG_INTEGER_DIGITS: usize = 19;
+
+fn has_long_digit_run(text: &str) -> bool {
+    let mut run = 0;
+    for byte in text.bytes() {
+        run = if byte.is_ascii_digit() { run + 1 } else { 0 };
+        if run >= BIG_INTEGER_DIGITS {
+            return true;
+        }
+    }
+    false
+}
+
+/// What `json.loads(text)` gives, fast: orjson, except where orjson would differ (a possibly
+/// big integer, which it turns into a float; NaN / Infinity, which it rejects): the stdlib.
+pub fn json_loads<'py>(
+    py: Python<'py>,
+    text: &Bound<'py, PyString>,
+) -> PyResult<Bound<'py, PyAny>> {
+    if !has_long_digit_run(text.to_str()?) {
+        if let Ok(value) = orjson_loads(py)?.call1((text,)) {
+            return Ok(value);
+        }
+    }
+    let loads = JSON_LOADS.get_or_try_init(py, || {
+        Ok::<_, PyErr>(py.import("json")?.getattr("loads")?.unbind())
+    })?;
+    loads.bind(py).call1((text,))
+}
+
 #[pymethods]
 impl ServerSentEvent {
     #[new]
@@ -74,9 +107,10 @@ impl ServerSentEvent {
         self.id.clone_ref(py)
     }
 
-    /// Parse `data` as JSON (orjson).
+    /// Parse `data` as JSON: what `json.loads` gives (big integers stay ints, NaN and
+    /// Infinity are read), at orjson's speed for everything else.
     fn json<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        orjson_loads(py)?.call1((self.data.bind(py),))
+        json_loads(py, self.data.bind(py))
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {

@@ -10,6 +10,7 @@ use super::chunk::chunks_to_list;
 use super::errors::{catch_panic, internal_error, to_py_err, IntoPyResult};
 use crate::chunk::{FinishReason, GenerationChunk as CoreChunk};
 use crate::error::Error;
+use crate::text::harmony::tokens::TokenText;
 use crate::text::schema;
 use crate::text::{
     formats_for_model, ReasoningSpec, TextParser as CoreTextParser, TextParserConfig, ToolSchemas,
@@ -19,6 +20,8 @@ use crate::text::{
 #[pyclass(module = "fastsse")]
 pub struct TextParser {
     inner: CoreTextParser,
+    /// `decode_tokens`: bytes of a character split across token ids.
+    token_text: TokenText,
     /// Reused between calls: the chunks of one call before they become Python objects.
     out: Vec<CoreChunk>,
 }
@@ -78,6 +81,38 @@ fn parse_schemas(py: Python<'_>, value: Option<Bound<'_, PyAny>>) -> PyResult<To
     ToolSchemas::from_json(text).map_err(value_error)
 }
 
+/// The options every constructor takes.
+fn shared_options(
+    py: Python<'_>,
+    stop: Option<Bound<'_, PyAny>>,
+    include_stop: bool,
+    tool_schemas: Option<Bound<'_, PyAny>>,
+    max_buffer_size: usize,
+) -> PyResult<TextParserConfig> {
+    if max_buffer_size == 0 {
+        return Err(PyValueError::new_err(
+            "max_buffer_size must be a positive number of bytes",
+        ));
+    }
+    Ok(TextParserConfig {
+        stop: strings(stop, "stop")?,
+        include_stop,
+        tool_schemas: Arc::new(parse_schemas(py, tool_schemas)?),
+        max_buffer: max_buffer_size,
+        ..TextParserConfig::default()
+    })
+}
+
+impl TextParser {
+    fn with_config(config: TextParserConfig) -> PyResult<Self> {
+        Ok(TextParser {
+            inner: CoreTextParser::new(config).map_err(value_error)?,
+            token_text: TokenText::new(),
+            out: Vec::new(),
+        })
+    }
+}
+
 #[pymethods]
 impl TextParser {
     #[new]
@@ -104,11 +139,7 @@ impl TextParser {
         tool_schemas: Option<Bound<'_, PyAny>>,
         max_buffer_size: usize,
     ) -> PyResult<Self> {
-        if max_buffer_size == 0 {
-            return Err(PyValueError::new_err(
-                "max_buffer_size must be a positive number of bytes",
-            ));
-        }
+        let mut config = shared_options(py, stop, include_stop, tool_schemas, max_buffer_size)?;
         let starts = strings(reasoning_start, "reasoning_start")?;
         let ends = strings(reasoning_end, "reasoning_end")?;
         let reasoning = match (reasoning, starts.is_empty() && ends.is_empty()) {
@@ -127,19 +158,37 @@ impl TextParser {
                 ))
             }
         };
-        let config = TextParserConfig {
-            stop: strings(stop, "stop")?,
-            include_stop,
-            reasoning,
-            tools,
-            tool_schemas: Arc::new(parse_schemas(py, tool_schemas)?),
-            max_buffer: max_buffer_size,
-            id_seed: None,
-        };
-        Ok(TextParser {
-            inner: CoreTextParser::new(config).map_err(value_error)?,
-            out: Vec::new(),
-        })
+        config.reasoning = reasoning;
+        config.tools = tools;
+        TextParser::with_config(config)
+    }
+
+    /// A parser for the output format a Hugging Face response template declares (see
+    /// `text::response_template`); `prefix` is the prompt, when known.
+    #[classmethod]
+    #[pyo3(signature = (
+        template,
+        *,
+        prefix = None,
+        stop = None,
+        include_stop = false,
+        tool_schemas = None,
+        max_buffer_size = DEFAULT_MAX_BUFFER,
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn from_response_template(
+        _cls: &Bound<'_, PyType>,
+        py: Python<'_>,
+        template: Bound<'_, PyAny>,
+        prefix: Option<&str>,
+        stop: Option<Bound<'_, PyAny>>,
+        include_stop: bool,
+        tool_schemas: Option<Bound<'_, PyAny>>,
+        max_buffer_size: usize,
+    ) -> PyResult<Self> {
+        let base = shared_options(py, stop, include_stop, tool_schemas, max_buffer_size)?;
+        let config = super::response_template::config(py, &template, prefix, base)?;
+        TextParser::with_config(config)
     }
 
     /// A parser for the formats the model `name` writes (`formats_for_model`); `options` are
@@ -191,6 +240,19 @@ impl TextParser {
         chunks_to_list(py, self.out.drain(..))
     }
 
+    /// gpt-oss token ids (o200k_harmony, special tokens included) instead of text.
+    fn decode_tokens<'py>(
+        &mut self,
+        py: Python<'py>,
+        ids: Vec<u32>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let mut text = String::new();
+        self.token_text
+            .decode(&ids, &mut text)
+            .map_err(value_error)?;
+        self.decode(py, &text)
+    }
+
     #[pyo3(signature = (finish_reason = "stop"))]
     fn flush<'py>(&mut self, py: Python<'py>, finish_reason: &str) -> PyResult<Bound<'py, PyList>> {
         let reason = FinishReason::parse(finish_reason).ok_or_else(|| {
@@ -199,7 +261,14 @@ impl TextParser {
             ))
         })?;
         self.out.clear();
-        let result = catch_panic(|| self.inner.flush(reason, &mut self.out));
+        let mut rest = String::new();
+        self.token_text.finish(&mut rest);
+        let result = catch_panic(|| {
+            if !rest.is_empty() {
+                self.inner.decode(&rest, &mut self.out)?;
+            }
+            self.inner.flush(reason, &mut self.out)
+        });
         let result =
             result.map_err(|m| internal_error(py, m, chunks_to_list(py, self.out.drain(..))))?;
         result.py_result(py)?;

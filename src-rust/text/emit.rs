@@ -69,8 +69,11 @@ impl IdGenerator {
 pub struct EmitState {
     first_sent: bool,
     next_index: u32,
-    /// Text a tool section gives back goes to reasoning (the section opened inside it).
-    give_back_reasoning: bool,
+    /// Text a tool section gives back, held for the parser to read again (the section
+    /// opened inside reasoning); `None`: given-back text is answer text.
+    given_back: Option<String>,
+    /// Ids the model wrote itself (forwarded), to keep ids distinct when it repeats one.
+    model_ids: std::collections::HashSet<String>,
     pub ids: IdGenerator,
 }
 
@@ -79,7 +82,8 @@ impl EmitState {
         EmitState {
             first_sent: false,
             next_index: 0,
-            give_back_reasoning: false,
+            given_back: None,
+            model_ids: std::collections::HashSet::new(),
             ids: IdGenerator::new(id_seed),
         }
     }
@@ -194,6 +198,19 @@ impl<'a> Emitter<'a> {
         self.push_new(true).reasoning_delta.push_str(text);
     }
 
+    /// Answer text; while `*trim`, leading blanks are dropped (blanks after a marker that
+    /// are not text) until a non-blank character comes.
+    #[inline]
+    pub fn answer_text(&mut self, text: &str, trim: &mut bool) {
+        if *trim {
+            let rest = text.trim_start();
+            *trim = rest.is_empty();
+            self.text(rest);
+        } else {
+            self.text(text);
+        }
+    }
+
     /// Reasoning, or answer text when `as_text` (append-think formats).
     #[inline]
     pub fn reasoning_or_text(&mut self, text: &str, as_text: bool) {
@@ -204,17 +221,39 @@ impl<'a> Emitter<'a> {
         }
     }
 
-    /// Where `give_back` sends text from now on: reasoning (a tool section opened inside
-    /// reasoning) or answer text.
-    pub fn give_back_as_reasoning(&mut self, reasoning: bool) {
-        self.state.give_back_reasoning = reasoning;
+    /// Record a call id the model wrote; false when the stream used it already.
+    pub fn claim_id(&mut self, id: &str) -> bool {
+        if self.state.model_ids.contains(id) {
+            return false;
+        }
+        self.state.model_ids.insert(id.to_owned())
+    }
+
+    /// From now on, hold what tool sections give back (see `take_given_back`).
+    pub fn hold_given_back(&mut self) {
+        self.state.given_back = Some(String::new());
+    }
+
+    /// What was given back since the last call; `stop` ends the holding.
+    pub fn take_given_back(&mut self, stop: bool) -> String {
+        if stop {
+            self.state.given_back.take().unwrap_or_default()
+        } else {
+            self.state
+                .given_back
+                .as_mut()
+                .map(std::mem::take)
+                .unwrap_or_default()
+        }
     }
 
     /// Text a tool section gives back as the model wrote it (a call that never got a name).
     #[inline]
     pub fn give_back(&mut self, text: &str) {
-        let reasoning = self.state.give_back_reasoning;
-        self.reasoning_or_text(text, !reasoning);
+        match &mut self.state.given_back {
+            Some(held) => held.push_str(text),
+            None => self.text(text),
+        }
     }
 
     /// How many tool calls were announced so far.

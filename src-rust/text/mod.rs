@@ -15,6 +15,7 @@ pub mod matcher;
 pub mod models;
 pub mod parser;
 pub mod pyliteral;
+pub mod response_template;
 pub mod schema;
 pub mod sections;
 pub mod stop;
@@ -22,6 +23,9 @@ pub mod tools;
 
 pub use models::formats_for_model;
 pub use parser::{TextParser, TextParserConfig, DEFAULT_MAX_BUFFER};
+pub use response_template::{
+    compile as compile_response_template, CompiledTemplate, TemplateError,
+};
 pub use schema::ToolSchemas;
 pub use sections::{ReasoningSpec, REASONING_FORMATS};
 pub use tools::TOOL_FORMATS;

@@ -38,7 +38,7 @@ kimi-k2-thinking            kimi-k2           kimi-k2
 kimi-k2.5                   kimi-k2           kimi-k2
 # MiniMax: M2 as vLLM recommends serving it (append-think).
 minimax-m2                  minimax-m2        minimax-m2
-minimax-m3                  -                 minimax-m3
+minimax-m3                  minimax-m3        minimax-m3
 # Mistral AI: tokenizer v13+ models think in [THINK] when they reason.
 mistral                     mistral           -
 mixtral                     mistral           -
@@ -127,15 +127,12 @@ mod tests {
 
     #[test]
     fn every_format_named_in_the_table_is_registered() {
-        // `harmony` lands with the Harmony parser (`text/harmony*`); until it is registered
-        // its row is skipped here, and any other unknown name fails.
-        let pending = ["harmony"];
         for (pattern, tools, reasoning) in model_rows() {
             assert_eq!(pattern, pattern.to_ascii_lowercase(), "{pattern}");
             for (name, known) in [(tools, TOOL_FORMATS), (reasoning, REASONING_FORMATS)] {
                 if let Some(name) = name {
                     assert!(
-                        known.contains(&name) || pending.contains(&name),
+                        known.contains(&name),
                         "{pattern}: {name} is not a registered format"
                     );
                 }

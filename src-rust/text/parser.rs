@@ -13,7 +13,7 @@ use super::matcher::{MarkerScanner, Markers, Scan};
 use super::schema::ToolSchemas;
 use super::sections::ReasoningSpec;
 use super::stop::StopStrings;
-use super::tools::{section_for, Opener, Step, ToolContext, ToolSection, TOOL_FORMATS};
+use super::tools::{section_for, GrammarRow, Opener, Step, ToolContext, ToolSection, TOOL_FORMATS};
 use crate::chunk::{FinishReason, GenerationChunk};
 use crate::error::{Error, Result};
 
@@ -27,6 +27,11 @@ pub struct TextParserConfig {
     pub reasoning: Option<ReasoningSpec>,
     /// A name from `TOOL_FORMATS`.
     pub tools: Option<String>,
+    /// Or a grammar row made at run time (a compiled response template).
+    pub tool_grammar: Option<GrammarRow>,
+    /// Markers that end the output like a stop string but belong to the format (a template's
+    /// end of turn): never included in the text, never reported as `stop_sequence`.
+    pub end: Vec<String>,
     pub tool_schemas: Arc<ToolSchemas>,
     /// 0 means `DEFAULT_MAX_BUFFER`.
     pub max_buffer: usize,
@@ -116,40 +121,54 @@ struct Core {
     reasoning_fresh: bool,
     /// Append-think: reasoning and its markers go to the answer text.
     reasoning_as_text: bool,
+    /// The format's blanks after its end / dropped markers are not text, and such a marker
+    /// was just passed.
+    trims_after: bool,
+    trim_blank: bool,
     /// Append-think output that starts inside: the opener to write in front of everything.
     prefix: Option<String>,
-    /// The open tool section began inside reasoning, when `calls` calls had been announced:
-    /// if it announces none (prose that mentions the opener), the reasoning goes on.
-    opened_in_reasoning: Option<u32>,
+    /// The open tool section began inside reasoning with this opener, when `.1` calls had
+    /// been announced: if it announces none (prose that mentions the opener), the reasoning
+    /// goes on, and what the section gives back is read again as reasoning.
+    opened_in_reasoning: Option<(&'static str, u32)>,
     stopped: Option<usize>,
+    /// Stop strings past this index are the format's `end` markers.
+    user_stops: usize,
 }
 
 impl TextParser {
     pub fn new(mut config: TextParserConfig) -> Result<TextParser> {
         (config.tools, config.reasoning) = reader_of(config.tools, config.reasoning.take())?;
-        let stop = StopStrings::new(config.stop, config.include_stop)?;
+        let user_stops = config.stop.len();
+        let mut stops = config.stop;
+        for end in config.end {
+            if !stops.contains(&end) {
+                stops.push(end);
+            }
+        }
+        let stop = StopStrings::new(stops, config.include_stop)?;
         let max_buffer = if config.max_buffer == 0 {
             DEFAULT_MAX_BUFFER
         } else {
             config.max_buffer
         };
+        let context = ToolContext {
+            schemas: config.tool_schemas.clone(),
+            max_buffer,
+        };
         let tools = match config.tools.as_deref() {
-            None => None,
-            Some(name) => Some(
-                section_for(
-                    name,
-                    ToolContext {
-                        schemas: config.tool_schemas.clone(),
-                        max_buffer,
-                    },
-                )
-                .ok_or_else(|| {
-                    Error::usage(format!(
-                        "unknown tool-call format {name:?}; expected one of {}",
-                        TOOL_FORMATS.join(", ")
-                    ))
-                })?,
-            ),
+            None => config.tool_grammar.map(|row| row.build(context)),
+            Some(_) if config.tool_grammar.is_some() => {
+                return Err(Error::usage(
+                    "give a tool-call format name or a grammar, not both",
+                ))
+            }
+            Some(name) => Some(section_for(name, context).ok_or_else(|| {
+                Error::usage(format!(
+                    "unknown tool-call format {name:?}; expected one of {}",
+                    TOOL_FORMATS.join(", ")
+                ))
+            })?),
         };
 
         let no_spec = ReasoningSpec::default();
@@ -196,9 +215,12 @@ impl TextParser {
             reasoning_blank: true,
             reasoning_fresh: true,
             reasoning_as_text,
+            trims_after: spec.trim_after,
+            trim_blank: false,
             prefix,
             opened_in_reasoning: None,
             stopped: None,
+            user_stops,
         };
         Ok(TextParser {
             core,
@@ -212,6 +234,7 @@ impl TextParser {
     pub fn stop_sequence(&self) -> Option<&str> {
         self.core
             .stopped
+            .filter(|n| *n < self.core.user_stops)
             .map(|n| self.core.stop.strings()[n].as_str())
     }
 
@@ -272,16 +295,21 @@ impl TextParser {
         if let Some(prefix) = core.prefix.take() {
             em.text(&prefix);
         }
+        // A section that ends here may give back text that is read again (and may open
+        // another section).
+        while core.stopped.is_none() && core.mode == Mode::Tool {
+            core.section().finish(&mut em);
+            core.end_section(&mut em);
+        }
         if core.stopped.is_none() {
             let as_text = core.reasoning_as_text;
             match core.mode {
-                Mode::Answer => core.scanner.flush(|s| em.text(s)),
-                Mode::Reasoning => core.scanner.flush(|s| em.reasoning_or_text(s, as_text)),
-                Mode::Tool => {
-                    if let Some(section) = core.tools.as_mut() {
-                        section.finish(&mut em);
-                    }
+                Mode::Answer => {
+                    let trim = &mut core.trim_blank;
+                    core.scanner.flush(|s| em.answer_text(s, trim));
                 }
+                Mode::Reasoning => core.scanner.flush(|s| em.reasoning_or_text(s, as_text)),
+                Mode::Tool => {}
             }
         }
         let mut reason = if core.stopped.is_some() {
@@ -342,6 +370,7 @@ impl Core {
         if let (Some(leading), false) = (self.leading, self.answer_started) {
             // Formats without a start marker (Llama 3 JSON, pythonic): a call is recognised
             // only as the first non-blank thing in the answer (reasoning does not count).
+            let trim = &mut self.trim_blank;
             if self.scanner.held().trim().is_empty() {
                 let blank = text.len() - text.trim_start().len();
                 if blank > 0 {
@@ -349,14 +378,14 @@ impl Core {
                     let blanks = &text[..blank];
                     if let Scan::Found { id, consumed } =
                         self.scanner
-                            .scan(&self.answer_markers, blanks, |s| em.text(s))
+                            .scan(&self.answer_markers, blanks, |s| em.answer_text(s, trim))
                     {
                         return self.answer_marker(id, text, consumed, em);
                     }
                     text = &text[blank..];
                 }
                 if text.starts_with(leading) && self.scanner.held().trim().is_empty() {
-                    self.scanner.flush(|s| em.text(s));
+                    self.scanner.flush(|s| em.answer_text(s, trim));
                     self.answer_started = true;
                     let offset = em.char_offset(text, 0);
                     self.section().begin(Opener::Leading, offset);
@@ -367,16 +396,17 @@ impl Core {
             let started = &mut self.answer_started;
             let scan = self.scanner.scan(&self.answer_markers, text, |s| {
                 *started |= !s.trim().is_empty();
-                em.text(s)
+                em.answer_text(s, trim)
             });
             return match scan {
                 Scan::Pending => "",
                 Scan::Found { id, consumed } => self.answer_marker(id, text, consumed, em),
             };
         }
+        let trim = &mut self.trim_blank;
         match self
             .scanner
-            .scan(&self.answer_markers, text, |s| em.text(s))
+            .scan(&self.answer_markers, text, |s| em.answer_text(s, trim))
         {
             Scan::Pending => "",
             Scan::Found { id, consumed } => self.answer_marker(id, text, consumed, em),
@@ -396,11 +426,13 @@ impl Core {
                 if self.reasoning_as_text {
                     em.text(self.answer_markers.pattern(id));
                 }
+                self.trim_blank = false;
                 self.mode = Mode::Reasoning;
                 self.reasoning_blank = true;
                 self.reasoning_fresh = true;
             }
             AnswerMarker::Tool(n) => {
+                self.trim_blank = false;
                 self.answer_started = true;
                 let marker_chars = char_count(self.answer_markers.pattern(id));
                 let offset = em.char_offset(text, consumed).saturating_sub(marker_chars);
@@ -408,12 +440,12 @@ impl Core {
                 self.mode = Mode::Tool;
             }
             AnswerMarker::Stop(n) => {
-                if self.stop.include {
+                if self.stop.include && n < self.user_stops {
                     em.text(&self.stop.strings()[n]);
                 }
                 self.stopped = Some(n);
             }
-            AnswerMarker::Drop => {}
+            AnswerMarker::Drop => self.trim_blank = self.trims_after,
         }
         &text[consumed..]
     }
@@ -435,6 +467,7 @@ impl Core {
                 if as_text {
                     em.text(marker);
                 }
+                self.trim_blank = self.trims_after;
                 self.mode = Mode::Answer;
             }
             ReasoningMarker::Start if self.reasoning_blank => {}
@@ -444,9 +477,13 @@ impl Core {
                 em.reasoning_or_text(marker, as_text);
             }
             ReasoningMarker::Tool(n) => {
-                // Given-back text of a call that never gets a name stays reasoning.
-                em.give_back_as_reasoning(!as_text);
-                self.opened_in_reasoning = Some(em.calls());
+                em.hold_given_back();
+                let opener = self
+                    .tools
+                    .as_ref()
+                    .expect("tool markers exist only when a format is set")
+                    .start_markers()[n];
+                self.opened_in_reasoning = Some((opener, em.calls()));
                 let offset = em
                     .char_offset(text, consumed)
                     .saturating_sub(char_count(marker));
@@ -460,16 +497,56 @@ impl Core {
 
     fn tool<'t>(&mut self, text: &'t str, em: &mut Emitter<'_>) -> &'t str {
         match self.section().feed(text, em) {
-            Step::NeedMore => "",
+            Step::NeedMore => {
+                self.release_given_back(em);
+                ""
+            }
             Step::Ended { consumed } | Step::Invalid { at: consumed, .. } => {
-                self.mode = match self.opened_in_reasoning.take() {
-                    // Only prose mentioning the opener: back to the reasoning.
-                    Some(calls) if calls == em.calls() => Mode::Reasoning,
-                    _ => Mode::Answer,
-                };
-                em.give_back_as_reasoning(false);
+                self.end_section(em);
                 &text[consumed..]
             }
+        }
+    }
+
+    /// Text given back while a section opened in reasoning goes on: reasoning until the
+    /// section has announced a call.
+    fn release_given_back(&mut self, em: &mut Emitter<'_>) {
+        if let Some((_, calls)) = self.opened_in_reasoning {
+            let given = em.take_given_back(false);
+            if calls == em.calls() {
+                em.reasoning_or_text(&given, self.reasoning_as_text);
+            } else {
+                em.text(&given);
+            }
+        }
+    }
+
+    /// The tool section ended (or the stream did, inside it).
+    fn end_section(&mut self, em: &mut Emitter<'_>) {
+        let Some((opener, calls)) = self.opened_in_reasoning.take() else {
+            self.mode = Mode::Answer;
+            return;
+        };
+        let given = em.take_given_back(true);
+        let mut rest = given.as_str();
+        if calls == em.calls() {
+            // Only prose that mentions the opener: the reasoning goes on, and what the section
+            // took is read again as reasoning (it may end it). The opener itself is text.
+            self.mode = Mode::Reasoning;
+            if let Some(after) = rest.strip_prefix(opener) {
+                em.reasoning_or_text(opener, self.reasoning_as_text);
+                self.reasoning_blank = false;
+                rest = after;
+            }
+        } else {
+            self.mode = Mode::Answer;
+        }
+        while !rest.is_empty() && self.stopped.is_none() {
+            rest = match self.mode {
+                Mode::Answer => self.answer(rest, em),
+                Mode::Reasoning => self.reasoning(rest, em),
+                Mode::Tool => self.tool(rest, em),
+            };
         }
     }
 

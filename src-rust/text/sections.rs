@@ -9,7 +9,8 @@
 //!
 //! The other columns cover what some families do besides: a role label written right after
 //! the opener (Gemma 4's `thought\n`), answer markers that are not text (Cohere's
-//! `<|START_RESPONSE|>`, Hunyuan's `<answer>`, ERNIE's `<response>`), and "append-think"
+//! `<|START_RESPONSE|>`, Hunyuan's `<answer>`, ERNIE's `<response>`, and the blanks those
+//! two write after their markers), and "append-think"
 //! (MiniMax-M2 as vLLM's `minimax_m2_append_think` serves it: the reasoning and its markers
 //! stay in the answer text, the prefilled opener written in front).
 
@@ -30,6 +31,8 @@ pub struct ReasoningSpec {
     pub drop: Vec<String>,
     /// Append-think: reasoning and its markers stay in the answer text.
     pub as_text: bool,
+    /// Blanks right after the end marker or a dropped marker are not text (ERNIE, Hunyuan).
+    pub trim_after: bool,
     /// The `tools=` format whose reader reads this reasoning itself (Harmony's analysis
     /// channel); the markers above are then unused.
     pub reader: Option<&'static str>,
@@ -44,6 +47,7 @@ struct Row {
     label: Option<&'static str>,
     drop: &'static [&'static str],
     as_text: bool,
+    trim_after: bool,
     reader: Option<&'static str>,
 }
 
@@ -59,6 +63,7 @@ const fn think(name: &'static str, starts_inside: bool) -> Row {
         label: None,
         drop: &[],
         as_text: false,
+        trim_after: false,
         reader: None,
     }
 }
@@ -78,6 +83,7 @@ const fn markers(
         label: None,
         drop: &[],
         as_text: false,
+        trim_after: false,
         reader: None,
     }
 }
@@ -142,14 +148,16 @@ const REASONING_TABLE: &[Row] = &[
         label: Some("thought\n"),
         ..markers("gemma4", &["<|channel>"], &["<channel|>"], false)
     },
-    // Hunyuan-A13B: `<think>…</think><answer>…</answer>`.
+    // Hunyuan-A13B: `<think>\n…\n</think>\n<answer>\n…\n</answer>`.
     Row {
         drop: &["<answer>", "</answer>"],
+        trim_after: true,
         ..think("hunyuan", false)
     },
-    // ERNIE-4.5 thinking: starts inside, then `</think>` and `<response>…</response>`.
+    // ERNIE-4.5 thinking: starts inside, then `</think>\n\n` and `<response>\n…\n</response>`.
     Row {
         drop: &["<response>", "</response>"],
+        trim_after: true,
         ..think("ernie45", true)
     },
     // MiniMax-M2 append-think: everything is answer text, `<think>` (prefilled) in front.
@@ -196,6 +204,7 @@ impl ReasoningSpec {
             label: row.label.map(str::to_owned),
             drop: strings(row.drop),
             as_text: row.as_text,
+            trim_after: row.trim_after,
             reader: row.reader,
         })
     }

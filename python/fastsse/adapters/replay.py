@@ -18,6 +18,7 @@ import anyio
 
 from .._fastsse import GenerationChunk
 from ._base import GenerationAdapter
+from ._replay_harmony import harmony_from_hermes, is_harmony_model
 from ._replay_script import respond
 
 __all__ = ["GenerationRecord", "ReplayAdapter", "tokenize"]
@@ -25,7 +26,10 @@ __all__ = ["GenerationRecord", "ReplayAdapter", "tokenize"]
 # Markers a tokenizer keeps whole (special tokens) are split off first; the rest is cut into
 # GPT-2-like pieces: a word with its leading space, up to 3 digits, a punctuation or underscore
 # run, or whitespace. Every character matches one of these, so the pieces join back into the text.
-_SPECIAL = re.compile(r"(</?think>|</?tool_call>|</?tool_response>|<\|im_(?:start|end)\|>)")
+_SPECIAL = re.compile(
+    r"(</?think>|</?tool_call>|</?tool_response>|<\|im_(?:start|end)\|>"
+    r"|<\|(?:start|end|message|channel|constrain|call|return)\|>)"  # Harmony (gpt-oss)
+)
 _PIECE = re.compile(r" ?[^\W\d_]+| ?\d{1,3}| ?[^\s\w]+| ?_+|\s+(?=\s)|\s+")
 _SUBWORD = 7  # longer words are cut into pieces of at most this many characters
 
@@ -65,7 +69,8 @@ class ReplayAdapter(GenerationAdapter):
 
     ``script`` is what to write: a callable ``prompt -> text``, a sequence of texts used in
     turn, or None for the built-in reasoning / prose / tool-call responder. ``first_token_delay``
-    adds a prefill pause before the first token.
+    adds a prefill pause before the first token. ``model``: the built-in responder writes what
+    that model writes; a gpt-oss model writes Harmony (serve it with ``tools="harmony"``).
     """
 
     def __init__(
@@ -75,6 +80,7 @@ class ReplayAdapter(GenerationAdapter):
         first_token_delay: float = 0.0,
         script: Callable[[str], str] | Sequence[str] | None = None,
         max_records: int = 1000,
+        model: str | None = None,
     ) -> None:
         if tokens_per_second is not None and tokens_per_second <= 0:
             raise ValueError(f"tokens_per_second must be positive or None, got {tokens_per_second}")
@@ -84,11 +90,13 @@ class ReplayAdapter(GenerationAdapter):
         self._turn = 0
         self._max_records = max_records
         self.records: list[GenerationRecord] = []
+        self.model = model
 
     def text_for(self, prompt: str) -> str:
         """The full raw output this engine writes for ``prompt``."""
         if self._script is None:
-            return respond(prompt)
+            text = respond(prompt)
+            return harmony_from_hermes(text) if is_harmony_model(self.model) else text
         if callable(self._script):
             return self._script(prompt)
         text = self._script[self._turn % len(self._script)]

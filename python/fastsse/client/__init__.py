@@ -22,6 +22,7 @@ from __future__ import annotations
 from ._aws import sigv4_signer
 from ._providers import PROVIDERS, build_request
 from ._request import ChatRequest, HTTPRequest, Message, Tool, ToolCallSpec
+from ._retry import RETRY_STATUSES, Retry
 from ._transport import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_TIMEOUT,
@@ -39,6 +40,7 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "ERROR_BODY_LIMIT",
     "PROVIDERS",
+    "RETRY_STATUSES",
     "AsyncChunkStream",
     "AsyncClient",
     "ChatRequest",
@@ -46,6 +48,7 @@ __all__ = [
     "Client",
     "HTTPRequest",
     "Message",
+    "Retry",
     "Tool",
     "ToolCallSpec",
     "astream",

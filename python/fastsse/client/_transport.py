@@ -10,18 +10,21 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import sys
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from types import ModuleType, TracebackType
-from typing import Any
+from typing import Any, cast
 
 import anyio
 
-from .._chunks import aiter_chunks, iter_chunks
+from .._chunks import ProviderName, aiter_chunks, iter_chunks
 from .._fastsse import Collector, GenerationChunk, GenerationResult
+from .._http_status import status_error
 from ..errors import ProviderHTTPError, UsageError
-from ._providers import build_request, error_details, provider_spec
+from ._providers import build_request, provider_spec
 from ._request import ChatRequest, HTTPRequest
 from ._resume import AsyncResumingSource, resume_headers, resuming_source, stream_url
+from ._retry import Retry, asend_retrying, send_retrying
 
 __all__ = ["AsyncChunkStream", "AsyncClient", "ChunkStream", "Client", "astream", "stream"]
 
@@ -98,15 +101,7 @@ def _aiohttp_timeout(timeout: Any) -> Any:
 
 
 def _status_error(status: int, headers: Mapping[str, str], body: bytes, url: str) -> ProviderHTTPError:
-    code, message = error_details(body)
-    code = code or headers.get("x-amzn-errortype", "").partition(":")[0] or None
-    return ProviderHTTPError(
-        f"HTTP {status} from {url}: {message}",
-        code=code,
-        provider_message=message,
-        raw=body.decode("utf-8", "replace"),
-        status_code=status,
-    )
+    return status_error(status, headers, body, url)
 
 
 def _merge(request: ChatRequest | None, fields: dict[str, Any]) -> ChatRequest:
@@ -217,7 +212,7 @@ class ChunkStream(Iterator[GenerationChunk]):
                 source = self._response
                 if self._reopen is not None and stream_url(source) is not None:
                     source = resuming_source(source, self._reopen)
-                chunks = iter_chunks(source, provider=self.provider)
+                chunks = iter_chunks(source, provider=cast(ProviderName, self.provider))
                 self._collector = chunks.collector
                 self._chunks = iter(chunks)
             return next(self._chunks)
@@ -270,8 +265,10 @@ class _ClientBase:
         http_client: Any = None,
         region: str | None = None,
         signer: Signer | None = None,
+        retry: Retry | None = None,
     ) -> None:
         self._settings = _Settings(provider, base_url, api_key, headers, region, signer)
+        self._retry = retry
         self._timeout = timeout
         self._http = http_client
         self._owns_http = http_client is None
@@ -292,7 +289,9 @@ class Client(_ClientBase):
     its own on first use (httpx, else httpx2) and closes it in ``close()``. ``timeout``: seconds
     for every phase, None for none, or an ``httpx.Timeout``; by default 10 s to connect and
     600 s for each read (the gap between two network reads). ``signer`` may rewrite each
-    request before it is sent (``fastsse.client.sigv4_signer`` for Bedrock).
+    request before it is sent (``fastsse.client.sigv4_signer`` for Bedrock). ``retry``
+    (``fastsse.client.Retry``; off by default) sends the request again when the provider answers
+    429 or a 5xx, honouring ``retry-after``, with bounded backoff.
     """
 
     def _http_client(self) -> Any:
@@ -304,13 +303,16 @@ class Client(_ClientBase):
         """A ``ChunkStream`` for ``request`` (or a ``ChatRequest`` made of ``fields``)."""
         built = self.build_request(request, **fields)
 
-        def send() -> Any:
+        def send_once() -> Any:
             http = self._http_client()
             module = _http_module(http)
             options: dict[str, Any] = {"content": built.content(), "headers": built.headers}
             if self._timeout is not UNSET or self._owns_http:
                 options["timeout"] = _timeout_for(module, self._timeout)
             return http.send(http.build_request(built.method, built.url, **options), stream=True)
+
+        def send() -> Any:
+            return send_retrying(self._retry, send_once, time.sleep)
 
         def reopen(url: str, last_event_id: str) -> Any:
             http = self._http_client()
@@ -344,7 +346,8 @@ class Client(_ClientBase):
 
 def stream(provider: str, request: ChatRequest | None = None, /, **options: Any) -> ChunkStream:
     """One request with a one-off ``Client``: ``options`` are ``Client``'s keywords plus the
-    ``ChatRequest`` fields. The client is closed with the stream."""
+    ``ChatRequest`` fields. It makes an HTTP client (a new connection) per call and closes it with
+    the stream: for more than one request, keep a ``Client``."""
     client_options = {k: options.pop(k) for k in _CLIENT_OPTIONS if k in options}
     client = Client(provider, **client_options)
     chunks = client.stream(request, **options)
@@ -352,7 +355,7 @@ def stream(provider: str, request: ChatRequest | None = None, /, **options: Any)
     return chunks
 
 
-_CLIENT_OPTIONS = ("base_url", "api_key", "headers", "timeout", "http_client", "region", "signer")
+_CLIENT_OPTIONS = ("base_url", "api_key", "headers", "timeout", "http_client", "region", "signer", "retry")
 
 
 # --- async -------------------------------------------------------------------------------------
@@ -423,7 +426,7 @@ class AsyncChunkStream(AsyncIterator[GenerationChunk]):
                 source = self._response
                 if self._reopen is not None and stream_url(source) is not None:
                     source = AsyncResumingSource(source, self._reopen)
-                self._chunks = aiter_chunks(source, provider=self.provider)
+                self._chunks = aiter_chunks(source, provider=cast(ProviderName, self.provider))
                 self._collector = self._chunks.collector
             chunk: GenerationChunk = await self._chunks.__anext__()
             return chunk
@@ -485,6 +488,9 @@ class AsyncClient(_ClientBase):
         built = self.build_request(request, **fields)
 
         async def send() -> Any:
+            return await asend_retrying(self._retry, send_once, _close_response, anyio.sleep)
+
+        async def send_once() -> Any:
             http = self._http_client()
             if _is_aiohttp(http):
                 options: dict[str, Any] = {"data": built.content(), "headers": built.headers}
@@ -534,7 +540,8 @@ class AsyncClient(_ClientBase):
 
 
 def astream(provider: str, request: ChatRequest | None = None, /, **options: Any) -> AsyncChunkStream:
-    """The async twin of ``stream``: a one-off ``AsyncClient``, closed with the stream."""
+    """The async twin of ``stream``: a one-off ``AsyncClient`` (a new HTTP client and connection
+    per call), closed with the stream; for more than one request, keep an ``AsyncClient``."""
     client_options = {k: options.pop(k) for k in _CLIENT_OPTIONS if k in options}
     client = AsyncClient(provider, **client_options)
     chunks = client.stream(request, **options)

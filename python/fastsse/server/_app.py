@@ -1,8 +1,10 @@
 """The ASGI application: OpenAI- and Anthropic-compatible routes over one generation adapter.
 
 Routes: ``POST /v1/chat/completions`` (OpenAI Chat Completions), ``POST /v1/messages``
-(Anthropic Messages), ``POST /v1/completions`` (raw text, for chaining servers), ``GET
-/v1/models`` and ``GET /health``. Plain ASGI, no framework: run it under any ASGI server.
+(Anthropic Messages), ``POST /v1/responses`` (OpenAI Responses), ``POST /api/chat`` (the AI
+SDK's ``useChat``, answered with the UI message stream), ``POST /v1/completions`` (raw text, for
+chaining servers), ``GET /v1/models`` and ``GET /health``. Plain ASGI, no framework: run it
+under any ASGI server.
 """
 
 from __future__ import annotations
@@ -22,11 +24,13 @@ from ._gateway import UpstreamStreams
 from ._limits import RequestSlots, ServerLimits, keys_match, read_within
 from ._metrics import ServerMetrics
 from ._requests import ChatRequest, parse_anthropic_messages, parse_completions, parse_json, parse_openai_chat
+from ._responses_api import parse_responses
 from ._resume import ResumableStreams, parse_after
 from ._stores import StoreFullError, StoreUnavailableError, StreamStore, open_store
 from ._streaming import EncoderLike, collect_response, stream_response
 from ._template import ChatTemplate, hermes_template
 from ._ui import serve_page
+from ._ui_chat import UI_STREAM_HEADERS, parse_ui_chat
 from ._wire import TextCompletionEncoder, envelope, response_body, stream_encoder, text_completion_body
 from ._worker import Choices, Generation, GenerationLike, make_parser
 
@@ -70,7 +74,8 @@ class FastSSEApp:
         except ValueError as exc:
             raise ValueError(f"create_app: {exc}") from None
         self.adapter = adapter
-        self.reasoning = reasoning
+        # Harmony (gpt-oss) reads its channels itself: a request without tools still needs it.
+        self.reasoning = "harmony" if tools == "harmony" and reasoning is None else reasoning
         self.tools = tools
         self.chat_template = chat_template
         self.model = model
@@ -157,6 +162,8 @@ class FastSSEApp:
         routes: dict[str, tuple[str, Callable[..., Any]]] = {
             "/v1/chat/completions": ("POST", self._chat_completions),
             "/v1/messages": ("POST", self._messages),
+            "/v1/responses": ("POST", self._responses),
+            "/api/chat": ("POST", self._ui_chat),
             "/v1/completions": ("POST", self._completions),
             "/v1/models": ("GET", self._models),
             "/health": ("GET", self._health),
@@ -226,6 +233,14 @@ class FastSSEApp:
     async def _messages(self, body: dict[str, Any], receive: Receive, send: Send) -> None:
         await self._generate(parse_anthropic_messages(body), receive, send, body)
 
+    async def _responses(self, body: dict[str, Any], receive: Receive, send: Send) -> None:
+        request = parse_responses(body, default_max_tokens=self.default_max_tokens)
+        await self._generate(request, receive, send, body)
+
+    async def _ui_chat(self, body: dict[str, Any], receive: Receive, send: Send) -> None:
+        request = parse_ui_chat(body, model=self.model, default_max_tokens=self.default_max_tokens)
+        await self._generate(request, receive, send, body)
+
     async def _completions(self, body: dict[str, Any], receive: Receive, send: Send) -> None:
         await self._generate(parse_completions(body), receive, send)
 
@@ -290,8 +305,9 @@ class FastSSEApp:
                     generation,
                     encoder,
                     keepalive=self.keepalive,
+                    headers=UI_STREAM_HEADERS if request.wire_format == "vercel-ui" else None,
                     resumable=self.resumable,
-                    format=request.api,
+                    format=request.wire_format,
                 )
             except (StoreFullError, StoreUnavailableError) as exc:
                 if upstream is not None:

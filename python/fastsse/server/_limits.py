@@ -49,7 +49,7 @@ class ServerLimits:
         2048, "open connections plus requests in flight (uvicorn's limit_concurrency); past it 503"
     )
     max_concurrent_requests: int = _cap(
-        512, "generation requests in flight, streams included; past it 503 in the provider's error shape"
+        1024, "generation requests in flight, streams included; past it 503 in the provider's error shape"
     )
     max_tokens: int = _cap(1 << 20, "upper bound on a client's max_tokens (max_completion_tokens); else 400")
     max_messages: int = _cap(4096, "messages in one request; more answers 400")

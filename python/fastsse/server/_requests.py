@@ -48,6 +48,14 @@ class ChatRequest:
     sampling: dict[str, Any] = field(default_factory=dict)
     prompt: str | None = None  # set for raw completions (no chat template)
     n: int = 1  # choices: n generations, interleaved by choice_index
+    # The encoder's wire format when it is not the API's own ("openai-responses", "vercel-ui"),
+    # and the encoder keywords the route adds (e.g. the request fields a response repeats).
+    format: str | None = None
+    envelope: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def wire_format(self) -> str:
+        return self.format or self.api
 
     @property
     def active_tools(self) -> list[dict[str, Any]]:
@@ -226,7 +234,7 @@ def _openai_content(value: Any, param: str, *, allow_null: bool) -> str:
     for index, part in enumerate(parts):
         part = _object(part, f"{param}[{index}]")
         kind = part.get("type")
-        if kind in ("text", "input_text"):
+        if kind in ("text", "input_text", "output_text"):
             texts.append(_str(part, "text", param=f"{param}[{index}].text", required=True) or "")
         elif kind == "refusal":
             texts.append(_str(part, "refusal", param=f"{param}[{index}].refusal", required=True) or "")

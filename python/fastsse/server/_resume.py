@@ -20,6 +20,7 @@ cancelled. A store with no room left for its events (its total cap) ends it with
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
@@ -43,7 +44,8 @@ Produce = Callable[[Write], Awaitable[None]]
 
 # How often a producer with no local reader asks the store when a reader last touched it.
 REMOTE_READER_POLL = 0.5
-LOCAL_READER_POLL = 0.05
+# Events a producer may have numbered but not stored before its generation waits.
+STORE_QUEUE = 1024
 
 
 # Wire format name -> a fresh encoder whose error chunk is that format's error event. Routes
@@ -51,6 +53,8 @@ LOCAL_READER_POLL = 0.05
 ERROR_EVENT_ENCODERS: dict[str, Callable[[], Any]] = {
     "openai": lambda: _fastsse.Encoder("openai", id="chatcmpl-error", model=""),
     "anthropic": lambda: _fastsse.Encoder("anthropic", id="msg_error", model=""),
+    "openai-responses": lambda: _fastsse.Encoder("openai-responses", id="resp_error", model=""),
+    "vercel-ui": lambda: _fastsse.Encoder("vercel-ui", id="msg_error"),
 }
 
 
@@ -67,7 +71,14 @@ class StreamTooLargeError(Exception):
 
 
 class _Producer:
-    """One stream's producer: numbers events, stores them, holds the lease, watches readers."""
+    """One stream's producer: numbers events, stores them, holds the lease, watches readers.
+
+    Events are stored by a job of their own (group commit): the generation queues them and goes
+    on, and each store round trip takes every event queued meanwhile. When the store keeps up
+    that is one append per write; when it falls behind (a busy Redis, a loaded replica) appends
+    grow instead of queuing up round trips. The generation waits only when ``STORE_QUEUE``
+    events are queued (backpressure).
+    """
 
     def __init__(self, streams: ResumableStreams, stream_id: str, format: str) -> None:
         self.streams = streams
@@ -78,6 +89,13 @@ class _Producer:
         self.pending = b""
         self.ended_by: str | None = None
         self.finished = False  # the stream's end is stored: nothing may follow it
+        self.queued: list[tuple[int, bytes]] = []  # numbered, not stored yet
+        self.stored_id = 0  # the last event id the store holds
+        self.storing = False  # a batch is on its way to the store
+        self.queue_changed = anyio.Event()
+        self.readers_changed = anyio.Event()  # set when a reader here leaves
+        self.last_local_reader = 0.0  # time.monotonic() when one last left
+        self.task: asyncio.Task[None] | None = None
 
     async def write(self, data: bytes) -> None:
         data = self.pending + data
@@ -101,16 +119,46 @@ class _Producer:
             raise StreamTooLargeError(f"the stream exceeded max_stream_bytes ({streams.max_stream_bytes})")
         if next_id - 1 > streams.store.max_events:
             raise StreamTooLargeError(f"the stream exceeded max_events ({streams.store.max_events})")
-        if events:
-            await streams.store.append(self.stream_id, events)
         self.next_id, self.size = next_id, size
+        if events:
+            self.queued.extend(events)
+            self._queue_changed()
+            while len(self.queued) >= STORE_QUEUE:
+                await self.queue_changed.wait()
+
+    def _queue_changed(self) -> None:
+        self.queue_changed.set()
+        self.queue_changed = anyio.Event()
+
+    async def _store_queued(self) -> None:
+        """The storing job: appends whatever is queued, in one round trip, until cancelled."""
+        while True:
+            while not self.queued:
+                await self.queue_changed.wait()
+            batch, self.queued = self.queued, []  # what is written meanwhile waits for the next
+            self.storing = True
+            await self.streams.store.append(self.stream_id, batch)
+            self.stored_id, self.storing = batch[-1][0], False
+            self._queue_changed()
+
+    async def _stored(self) -> None:
+        """Wait until every queued event is stored."""
+        while self.queued or self.storing:
+            await self.queue_changed.wait()
 
     async def _end_with_error(self, code: str, message: str) -> None:
-        event = b"id: %d\n%s" % (self.next_id, error_event(self.format, code, message))
+        store = self.streams.store
         # Shielded and bounded: this often runs while being cancelled.
         with anyio.CancelScope(shield=True), anyio.move_on_after(5.0):
             try:
-                await self.streams.store.finish(self.stream_id, self.streams.ttl, (self.next_id, event))
+                # Queued events go first (not a batch cut off on its way: it may be stored or not).
+                if self.queued and not self.storing:
+                    with contextlib.suppress(StoreFullError):  # no room: dropped, the error says why
+                        await store.append(self.stream_id, self.queued)
+                        self.stored_id = self.queued[-1][0]
+                event_id = self.stored_id + 1
+                event = b"id: %d\n%s" % (event_id, error_event(self.format, code, message))
+                await store.finish(self.stream_id, self.streams.ttl, (event_id, event))
             except Exception as exc:  # best effort: readers then see the lease lapse
                 logger.error("stream %s: could not store its end: %s", self.stream_id, exc)
 
@@ -120,40 +168,59 @@ class _Producer:
             await anyio.sleep(streams.lease / 3)
             await streams.store.renew(self.stream_id, streams.lease)
 
+    def reader_left(self) -> None:
+        """Called when a reader in this process leaves (the watcher's clock starts again)."""
+        self.last_local_reader = time.monotonic()
+        self.readers_changed.set()
+
     async def _watch_readers(self) -> None:
+        """Ends (the generation is cancelled) once no reader, here or on another replica, was
+        attached for ``detach_timeout`` seconds. Event-driven while readers are attached here:
+        thousands of streams cost nothing until their readers leave."""
         streams = self.streams
         last_seen = time.monotonic()
         last_asked = 0.0
         while True:
-            await anyio.sleep(LOCAL_READER_POLL)
-            now = time.monotonic()
             if streams.local_readers.get(self.stream_id):
-                last_seen = now
+                self.readers_changed = anyio.Event()
+                await self.readers_changed.wait()
                 continue
+            now = time.monotonic()
+            last_seen = max(last_seen, self.last_local_reader)
             if now - last_asked >= REMOTE_READER_POLL:
                 last_asked = now
                 touched = await streams.store.last_touch(self.stream_id)
                 if touched is not None:
                     last_seen = max(last_seen, now - (time.time() - touched))
-            if now - last_seen >= streams.detach_timeout:
+            idle = time.monotonic() - last_seen
+            if idle >= streams.detach_timeout:
                 self.ended_by = "detach_timeout"
-                idle = now - last_seen
                 logger.info(
                     "stream %s: no reader for %.3f s, cancelling its generation", self.stream_id, idle
                 )
                 return
+            # Wake at the deadline, or to ask the store about remote readers, or when a reader
+            # attaches here and leaves again.
+            self.readers_changed = anyio.Event()
+            with anyio.move_on_after(min(streams.detach_timeout - idle, REMOTE_READER_POLL)):
+                await self.readers_changed.wait()
 
     async def _produce(self, produce: Produce) -> None:
-        await produce(self.write)
-        await self.write(b"")
-        if self.pending.strip():  # a last event without its blank line
-            await self.write(b"\n\n")
+        try:
+            await produce(self.write)
+            await self.write(b"")
+            if self.pending.strip():  # a last event without its blank line
+                await self.write(b"\n\n")
+        except Exception:
+            await self._stored()  # the events before the failure (a cap, a bug) are kept
+            raise
+        await self._stored()
         await self.streams.store.finish(self.stream_id, self.streams.ttl)
         self.finished = True
 
     async def run(self, produce: Produce) -> None:
-        """Produce the stream; the first of the three jobs to end (the generation, the lease
-        keeper failing, the reader watcher deciding to detach) ends the others."""
+        """Produce the stream; the first of the four jobs to end (the generation, the storing
+        job or the lease keeper failing, the reader watcher deciding to detach) ends the others."""
         failure: Exception | None = None
 
         async def first_to_end(job: Callable[[], Awaitable[None]], scope: anyio.CancelScope) -> None:
@@ -166,7 +233,13 @@ class _Producer:
 
         try:
             async with anyio.create_task_group() as group:
-                for job in (lambda: self._produce(produce), self._keep_lease, self._watch_readers):
+                jobs = (
+                    lambda: self._produce(produce),
+                    self._store_queued,
+                    self._keep_lease,
+                    self._watch_readers,
+                )
+                for job in jobs:
                     group.start_soon(first_to_end, job, group.cancel_scope)
         except asyncio.CancelledError:
             if not self.finished:
@@ -214,16 +287,15 @@ class ResumableStreams:
         self.lease = lease
         self.max_stream_bytes = max_stream_bytes
         self.local_readers: dict[str, int] = {}
-        self.producers: set[asyncio.Task[None]] = set()
+        self.producers: dict[str, _Producer] = {}  # by stream id: those running here
 
     async def start(self, produce: Produce, *, format: str) -> str:
         """Create a stream and start its detached producer; returns the stream id."""
         stream_id = "strm_" + uuid.uuid4().hex
         await self.store.create(stream_id, format=format, lease=self.lease)
-        producer = _Producer(self, stream_id, format)
-        task = asyncio.get_running_loop().create_task(producer.run(produce))
-        self.producers.add(task)
-        task.add_done_callback(self.producers.discard)
+        producer = self.producers[stream_id] = _Producer(self, stream_id, format)
+        producer.task = asyncio.get_running_loop().create_task(producer.run(produce))
+        producer.task.add_done_callback(lambda _: self.producers.pop(stream_id, None))
         return stream_id
 
     async def serve(
@@ -269,6 +341,8 @@ class ResumableStreams:
             count = self.local_readers.pop(stream_id, 1) - 1
             if count:
                 self.local_readers[stream_id] = count
+            elif (producer := self.producers.get(stream_id)) is not None:
+                producer.reader_left()
         if completed:
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         return completed
@@ -294,6 +368,10 @@ class ResumableStreams:
                     await write(b"".join(data for _, data in batch.events))
                 if batch.state == "done":
                     return
+                if batch.state == "lost" and stream_id in self.producers:
+                    # Its producer runs here, late renewing its lease (an overloaded event
+                    # loop): it is not lost; it will write or end the stream.
+                    continue
                 if batch.state in ("lost", "unknown"):
                     await write(
                         error_event(
@@ -310,10 +388,11 @@ class ResumableStreams:
             await write(error_event(format, "stream_store_unavailable", str(exc)))
 
     async def aclose(self) -> None:
-        for task in list(self.producers):
+        tasks = [producer.task for producer in self.producers.values() if producer.task is not None]
+        for task in tasks:
             task.cancel()
-        if self.producers:
-            await asyncio.wait(list(self.producers), timeout=5.0)
+        if tasks:
+            await asyncio.wait(tasks, timeout=5.0)
         await self.store.aclose()
 
 

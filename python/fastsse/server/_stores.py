@@ -27,6 +27,8 @@ is small, one per stream, and it is what tells readers why the stream ended.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
@@ -274,10 +276,13 @@ class RedisStore(StreamStore):
     Each stream's ``MAXLEN`` is ``max_events`` plus its error event and end marker. The total is
     bounded by the Redis server's ``maxmemory``. Needs the ``redis`` package.
 
-    Connections: each reader waiting for events holds one for up to a third of the lease (its
-    ``XREAD BLOCK``), so ``max_connections`` should exceed the readers one replica serves at
-    once; past it, commands wait up to ``connection_wait`` seconds for a free connection (then
-    ``StoreUnavailableError``) instead of failing at once.
+    Followers: a reader that caught up does not hold a connection in ``XREAD BLOCK``; each
+    append also ``PUBLISH``es the stream's id on ``{prefix}changed`` (in the same round trip),
+    and one subscriber per store wakes the readers of that stream, which then read without
+    blocking. So thousands of waiting readers cost no connection; if a notification is missed
+    (the subscriber reconnecting), readers still look again within their wait. Commands share a
+    pool of ``max_connections``; past it they wait up to ``connection_wait`` seconds for a free
+    connection (then ``StoreUnavailableError``) instead of failing at once.
     """
 
     def __init__(
@@ -295,7 +300,7 @@ class RedisStore(StreamStore):
             import redis.asyncio
 
             pool = redis.asyncio.BlockingConnectionPool.from_url(
-                url, max_connections=max_connections, timeout=connection_wait, socket_connect_timeout=2.0
+                url, max_connections=max_connections, timeout=connection_wait, socket_connect_timeout=15.0
             )
             client = redis.asyncio.Redis.from_pool(pool)
         self.url = url
@@ -303,6 +308,9 @@ class RedisStore(StreamStore):
         self.max_events = max_events
         self.prefix = prefix
         self._redis = client
+        self._changed: dict[str, anyio.Event] = {}  # stream id -> set on its next change
+        self._listener: asyncio.Task[None] | None = None
+        self._subscribed = anyio.Event()
 
     def _key(self, stream_id: str, part: str = "") -> str:
         return f"{self.prefix}{stream_id}{part}"
@@ -353,6 +361,7 @@ class RedisStore(StreamStore):
         def build(pipe: Any) -> None:
             for event_id, data in events:
                 pipe.xadd(key, {b"d": data}, id=f"{event_id}-0", maxlen=self._maxlen, approximate=False)
+            pipe.publish(self._key("", "changed"), stream_id)
 
         await self._pipeline(build)
 
@@ -383,6 +392,7 @@ class RedisStore(StreamStore):
                 pipe.expire(self._key(stream_id, part), seconds)
             pipe.delete(self._key(stream_id, ":lease"))
             pipe.zadd(self._key("", "live"), {stream_id: time.time() + seconds})
+            pipe.publish(self._key("", "changed"), stream_id)
 
         # Not a transaction: when Redis is out of memory and refuses the events, the lease is
         # still dropped and the expiries still set.
@@ -392,13 +402,45 @@ class RedisStore(StreamStore):
         value = await self._call("get", self._key(stream_id, ":meta"))
         return None if value is None else bytes(value).decode()
 
+    async def _listen(self) -> None:
+        """The subscriber: wakes the readers of each stream named on ``{prefix}changed``."""
+        import redis.exceptions
+
+        while True:
+            try:
+                async with self._redis.pubsub(ignore_subscribe_messages=True) as pubsub:
+                    await pubsub.subscribe(self._key("", "changed"))
+                    self._subscribed.set()
+                    async for message in pubsub.listen():
+                        changed = self._changed.pop(bytes(message["data"]).decode(), None)
+                        if changed is not None:
+                            changed.set()
+            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError):
+                await anyio.sleep(0.5)  # Redis restarting: readers look again within their wait
+
+    async def _next_change(self, stream_id: str) -> anyio.Event:
+        if self._listener is None:
+            self._listener = asyncio.get_running_loop().create_task(self._listen())
+            with anyio.move_on_after(2.0):
+                await self._subscribed.wait()
+        return self._changed.setdefault(stream_id, anyio.Event())
+
     async def read(self, stream_id: str, after: int, wait: float) -> StoredEvents:
         key = self._key(stream_id)
-        block = int(wait * 1000) if wait > 0 else None
-        reply = await self._call("xread", {key: f"{after}-0"}, count=READ_BATCH, block=block)
-        events, state = self._entries(reply)
+        # Taken before reading, so a change between the read and the wait is not missed.
+        changed = await self._next_change(stream_id) if wait > 0 else None
+        events, state = self._entries(await self._call("xread", {key: f"{after}-0"}, count=READ_BATCH))
         if state == "done" or events:
             return StoredEvents(events, state)
+        if changed is not None:
+            with anyio.move_on_after(wait):
+                await changed.wait()
+            if not changed.is_set() and self._changed.get(stream_id) is changed:
+                del self._changed[stream_id]  # nothing came: do not keep it for a stream gone quiet
+            reply = await self._call("xread", {key: f"{after}-0"}, count=READ_BATCH)
+            events, state = self._entries(reply)
+            if state == "done" or events:
+                return StoredEvents(events, state)
         lease, meta = await self._pipeline(
             lambda pipe: pipe.exists(self._key(stream_id, ":lease")).exists(self._key(stream_id, ":meta"))
         )
@@ -428,6 +470,10 @@ class RedisStore(StreamStore):
         return None if value is None else float(value)
 
     async def aclose(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
         await self._redis.aclose()
 
 

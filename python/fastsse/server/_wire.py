@@ -22,9 +22,13 @@ from ._streaming import EncoderLike
 __all__ = ["TextCompletionEncoder", "envelope", "response_body", "stream_encoder", "text_completion_body"]
 
 
+# The response id's prefix in each wire format.
+ID_PREFIXES = {"openai": "chatcmpl-", "anthropic": "msg_", "openai-responses": "resp_", "vercel-ui": "msg_"}
+
+
 def envelope(request: ChatRequest, *, prompt_tokens: int | None, reasoning_field: str) -> dict[str, Any]:
     """Identifiers and options fixed for one response (``fastsse.encode``'s keywords)."""
-    prefix = "msg_" if request.api == "anthropic" else "chatcmpl-"
+    prefix = ID_PREFIXES[request.wire_format]
     fields: dict[str, Any] = {
         "id": prefix + uuid.uuid4().hex[:24],
         "model": request.model,
@@ -32,18 +36,18 @@ def envelope(request: ChatRequest, *, prompt_tokens: int | None, reasoning_field
         "include_usage": request.include_usage,
         "prompt_tokens": prompt_tokens,
     }
-    if request.api == "openai":
+    if request.wire_format == "openai":
         fields["reasoning_field"] = reasoning_field
-    return fields
+    return {**fields, **request.envelope}
 
 
 def stream_encoder(request: ChatRequest, fields: dict[str, Any]) -> EncoderLike:
-    encoder: EncoderLike = _fastsse.Encoder(request.api, **fields)
+    encoder: EncoderLike = _fastsse.Encoder(request.wire_format, **fields)  # type: ignore[arg-type]
     return encoder
 
 
 def response_body(request: ChatRequest, chunks: list[GenerationChunk], fields: dict[str, Any]) -> bytes:
-    body: bytes = _fastsse.encode_response(chunks, request.api, **fields)
+    body: bytes = _fastsse.encode_response(chunks, request.wire_format, **fields)  # type: ignore[arg-type]
     return body
 
 

@@ -98,25 +98,8 @@ class GenerationStats:
 
 
 def replace_chunk(chunk: GenerationChunk, **changes: Any) -> GenerationChunk:
-    """A copy of ``chunk`` with some fields changed (chunks are frozen)."""
-    fields = {
-        "reasoning_delta": chunk.reasoning_delta,
-        "refusal_delta": chunk.refusal_delta,
-        "done": chunk.done,
-        "is_first": chunk.is_first,
-        "finish_reason": chunk.finish_reason,
-        "prompt_tokens": chunk.prompt_tokens,
-        "completion_tokens": chunk.completion_tokens,
-        "tool_call_delta": chunk.tool_call_delta,
-        "error_code": chunk.error_code,
-        "error_message": chunk.error_message,
-        "logprobs": chunk.logprobs,
-        "choice_index": chunk.choice_index,
-        "stop_sequence": chunk.stop_sequence,
-    }
-    fields.update(changes)
-    text = fields.pop("text_delta", chunk.text_delta)
-    return GenerationChunk(text, **fields)
+    """A copy of ``chunk`` with some fields changed (chunks are frozen); keeps every other field."""
+    return chunk.replace(**changes)
 
 
 def _has_content(chunk: GenerationChunk) -> bool:

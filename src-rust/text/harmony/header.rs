@@ -90,8 +90,10 @@ fn tokens(part: &str) -> impl Iterator<Item = &str> {
             if rest.is_empty() {
                 return None;
             }
-            let cut = match rest[1..].find(CONSTRAIN) {
-                Some(at) => at + 1,
+            // Past the first character: a token starting with the marker keeps it.
+            let first = rest.chars().next().map_or(0, char::len_utf8);
+            let cut = match rest[first..].find(CONSTRAIN) {
+                Some(at) => first + at,
                 None => rest.len(),
             };
             let (token, tail) = rest.split_at(cut);
@@ -213,6 +215,7 @@ mod tests {
             ),
             ("<|channel|>final json code", "two content types"),
             ("<|channel|>a<|channel|>b", "two <|channel|> markers"),
+            ("<|channel|>final é日<|constrain|>json", "two content types"),
             (
                 "<|channel|>commentary to=functions.f <|constrain|>",
                 "no content type after <|constrain|>",

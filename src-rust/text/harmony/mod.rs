@@ -39,7 +39,6 @@ pub const MESSAGE: &str = "<|message|>";
 pub const END: &str = "<|end|>";
 pub const CALL: &str = "<|call|>";
 pub const RETURN: &str = "<|return|>";
-pub use header::CONSTRAIN;
 
 /// Cap on a header's text (bytes between `<|start|>` and `<|message|>`).
 pub const MAX_HEADER: usize = 512;
@@ -47,9 +46,10 @@ pub const MAX_HEADER: usize = 512;
 pub const ERR_HEADER_INVALID: &str = "harmony_header_invalid";
 pub const ERR_HEADER_TOO_LARGE: &str = "harmony_header_too_large";
 
-/// What opens this section in answer text: the two header openers, then markers that are
-/// dropped there (an end marker after text, or a stray one).
-const OPENERS: &[&str] = &[START, CHANNEL, END, RETURN, CALL, MESSAGE, CONSTRAIN];
+/// What opens this section in answer text: the two header openers, then the end markers,
+/// which are dropped there (the end of a text message). A stray `<|message|>` or
+/// `<|constrain|>` outside a header is content, as openai-harmony keeps it.
+const OPENERS: &[&str] = &[START, CHANNEL, END, RETURN, CALL];
 
 /// The markers looked for inside the section, in this order (ids below).
 const INSIDE: &[&str] = &[MESSAGE, END, CALL, RETURN, START, CHANNEL];
@@ -199,11 +199,7 @@ impl ToolSection for Harmony {
 
     #[inline]
     fn absorb(&mut self, text: &str, em: &mut Emitter<'_>) -> bool {
-        if self.phase == Phase::Arguments && self.slot.is_announced() && self.json.absorbs(text) {
-            self.slot.arguments(em, text);
-            return true;
-        }
-        false
+        self.phase == Phase::Arguments && self.json.absorb(text, &mut self.slot, em)
     }
 
     fn feed(&mut self, text: &str, em: &mut Emitter<'_>) -> Step {
@@ -215,13 +211,13 @@ impl ToolSection for Harmony {
                 _ if rest.is_empty() => return Step::NeedMore,
                 Phase::Header => {
                     let cap = MAX_HEADER + MESSAGE.len();
-                    if self.header_bytes > cap {
+                    if self.header_bytes >= cap {
                         let problem = format!("longer than the limit of {MAX_HEADER} bytes");
                         self.header_error(em, ERR_HEADER_TOO_LARGE, &problem);
                         self.phase = Phase::HeaderTooLong;
                         continue;
                     }
-                    let mut cut = rest.len().min(cap + 1 - self.header_bytes);
+                    let mut cut = rest.len().min(cap - self.header_bytes);
                     while !rest.is_char_boundary(cut) {
                         cut += 1;
                     }
@@ -273,12 +269,19 @@ impl ToolSection for Harmony {
                         Scan::Found { id, consumed } => {
                             pos += consumed;
                             match id {
-                                // A stray `<|message|>` inside content is dropped, but one
-                                // ending a header that was too long starts its content (text).
+                                // The `<|message|>` after a header that was too long starts
+                                // its content (text); a stray one inside content is content.
                                 ID_MESSAGE if phase == Phase::HeaderTooLong => {
                                     self.phase = Phase::Done;
                                 }
-                                ID_MESSAGE => {}
+                                ID_MESSAGE => match phase {
+                                    Phase::Reasoning => em.reasoning(MESSAGE),
+                                    Phase::CallEnd => {
+                                        self.trailing_text = true;
+                                        em.text(MESSAGE);
+                                    }
+                                    _ => {}
+                                },
                                 _ => {
                                     if let Some(step) = self.content_end(id, text, pos, em) {
                                         return step;
@@ -311,7 +314,7 @@ impl ToolSection for Harmony {
 
     fn finish(&mut self, em: &mut Emitter<'_>) {
         match self.phase {
-            Phase::Header if self.header_bytes > MAX_HEADER + MESSAGE.len() => {
+            Phase::Header if self.header_bytes >= MAX_HEADER + MESSAGE.len() => {
                 let problem = format!("longer than the limit of {MAX_HEADER} bytes");
                 self.header_error(em, ERR_HEADER_TOO_LARGE, &problem);
             }

@@ -35,6 +35,17 @@ impl JsonArgs {
         self.scanner.string_absorbs(text.as_bytes())
     }
 
+    /// `ToolSection::absorb` while reading these arguments: inside a string of an announced
+    /// call's arguments, `text` passes on as it is.
+    #[inline]
+    pub fn absorb(&self, text: &str, slot: &mut CallSlot, em: &mut Emitter<'_>) -> bool {
+        if slot.is_announced() && self.absorbs(text) {
+            slot.arguments(em, text);
+            return true;
+        }
+        false
+    }
+
     pub fn feed(&mut self, text: &str, slot: &mut CallSlot, em: &mut Emitter<'_>) -> Step {
         let mut start = 0;
         if self.scanner.not_started() {

@@ -21,6 +21,7 @@
 //! (`tool_call_invalid`, `tool_call_incomplete`, `tool_call_too_large`) and an
 //! `error_message` giving the call index, name and character offsets.
 
+mod custom;
 mod envelope;
 mod formats;
 mod json_args;
@@ -33,6 +34,7 @@ use std::sync::Arc;
 use super::emit::Emitter;
 use super::schema::ToolSchemas;
 
+pub use custom::{intern, Body, CustomRow, GrammarRow, JsonRow, Untyped, XmlRow};
 pub use json_args::JsonArgs;
 pub use scan::{clean_name, is_json_ws, read_run, skip_ws, Expect, Expected, Recover, Run};
 pub use slot::{CallSlot, Problem, ERR_INCOMPLETE, ERR_INVALID, ERR_TOO_LARGE};
@@ -48,6 +50,19 @@ pub enum Step {
     Ended { consumed: usize },
     /// Not well-formed at byte `at` (`at` may equal the input length at end of input).
     Invalid { at: usize, reason: &'static str },
+}
+
+/// The loop of a section's `feed`: `step` reads from a position and returns the next one
+/// (`Ok`) or how the section stands (`Err`); the text used up means more is needed.
+pub fn drive(text: &str, mut step: impl FnMut(usize) -> Result<usize, Step>) -> Step {
+    let mut pos = 0;
+    while pos < text.len() {
+        match step(pos) {
+            Ok(next) => pos = next,
+            Err(outcome) => return outcome,
+        }
+    }
+    Step::NeedMore
 }
 
 /// What opened a section.
@@ -169,6 +184,9 @@ const REGISTRY: &[(&str, Builder)] = &[
         formats::pythonic::build(&formats::pythonic::LLAMA4, c)
     }),
     ("gemma4", |c| Box::new(formats::gemma4::Gemma4::new(c))),
+    ("minimax-m3", |c| {
+        Box::new(formats::minimax_m3::MinimaxM3::new(c))
+    }),
     // gpt-oss: reads the reasoning (analysis channel) and the text too.
     ("harmony", |c| Box::new(super::harmony::Harmony::new(c))),
 ];

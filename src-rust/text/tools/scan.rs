@@ -139,6 +139,14 @@ pub enum Run {
 
 impl Run {
     /// Bytes of a piece of `len` bytes that the run took (a terminator is not taken).
+    /// The run ended at `closer` in `text`: the bytes it took, the closer included.
+    pub fn closed_by(self, text: &str, closer: u8) -> Option<usize> {
+        match self {
+            Run::End { at } if text.as_bytes()[at] == closer => Some(at + 1),
+            _ => None,
+        }
+    }
+
     pub fn taken(self, len: usize) -> usize {
         match self {
             Run::Open => len,

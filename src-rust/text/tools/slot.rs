@@ -3,6 +3,7 @@
 //! problems become error chunks.
 
 use super::super::emit::Emitter;
+use super::scan::{is_json_ws, Expect};
 
 pub const ERR_INVALID: &str = "tool_call_invalid";
 pub const ERR_INCOMPLETE: &str = "tool_call_incomplete";
@@ -106,6 +107,17 @@ impl CallSlot {
         matches!(self.phase, SlotPhase::Announced { .. })
     }
 
+    /// Blanks that come before a literal the format expects (none once the literal has begun
+    /// to match), recorded as raw text; returns how many bytes of `rest` they are.
+    pub fn blanks(&mut self, expect: &Expect, rest: &str) -> usize {
+        if expect.matched() > 0 {
+            return 0;
+        }
+        let blank = rest.bytes().take_while(|&b| is_json_ws(b)).count();
+        self.raw(&rest[..blank]);
+        blank
+    }
+
     /// Record raw text consumed while the call is pending.
     #[inline]
     pub fn raw(&mut self, text: &str) {
@@ -139,7 +151,11 @@ impl CallSlot {
         if self.phase != SlotPhase::Pending {
             return;
         }
-        let id = id.unwrap_or_else(|| em.ids().openai_id());
+        // The model's own id, unless it repeats one of this stream's (ids must be distinct).
+        let id = match id {
+            Some(id) if em.claim_id(&id) => id,
+            _ => em.ids().openai_id(),
+        };
         self.name.clone_from(&name);
         let index = em.announce_call(id, name, &self.early_arguments);
         self.early_arguments.clear();

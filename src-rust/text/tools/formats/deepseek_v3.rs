@@ -106,11 +106,7 @@ impl ToolSection for DeepSeekV3 {
 
     #[inline]
     fn absorb(&mut self, text: &str, em: &mut Emitter<'_>) -> bool {
-        if self.phase == Phase::Arguments && self.slot.is_announced() && self.json.absorbs(text) {
-            self.slot.arguments(em, text);
-            return true;
-        }
-        false
+        self.phase == Phase::Arguments && self.json.absorb(text, &mut self.slot, em)
     }
 
     fn feed(&mut self, text: &str, em: &mut Emitter<'_>) -> Step {
@@ -119,13 +115,9 @@ impl ToolSection for DeepSeekV3 {
             let rest = &text[pos..];
             match self.phase {
                 Phase::Section | Phase::CallEnd => {
-                    if self.expect.matched() == 0 {
-                        let blank = rest.bytes().take_while(|&b| is_json_ws(b)).count();
-                        self.slot.raw(&rest[..blank]);
-                        pos += blank;
-                        if pos == text.len() {
-                            break;
-                        }
+                    pos += self.slot.blanks(&self.expect, rest);
+                    if pos == text.len() {
+                        break;
                     }
                     let literals: &[&'static str] = if self.phase == Phase::Section {
                         &[CALL_BEGIN, CALLS_END]

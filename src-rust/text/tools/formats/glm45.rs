@@ -18,8 +18,8 @@ use super::super::super::matcher::{MarkerScanner, Markers, Scan};
 use super::super::scan::MAX_NAME;
 use super::super::xml_args::{value_type, ArgsBuilder, Untyped};
 use super::super::{
-    clean_name, is_json_ws, read_run, CallSlot, Expect, Expected, Opener, Problem, Recover, Run,
-    Step, ToolContext, ToolSection,
+    clean_name, read_run, CallSlot, Expect, Expected, Opener, Problem, Recover, Run, Step,
+    ToolContext, ToolSection,
 };
 
 const OPEN: &str = "<tool_call>";
@@ -132,11 +132,9 @@ impl ToolSection for Glm45 {
                     }
                 }
                 Phase::Args | Phase::BeforeValue => {
-                    if self.expect.matched() == 0 {
-                        pos += rest.bytes().take_while(|&b| is_json_ws(b)).count();
-                        if pos == text.len() {
-                            break;
-                        }
+                    pos += self.slot.blanks(&self.expect, rest);
+                    if pos == text.len() {
+                        break;
                     }
                     let literals: &[&'static str] = if self.phase == Phase::Args {
                         &[KEY_OPEN, CLOSE]

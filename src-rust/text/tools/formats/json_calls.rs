@@ -35,7 +35,7 @@ pub enum Body {
     Either,
 }
 
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct JsonGrammar {
     /// Start markers, and the closer each one expects (`None`: the section ends with its
     /// JSON).

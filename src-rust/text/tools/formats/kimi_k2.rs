@@ -16,8 +16,8 @@ use super::super::super::emit::Emitter;
 use super::super::super::matcher::{MarkerScanner, Markers, Scan};
 use super::super::json_args::JsonArgs;
 use super::super::{
-    clean_name, is_json_ws, CallSlot, Expect, Expected, Opener, Problem, Recover, Step,
-    ToolContext, ToolSection,
+    clean_name, CallSlot, Expect, Expected, Opener, Problem, Recover, Step, ToolContext,
+    ToolSection,
 };
 
 const SECTION_BEGIN: &[&str] = &[
@@ -107,11 +107,7 @@ impl ToolSection for KimiK2 {
 
     #[inline]
     fn absorb(&mut self, text: &str, em: &mut Emitter<'_>) -> bool {
-        if self.phase == Phase::Arguments && self.slot.is_announced() && self.json.absorbs(text) {
-            self.slot.arguments(em, text);
-            return true;
-        }
-        false
+        self.phase == Phase::Arguments && self.json.absorb(text, &mut self.slot, em)
     }
 
     fn feed(&mut self, text: &str, em: &mut Emitter<'_>) -> Step {
@@ -120,13 +116,9 @@ impl ToolSection for KimiK2 {
             let rest = &text[pos..];
             match self.phase {
                 Phase::Section | Phase::CallEnd => {
-                    if self.expect.matched() == 0 {
-                        let blank = rest.bytes().take_while(|&b| is_json_ws(b)).count();
-                        self.slot.raw(&rest[..blank]);
-                        pos += blank;
-                        if pos == text.len() {
-                            break;
-                        }
+                    pos += self.slot.blanks(&self.expect, rest);
+                    if pos == text.len() {
+                        break;
                     }
                     let literals: &[&'static str] = if self.phase == Phase::Section {
                         &[CALL_BEGIN, SECTION_END, SECTION_END_SINGULAR]

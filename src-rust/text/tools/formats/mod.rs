@@ -6,6 +6,7 @@ pub mod gemma4;
 pub mod glm45;
 pub mod json_calls;
 pub mod kimi_k2;
+pub mod minimax_m3;
 pub mod mistral;
 pub mod pythonic;
 pub mod xml_calls;

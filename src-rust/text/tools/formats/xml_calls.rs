@@ -24,11 +24,11 @@ use super::super::super::matcher::{MarkerScanner, Markers, Scan};
 use super::super::scan::MAX_NAME;
 use super::super::xml_args::{value_type, ArgsBuilder, Untyped, ValueType};
 use super::super::{
-    clean_name, is_json_ws, read_run, CallSlot, Expect, Expected, Opener, Problem, Recover, Run,
-    Step, ToolContext, ToolSection,
+    clean_name, read_run, CallSlot, Expect, Expected, Opener, Problem, Recover, Run, Step,
+    ToolContext, ToolSection,
 };
 
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct XmlGrammar {
     /// Block openers and their closers (same order).
     pub openers: &'static [&'static str],
@@ -43,6 +43,9 @@ pub struct XmlGrammar {
     pub quoted: bool,
     /// What a parameter the schema does not type becomes.
     pub untyped: Untyped,
+    /// A parameter closer counts only when structure follows it (another parameter, the
+    /// function's end or the block's); otherwise it is part of the value (vLLM's qwen3_xml).
+    pub confirmed_closers: bool,
 }
 
 pub const QWEN3_CODER: XmlGrammar = XmlGrammar {
@@ -54,11 +57,13 @@ pub const QWEN3_CODER: XmlGrammar = XmlGrammar {
     param_end: "</parameter>",
     quoted: false,
     untyped: Untyped::String,
+    confirmed_closers: false,
 };
 
 pub const QWEN3_XML: XmlGrammar = XmlGrammar {
     openers: &["<tool_call>"],
     closers: &["</tool_call>"],
+    confirmed_closers: true,
     ..QWEN3_CODER
 };
 
@@ -77,6 +82,7 @@ pub const MINIMAX_M2: XmlGrammar = XmlGrammar {
     param_end: "</parameter>",
     quoted: true,
     untyped: Untyped::Guess,
+    confirmed_closers: false,
 };
 
 pub const DEEPSEEK_V32: XmlGrammar = XmlGrammar {
@@ -88,6 +94,7 @@ pub const DEEPSEEK_V32: XmlGrammar = XmlGrammar {
     param_end: "</｜DSML｜parameter>",
     quoted: true,
     untyped: Untyped::String,
+    confirmed_closers: false,
 };
 
 pub const STEP3: XmlGrammar = XmlGrammar {
@@ -99,6 +106,7 @@ pub const STEP3: XmlGrammar = XmlGrammar {
     param_end: "</steptml:parameter>",
     quoted: true,
     untyped: Untyped::String,
+    confirmed_closers: false,
 };
 
 pub fn build(grammar: &'static XmlGrammar, context: ToolContext) -> Box<dyn ToolSection> {
@@ -139,10 +147,13 @@ pub struct XmlCalls {
     value_scan: MarkerScanner,
     recover: Vec<Recover>,
     closer_index: usize,
+    /// A parameter closer (and blanks after it) waiting for structure to confirm it
+    /// (`confirmed_closers`); empty otherwise.
+    unconfirmed: String,
 }
 
 /// `"NAME" more="attributes"` -> (`NAME`, the `string` attribute).
-fn attributes(raw: &str) -> (&str, Option<bool>) {
+pub fn attributes(raw: &str) -> (&str, Option<bool>) {
     let raw = raw.trim();
     let (name, rest) = match raw.strip_prefix('"') {
         Some(quoted) => quoted.split_once('"').unwrap_or((quoted, "")),
@@ -179,6 +190,7 @@ impl XmlCalls {
             value_scan: MarkerScanner::new(),
             recover: grammar.closers.iter().map(|c| Recover::new(&[c])).collect(),
             closer_index: 0,
+            unconfirmed: String::new(),
         }
     }
 
@@ -186,6 +198,33 @@ impl XmlCalls {
         self.slot.fail(em, problem);
         self.recover[self.closer_index].reset();
         self.phase = Phase::Recover;
+    }
+
+    /// An unconfirmed parameter closer is followed by structure: the value ended there.
+    fn confirm(&mut self, em: &mut Emitter<'_>) {
+        if !self.unconfirmed.is_empty() {
+            self.unconfirmed.clear();
+            self.args.end_value(&mut self.slot, em);
+        }
+    }
+
+    /// Value text the value scanner has not seen (what followed an unconfirmed closer):
+    /// scanned now, so that a terminator it begins is still found. False when too large.
+    fn value_text(&mut self, text: &str, em: &mut Emitter<'_>) -> bool {
+        let mut fits = true;
+        let (args, slot) = (&mut self.args, &mut self.slot);
+        let scan = self.value_scan.scan(&self.value_markers, text, |piece| {
+            fits &= args.value_text(piece, slot, em);
+        });
+        // `text` is a strict prefix of a structure tag: no terminator completes in it.
+        debug_assert!(matches!(scan, Scan::Pending));
+        fits
+    }
+
+    fn too_large(&mut self, em: &mut Emitter<'_>) {
+        let what = format!("the value of parameter {:?}", self.key.trim());
+        let limit = self.context.max_buffer;
+        self.fail(em, Problem::TooLarge { what: &what, limit });
     }
 
     /// The function's name, from what stood between its opener and `>`.
@@ -219,7 +258,7 @@ impl XmlCalls {
 }
 
 /// A name or key ends at `>`; a line break or `<` cannot be in one.
-fn name_end(b: u8) -> bool {
+pub fn name_end(b: u8) -> bool {
     matches!(b, b'>' | b'\n' | b'<')
 }
 
@@ -247,13 +286,16 @@ impl ToolSection for XmlCalls {
             let rest = &text[pos..];
             match self.phase {
                 Phase::Block | Phase::AfterFunction | Phase::Params => {
-                    if self.expect.matched() == 0 {
-                        let blank = rest.bytes().take_while(|&b| is_json_ws(b)).count();
-                        self.slot.raw(&rest[..blank]);
-                        pos += blank;
-                        if pos == text.len() {
-                            break;
+                    let blank = self.slot.blanks(&self.expect, rest);
+                    if !self.unconfirmed.is_empty() {
+                        self.unconfirmed.push_str(&rest[..blank]);
+                        if self.unconfirmed.len() > MAX_NAME {
+                            self.confirm(em);
                         }
+                    }
+                    pos += blank;
+                    if pos == text.len() {
+                        break;
                     }
                     let closer = self.closer;
                     // Literal 0 opens something, the last one is the block closer.
@@ -272,6 +314,7 @@ impl ToolSection for XmlCalls {
                         Expected::Complete { which, consumed } => {
                             self.slot.raw(literals[which]);
                             pos += consumed;
+                            self.confirm(em);
                             match (self.phase, which) {
                                 (Phase::Block, _) => {
                                     self.name.clear();
@@ -318,6 +361,16 @@ impl ToolSection for XmlCalls {
                                     em.give_back(matched);
                                     return Step::Ended { consumed: pos };
                                 }
+                                _ if !self.unconfirmed.is_empty() => {
+                                    // No structure after the closer: it was value text.
+                                    let held = std::mem::take(&mut self.unconfirmed);
+                                    self.value_scan.reset();
+                                    self.phase = Phase::Value;
+                                    let fits = self.args.value_text(&held, &mut self.slot, em);
+                                    if !fits || !self.value_text(matched, em) {
+                                        self.too_large(em);
+                                    }
+                                }
                                 _ => {
                                     let at = em.char_offset(text, pos);
                                     let expected = "a parameter or the end of the function";
@@ -329,17 +382,13 @@ impl ToolSection for XmlCalls {
                 }
                 Phase::Name => {
                     let run = read_run(&mut self.name, rest, name_end, MAX_NAME);
-                    let taken = match run {
-                        Run::Open => rest.len(),
-                        Run::End { at } if rest.as_bytes()[at] == b'>' => at + 1,
-                        Run::End { at } => at,
-                        Run::Over { consumed } => consumed,
-                    };
+                    let closed = run.closed_by(rest, b'>');
+                    let taken = closed.unwrap_or_else(|| run.taken(rest.len()));
                     self.slot.raw(&rest[..taken]);
                     pos += taken;
                     let name = match run {
                         Run::Open => return Step::NeedMore,
-                        Run::End { at } if rest.as_bytes()[at] == b'>' => self.function_name(),
+                        _ if closed.is_some() => self.function_name(),
                         _ => None,
                     };
                     let Some(name) = name else {
@@ -387,13 +436,18 @@ impl ToolSection for XmlCalls {
                         fits &= args.value_text(piece, slot, em);
                     });
                     if !fits {
-                        let what = format!("the value of parameter {:?}", self.key.trim());
-                        let limit = self.context.max_buffer;
-                        self.fail(em, Problem::TooLarge { what: &what, limit });
+                        self.too_large(em);
                         continue;
                     }
                     match scan {
                         Scan::Pending => return Step::NeedMore,
+                        Scan::Found { id, consumed } if id / 2 == 0 && g.confirmed_closers => {
+                            pos += consumed;
+                            self.unconfirmed.clear();
+                            self.unconfirmed.push_str(self.value_markers.pattern(id));
+                            self.expect.reset();
+                            self.phase = Phase::Params;
+                        }
                         Scan::Found { id, consumed } => {
                             pos += consumed;
                             self.args.end_value(&mut self.slot, em);

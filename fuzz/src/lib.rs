@@ -1,0 +1,2 @@
+//! Fuzz harnesses for the fastsse core; see `harness.rs`.
+pub mod harness;
