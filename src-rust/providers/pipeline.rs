@@ -13,6 +13,8 @@
 //!   other events of the same `decode` call produced chunks, those chunks are returned and the
 //!   error is raised by the next `decode`/`flush` call.
 
+use std::sync::Arc;
+
 use crate::chunk::GenerationChunk;
 use crate::error::{Error, Result};
 use crate::framing::eventstream::{EventStreamDecoder, MessageKind};
@@ -20,7 +22,6 @@ use crate::framing::ndjson::NdjsonDecoder;
 use crate::framing::sse::{SseConfig, SseDecoder, DEFAULT_MAX_EVENT_SIZE};
 use crate::framing::{body_kind, BodyKind, Framing, Lifecycle};
 
-use super::emit::attach_raw;
 use super::registry::{self, ProviderSpec};
 use super::{Reducer, WireEvent};
 
@@ -354,12 +355,18 @@ fn reduce(
 /// Share the event text across its chunks (unless the reducer set `raw` itself) and mark the
 /// stream's first content chunk.
 fn stamp(chunks: &mut [GenerationChunk], raw: Option<&str>, seen_content: &mut bool) {
-    if let Some(text) = raw {
-        attach_raw(chunks, text);
+    if chunks.is_empty() {
+        return;
     }
-    if !*seen_content {
-        if let Some(first) = chunks.iter_mut().find(|chunk| chunk.has_content()) {
-            first.is_first = true;
+    let mut shared: Option<Arc<str>> = None;
+    for chunk in chunks.iter_mut() {
+        if chunk.raw.is_none() {
+            if let Some(text) = raw {
+                chunk.raw = Some(shared.get_or_insert_with(|| Arc::from(text)).clone());
+            }
+        }
+        if !*seen_content && chunk.has_content() {
+            chunk.is_first = true;
             *seen_content = true;
         }
     }
