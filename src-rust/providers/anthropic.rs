@@ -25,6 +25,7 @@ use super::json::{self, non_empty, non_empty_str, ErrorObject, JStr};
 use super::{Reducer, WireEvent};
 use crate::chunk::{FinishReason, GenerationChunk};
 use crate::error::{Error, Result};
+use crate::providers::Chunks;
 
 const PROVIDER: &str = "anthropic";
 /// More content blocks than a message can hold; stops a hostile index from growing memory.
@@ -228,7 +229,7 @@ impl AnthropicReducer {
         block: BlockWire<'_>,
         whole: bool,
         offset: u64,
-        out: &mut Vec<GenerationChunk>,
+        out: &mut Chunks,
     ) -> Result<()> {
         match block.kind.as_ref().map(JStr::as_str) {
             Some("text") => {
@@ -273,12 +274,7 @@ impl AnthropicReducer {
         Ok(())
     }
 
-    fn block_delta(
-        &mut self,
-        index: Option<usize>,
-        delta: DeltaWire<'_>,
-        out: &mut Vec<GenerationChunk>,
-    ) {
+    fn block_delta(&mut self, index: Option<usize>, delta: DeltaWire<'_>, out: &mut Chunks) {
         let block = index.and_then(|i| self.blocks.get_mut(i));
         match delta.kind.as_ref().map(JStr::as_str) {
             Some("text_delta") => {
@@ -315,7 +311,7 @@ impl AnthropicReducer {
 
     /// A tool call without argument deltas took no arguments: its input is `{}` (what the
     /// API reports for it), so say so rather than leave the arguments empty.
-    fn close_block(&mut self, index: Option<usize>, out: &mut Vec<GenerationChunk>) {
+    fn close_block(&mut self, index: Option<usize>, out: &mut Chunks) {
         if let Some(Block::ClientTool {
             index,
             has_arguments: has_arguments @ false,
@@ -327,7 +323,7 @@ impl AnthropicReducer {
     }
 
     /// The one terminal chunk, with the usage counted so far.
-    fn terminal(&mut self, out: &mut Vec<GenerationChunk>) -> Result<()> {
+    fn terminal(&mut self, out: &mut Chunks) -> Result<()> {
         if self.emit.finished() {
             return Ok(());
         }
@@ -347,7 +343,7 @@ impl AnthropicReducer {
 }
 
 impl Reducer for AnthropicReducer {
-    fn on_event(&mut self, event: &WireEvent<'_>, out: &mut Vec<GenerationChunk>) -> Result<()> {
+    fn on_event(&mut self, event: &WireEvent<'_>, out: &mut Chunks) -> Result<()> {
         if self.emit.finished() {
             return Ok(());
         }
@@ -407,16 +403,11 @@ impl Reducer for AnthropicReducer {
         Ok(())
     }
 
-    fn finish(&mut self, out: &mut Vec<GenerationChunk>) -> Result<()> {
+    fn finish(&mut self, out: &mut Chunks) -> Result<()> {
         self.terminal(out)
     }
 
-    fn on_complete_body(
-        &mut self,
-        body: &str,
-        offset: u64,
-        out: &mut Vec<GenerationChunk>,
-    ) -> Result<()> {
+    fn on_complete_body(&mut self, body: &str, offset: u64, out: &mut Chunks) -> Result<()> {
         let wire: BodyWire<'_> = json::parse(PROVIDER, body, offset)?;
         if wire.kind.as_ref().map(JStr::as_str) == Some("error") || wire.error.is_some() {
             return Err(wire.error.unwrap_or_default().into_error(body));

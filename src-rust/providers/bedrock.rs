@@ -34,9 +34,10 @@ use serde_json::value::RawValue;
 
 use super::emit::{attach_raw, sum_present, Emitter};
 use super::{Reducer, WireEvent};
-use crate::chunk::{FinishReason, GenerationChunk};
+use crate::chunk::FinishReason;
 use crate::error::{Error, Result};
 use crate::framing::eventstream::{Fault, FaultKind};
+use crate::providers::Chunks;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -265,7 +266,7 @@ impl BedrockReducer {
         event_type: &str,
         data: &str,
         offset: u64,
-        out: &mut Vec<GenerationChunk>,
+        out: &mut Chunks,
     ) -> Result<()> {
         match event_type {
             "messageStart" => {}
@@ -341,12 +342,7 @@ impl BedrockReducer {
 
     /// `{"contentBlockDelta": {...}}`: the event name as the only key (boto3's decoded form,
     /// or Bedrock events relayed as JSON lines).
-    fn reduce_wrapped(
-        &mut self,
-        data: &str,
-        offset: u64,
-        out: &mut Vec<GenerationChunk>,
-    ) -> Result<()> {
+    fn reduce_wrapped(&mut self, data: &str, offset: u64, out: &mut Chunks) -> Result<()> {
         let wrapper: std::collections::BTreeMap<Cow<'_, str>, &RawValue> =
             self.parse(data, offset)?;
         if wrapper.len() != 1 {
@@ -368,12 +364,7 @@ impl BedrockReducer {
         Ok(())
     }
 
-    fn reduce_delta(
-        &mut self,
-        delta: BlockDelta<'_>,
-        offset: u64,
-        out: &mut Vec<GenerationChunk>,
-    ) -> Result<()> {
+    fn reduce_delta(&mut self, delta: BlockDelta<'_>, offset: u64, out: &mut Chunks) -> Result<()> {
         let block_index = delta.content_block_index;
         let delta = delta.delta;
         if let Some(text) = &delta.text {
@@ -456,21 +447,16 @@ impl Reducer for BedrockReducer {
         fault_error(fault)
     }
 
-    fn on_event(&mut self, event: &WireEvent<'_>, out: &mut Vec<GenerationChunk>) -> Result<()> {
+    fn on_event(&mut self, event: &WireEvent<'_>, out: &mut Chunks) -> Result<()> {
         self.reduce(event.event, event.data, event.offset, out)
     }
 
-    fn finish(&mut self, out: &mut Vec<GenerationChunk>) -> Result<()> {
+    fn finish(&mut self, out: &mut Chunks) -> Result<()> {
         self.emit.finish(out)
     }
 
     /// A `Converse` body: `output.message.content[]`, `stopReason`, `usage`.
-    fn on_complete_body(
-        &mut self,
-        body: &str,
-        offset: u64,
-        out: &mut Vec<GenerationChunk>,
-    ) -> Result<()> {
+    fn on_complete_body(&mut self, body: &str, offset: u64, out: &mut Chunks) -> Result<()> {
         let response: ConverseResponse<'_> = self.parse(body, offset)?;
         let Some(message) = response.output.and_then(|o| o.message) else {
             // An error body (`{"message": "..."}`) or something else without output.

@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use crate::chunk::{FinishReason, GenerationChunk, ToolCallDelta};
+use crate::providers::Chunks;
 use serde::Deserialize;
 
 use super::json;
@@ -66,14 +67,14 @@ impl Emitter {
         }
     }
 
-    pub fn text(&mut self, text: impl Into<String>, out: &mut Vec<GenerationChunk>) {
+    pub fn text(&mut self, text: impl Into<String>, out: &mut Chunks) {
         let text = text.into();
         if !text.is_empty() {
             out.push(GenerationChunk::text(text));
         }
     }
 
-    pub fn reasoning(&mut self, text: impl Into<String>, out: &mut Vec<GenerationChunk>) {
+    pub fn reasoning(&mut self, text: impl Into<String>, out: &mut Chunks) {
         let text = text.into();
         if !text.is_empty() {
             out.push(GenerationChunk::reasoning(text));
@@ -82,7 +83,7 @@ impl Emitter {
 
     /// A chunk with no content whose `raw` carries model output we do not map (signatures,
     /// redacted reasoning, server-side tool activity), so callers can still reach it.
-    pub fn raw_only(&mut self, out: &mut Vec<GenerationChunk>) {
+    pub fn raw_only(&mut self, out: &mut Chunks) {
         out.push(GenerationChunk::default());
     }
 
@@ -92,7 +93,7 @@ impl Emitter {
         &mut self,
         id: Option<&str>,
         name: Option<&str>,
-        out: &mut Vec<GenerationChunk>,
+        out: &mut Chunks,
     ) -> u32 {
         let index = self.next_tool_index;
         self.next_tool_index += 1;
@@ -106,12 +107,7 @@ impl Emitter {
         index
     }
 
-    pub fn tool_arguments(
-        &mut self,
-        index: u32,
-        arguments: impl Into<String>,
-        out: &mut Vec<GenerationChunk>,
-    ) {
+    pub fn tool_arguments(&mut self, index: u32, arguments: impl Into<String>, out: &mut Chunks) {
         let arguments = arguments.into();
         if arguments.is_empty() {
             return;
@@ -142,7 +138,7 @@ impl Emitter {
 
     /// Append the terminal chunk, once; later calls add nothing. A stream that ended before
     /// the provider's final event gets `finish_reason="error"` with code `incomplete_stream`.
-    pub fn finish(&mut self, out: &mut Vec<GenerationChunk>) -> Result<()> {
+    pub fn finish(&mut self, out: &mut Chunks) -> Result<()> {
         if self.terminal_sent {
             return Ok(());
         }

@@ -35,8 +35,9 @@ use serde_json::value::RawValue;
 use super::emit::{attach_raw, sum_present, Emitter};
 use super::partial_args::{parse_path, ArgumentsBuilder, Scalar};
 use super::{Reducer, WireEvent};
-use crate::chunk::{FinishReason, GenerationChunk};
+use crate::chunk::FinishReason;
 use crate::error::{Error, Result};
+use crate::providers::Chunks;
 
 /// More candidates than any request can ask for: a guard against absurd indices.
 const MAX_CANDIDATES: u32 = 64;
@@ -181,7 +182,7 @@ impl GeminiReducer {
         Self::default()
     }
 
-    fn reduce(&mut self, data: &str, offset: u64, out: &mut Vec<GenerationChunk>) -> Result<()> {
+    fn reduce(&mut self, data: &str, offset: u64, out: &mut Chunks) -> Result<()> {
         let response: Response<'_> = self.emit.parse(data, offset)?;
         if let Some(error) = response.error {
             let code = error
@@ -224,7 +225,7 @@ impl GeminiReducer {
         candidate: Candidate<'_>,
         raw: &str,
         offset: u64,
-        out: &mut Vec<GenerationChunk>,
+        out: &mut Chunks,
     ) -> Result<()> {
         let index = candidate.index;
         if index >= MAX_CANDIDATES {
@@ -270,7 +271,7 @@ impl GeminiReducer {
         slot: usize,
         part: Part<'_>,
         offset: u64,
-        out: &mut Vec<GenerationChunk>,
+        out: &mut Chunks,
     ) -> Result<()> {
         if let Some(call) = part.function_call {
             return self.reduce_function_call(slot, call, offset, out);
@@ -301,7 +302,7 @@ impl GeminiReducer {
         slot: usize,
         call: FunctionCall<'_>,
         offset: u64,
-        out: &mut Vec<GenerationChunk>,
+        out: &mut Chunks,
     ) -> Result<()> {
         if let Some(name) = call.name.as_deref().filter(|n| !n.is_empty()) {
             self.close_streamed_call(slot, out);
@@ -353,7 +354,7 @@ impl GeminiReducer {
     }
 
     /// Close the arguments of a call still streaming (its end marker never came).
-    fn close_streamed_call(&mut self, slot: usize, out: &mut Vec<GenerationChunk>) {
+    fn close_streamed_call(&mut self, slot: usize, out: &mut Chunks) {
         if let Some(mut streamed) = self.candidates[slot].streamed_call.take() {
             let mut text = String::new();
             streamed.arguments.finish(&mut text);
@@ -414,11 +415,11 @@ fn map_finish_reason(reason: &str, made_calls: bool) -> (FinishReason, bool) {
 }
 
 impl Reducer for GeminiReducer {
-    fn on_event(&mut self, event: &WireEvent<'_>, out: &mut Vec<GenerationChunk>) -> Result<()> {
+    fn on_event(&mut self, event: &WireEvent<'_>, out: &mut Chunks) -> Result<()> {
         self.reduce(event.data, event.offset, out)
     }
 
-    fn finish(&mut self, out: &mut Vec<GenerationChunk>) -> Result<()> {
+    fn finish(&mut self, out: &mut Chunks) -> Result<()> {
         for slot in 0..self.candidates.len() {
             if self.candidates[slot].streamed_call.is_some() {
                 // The stream ended inside a call: close its JSON so the arguments parse.
@@ -435,12 +436,7 @@ impl Reducer for GeminiReducer {
 
     /// A `generateContent` body, or the JSON array `streamGenerateContent` returns without
     /// `alt=sse`.
-    fn on_complete_body(
-        &mut self,
-        body: &str,
-        offset: u64,
-        out: &mut Vec<GenerationChunk>,
-    ) -> Result<()> {
+    fn on_complete_body(&mut self, body: &str, offset: u64, out: &mut Chunks) -> Result<()> {
         if body.trim_start().starts_with('[') {
             let responses: Vec<&RawValue> = self.emit.parse(body, offset)?;
             for response in responses {

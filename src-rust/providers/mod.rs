@@ -23,16 +23,19 @@ pub mod openai;
 pub mod openai_responses;
 
 pub use crate::framing::{Framing, WireEvent};
+
+/// Where a reducer appends the chunks it makes.
+pub type Chunks = Vec<GenerationChunk>;
 pub use pipeline::{ChunkDecoder, ChunkDecoderConfig};
 
 /// Turns one provider's events into unified chunks. Implementations keep whatever state the
 /// format needs (open content blocks, tool-call indices, running usage) and never do I/O.
 pub trait Reducer: Send {
     /// Handle one framed event, appending zero or more chunks to `out`.
-    fn on_event(&mut self, event: &WireEvent<'_>, out: &mut Vec<GenerationChunk>) -> Result<()>;
+    fn on_event(&mut self, event: &WireEvent<'_>, out: &mut Chunks) -> Result<()>;
 
     /// End of stream: append whatever the format still owes (e.g. a terminal chunk).
-    fn finish(&mut self, out: &mut Vec<GenerationChunk>) -> Result<()>;
+    fn finish(&mut self, out: &mut Chunks) -> Result<()>;
 
     /// An in-band failure frame (AWS eventstream `exception` / `error`); the error to raise.
     fn on_fault(&mut self, fault: &Fault<'_>) -> Error {
@@ -45,12 +48,7 @@ pub trait Reducer: Send {
     /// The non-streaming fallback: the whole `application/json` response body, which must
     /// produce the same chunk sequence as the stream would (the caller then calls `finish`).
     /// `offset` is the stream offset just past the body.
-    fn on_complete_body(
-        &mut self,
-        body: &str,
-        offset: u64,
-        out: &mut Vec<GenerationChunk>,
-    ) -> Result<()> {
+    fn on_complete_body(&mut self, body: &str, offset: u64, out: &mut Chunks) -> Result<()> {
         let _ = (body, offset, out);
         Err(Error::usage(
             "this provider has no non-streaming (application/json) response form; \

@@ -22,8 +22,9 @@ use serde_json::value::RawValue;
 
 use super::emit::Emitter;
 use super::{Reducer, WireEvent};
-use crate::chunk::{FinishReason, GenerationChunk};
+use crate::chunk::FinishReason;
 use crate::error::{Error, Result};
+use crate::providers::Chunks;
 
 #[derive(Deserialize)]
 struct Line<'a> {
@@ -88,7 +89,7 @@ impl OllamaReducer {
         Self::default()
     }
 
-    fn reduce(&mut self, data: &str, offset: u64, out: &mut Vec<GenerationChunk>) -> Result<()> {
+    fn reduce(&mut self, data: &str, offset: u64, out: &mut Chunks) -> Result<()> {
         let line: Line<'_> = self.emit.parse(data, offset)?;
         if let Some(error) = line.error {
             return Err(provider_error(error, data));
@@ -172,21 +173,16 @@ fn provider_error(error: &RawValue, raw: &str) -> Error {
 }
 
 impl Reducer for OllamaReducer {
-    fn on_event(&mut self, event: &WireEvent<'_>, out: &mut Vec<GenerationChunk>) -> Result<()> {
+    fn on_event(&mut self, event: &WireEvent<'_>, out: &mut Chunks) -> Result<()> {
         self.reduce(event.data, event.offset, out)
     }
 
-    fn finish(&mut self, out: &mut Vec<GenerationChunk>) -> Result<()> {
+    fn finish(&mut self, out: &mut Chunks) -> Result<()> {
         self.emit.finish(out)
     }
 
     /// A `"stream": false` body: one object with `done: true`, the whole message and counts.
-    fn on_complete_body(
-        &mut self,
-        body: &str,
-        offset: u64,
-        out: &mut Vec<GenerationChunk>,
-    ) -> Result<()> {
+    fn on_complete_body(&mut self, body: &str, offset: u64, out: &mut Chunks) -> Result<()> {
         self.reduce(body, offset, out)?;
         self.emit.finish(out)
     }

@@ -25,6 +25,7 @@ use super::json::{self, non_empty, ErrorObject, JStr};
 use super::{Reducer, WireEvent};
 use crate::chunk::{FinishReason, GenerationChunk, ToolCallDelta};
 use crate::error::{Error, Result};
+use crate::providers::Chunks;
 
 mod fast;
 
@@ -382,7 +383,7 @@ impl OpenAiReducer {
         whole: bool,
         raw: &str,
         offset: u64,
-        out: &mut Vec<GenerationChunk>,
+        out: &mut Chunks,
     ) -> Result<()> {
         let choice_index = choice.index;
         let state = self.choice(choice_index, offset)?;
@@ -468,12 +469,7 @@ impl OpenAiReducer {
     }
 
     /// One `chat.completion.chunk` of any shape, read with serde.
-    fn on_chunk_serde(
-        &mut self,
-        data: &str,
-        offset: u64,
-        out: &mut Vec<GenerationChunk>,
-    ) -> Result<()> {
+    fn on_chunk_serde(&mut self, data: &str, offset: u64, out: &mut Chunks) -> Result<()> {
         let chunk: ChunkWire<'_> = json::parse(PROVIDER, data, offset)?;
         if let Some(error) = chunk.error {
             return Err(error.into_error(data));
@@ -492,7 +488,7 @@ impl OpenAiReducer {
         chunk: fast::FastChunk<'_>,
         raw: &str,
         offset: u64,
-        out: &mut Vec<GenerationChunk>,
+        out: &mut Chunks,
     ) -> Result<()> {
         let Some(choice) = chunk.choice else {
             return Ok(());
@@ -515,7 +511,7 @@ impl OpenAiReducer {
         Ok(())
     }
 
-    fn emit_terminals(&mut self, out: &mut Vec<GenerationChunk>) {
+    fn emit_terminals(&mut self, out: &mut Chunks) {
         if self.done {
             return;
         }
@@ -548,7 +544,7 @@ fn tool_call_chunks(
     fallback_index: Option<u32>,
     whole: bool,
     choice_index: u32,
-    out: &mut Vec<GenerationChunk>,
+    out: &mut Chunks,
 ) -> std::result::Result<(), &'static str> {
     let id = non_empty(call.id);
     let (name, arguments) = match call.function {
@@ -616,7 +612,7 @@ fn is_done_marker(data: &str) -> bool {
 }
 
 impl Reducer for OpenAiReducer {
-    fn on_event(&mut self, event: &WireEvent<'_>, out: &mut Vec<GenerationChunk>) -> Result<()> {
+    fn on_event(&mut self, event: &WireEvent<'_>, out: &mut Chunks) -> Result<()> {
         if self.done {
             return Ok(()); // after [DONE], as the SDK does
         }
@@ -634,17 +630,12 @@ impl Reducer for OpenAiReducer {
         self.on_chunk_serde(data, event.offset, out)
     }
 
-    fn finish(&mut self, out: &mut Vec<GenerationChunk>) -> Result<()> {
+    fn finish(&mut self, out: &mut Chunks) -> Result<()> {
         self.emit_terminals(out);
         Ok(())
     }
 
-    fn on_complete_body(
-        &mut self,
-        body: &str,
-        offset: u64,
-        out: &mut Vec<GenerationChunk>,
-    ) -> Result<()> {
+    fn on_complete_body(&mut self, body: &str, offset: u64, out: &mut Chunks) -> Result<()> {
         let completion: ChunkWire<'_> = json::parse(PROVIDER, body, offset)?;
         if let Some(error) = completion.error {
             return Err(error.into_error(body));

@@ -28,6 +28,7 @@ use super::json::{self, non_empty, non_empty_str, ErrorObject, JStr};
 use super::{Reducer, WireEvent};
 use crate::chunk::{FinishReason, GenerationChunk};
 use crate::error::Result;
+use crate::providers::Chunks;
 
 const PROVIDER: &str = "openai-responses";
 
@@ -188,7 +189,7 @@ impl ResponsesReducer {
         output_index: Option<u32>,
         text: String,
         is_delta: bool,
-        out: &mut Vec<GenerationChunk>,
+        out: &mut Chunks,
     ) {
         let Some(tool) = self.tool_at(output_index) else {
             return;
@@ -208,7 +209,7 @@ impl ResponsesReducer {
         output_index: Option<u32>,
         item: ItemWire<'_>,
         stage: ItemStage,
-        out: &mut Vec<GenerationChunk>,
+        out: &mut Chunks,
     ) {
         let kind = item.kind.as_ref().map(JStr::as_str).unwrap_or("");
         match kind {
@@ -279,12 +280,7 @@ impl ResponsesReducer {
     }
 
     /// The final response object (`raw` is the event, or body, that carried it).
-    fn terminal(
-        &mut self,
-        response: ResponseWire<'_>,
-        raw: &str,
-        out: &mut Vec<GenerationChunk>,
-    ) -> Result<()> {
+    fn terminal(&mut self, response: ResponseWire<'_>, raw: &str, out: &mut Chunks) -> Result<()> {
         let status = response
             .status
             .as_ref()
@@ -328,7 +324,7 @@ fn parse_item<'a>(raw: Option<&'a RawValue>, offset: u64) -> Result<Option<ItemW
 }
 
 impl Reducer for ResponsesReducer {
-    fn on_event(&mut self, event: &WireEvent<'_>, out: &mut Vec<GenerationChunk>) -> Result<()> {
+    fn on_event(&mut self, event: &WireEvent<'_>, out: &mut Chunks) -> Result<()> {
         if self.emit.finished() || event.data.trim_ascii() == "[DONE]" {
             return Ok(());
         }
@@ -417,16 +413,11 @@ impl Reducer for ResponsesReducer {
         Ok(())
     }
 
-    fn finish(&mut self, out: &mut Vec<GenerationChunk>) -> Result<()> {
+    fn finish(&mut self, out: &mut Chunks) -> Result<()> {
         self.emit.finish(out)
     }
 
-    fn on_complete_body(
-        &mut self,
-        body: &str,
-        offset: u64,
-        out: &mut Vec<GenerationChunk>,
-    ) -> Result<()> {
+    fn on_complete_body(&mut self, body: &str, offset: u64, out: &mut Chunks) -> Result<()> {
         let envelope: BodyErrorWire<'_> = json::parse(PROVIDER, body, offset)?;
         if envelope.object.is_none() {
             if let Some(error) = envelope.error {

@@ -21,6 +21,7 @@ use crate::framing::eventstream::{EventStreamDecoder, MessageKind};
 use crate::framing::ndjson::NdjsonDecoder;
 use crate::framing::sse::{SseConfig, SseDecoder, DEFAULT_MAX_EVENT_SIZE};
 use crate::framing::{body_kind, BodyKind, Framing, Lifecycle};
+use crate::providers::Chunks;
 
 use super::registry::{self, ProviderSpec};
 use super::{Reducer, WireEvent};
@@ -161,14 +162,14 @@ impl ChunkDecoder {
         Ok(out)
     }
 
-    pub fn decode_into(&mut self, input: &[u8], out: &mut Vec<GenerationChunk>) -> Result<()> {
+    pub fn decode_into(&mut self, input: &[u8], out: &mut Chunks) -> Result<()> {
         self.check_usable("decode")?;
         let start = out.len();
         let result = self.decode_inner(input, out);
         self.settle(result, out.len() > start)
     }
 
-    pub fn flush_into(&mut self, out: &mut Vec<GenerationChunk>) -> Result<()> {
+    pub fn flush_into(&mut self, out: &mut Chunks) -> Result<()> {
         self.check_usable("flush")?;
         let start = out.len();
         let result = self.flush_inner(out);
@@ -199,7 +200,7 @@ impl ChunkDecoder {
         }
     }
 
-    fn decode_inner(&mut self, input: &[u8], out: &mut Vec<GenerationChunk>) -> Result<()> {
+    fn decode_inner(&mut self, input: &[u8], out: &mut Chunks) -> Result<()> {
         let offset = self.consumed;
         self.consumed += input.len() as u64;
         if let Mode::Sniffing(held) = &mut self.mode {
@@ -256,7 +257,7 @@ impl ChunkDecoder {
         }
     }
 
-    fn feed_framer(&mut self, input: &[u8], out: &mut Vec<GenerationChunk>) -> Result<()> {
+    fn feed_framer(&mut self, input: &[u8], out: &mut Chunks) -> Result<()> {
         let reducer = &mut self.reducer;
         let seen_content = &mut self.seen_content;
         match &mut self.mode {
@@ -289,7 +290,7 @@ impl ChunkDecoder {
         }
     }
 
-    fn flush_inner(&mut self, out: &mut Vec<GenerationChunk>) -> Result<()> {
+    fn flush_inner(&mut self, out: &mut Chunks) -> Result<()> {
         let reducer = &mut self.reducer;
         let seen_content = &mut self.seen_content;
         match &mut self.mode {
@@ -340,7 +341,7 @@ impl ChunkDecoder {
 fn reduce(
     reducer: &mut dyn Reducer,
     event: &WireEvent<'_>,
-    out: &mut Vec<GenerationChunk>,
+    out: &mut Chunks,
     seen_content: &mut bool,
 ) -> Result<()> {
     let start = out.len();

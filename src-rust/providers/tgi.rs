@@ -22,8 +22,9 @@ use serde::Deserialize;
 
 use super::emit::Emitter;
 use super::{Reducer, WireEvent};
-use crate::chunk::{FinishReason, GenerationChunk};
+use crate::chunk::FinishReason;
 use crate::error::{Error, Result};
+use crate::providers::Chunks;
 
 #[derive(Deserialize)]
 struct StreamResponse<'a> {
@@ -107,7 +108,7 @@ fn provider_error(message: Cow<'_, str>, kind: Option<Cow<'_, str>>, raw: &str) 
 }
 
 impl Reducer for TgiReducer {
-    fn on_event(&mut self, event: &WireEvent<'_>, out: &mut Vec<GenerationChunk>) -> Result<()> {
+    fn on_event(&mut self, event: &WireEvent<'_>, out: &mut Chunks) -> Result<()> {
         let data = event.data;
         let response: StreamResponse<'_> = self.emit.parse(data, event.offset)?;
         if let Some(message) = response.error {
@@ -124,17 +125,12 @@ impl Reducer for TgiReducer {
         Ok(())
     }
 
-    fn finish(&mut self, out: &mut Vec<GenerationChunk>) -> Result<()> {
+    fn finish(&mut self, out: &mut Chunks) -> Result<()> {
         self.emit.finish(out)
     }
 
     /// A `/generate` body (an object) or the `/` compat body (a one-element array).
-    fn on_complete_body(
-        &mut self,
-        body: &str,
-        offset: u64,
-        out: &mut Vec<GenerationChunk>,
-    ) -> Result<()> {
+    fn on_complete_body(&mut self, body: &str, offset: u64, out: &mut Chunks) -> Result<()> {
         let parsed = if body.trim_start().starts_with('[') {
             let mut items: Vec<GenerateResponse<'_>> = self.emit.parse(body, offset)?;
             if items.len() != 1 {
