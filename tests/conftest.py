@@ -1,5 +1,6 @@
-"""Fixtures shared by the server tests: the official SDKs as clients of the module's `base_url`
-fixture (a fastsse server on 127.0.0.1, see serving.py). A module may define its own."""
+"""Fixtures shared by the server tests: a module-scoped fastsse server on 127.0.0.1 (the replay
+engine, hermes tools, think reasoning; see serving.py) and the official SDKs as its clients. A module
+may define its own `replay`, `app` or `base_url`."""
 
 from __future__ import annotations
 
@@ -8,6 +9,25 @@ from collections.abc import Iterator
 import anthropic
 import openai
 import pytest
+from fastsse.adapters import ReplayAdapter
+from fastsse.server import FastSSEApp, create_app
+from serving import running_server
+
+
+@pytest.fixture(scope="module")
+def replay() -> ReplayAdapter:
+    return ReplayAdapter(tokens_per_second=None)
+
+
+@pytest.fixture(scope="module")
+def app(replay: ReplayAdapter) -> FastSSEApp:
+    return create_app(replay, reasoning="think", tools="hermes", model="replay-1")
+
+
+@pytest.fixture(scope="module")
+def base_url(app: FastSSEApp) -> Iterator[str]:
+    with running_server(app) as url:
+        yield url
 
 
 @pytest.fixture

@@ -12,9 +12,8 @@ import pytest
 from fastsse import TextParser
 from fastsse.adapters import ReplayAdapter
 from fastsse.cli import build_parser
-from fastsse.server import FastSSEApp, create_app
+from fastsse.server import create_app
 from pydantic import BaseModel
-from serving import running_server
 
 WEATHER = {
     "name": "get_weather",
@@ -35,18 +34,6 @@ SCRIPT = "<think>\nA greeting.\n</think>\n\nHello there, friend."
 class Weather(BaseModel):
     city: str
     celsius: int
-
-
-@pytest.fixture(scope="module")
-def replay() -> ReplayAdapter:
-    return ReplayAdapter(tokens_per_second=None)
-
-
-@pytest.fixture(scope="module")
-def base_url(replay: ReplayAdapter) -> Iterator[str]:
-    app: FastSSEApp = create_app(replay, reasoning="think", tools="hermes", model="replay-1")
-    with running_server(app) as url:
-        yield url
 
 
 @pytest.fixture

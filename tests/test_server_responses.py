@@ -12,7 +12,7 @@ import httpx
 import openai
 import pytest
 from fastsse.adapters import ReplayAdapter
-from fastsse.server import FastSSEApp, create_app
+from fastsse.server import create_app
 from serving import running_server
 from test_server_resume import read_events
 from test_server_sdk import SCRIPTED, WEATHER, expected_usage
@@ -21,28 +21,6 @@ TOOLS: list[Any] = [{"type": "function", "strict": False, **WEATHER}]
 QUESTION = "What's the weather in Paris?"
 ANSWER = "Hello! Nice to meet you — how can I help?"
 THOUGHT = "The user greets me; a short friendly answer fits."
-
-
-@pytest.fixture(scope="module")
-def replay() -> ReplayAdapter:
-    return ReplayAdapter(tokens_per_second=None)
-
-
-@pytest.fixture(scope="module")
-def app(replay: ReplayAdapter) -> FastSSEApp:
-    return create_app(replay, reasoning="think", tools="hermes", model="replay-1")
-
-
-@pytest.fixture(scope="module")
-def base_url(app: FastSSEApp) -> Iterator[str]:
-    with running_server(app) as url:
-        yield url
-
-
-@pytest.fixture
-def oai(base_url: str) -> Iterator[openai.OpenAI]:
-    with openai.OpenAI(base_url=f"{base_url}/v1", api_key="unused", max_retries=0) as client:
-        yield client
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import openai
 import pytest
 from fastsse import GenerationChunk
 from fastsse.adapters import ReplayAdapter
-from fastsse.server import FastSSEApp, create_app
+from fastsse.server import create_app
 from serving import CLOSE_PROMPTLY, running_server
 
 WEATHER = {
@@ -37,22 +37,6 @@ SCRIPTED = (
     "<think>\nThe user greets me; a short friendly answer fits.\n</think>\n\n"
     "Hello! Nice to meet you — how can I help?"
 )
-
-
-@pytest.fixture(scope="module")
-def replay() -> ReplayAdapter:
-    return ReplayAdapter(tokens_per_second=None)
-
-
-@pytest.fixture(scope="module")
-def app(replay: ReplayAdapter) -> FastSSEApp:
-    return create_app(replay, reasoning="think", tools="hermes", model="replay-1")
-
-
-@pytest.fixture(scope="module")
-def base_url(app: FastSSEApp) -> Iterator[str]:
-    with running_server(app) as url:
-        yield url
 
 
 @pytest.fixture

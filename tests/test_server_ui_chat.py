@@ -14,8 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from fastsse.adapters import ReplayAdapter
-from fastsse.server import FastSSEApp, create_app
-from serving import running_server
+from fastsse.server import FastSSEApp
 from test_encode_vercel_ui import parts
 from test_server_sdk import OPENAI_TOOLS, SCRIPTED
 
@@ -35,22 +34,6 @@ def ui_body(messages: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
 
 def user(text: str, id: str = "u1") -> dict[str, Any]:
     return {"id": id, "role": "user", "parts": [{"type": "text", "text": text}]}
-
-
-@pytest.fixture(scope="module")
-def replay() -> ReplayAdapter:
-    return ReplayAdapter(tokens_per_second=None)
-
-
-@pytest.fixture(scope="module")
-def app(replay: ReplayAdapter) -> FastSSEApp:
-    return create_app(replay, reasoning="think", tools="hermes", model="replay-1")
-
-
-@pytest.fixture(scope="module")
-def base_url(app: FastSSEApp) -> Iterator[str]:
-    with running_server(app) as url:
-        yield url
 
 
 @pytest.fixture
