@@ -447,10 +447,16 @@ impl Collector {
 /// not compared by `==`, which compares id, name, arguments and index).
 #[pyclass(module = "fastsse", frozen)]
 pub struct ToolCall {
+    #[pyo3(get)]
     id: Option<String>,
+    #[pyo3(get)]
     name: Option<String>,
     arguments: LazyText,
+    #[pyo3(get)]
     index: u32,
+    /// True when the arguments are whole (their JSON closed, a later call started, or the
+    /// stream finished), so the tool can run before the stream ends.
+    #[pyo3(get)]
     complete: bool,
     /// The collector and choice this call was read from (for the incremental parse).
     origin: Option<(Py<Collector>, u32)>,
@@ -513,26 +519,8 @@ impl ToolCall {
     }
 
     #[getter]
-    fn id(&self) -> Option<&str> {
-        self.id.as_deref()
-    }
-    #[getter]
-    fn name(&self) -> Option<&str> {
-        self.name.as_deref()
-    }
-    #[getter]
     fn arguments<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyString>> {
         self.arguments.get(py)
-    }
-    #[getter]
-    fn index(&self) -> u32 {
-        self.index
-    }
-    /// True when the arguments are whole (their JSON closed, a later call started, or the
-    /// stream finished), so the tool can run before the stream ends.
-    #[getter]
-    fn complete(&self) -> bool {
-        self.complete
     }
 
     /// The arguments parsed as far as they go, as Python values: an unfinished string is kept
@@ -607,12 +595,20 @@ pub struct GenerationResult {
     refusal: LazyText,
     tool_calls: Py<PyList>,
     finish_reason: Option<FinishReason>,
+    #[pyo3(get)]
     prompt_tokens: Option<u64>,
+    #[pyo3(get)]
     completion_tokens: Option<u64>,
+    #[pyo3(get)]
     stop_sequence: Option<String>,
+    #[pyo3(get)]
     error_code: Option<String>,
+    #[pyo3(get)]
     error_message: Option<String>,
+    /// The signature closing the reasoning (Anthropic thinking), needed to send it back.
+    #[pyo3(get)]
     reasoning_signature: Option<String>,
+    #[pyo3(get)]
     choice_index: u32,
     choices: Py<PyTuple>,
 }
@@ -765,35 +761,6 @@ impl GenerationResult {
     #[getter]
     fn finish_reason(&self) -> Option<&'static str> {
         self.finish_reason.map(FinishReason::as_str)
-    }
-    #[getter]
-    fn prompt_tokens(&self) -> Option<u64> {
-        self.prompt_tokens
-    }
-    #[getter]
-    fn completion_tokens(&self) -> Option<u64> {
-        self.completion_tokens
-    }
-    #[getter]
-    fn stop_sequence(&self) -> Option<&str> {
-        self.stop_sequence.as_deref()
-    }
-    #[getter]
-    fn error_code(&self) -> Option<&str> {
-        self.error_code.as_deref()
-    }
-    #[getter]
-    fn error_message(&self) -> Option<&str> {
-        self.error_message.as_deref()
-    }
-    /// The signature closing the reasoning (Anthropic thinking), needed to send it back.
-    #[getter]
-    fn reasoning_signature(&self) -> Option<&str> {
-        self.reasoning_signature.as_deref()
-    }
-    #[getter]
-    fn choice_index(&self) -> u32 {
-        self.choice_index
     }
     #[getter]
     fn choices<'py>(&self, py: Python<'py>) -> Bound<'py, PyTuple> {
