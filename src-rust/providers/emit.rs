@@ -50,6 +50,13 @@ impl Ending {
     }
 }
 
+/// The two texts a model answers with that carry log-probabilities.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Answer {
+    Text,
+    Refusal,
+}
+
 /// Makes every chunk a reducer sends. One `Emitter` serves one choice (`choice_index`):
 /// formats with several choices (OpenAI `n > 1`) keep one per choice.
 #[derive(Debug)]
@@ -86,45 +93,34 @@ impl Emitter {
     }
 
     pub fn text(&mut self, text: impl Into<String>, out: &mut Chunks) {
-        self.text_with_logprobs(text, None, out);
+        self.answer(Answer::Text, text, None, out);
     }
 
-    /// Text and the log-probabilities of its tokens: a chunk when either is there.
-    pub fn text_with_logprobs(
+    /// Answer text or refusal text with the log-probabilities of its tokens: a chunk when
+    /// either is there.
+    pub fn answer(
         &mut self,
+        kind: Answer,
         text: impl Into<String>,
         logprobs: Option<&RawValue>,
         out: &mut Chunks,
     ) {
-        let text_delta = text.into();
-        let logprobs = present_logprobs(logprobs);
-        if !text_delta.is_empty() || logprobs.is_some() {
-            let chunk = GenerationChunk {
-                text_delta,
-                logprobs,
-                ..Default::default()
-            };
-            self.push(chunk, out);
+        let text = text.into();
+        let logprobs = logprobs
+            .filter(|raw| !json::is_blank_raw(raw))
+            .map(|raw| Box::from(raw.get()));
+        if text.is_empty() && logprobs.is_none() {
+            return;
         }
-    }
-
-    /// Refusal text (and its log-probabilities): a chunk when either is there.
-    pub fn refusal(
-        &mut self,
-        text: impl Into<String>,
-        logprobs: Option<&RawValue>,
-        out: &mut Chunks,
-    ) {
-        let refusal_delta = text.into();
-        let logprobs = present_logprobs(logprobs);
-        if !refusal_delta.is_empty() || logprobs.is_some() {
-            let chunk = GenerationChunk {
-                refusal_delta,
-                logprobs,
-                ..Default::default()
-            };
-            self.push(chunk, out);
+        let mut chunk = GenerationChunk {
+            logprobs,
+            ..Default::default()
+        };
+        match kind {
+            Answer::Text => chunk.text_delta = text,
+            Answer::Refusal => chunk.refusal_delta = text,
         }
+        self.push(chunk, out);
     }
 
     pub fn reasoning(&mut self, text: impl Into<String>, out: &mut Chunks) {
@@ -258,13 +254,6 @@ pub(crate) fn attach_raw(chunks: &mut [GenerationChunk], text: &str) {
     for chunk in chunks.iter_mut().filter(|chunk| chunk.raw.is_none()) {
         chunk.raw = Some(shared.get_or_insert_with(|| Arc::from(text)).clone());
     }
-}
-
-/// Log-probabilities worth a field: not absent, not `null`, not `[]`.
-fn present_logprobs(logprobs: Option<&RawValue>) -> Option<Box<str>> {
-    logprobs
-        .filter(|raw| !json::is_blank_raw(raw))
-        .map(|raw| raw.get().into())
 }
 
 /// Sum of the counts that are present (None when none is).

@@ -19,7 +19,7 @@ use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::emit::Emitter;
+use super::emit::{Answer, Emitter};
 use super::json::{self, non_empty, ErrorObject, JStr};
 use super::{Reducer, WireEvent};
 use crate::chunk::{FinishReason, ToolCallDelta};
@@ -419,9 +419,11 @@ impl OpenAiReducer {
             };
             let reasoning = reasoning.unwrap_or_default() + &thinking;
             state.emit.reasoning(reasoning, out);
-            state.emit.text_with_logprobs(text, content_logprobs, out);
+            state.emit.answer(Answer::Text, text, content_logprobs, out);
             let refusal = delta.refusal.map(JStr::into_string).unwrap_or_default();
-            state.emit.refusal(refusal, refusal_logprobs, out);
+            state
+                .emit
+                .answer(Answer::Refusal, refusal, refusal_logprobs, out);
             if let Some(calls) = delta.tool_calls {
                 for (position, call) in calls.into_iter().enumerate() {
                     let fallback_index = if whole { Some(position as u32) } else { None };
@@ -430,7 +432,7 @@ impl OpenAiReducer {
                 }
             }
         } else {
-            state.emit.text_with_logprobs("", content_logprobs, out);
+            state.emit.answer(Answer::Text, "", content_logprobs, out);
         }
         if let Some(reason) = choice.finish_reason {
             let reason = map_finish_reason(reason.as_str());

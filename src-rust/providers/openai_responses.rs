@@ -23,7 +23,7 @@ use std::collections::HashMap;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::emit::Emitter;
+use super::emit::{Answer, Emitter};
 use super::json::{self, non_empty, non_empty_str, ErrorObject, JStr};
 use super::{Reducer, WireEvent};
 use crate::chunk::FinishReason;
@@ -241,12 +241,12 @@ impl ResponsesReducer {
                         // A part without text makes no chunk, whatever its logprobs.
                         Some("output_text") => {
                             if let Some(text) = non_empty(part.text) {
-                                self.emit.text_with_logprobs(text, part.logprobs, out);
+                                self.emit.answer(Answer::Text, text, part.logprobs, out);
                             }
                         }
                         Some("refusal") => {
                             let refusal = part.refusal.map(JStr::into_string).unwrap_or_default();
-                            self.emit.refusal(refusal, None, out);
+                            self.emit.answer(Answer::Refusal, refusal, None, out);
                         }
                         _ => {}
                     }
@@ -330,7 +330,7 @@ impl Reducer for ResponsesReducer {
         match kind {
             "response.output_text.delta" => {
                 let text = delta_text(wire.delta, offset)?;
-                self.emit.text_with_logprobs(text, wire.logprobs, out);
+                self.emit.answer(Answer::Text, text, wire.logprobs, out);
             }
             "response.reasoning_summary_text.delta" | "response.reasoning_text.delta" => {
                 let text = delta_text(wire.delta, offset)?;
@@ -338,7 +338,7 @@ impl Reducer for ResponsesReducer {
             }
             "response.refusal.delta" => {
                 let text = delta_text(wire.delta, offset)?;
-                self.emit.refusal(text, None, out);
+                self.emit.answer(Answer::Refusal, text, None, out);
             }
             "response.function_call_arguments.delta" | "response.custom_tool_call_input.delta" => {
                 let text = delta_text(wire.delta, offset)?;
