@@ -25,11 +25,10 @@ otherwise); that thread is the only one touching the upstream, and it closes it.
 
 from __future__ import annotations
 
-from .._fastsse import Collector
+from .._fastsse import Coalescer, Collector
 from .._resource import CLOSE_GRACE_SECONDS
 from ._async import AsyncBuffer, AsyncStage, abatch, abuffered, acoalesce_text, afilter, amap, atimeout
 from ._clock import BufferStatistics
-from ._coalesce import Coalescer
 from ._sync import (
     TIMEOUT_READ_AHEAD,
     SyncStage,

@@ -10,12 +10,11 @@ from typing import Any, TypeVar
 import anyio
 import anyio.abc
 
-from .._fastsse import GenerationChunk
+from .._fastsse import Coalescer, GenerationChunk
 from .._resource import OwningAsyncIterator, aclose_shielded
 from .._sources import close_source
 from ..errors import UsageError
 from ._clock import BufferStatistics, Clock
-from ._coalesce import Coalescer
 
 __all__ = [
     "AsyncBuffer",

@@ -18,10 +18,9 @@ from collections.abc import Callable, Generator, Iterable, Iterator
 from types import TracebackType
 from typing import Any, TypeVar
 
-from .._fastsse import GenerationChunk
+from .._fastsse import Coalesced, GenerationChunk
 from .._sources import close_source
 from ._clock import BufferStatistics, Clock
-from ._coalesce import Coalescer
 
 __all__ = [
     "TIMEOUT_READ_AHEAD",
@@ -112,22 +111,13 @@ def batch(chunks: Iterable[T], size: int) -> SyncStage[list[T]]:
     return _stage(chunks, lambda upstream: iter(lambda: list(itertools.islice(upstream, size)), []))
 
 
-def _coalesced(upstream: Iterator[GenerationChunk], coalescer: Coalescer) -> Iterator[GenerationChunk]:
-    push = coalescer.push
-    for chunk in upstream:
-        ready = push(chunk)
-        if ready:
-            yield from ready
-    yield from coalescer.flush()
-
-
 def coalesce_text(chunks: Iterable[GenerationChunk], min_chars: int) -> SyncStage[GenerationChunk]:
     """Merge consecutive small text / reasoning deltas until they hold ``min_chars`` characters.
 
     Never merges across a tool-call delta, a finish, an error or the done chunk (see ``Coalescer``).
+    The merging runs in Rust, which also reads the upstream (no Python work per chunk).
     """
-    coalescer = Coalescer(min_chars)  # validates before taking the source
-    return _stage(chunks, lambda upstream: _coalesced(upstream, coalescer))
+    return _stage(chunks, lambda upstream: Coalesced(upstream, min_chars))
 
 
 # --- stages that read the upstream on a worker thread --------------------------------------------
