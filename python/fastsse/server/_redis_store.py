@@ -225,8 +225,9 @@ class RedisStore(StreamStore):
 
     Keys, under ``prefix``: ``{id}`` the Redis stream (entry ``N-0`` holds event N in field
     ``d``; the terminator is an entry with field ``end``), ``{id}:meta`` the format, ``{id}:lease``
-    the producer's lease (``PX`` expiry), ``{id}:touch`` the last reader time, and ``live`` a
-    sorted set of every held stream scored by when it may be dropped (the ``max_streams`` count).
+    the producer's lease (``PX`` expiry), ``{id}:touch`` the last reader time, ``{id}:cancel`` a
+    cancel request, and ``live`` a sorted set of every held stream scored by when it may be
+    dropped (the ``max_streams`` count).
     Each stream's ``MAXLEN`` is ``max_events`` plus its error event and end marker. The total is
     bounded by the Redis server's ``maxmemory``. Needs the ``redis`` package.
 
@@ -314,14 +315,19 @@ class RedisStore(StreamStore):
         adds = [self._xadd(stream_id, event_id, data) for event_id, data in events]
         await self._run(*adds, self._announce(stream_id, str(events[-1][0])))
 
-    async def renew(self, stream_id: str, lease: float) -> None:
+    async def renew(self, stream_id: str, lease: float) -> bool:
         keep = int(lease + stream_grace()) + 1
-        await self._run(
+        *_, cancel = await self._run(
             command("set", self._key(stream_id, ":lease"), b"1", px=int(lease * 1000)),
             command("expire", self._key(stream_id), keep),
             command("expire", self._key(stream_id, ":meta"), keep),
             command("zadd", self._key("", "live"), {stream_id: time.time() + lease + stream_grace()}),
+            command("exists", self._key(stream_id, ":cancel")),
         )
+        return bool(cancel)
+
+    async def request_cancel(self, stream_id: str) -> None:
+        await self._run(command("set", self._key(stream_id, ":cancel"), b"1", ex=int(stream_grace())))
 
     @property
     def _maxlen(self) -> int:

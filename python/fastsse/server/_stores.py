@@ -84,8 +84,14 @@ class StreamStore(ABC):
         """Add events (ids increasing, continuing the stream's last id)."""
 
     @abstractmethod
-    async def renew(self, stream_id: str, lease: float) -> None:
-        """Extend the producer's lease to ``lease`` seconds from now."""
+    async def renew(self, stream_id: str, lease: float) -> bool:
+        """Extend the producer's lease to ``lease`` seconds from now; True when someone asked
+        (``request_cancel``) that the stream be cancelled."""
+
+    @abstractmethod
+    async def request_cancel(self, stream_id: str) -> None:
+        """Ask the stream's producer, wherever it runs, to cancel it (it learns at its next
+        ``renew``)."""
 
     max_streams: int
     max_events: int
@@ -126,6 +132,7 @@ class _MemoryStream:
     done: bool = False
     expires_at: float = float("inf")
     touched: float | None = None
+    cancel_requested: bool = False
     changed: anyio.Event = field(default_factory=anyio.Event)
 
 
@@ -207,10 +214,17 @@ class MemoryStore(StreamStore):
             raise full
         self._add(self._streams[stream_id], events)
 
-    async def renew(self, stream_id: str, lease: float) -> None:
+    async def renew(self, stream_id: str, lease: float) -> bool:
+        stream = self._streams.get(stream_id)
+        if stream is None:
+            return False
+        stream.lease_until = time.monotonic() + lease
+        return stream.cancel_requested
+
+    async def request_cancel(self, stream_id: str) -> None:
         stream = self._streams.get(stream_id)
         if stream is not None:
-            stream.lease_until = time.monotonic() + lease
+            stream.cancel_requested = True
 
     async def finish(self, stream_id: str, ttl: float, last: tuple[int, bytes] | None = None) -> None:
         stream = self._streams.get(stream_id)
