@@ -71,41 +71,43 @@ def test_a_caller_cancelled_mid_batch_leaves_the_others_and_the_connection_intac
     assert asyncio.run(main()) == [[1], [2], [3], [4], [5], True]
 
 
-def test_a_follower_reads_once_per_announced_append(redis_server: RedisServer) -> None:
+@pytest.mark.parametrize("readers", [1, 3])
+def test_followers_read_once_per_announced_append(redis_server: RedisServer, readers: int) -> None:
     """A caught-up reader waits for the stream's announcement instead of reading an empty
-    stream: about one XREAD per append, not two."""
+    stream: about one XREAD per append, not two; readers of one stream in one process share its
+    watch, and no watch is left once the stream ended."""
     admin = redis.Redis.from_url(redis_server.url)
     appends = 40
 
-    async def main() -> list[int]:
-        store = RedisStore(redis_server.url, prefix="fastsse:follow-test:")
-        seen: list[int] = []
+    async def main() -> tuple[list[list[int]], int]:
+        store = RedisStore(redis_server.url, prefix=f"fastsse:follow-test-{readers}:")
         try:
             await store.create("strm_f", format="openai", lease=5)
 
             async def produce() -> None:
+                await asyncio.sleep(0.05)  # the readers caught up first
                 for event_id in range(1, appends + 1):
                     await asyncio.sleep(0.01)
                     await store.append("strm_f", [(event_id, b"id: %d\ndata: {}\n\n" % event_id)])
                 await store.finish("strm_f", ttl=5)
 
-            async def follow() -> None:
-                after = 0
+            async def follow() -> list[int]:
+                seen: list[int] = []
                 while True:
-                    batch = await store.read("strm_f", after, wait=2.0)
+                    batch = await store.read("strm_f", seen[-1] if seen else 0, wait=2.0)
                     seen.extend(event_id for event_id, _ in batch.events)
-                    after = seen[-1] if seen else after
                     if batch.state != "open":
-                        return
+                        return seen
 
-            await asyncio.gather(produce(), follow())
-            return seen
+            *seen, _ = await asyncio.gather(*(follow() for _ in range(readers)), produce())
+            return seen, len(store._announcements.watches)
         finally:
             await store.aclose()
 
     before = calls(admin, "xread")
-    assert asyncio.run(main()) == list(range(1, appends + 1))
-    assert calls(admin, "xread") - before <= appends + 3
+    seen, watches_left = asyncio.run(main())
+    assert seen == [list(range(1, appends + 1))] * readers and watches_left == 0
+    assert calls(admin, "xread") - before <= readers * (appends + 3)
 
 
 def test_redis_gone_reaches_every_waiting_caller_as_store_unavailable() -> None:

@@ -4,13 +4,16 @@ in-memory store, and across two ``fastsse serve`` replicas sharing a real ``redi
 
 from __future__ import annotations
 
+import asyncio
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
 import openai
 import pytest
+from fastsse import GenerationChunk
 from fastsse.adapters import ReplayAdapter
 from fastsse.server import create_app
 from serving import running_server
@@ -68,32 +71,54 @@ def test_a_background_stream_dropped_mid_way_resumes_after_its_last_sequence_num
     assert httpx.get(f"{stored_url}/v1/streams/{stream_id}", timeout=10).content == raw
 
 
-def test_a_background_request_answers_queued_and_runs_to_its_end_with_no_reader(stored_url: str) -> None:
-    """No reader is ever attached and the detach timeout (0.3 s) passes: the generation still
-    completes, and ``retrieve`` shows it in progress, then completed with its output."""
-    with sdk(stored_url) as client:
-        queued = client.responses.create(model="m", input=PROMPT, background=True, max_output_tokens=300)
+class GatedEngine(ReplayAdapter):
+    """Writes its reasoning and the start of its answer, then waits until ``gate`` opens: the
+    tests see a response in progress for as long as they need, on any machine."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = threading.Event()
+
+    async def generate(self, prompt: str, **options: Any) -> AsyncIterator[GenerationChunk]:  # type: ignore[override]
+        for token in ("<think>", "Parsers", " again.", "</think>", "Yes", ","):
+            yield GenerationChunk(token)
+        while not self.gate.is_set():
+            await asyncio.sleep(0.01)
+        for token in (" write", " it", " in", " Rust."):
+            yield GenerationChunk(token)
+
+
+@pytest.fixture(scope="module")
+def gated() -> Iterator[tuple[str, GatedEngine]]:
+    engine = GatedEngine()
+    app = create_app(engine, reasoning="think", model="m", resumable=True, detach_timeout=0.3)
+    with running_server(app) as url:
+        yield url, engine
+
+
+def test_a_background_request_answers_queued_and_runs_to_its_end_with_no_reader(
+    gated: tuple[str, GatedEngine],
+) -> None:
+    """No reader is ever attached: the generation outlives the detach timeout (0.3 s) and
+    ``retrieve`` shows it in progress, with the output items finished so far, then completed."""
+    url, engine = gated
+    engine.gate.clear()
+    with sdk(url) as client:
+        queued = client.responses.create(model="m", input=PROMPT, background=True)
         assert queued.status == "queued" and queued.background is True and queued.id.startswith("resp_")
-        statuses = []
-        while (current := client.responses.retrieve(queued.id)).status in ("queued", "in_progress"):
-            statuses.append(current.status)
-            time.sleep(0.1)
-        streamed = list(client.responses.retrieve(queued.id, stream=True))
-    assert "in_progress" in statuses and current.status == "completed"
-    assert current.model_dump() == streamed[-1].response.model_dump()
-    assert len(current.output_text) > 100 and current.usage is not None
-
-
-def test_an_in_progress_response_lists_the_output_items_finished_so_far(stored_url: str) -> None:
-    with sdk(stored_url) as client:
-        queued = client.responses.create(model="m", input=PROMPT, background=True, max_output_tokens=600)
-        seen = []
-        while (current := client.responses.retrieve(queued.id)).status in ("queued", "in_progress"):
-            seen.append([item.type for item in current.output])
+        deadline = time.monotonic() + 10
+        current = client.responses.retrieve(queued.id)
+        while [item.type for item in current.output] != ["reasoning"]:
+            assert time.monotonic() < deadline, current
             time.sleep(0.05)
-    # The reasoning item is done long before the message (the replay engine writes ~30 tokens
-    # of reasoning, then the answer).
-    assert ["reasoning"] in seen and [item.type for item in current.output] == ["reasoning", "message"]
+            current = client.responses.retrieve(queued.id)
+        assert current.status == "in_progress" and current.output[0].content[0].text == "Parsers again."
+        time.sleep(0.6)  # twice the detach timeout, with no reader
+        engine.gate.set()
+        streamed = list(client.responses.retrieve(queued.id, stream=True))
+        final = client.responses.retrieve(queued.id)
+    assert final.status == "completed" and final.output_text == "Yes, write it in Rust."
+    assert final.model_dump() == streamed[-1].response.model_dump()
 
 
 def test_cancel_stops_a_background_response(stored_url: str) -> None:

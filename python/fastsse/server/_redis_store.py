@@ -144,6 +144,7 @@ class _Watch:
     heard: int = 0  # the highest event id announced or read
     known: bool = False  # ``heard`` covers every stored event (a read said so; lost on resubscribe)
     ended: bool = False
+    reading: int = 0  # reads of the stream in progress here
 
     def nothing_past(self, after: int) -> bool:
         """True when the store surely holds nothing past event ``after``: no need to read it."""
@@ -155,6 +156,11 @@ class Announcements:
 
     ``epoch`` counts (re)subscriptions: what was announced while the subscriber was away is
     not known, so a read tells a watch what is stored only when no resubscription came between.
+
+    A watch lives while reads of its stream are in progress; news for a stream nobody is reading
+    drops its watch (the next read starts a new one and reads the news), and when the watches
+    outgrow twice what was in use at the last sweep, the unused ones are dropped: memory follows
+    the streams being read, not every stream ever read.
     """
 
     def __init__(self, redis: Any, channel: str) -> None:
@@ -162,6 +168,7 @@ class Announcements:
         self.channel = channel
         self.watches: dict[str, _Watch] = {}
         self.epoch = 0
+        self._sweep_at = 1024
         self._listener: asyncio.Task[None] | None = None
         self._subscribed = anyio.Event()
 
@@ -172,6 +179,9 @@ class Announcements:
                 await self._subscribed.wait()
         watch = self.watches.get(stream_id)
         if watch is None:
+            if len(self.watches) >= self._sweep_at:
+                self.watches = {key: kept for key, kept in self.watches.items() if kept.reading}
+                self._sweep_at = max(1024, 2 * len(self.watches))
             watch = self.watches[stream_id] = _Watch()
         return watch
 
@@ -189,6 +199,8 @@ class Announcements:
         elif what.isdigit():
             watch.heard = max(watch.heard, int(what))
         self._wake(watch)
+        if watch.ended or not watch.reading:
+            del self.watches[stream_id]
 
     @staticmethod
     def _wake(watch: _Watch) -> None:
@@ -357,18 +369,30 @@ class RedisStore(StreamStore):
         epoch = self._announcements.epoch
         (reply,) = await self._run(command("xread", {self._key(stream_id): f"{after}-0"}, count=READ_BATCH))
         events, state = self._entries(reply)
-        if watch is not None:
-            if state == "done":
-                self._announcements.forget(stream_id, watch)
-            elif len(events) < READ_BATCH and epoch == self._announcements.epoch:
+        if watch is not None and state == "open" and len(events) < READ_BATCH:
+            if epoch == self._announcements.epoch:
                 # This was all the store held: from here on announcements tell what comes next.
                 watch.heard = max(watch.heard, events[-1][0] if events else after)
                 watch.known = True
         return events, state
 
     async def read(self, stream_id: str, after: int, wait: float) -> StoredEvents:
+        if wait <= 0:
+            return await self._read(stream_id, after, wait, None)
         # Watched (and its wake-up taken) before reading: an append in between is not missed.
-        watch = await self._announcements.watch(stream_id) if wait > 0 else None
+        watch = await self._announcements.watch(stream_id)
+        watch.reading += 1
+        try:
+            stored = await self._read(stream_id, after, wait, watch)
+        finally:
+            watch.reading -= 1
+        # The stream ended, or stayed quiet for the whole wait: its watch is not kept when no
+        # other read is using it (a quiet stream's next read costs one XREAD).
+        if not watch.reading and (stored.state != "open" or not stored.events):
+            self._announcements.forget(stream_id, watch)
+        return stored
+
+    async def _read(self, stream_id: str, after: int, wait: float, watch: _Watch | None) -> StoredEvents:
         changed = None if watch is None else watch.changed
         if watch is None or not watch.nothing_past(after):
             events, state = await self._xread(stream_id, after, watch)
@@ -377,9 +401,7 @@ class RedisStore(StreamStore):
         if watch is not None and changed is not None:
             with anyio.move_on_after(wait):
                 await changed.wait()
-            if not changed.is_set():
-                self._announcements.forget(stream_id, watch)  # nothing came: not kept for a quiet stream
-            elif not watch.nothing_past(after):
+            if changed.is_set() and not watch.nothing_past(after):
                 events, state = await self._xread(stream_id, after, watch)
                 if state == "done" or events:
                     return StoredEvents(events, state)
@@ -394,8 +416,6 @@ class RedisStore(StreamStore):
         events, state = await self._xread(stream_id, after, None)
         if state == "done" or events:
             return StoredEvents(events, state)
-        if watch is not None:
-            self._announcements.forget(stream_id, watch)
         return StoredEvents([], "lost" if meta else "unknown")
 
     @staticmethod
