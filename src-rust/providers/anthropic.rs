@@ -17,11 +17,14 @@
 //! `tool_call_delta`s; their content stays reachable through `raw`. `prompt_tokens` is the
 //! whole prompt: `input_tokens + cache_creation_input_tokens + cache_read_input_tokens`.
 
+use std::borrow::Cow;
+
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::emit::Emitter;
 use super::json::{self, non_empty, non_empty_str, ErrorObject, JStr};
+use super::template::Template;
 use super::{Reducer, WireEvent};
 use crate::chunk::FinishReason;
 use crate::error::{Error, Result};
@@ -65,7 +68,7 @@ struct EventWire<'a> {
     error: Option<Box<ErrorObject<'a>>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 struct DeltaWire<'a> {
     #[serde(borrow, default, rename = "type")]
     kind: Option<JStr<'a>>,
@@ -153,8 +156,53 @@ enum Block {
     Other,
 }
 
+/// The deltas a stream sends many of, each carrying one string: what a template reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StreamedDelta {
+    Text,
+    Thinking,
+    InputJson,
+}
+
+impl StreamedDelta {
+    const ALL: [StreamedDelta; 3] = [Self::Text, Self::Thinking, Self::InputJson];
+
+    fn kind(self) -> &'static str {
+        match self {
+            Self::Text => "text_delta",
+            Self::Thinking => "thinking_delta",
+            Self::InputJson => "input_json_delta",
+        }
+    }
+
+    /// The delta's one string field.
+    fn field<'d, 'a>(self, delta: &'d DeltaWire<'a>) -> &'d Option<JStr<'a>> {
+        match self {
+            Self::Text => &delta.text,
+            Self::Thinking => &delta.thinking,
+            Self::InputJson => &delta.partial_json,
+        }
+    }
+
+    /// The delta that carries `text`.
+    fn delta(self, text: JStr<'_>) -> DeltaWire<'_> {
+        let mut delta = DeltaWire {
+            kind: Some(JStr(self.kind().into())),
+            ..Default::default()
+        };
+        *match self {
+            Self::Text => &mut delta.text,
+            Self::Thinking => &mut delta.thinking,
+            Self::InputJson => &mut delta.partial_json,
+        } = Some(text);
+        delta
+    }
+}
+
 #[derive(Debug)]
 pub struct AnthropicReducer {
+    /// The last `content_block_delta` read in full (its block index and delta kind).
+    template: Template<(Option<usize>, StreamedDelta)>,
     blocks: Vec<Block>,
     input_tokens: Option<u64>,
     cache_creation_tokens: Option<u64>,
@@ -166,6 +214,7 @@ pub struct AnthropicReducer {
 impl Default for AnthropicReducer {
     fn default() -> Self {
         AnthropicReducer {
+            template: Template::default(),
             blocks: Vec::new(),
             input_tokens: None,
             cache_creation_tokens: None,
@@ -328,6 +377,22 @@ impl AnthropicReducer {
         self.emit.finish(out)
     }
 
+    /// Keep a streamed delta's event as the template, when its string borrows from it (and
+    /// its type is in the data, not taken from the SSE event name).
+    fn remember(&mut self, data: &str, index: Option<usize>, delta: &DeltaWire<'_>) {
+        let kind = delta.kind.as_ref().map(JStr::as_str);
+        let Some(streamed) = StreamedDelta::ALL
+            .into_iter()
+            .find(|s| Some(s.kind()) == kind)
+        else {
+            return;
+        };
+        if let Some(JStr(Cow::Borrowed(text))) = streamed.field(delta) {
+            self.template
+                .remember_borrowed(data, text, (index, streamed));
+        }
+    }
+
     fn set_stop(&mut self, reason: Option<JStr<'_>>, sequence: Option<JStr<'_>>, raw: &str) {
         if let Some(reason) = reason {
             self.emit.set_finish(map_stop_reason(reason.as_str()), raw);
@@ -344,6 +409,10 @@ impl Reducer for AnthropicReducer {
             return Ok(());
         }
         let data = event.data;
+        if let Some(((index, streamed), text)) = self.template.fit(data) {
+            self.block_delta(index, streamed.delta(JStr(text)), out);
+            return Ok(());
+        }
         let wire: EventWire<'_> = match json::parse(PROVIDER, data, event.offset) {
             Ok(wire) => wire,
             Err(_) if event.event == "error" => {
@@ -362,6 +431,9 @@ impl Reducer for AnthropicReducer {
         match kind {
             "content_block_delta" => {
                 if let Some(delta) = wire.delta {
+                    if wire.kind.is_some() {
+                        self.remember(data, wire.index, &delta);
+                    }
                     self.block_delta(wire.index, delta, out);
                 }
             }
@@ -424,5 +496,71 @@ impl Reducer for AnthropicReducer {
             .finish_reason
             .get_or_insert(FinishReason::Stop);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::framing::sse::SseDecoder;
+    use crate::providers::assert_same_reading;
+    use crate::providers::template::TRIAL_TEXTS;
+
+    /// (event name, data) of every event of an SSE stream.
+    fn events(bytes: &[u8]) -> Vec<(String, String)> {
+        let mut events = Vec::new();
+        let mut decoder = SseDecoder::default();
+        let mut take = |view: crate::framing::sse::SseEventView<'_>| {
+            events.push((view.event.to_owned(), view.data.to_owned()));
+            Ok(())
+        };
+        decoder.decode_with(bytes, &mut take).unwrap();
+        decoder.flush_with(&mut take).unwrap();
+        events
+    }
+
+    /// Every capture, and events that share a template's bytes around something other than
+    /// one string, through a reducer with its template and one that forgets it before every
+    /// event: the same chunks and errors, event by event.
+    #[test]
+    fn the_template_reads_as_the_full_parse() {
+        let dir = format!("{}/tests/data/anthropic", env!("CARGO_MANIFEST_DIR"));
+        let mut streams: Vec<Vec<(String, String)>> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|entry| events(&std::fs::read(entry.unwrap().path()).unwrap()))
+            .collect();
+        let head =
+            r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"#;
+        let extra = [r#""a","thinking":"b""#, r#""d"  }  } "#];
+        let synthetic = TRIAL_TEXTS
+            .iter()
+            .chain(&extra)
+            .map(|text| {
+                (
+                    "content_block_delta".to_owned(),
+                    format!("{head}{text}}}}}"),
+                )
+            })
+            .collect();
+        streams.push(synthetic);
+        let mut fits = 0;
+        for stream in &streams {
+            let (mut with, mut without) = (AnthropicReducer::new(), AnthropicReducer::new());
+            for (i, (name, data)) in stream.iter().enumerate() {
+                fits += usize::from(with.template.fit(data).is_some());
+                without.template = Template::default();
+                let event = WireEvent {
+                    event: name,
+                    data,
+                    offset: i as u64,
+                };
+                assert_same_reading(
+                    data,
+                    |out| with.on_event(&event, out),
+                    |out| without.on_event(&event, out),
+                );
+            }
+        }
+        assert!(fits > 100, "the template fitted {fits} times");
     }
 }

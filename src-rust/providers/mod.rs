@@ -12,10 +12,12 @@ pub mod bedrock;
 mod emit;
 pub mod gemini;
 mod json;
+mod json_string;
 pub mod ollama;
 mod partial_args;
 pub mod pipeline;
 pub mod registry;
+mod template;
 pub mod tgi;
 
 pub mod anthropic;
@@ -55,4 +57,19 @@ pub trait Reducer: Send {
              request a stream or pass content_type='text/event-stream'",
         ))
     }
+}
+
+/// Two readings of one event (a fast path and the full parse) give the same chunks and the
+/// same error.
+#[cfg(test)]
+pub(crate) fn assert_same_reading(
+    data: &str,
+    first: impl FnOnce(&mut Chunks) -> Result<()>,
+    second: impl FnOnce(&mut Chunks) -> Result<()>,
+) {
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    let (first, second) = (first(&mut a), second(&mut b));
+    let error = |result: Result<()>| result.map_err(|e| e.to_string());
+    assert_eq!(error(first), error(second), "{data}");
+    assert_eq!(a, b, "{data}");
 }

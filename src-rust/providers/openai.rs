@@ -21,6 +21,7 @@ use serde_json::value::RawValue;
 
 use super::emit::{Answer, Emitter};
 use super::json::{self, non_empty, ErrorObject, JStr};
+use super::template::Template;
 use super::{Reducer, WireEvent};
 use crate::chunk::{FinishReason, ToolCallDelta};
 use crate::error::{Error, Result};
@@ -338,7 +339,7 @@ impl ChoiceState {
 pub struct OpenAiReducer {
     choices: Vec<ChoiceState>,
     /// The fast path's memory of the last text-delta event.
-    template: fast::Template,
+    template: Template<u32>,
     prompt_tokens: Option<u64>,
     completion_tokens: Option<u64>,
     /// `data: [DONE]` arrived: the terminal chunks are out and later events are ignored.
@@ -577,7 +578,7 @@ impl Reducer for OpenAiReducer {
         if event.event == "error" {
             return Err(error_event(data, event.offset));
         }
-        if let Some(chunk) = self.template.parse(data) {
+        if let Some(chunk) = fast::parse_with(&mut self.template, data) {
             return self.emit_fast(chunk, data, event.offset, out);
         }
         self.on_chunk_serde(data, event.offset, out)
@@ -626,6 +627,8 @@ fn error_event(data: &str, offset: u64) -> Error {
 mod tests {
     use super::*;
     use crate::chunk::GenerationChunk;
+    use crate::providers::assert_same_reading;
+    use crate::providers::template::TRIAL_TEXTS;
 
     fn run(events: &[&str]) -> Vec<GenerationChunk> {
         let mut reducer = OpenAiReducer::new();
@@ -707,6 +710,23 @@ mod tests {
         assert!(matches!(err, Error::Protocol { .. }), "{err}");
     }
 
+    /// One event through the fast path (and its template) and through serde alone.
+    fn same_reading(fast: &mut OpenAiReducer, serde: &mut OpenAiReducer, data: &str, offset: u64) {
+        let event = WireEvent {
+            event: "message",
+            data,
+            offset,
+        };
+        assert_same_reading(
+            data,
+            |out| fast.on_event(&event, out),
+            |out| match is_done_marker(data) {
+                true => serde.on_event(&event, out),
+                false => serde.on_chunk_serde(data, offset, out),
+            },
+        );
+    }
+
     /// The `data:` payloads of each chat-completions capture, in stream order.
     fn capture_streams() -> Vec<Vec<String>> {
         let mut streams = Vec::new();
@@ -758,26 +778,12 @@ mod tests {
             fast_taken += usize::from(fast::parse(data).is_some());
             let (mut fast_reducer, mut serde_reducer) =
                 (OpenAiReducer::new(), OpenAiReducer::new());
-            let (mut fast_out, mut serde_out) = (Vec::new(), Vec::new());
-            let event = WireEvent {
-                event: "message",
+            same_reading(&mut fast_reducer, &mut serde_reducer, data, 7);
+            assert_same_reading(
                 data,
-                offset: 7,
-            };
-            let fast_result = fast_reducer.on_event(&event, &mut fast_out);
-            let serde_result = if is_done_marker(data) {
-                serde_reducer.on_event(&event, &mut serde_out)
-            } else {
-                serde_reducer.on_chunk_serde(data, 7, &mut serde_out)
-            };
-            assert_eq!(
-                fast_result.map_err(|e| e.to_string()),
-                serde_result.map_err(|e| e.to_string()),
-                "{data}"
+                |out| fast_reducer.finish(out),
+                |out| serde_reducer.finish(out),
             );
-            fast_reducer.finish(&mut fast_out).unwrap();
-            serde_reducer.finish(&mut serde_out).unwrap();
-            assert_eq!(fast_out, serde_out, "{data}");
         }
         assert!(fast_taken > 50, "fast path taken {fast_taken} times");
     }
@@ -790,23 +796,13 @@ mod tests {
     fn fast_path_template_agrees_with_serde_on_streams() {
         let head = r#"{"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"#;
         let tail = r#"},"logprobs":null,"finish_reason":null}]}"#;
-        let middles = [
-            r#""a""#,
-            r#""b \"q\" \u00e9""#,
-            r#""""#,
-            r#""x","content":"y""#,
-            r#""x\q""#,
-            "null",
-            "1",
-            r#""x"  "#,
-            r#""\ud83d\ude42""#,
-            "\"\u{1}\"",
+        let extra = [
             r#""a"}},{"index":1,"delta":{"content":"b""#,
             r#""a"},"finish_reason":"stop"}]} , {"x":{"y":"z""#,
-            r#""c""#,
+            r#""d" } , "logprobs" : null , "finish_reason" : null } ] } "#,
         ];
-        let mut synthetic: Vec<String> =
-            middles.iter().map(|m| format!("{head}{m}{tail}")).collect();
+        let middles = TRIAL_TEXTS.iter().chain(&extra);
+        let mut synthetic: Vec<String> = middles.map(|m| format!("{head}{m}{tail}")).collect();
         synthetic.push(format!("{head}\"d\"{tail}").replace("c1", "c2"));
         synthetic.push(format!("{head}\"e\"{tail}").replace("null}]}", "\"stop\"}]}"));
         synthetic.push(format!("{head}\"f\"{tail}"));
@@ -818,29 +814,13 @@ mod tests {
                 (OpenAiReducer::new(), OpenAiReducer::new());
             for (i, data) in stream.iter().enumerate() {
                 template_hits += usize::from(fast_reducer.template.fit(data).is_some());
-                let (mut fast_out, mut serde_out) = (Vec::new(), Vec::new());
-                let event = WireEvent {
-                    event: "message",
-                    data,
-                    offset: i as u64,
-                };
-                let fast_result = fast_reducer.on_event(&event, &mut fast_out);
-                let serde_result = if is_done_marker(data) {
-                    serde_reducer.on_event(&event, &mut serde_out)
-                } else {
-                    serde_reducer.on_chunk_serde(data, i as u64, &mut serde_out)
-                };
-                assert_eq!(
-                    fast_result.map_err(|e| e.to_string()),
-                    serde_result.map_err(|e| e.to_string()),
-                    "{data}"
-                );
-                assert_eq!(fast_out, serde_out, "{data}");
+                same_reading(&mut fast_reducer, &mut serde_reducer, data, i as u64);
             }
-            let (mut fast_out, mut serde_out) = (Vec::new(), Vec::new());
-            fast_reducer.finish(&mut fast_out).unwrap();
-            serde_reducer.finish(&mut serde_out).unwrap();
-            assert_eq!(fast_out, serde_out);
+            assert_same_reading(
+                "end of stream",
+                |out| fast_reducer.finish(out),
+                |out| serde_reducer.finish(out),
+            );
         }
         assert!(template_hits > 50, "template fitted {template_hits} times");
     }

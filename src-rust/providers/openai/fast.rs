@@ -8,6 +8,9 @@
 //! input the serde path accepts, and reads it the same way.
 
 use std::borrow::Cow;
+
+use crate::providers::json_string;
+use crate::providers::template::Template;
 use std::ops::Range;
 
 /// What the fast path read from one event.
@@ -25,71 +28,31 @@ pub(super) struct FastChoice<'a> {
     content_span: Option<Range<usize>>,
 }
 
-/// The last event the scanner read as one text delta, cut around its content string.
-///
-/// A stream repeats every byte of an event but the text (the same id, model, fingerprint,
-/// choice and nulls), so an event made of the same bytes before and after one JSON string
-/// reads as that event did, with this string as its text: only the string is scanned. The
-/// scanner reads left to right and nothing it decides depends on the text, so this accepts
-/// exactly what the full scan would, with the same reading.
-#[derive(Debug, Default)]
-pub(super) struct Template {
-    event: String,
-    /// The content string's span in `event`; empty when there is no template yet.
-    text: Range<usize>,
-    index: u32,
-}
-
-impl Template {
-    /// `parse`, through the template when `data` fits it; a fitting full read becomes the
-    /// template.
-    pub fn parse<'a>(&mut self, data: &'a str) -> Option<FastChunk<'a>> {
-        if let Some(chunk) = self.fit(data) {
-            return Some(chunk);
-        }
-        let chunk = parse(data)?;
-        if let Some(
-            choice @ FastChoice {
-                delta: Some(Some(_)),
-                finish_reason: None,
-                content_span: Some(span),
-                ..
-            },
-        ) = &chunk.choice
-        {
-            self.event.clear();
-            self.event.push_str(data);
-            self.text = span.clone();
-            self.index = choice.index;
-        }
-        Some(chunk)
-    }
-
-    pub(super) fn fit<'a>(&self, data: &'a str) -> Option<FastChunk<'a>> {
-        if self.text.is_empty() {
-            return None;
-        }
-        let (before, after) = (&self.event[..self.text.start], &self.event[self.text.end..]);
-        let end = data.len().checked_sub(after.len())?;
-        if end < before.len() || !data.starts_with(before) || !data.ends_with(after) {
-            return None;
-        }
-        let mut scanner = Scanner {
-            text: data,
-            bytes: data.as_bytes(),
-            pos: before.len(),
-        };
-        let text = scanner.string()?;
+/// `parse`, or first `template` (its reading: the choice index) when `data` fits it; a full
+/// read of one text delta becomes the template.
+pub(super) fn parse_with<'a>(template: &mut Template<u32>, data: &'a str) -> Option<FastChunk<'a>> {
+    if let Some((index, text)) = template.fit(data) {
         let choice = FastChoice {
-            index: self.index,
+            index,
             delta: Some(Some(text)),
             finish_reason: None,
-            content_span: Some(before.len()..end),
+            content_span: None,
         };
-        (scanner.pos == end).then_some(FastChunk {
+        return Some(FastChunk {
             choice: Some(choice),
-        })
+        });
     }
+    let chunk = parse(data)?;
+    if let Some(FastChoice {
+        index,
+        delta: Some(Some(_)),
+        finish_reason: None,
+        content_span: Some(span),
+    }) = &chunk.choice
+    {
+        template.remember(data, span.clone(), *index);
+    }
+    Some(chunk)
 }
 
 /// Nesting deeper than this inside skipped values sends the event to serde.
@@ -181,67 +144,16 @@ impl<'a> Scanner<'a> {
 
     /// A JSON string (the cursor on its opening quote), decoded.
     fn string(&mut self) -> Option<Cow<'a, str>> {
-        let start = self.pos;
-        let escaped = self.skip_string()?;
-        let end = self.pos;
-        if !escaped {
-            return Some(Cow::Borrowed(&self.text[start + 1..end - 1]));
-        }
-        // Escapes are rare: serde decodes them, so both paths agree to the byte.
-        serde_json::from_str::<String>(&self.text[start..end])
-            .ok()
-            .map(Cow::Owned)
+        let (value, end) = json_string::read(self.text, self.pos)?;
+        self.pos = end;
+        Some(value)
     }
 
-    /// Validate and pass over a string; returns whether it had escapes. Strings here are
-    /// short (keys, ids, one token): eight bytes at a time, no vector setup.
+    /// Validate and pass over a string; returns whether it had escapes.
     fn skip_string(&mut self) -> Option<bool> {
-        if self.peek() != Some(b'"') {
-            return None;
-        }
-        let bytes = self.bytes;
-        let mut pos = self.pos + 1;
-        let mut escaped = false;
-        loop {
-            while let Some(word) = bytes.get(pos..pos + 8) {
-                let word = u64::from_le_bytes(word.try_into().expect("eight bytes"));
-                let special = special_bytes(word);
-                if special != 0 {
-                    // The lowest flagged lane is exact: jump straight to that byte.
-                    pos += (special.trailing_zeros() / 8) as usize;
-                    break;
-                }
-                pos += 8;
-            }
-            match *bytes.get(pos)? {
-                b'"' => {
-                    self.pos = pos + 1;
-                    return Some(escaped);
-                }
-                b'\\' => {
-                    escaped = true;
-                    match *bytes.get(pos + 1)? {
-                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => pos += 2,
-                        b'u' => {
-                            let hex = bytes.get(pos + 2..pos + 6)?;
-                            let mut unit = 0u32;
-                            for &digit in hex {
-                                unit = unit * 16 + char::from(digit).to_digit(16)?;
-                            }
-                            if (0xD800..0xE000).contains(&unit) {
-                                // Surrogates (pairs or lone) are left to serde.
-                                return None;
-                            }
-                            pos += 6;
-                        }
-                        _ => return None,
-                    }
-                }
-                // Raw control characters are invalid JSON: let serde report them.
-                0..=0x1F => return None,
-                _ => pos += 1,
-            }
-        }
+        let (end, escaped) = json_string::skip(self.bytes, self.pos)?;
+        self.pos = end;
+        Some(escaped)
     }
 
     /// A non-negative integer that fits `u32`, written plainly.
@@ -454,19 +366,6 @@ impl<'a> Scanner<'a> {
     }
 }
 
-/// The high bit of each byte lane of `word` (little-endian) holding a quote, a backslash or
-/// a control character, by the classic "has zero byte" / "has byte less than" word tricks.
-/// The lowest set lane is always exact; lanes above a hit may be false alarms.
-fn special_bytes(word: u64) -> u64 {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x;
-    let quote = has_zero(word ^ (ONES * u64::from(b'"')));
-    let backslash = has_zero(word ^ (ONES * u64::from(b'\\')));
-    let control = word.wrapping_sub(ONES * 0x20) & !word;
-    (quote | backslash | control) & HIGH
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -479,25 +378,6 @@ mod tests {
         assert_eq!(choice.index, 2);
         assert_eq!(choice.delta.unwrap().as_deref(), Some("a \"b\" é"));
         assert_eq!(choice.finish_reason, None);
-    }
-
-    #[test]
-    fn special_bytes_are_found_in_any_lane() {
-        for lane in 0..8 {
-            for special in [b'"', b'\\', 0x00, 0x1F] {
-                let mut word = *b"abcdefgh";
-                word[lane] = special;
-                let lanes = special_bytes(u64::from_le_bytes(word));
-                assert_eq!(lanes.trailing_zeros() / 8, lane as u32);
-            }
-        }
-        for text in [
-            *b"abcdefgh",
-            *b"caf\xC3\xA9 !#",
-            [0x20, 0x7F, 0x80, 0xFF, b'!', b'#', b'[', b']'],
-        ] {
-            assert_eq!(special_bytes(u64::from_le_bytes(text)), 0, "{text:?}");
-        }
     }
 
     #[test]
