@@ -8,7 +8,9 @@ A 100k-chunk OpenAI Chat Completions stream and a 50k-delta Anthropic Messages s
   `client.messages.create(stream=True)` over an httpx2 mock transport that streams the reads;
 * a hand-written peer: the SDK's `SSEDecoder` + `orjson.loads` + dict lookups.
 
-Every contender must produce the same text. Prints a markdown table of medians and ratios.
+Every contender must produce the same text. The contenders run interleaved (one run of each per
+round) and are timed in CPU time (`time.thread_time`: the machine's cores may be shared, and
+waiting for one is no contender's cost). Prints a markdown table of medians and ratios.
 
     python benches/python/bench_providers.py            # full size
     python benches/python/bench_providers.py --quick    # 10x smaller, for a smoke run
@@ -52,6 +54,8 @@ def openai_stream(chunks: int) -> bytes:
 
 
 def anthropic_stream(deltas: int) -> bytes:
+    # Like the real API, each delta is padded with 0-15 blanks before its last brace (it hides
+    # the length of the text).
     parts = [
         "event: message_start\ndata: "
         '{"type":"message_start","message":{"id":"msg_019Q1hrJbZG26Fb9BQhrkHEr","type":"message",'
@@ -62,7 +66,8 @@ def anthropic_stream(deltas: int) -> bytes:
     ]
     head = 'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":'
     parts.extend(
-        f'{head}{{"type":"text_delta","text":"{WORDS[i % len(WORDS)]}"}}}}\n\n' for i in range(deltas)
+        f'{head}{{"type":"text_delta","text":"{WORDS[i % len(WORDS)]}"}}{" " * (i * 7 % 16)}}}\n\n'
+        for i in range(deltas)
     )
     parts.append('event: content_block_stop\ndata: {"type":"content_block_stop","index":0}\n\n')
     parts.append(
@@ -159,17 +164,21 @@ def anthropic_hand_deltas(reads: list[bytes]) -> list[str]:
 # --- timing ------------------------------------------------------------------------------
 
 
-def median_seconds(run: Callable[[], list[str]], repeats: int, expected: str) -> float:
-    times = []
-    for _ in range(repeats):
-        gc.collect()
-        start = time.perf_counter()
-        deltas = run()
-        times.append(time.perf_counter() - start)
-        if "".join(deltas) != expected:
-            raise AssertionError(f"{run} produced different text")
-        del deltas
-    return statistics.median(times)
+def interleaved_medians(contenders: list[tuple[Callable[[], list[str]], int]], expected: str) -> list[float]:
+    """Median CPU seconds of each contender, run `repeats` times each, one run of each per round."""
+    times: list[list[float]] = [[] for _ in contenders]
+    for round_ in range(max(repeats for _, repeats in contenders)):
+        for (run, repeats), samples in zip(contenders, times, strict=True):
+            if round_ >= repeats:
+                continue
+            gc.collect()
+            start = time.thread_time()
+            deltas = run()
+            samples.append(time.thread_time() - start)
+            if "".join(deltas) != expected:
+                raise AssertionError(f"{run} produced different text")
+            del deltas
+    return [statistics.median(samples) for samples in times]
 
 
 def main() -> None:
@@ -201,8 +210,8 @@ def main() -> None:
     ]
     print(
         f"openai {openai.__version__}, anthropic {anthropic.__version__}, httpx2 {httpx2.__version__}, "
-        f"orjson {orjson.__version__}; reads of 1-16 KiB; medians of {args.repeats} "
-        f"(SDK: {args.sdk_repeats}) runs\n"
+        f"orjson {orjson.__version__}; reads of 1-16 KiB; CPU time, medians of {args.repeats} "
+        f"(SDK: {args.sdk_repeats}) interleaved runs\n"
     )
     print("| stream | contender | median | per chunk | fastsse is faster by |")
     print("|---|---|---:|---:|---:|")
@@ -210,14 +219,18 @@ def main() -> None:
         reads = network_reads(data)
         expected = "".join(fastsse_deltas(reads, provider))
         label = f"{title}, {count:,} chunks ({len(data) / 1e6:.1f} MB)"
-        ours = median_seconds(lambda r=reads, p=provider: fastsse_deltas(r, p), args.repeats, expected)
+        ours, sdk_seconds, hand_seconds = interleaved_medians(
+            [
+                (lambda r=reads, p=provider: fastsse_deltas(r, p), args.repeats),
+                (lambda r=reads, f=sdk: f(r), args.sdk_repeats),
+                (lambda r=reads, f=hand: f(r), args.repeats),
+            ],
+            expected,
+        )
         rows = [
             ("fastsse `iter_chunks`", ours),
-            (f"SDK {sdk_name}", median_seconds(lambda r=reads, f=sdk: f(r), args.sdk_repeats, expected)),
-            (
-                "SDK `SSEDecoder` + orjson (hand-written)",
-                median_seconds(lambda r=reads, f=hand: f(r), args.repeats, expected),
-            ),
+            (f"SDK {sdk_name}", sdk_seconds),
+            ("SDK `SSEDecoder` + orjson (hand-written)", hand_seconds),
         ]
         for name, seconds in rows:
             ratio = "—" if seconds is ours else f"{seconds / ours:.1f}x"
