@@ -65,7 +65,10 @@ event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,
     for i in 0..deltas {
         out.push_str("event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"");
         out.push_str(WORDS[i % WORDS.len()]);
-        out.push_str("\"}}\n\n");
+        // Padded before the last brace with 0-15 blanks, as the real API pads its deltas.
+        out.push_str("\"}");
+        out.push_str(&" ".repeat(i * 7 % 16));
+        out.push_str("}\n\n");
     }
     out.push_str("event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n\
 event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\",\"stop_sequence\":null},\"usage\":{\"output_tokens\":50000}}\n\n\
