@@ -202,8 +202,8 @@ fn grounded_search_and_tool_use_prompt_tokens() {
 fn code_execution_parts_are_not_text() {
     let got = check("gemini/code-execution.sse");
     assert_eq!(
-        got.raw_only, 2,
-        "executableCode and codeExecutionResult stay reachable as raw"
+        got.raw_only, 3,
+        "executableCode, codeExecutionResult and the empty last part's thoughtSignature"
     );
     assert!(!got.text.contains("print(result)"));
     assert!(got.text.starts_with("The result of"));

@@ -87,6 +87,15 @@ impl Emitter {
         out.push(GenerationChunk::default());
     }
 
+    /// A content-less chunk with the signature that closes the reasoning so far (Bedrock
+    /// `reasoningContent.signature`, Gemini `thoughtSignature`), kept to send it back later.
+    pub fn signature(&mut self, signature: impl Into<String>, out: &mut Chunks) {
+        out.push(GenerationChunk {
+            reasoning_signature: Some(signature.into()),
+            ..Default::default()
+        });
+    }
+
     /// Open a tool call: a chunk with its index, id and name and no arguments yet.
     /// Returns the index to use for the call's argument chunks.
     pub fn start_tool_call(
