@@ -67,7 +67,8 @@ def test_gemini_signature_rides_on_its_function_call(name: str) -> None:
 
 
 def test_gemini_signature_only_part_gives_a_chunk_of_its_own() -> None:
-    event = {"candidates": [{"content": {"role": "model", "parts": [{"text": "", "thoughtSignature": "c2ln"}]}}]}
+    part = {"text": "", "thoughtSignature": "c2ln"}
+    event = {"candidates": [{"content": {"role": "model", "parts": [part]}}]}
     chunks = decode("gemini", b"data: " + json.dumps(event).encode() + b"\n\n", bytewise=False)
     (signed,) = [c for c in chunks if c.reasoning_signature]
     assert signed.reasoning_signature == "c2ln" and not signed.text_delta and signed.tool_call_delta is None
@@ -95,7 +96,7 @@ def test_bedrock_converse_body_signature_is_kept() -> None:
                 "role": "assistant",
                 "content": [
                     {"reasoningContent": {"reasoningText": {"text": "Think.", "signature": "c2ln"}}},
-                    {"toolUse": {"toolUseId": "tooluse_1", "name": "get_weather", "input": {"city": "Paris"}}},
+                    {"toolUse": {"toolUseId": "t1", "name": "get_weather", "input": {"city": "Paris"}}},
                 ],
             }
         },

@@ -21,7 +21,17 @@ from __future__ import annotations
 
 from ._aws import sigv4_signer
 from ._providers import PROVIDERS, build_request
-from ._request import ChatRequest, HTTPRequest, Message, Tool, ToolCallSpec
+from ._request import (
+    ChatRequest,
+    ContentPart,
+    HTTPRequest,
+    ImagePart,
+    Message,
+    TextPart,
+    Tool,
+    ToolCallSpec,
+    ToolChoice,
+)
 from ._retry import RETRY_STATUSES, Retry
 from ._transport import (
     DEFAULT_CONNECT_TIMEOUT,
@@ -46,11 +56,15 @@ __all__ = [
     "ChatRequest",
     "ChunkStream",
     "Client",
+    "ContentPart",
     "HTTPRequest",
+    "ImagePart",
     "Message",
     "Retry",
+    "TextPart",
     "Tool",
     "ToolCallSpec",
+    "ToolChoice",
     "astream",
     "build_request",
     "sigv4_signer",
