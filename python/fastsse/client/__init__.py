@@ -15,6 +15,9 @@ OpenAI-compatible server via ``base_url``), ``openai-responses``, ``anthropic``,
 auth by Bedrock API key, pre-signed headers, or ``sigv4_signer()`` when botocore is installed)
 and ``tgi`` (``/generate_stream``, raw ``prompt``). The HTTP library is optional at import
 time: httpx or httpx2 (sync and async), or an ``aiohttp.ClientSession`` (async).
+
+In a tool loop, ``Message.from_result(result)`` is the assistant turn to append: it carries the
+reasoning and its signature back in each provider's form (docs/multi-turn.md).
 """
 
 from __future__ import annotations
