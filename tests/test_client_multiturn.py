@@ -24,9 +24,9 @@ import base64
 import json
 import struct
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import fastsse
 import pytest
@@ -45,8 +45,8 @@ from fastsse.client._providers import OMIT
 from fastsse.errors import ProviderHTTPError, UsageError
 from provider_fixtures import wire_bytes
 from serving import running_server
+from support.fake_upstream import FakeUpstream, request_body
 
-DATA = Path(__file__).parent / "data"
 # The smallest valid PNG (1x1, transparent).
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
@@ -128,7 +128,24 @@ def check_image(found: Any, want: Any, where: str) -> Problems:
     return [] if found == want else [f"{where}: expected the image as {want!r}, got {found!r}"]
 
 
-def anthropic_checks(turn: int, body: dict[str, Any], issued: dict[str, str]) -> Problems:
+def claude_thinking_first(
+    i: int, thinking_on: bool, first: tuple[str, str | None] | None, issued: dict[str, str]
+) -> Problems:
+    """Claude's rule (Anthropic and Bedrock): with thinking on, an assistant turn with tool use
+    starts with its thinking, text and signature unchanged. ``first``: (text, signature) of the
+    thinking block that opens the turn, ("", None) for a redacted one, None when none does."""
+    if thinking_on and first is None:
+        return [
+            f"messages.{i}.content.0.type: Expected `thinking` or `redacted_thinking`, but found "
+            "`tool_use`. When `thinking` is enabled, a final `assistant` message must start with a "
+            "thinking block."
+        ]
+    if first is not None and first[1] is not None and first != (issued["thinking"], issued["signature"]):
+        return [f"messages.{i}.content.0: Invalid `signature` in `thinking` block"]
+    return []
+
+
+def anthropic_checks(body: dict[str, Any], issued: dict[str, str]) -> Problems:
     problems: Problems = []
     thinking_on = body.get("thinking", {}).get("type") == "enabled"
     if thinking_on and body.get("tool_choice", {"type": "auto"})["type"] not in ("auto", "none"):
@@ -148,26 +165,20 @@ def anthropic_checks(turn: int, body: dict[str, Any], issued: dict[str, str]) ->
         uses = [b["id"] for b in blocks if b["type"] == "tool_use"]
         if message["role"] != "assistant" or not uses:
             continue
-        if thinking_on and blocks[0]["type"] not in ("thinking", "redacted_thinking"):
-            problems.append(
-                f"messages.{i}.content.0.type: Expected `thinking` or `redacted_thinking`, but found "
-                f"`{blocks[0]['type']}`. When `thinking` is enabled, a final `assistant` message must "
-                "start with a thinking block."
-            )
-        elif blocks[0]["type"] == "thinking" and (
-            blocks[0].get("signature") != issued["signature"] or blocks[0]["thinking"] != issued["thinking"]
-        ):
-            problems.append(f"messages.{i}.content.0: Invalid `signature` in `thinking` block")
+        opening = blocks[0]
+        first = {
+            "thinking": (opening.get("thinking"), opening.get("signature")),
+            "redacted_thinking": ("", None),
+        }.get(opening["type"])
+        problems += claude_thinking_first(i, thinking_on, first, issued)
         results = messages[i + 1]["content"] if i + 1 < len(messages) else []
         ids = [b.get("tool_use_id") for b in results[: len(uses)]] if isinstance(results, list) else []
         if ids != uses:
             problems.append(f"messages.{i + 1}: tool_use ids {uses} need tool_result blocks first, got {ids}")
-    if turn == 1 and len(messages) < 3:
-        problems.append("the second request lacks the assistant turn and the tool results")
     return problems
 
 
-def bedrock_checks(turn: int, body: dict[str, Any], issued: dict[str, str]) -> Problems:
+def bedrock_checks(body: dict[str, Any], issued: dict[str, str]) -> Problems:
     problems: Problems = []
     thinking_on = body.get("additionalModelRequestFields", {}).get("thinking", {}).get("type") == "enabled"
     if body["toolConfig"].get("toolChoice") != {"auto": {}}:
@@ -185,27 +196,19 @@ def bedrock_checks(turn: int, body: dict[str, Any], issued: dict[str, str]) -> P
         uses = [b["toolUse"]["toolUseId"] for b in blocks if "toolUse" in b]
         if message["role"] != "assistant" or not uses:
             continue
-        reasoning = blocks[0].get("reasoningContent", {}).get("reasoningText")
-        if thinking_on and reasoning is None:
-            problems.append(
-                f"messages.{i}.content.0.type: Expected `thinking` or `redacted_thinking`, but found "
-                "`tool_use`. When `thinking` is enabled, a final `assistant` message must start with a "
-                "thinking block."
-            )
-        elif reasoning is not None and reasoning != {
-            "text": issued["thinking"],
-            "signature": issued["signature"],
-        }:
-            problems.append(f"messages.{i}.content.0: Invalid `signature` in `thinking` block")
+        reasoning = blocks[0].get("reasoningContent")
+        first = None
+        if reasoning is not None:
+            text = reasoning.get("reasoningText", {})
+            first = (text.get("text", ""), text.get("signature"))
+        problems += claude_thinking_first(i, thinking_on, first, issued)
         results = messages[i + 1]["content"] if i + 1 < len(messages) else []
         if [b.get("toolResult", {}).get("toolUseId") for b in results] != uses:
             problems.append(f"messages.{i + 1}: every toolUse needs its toolResult")
-    if turn == 1 and len(messages) < 3:
-        problems.append("the second request lacks the assistant turn and the tool results")
     return problems
 
 
-def gemini_checks(turn: int, body: dict[str, Any], issued: dict[str, str]) -> Problems:
+def gemini_checks(body: dict[str, Any], issued: dict[str, str]) -> Problems:
     problems: Problems = []
     if body.get("toolConfig") != {"functionCallingConfig": {"mode": "AUTO"}}:
         problems.append(f"toolConfig: expected mode AUTO, got {body.get('toolConfig')}")
@@ -228,12 +231,10 @@ def gemini_checks(turn: int, body: dict[str, Any], issued: dict[str, str]) -> Pr
         names = [p.get("functionResponse", {}).get("name") for p in replies]
         if names != [c["functionCall"]["name"] for c in calls]:
             problems.append(f"contents[{i + 1}]: each functionCall needs a functionResponse of the same name")
-    if turn == 1 and len(contents) < 3:
-        problems.append("the second request lacks the model turn and the function responses")
     return problems
 
 
-def openai_checks(turn: int, body: dict[str, Any], issued: dict[str, str]) -> Problems:
+def openai_checks(body: dict[str, Any], issued: dict[str, str]) -> Problems:
     problems: Problems = []
     if body.get("tool_choice") != "auto":
         problems.append(f"tool_choice: expected 'auto', got {body.get('tool_choice')!r}")
@@ -258,12 +259,10 @@ def openai_checks(turn: int, body: dict[str, Any], issued: dict[str, str]) -> Pr
         answered = [m.get("tool_call_id") for m in messages[i + 1 : i + 1 + len(calls)]]
         if answered != [c["id"] for c in calls]:
             problems.append(f"messages[{i}]: each tool call needs a tool message with its id")
-    if turn == 1 and len(messages) < 3:
-        problems.append("the second request lacks the assistant turn and the tool results")
     return problems
 
 
-def ollama_checks(turn: int, body: dict[str, Any], issued: dict[str, str]) -> Problems:
+def ollama_checks(body: dict[str, Any], issued: dict[str, str]) -> Problems:
     problems: Problems = []
     messages = body["messages"]
     if messages[0].get("images") != [base64.b64encode(PNG).decode()]:
@@ -279,140 +278,122 @@ def ollama_checks(turn: int, body: dict[str, Any], issued: dict[str, str]) -> Pr
         names = [m.get("tool_name") for m in messages[i + 1 : i + 1 + len(calls)]]
         if names != [c["function"]["name"] for c in calls]:
             problems.append(f"messages[{i}]: each tool result needs its tool_name")
-    if turn == 1 and len(messages) < 3:
-        problems.append("the second request lacks the assistant turn and the tool results")
     return problems
 
 
 # --- the fake upstreams -------------------------------------------------------------------------
 
 
-@dataclass
-class Upstream:
-    """One provider's API for a two-request tool loop: ``answers[i]`` answers request ``i``."""
+@dataclass(frozen=True)
+class Provider:
+    """One provider's API in a two-request tool loop: ``answers[i]`` (captures) answers request
+    ``i`` when ``checks`` finds nothing wrong; otherwise a 400 with ``error_body(problems)``."""
 
-    provider: str
     path: str
-    answers: list[bytes]
-    content_type: str
-    issued: dict[str, str]
-    checks: Callable[[int, dict[str, Any], dict[str, str]], Problems]
+    answers: tuple[str, str]
+    content_type: bytes
+    issued: Callable[[bytes], dict[str, str]]
+    checks: Callable[[dict[str, Any], dict[str, str]], Problems]
     error_body: Callable[[str], dict[str, Any]]
-    options: dict[str, Any] = field(default_factory=dict)  # model, thinking switch (extra_body)
-    requests: list[dict[str, Any]] = field(default_factory=list)
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "lifespan":
-            while (message := await receive())["type"] != "lifespan.shutdown":
-                await send({"type": "lifespan.startup.complete"})
-            await send({"type": "lifespan.shutdown.complete"})
-            return
-        raw = b""
-        while True:
-            message = await receive()
-            raw += message.get("body", b"")
-            if not message.get("more_body"):
-                break
-        assert scope["raw_path"].decode() == self.path, scope["raw_path"]
-        turn = len(self.requests)
-        body = json.loads(raw)
-        self.requests.append(body)
-        problems = (
-            self.checks(turn, body, self.issued) if turn < len(self.answers) else ["unexpected request"]
-        )
-        if problems:
-            payload = json.dumps(self.error_body("; ".join(problems))).encode()
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 400,
-                    "headers": [(b"content-type", b"application/json")],
-                }
-            )
-            await send({"type": "http.response.body", "body": payload})
-            return
-        answer = self.answers[turn]
-        headers = [(b"content-type", self.content_type.encode())]
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        for i in range(0, len(answer), 101):
-            await send({"type": "http.response.body", "body": answer[i : i + 101], "more_body": True})
-        await send({"type": "http.response.body", "body": b""})
+    model: str
+    thinking: dict[str, Any]  # the switch, as extra_body
 
 
-def upstream(provider: str) -> Upstream:
-    if provider == "anthropic":
-        first = wire_bytes("anthropic/thinking-tool-use.sse")
-        return Upstream(
-            provider,
-            "/v1/messages",
-            [first, wire_bytes("anthropic/sdk-basic-text.sse")],
-            "text/event-stream",
-            anthropic_issued(first),
-            anthropic_checks,
-            lambda m: {"type": "error", "error": {"type": "invalid_request_error", "message": m}},
-            {
-                "model": "claude-sonnet-4-5",
-                "extra_body": {"thinking": {"type": "enabled", "budget_tokens": 1024}},
-            },
-        )
-    if provider == "bedrock":
-        first = (DATA / "bedrock/converse-stream-composed-reasoning-tool-use.bin").read_bytes()
-        return Upstream(
-            provider,
-            "/model/us.anthropic.claude-sonnet-4-20250514-v1%3A0/converse-stream",
-            [first, (DATA / "bedrock/converse-stream-text.bin").read_bytes()],
-            "application/vnd.amazon.eventstream",
-            bedrock_issued(first),
-            bedrock_checks,
-            lambda m: {"message": m},
-            {
-                "model": "us.anthropic.claude-sonnet-4-20250514-v1:0",
-                "extra_body": {
-                    "additionalModelRequestFields": {"thinking": {"type": "enabled", "budget_tokens": 1024}}
-                },
-            },
-        )
-    if provider == "gemini":
-        first = wire_bytes("gemini/function-call-thought-signature.sse")
-        return Upstream(
-            provider,
-            "/models/gemini-3-pro-preview:streamGenerateContent",
-            [first, wire_bytes("gemini/text.sse")],
-            "text/event-stream",
-            gemini_issued(first),
-            gemini_checks,
-            lambda m: {"error": {"code": 400, "message": m, "status": "INVALID_ARGUMENT"}},
-            {
-                "model": "gemini-3-pro-preview",
-                "extra_body": {"generationConfig": {"thinkingConfig": {"includeThoughts": True}}},
-            },
-        )
-    if provider == "openai":
-        first = wire_bytes("deepseek/vercel-reasoning-tool-call.jsonl")
-        return Upstream(
-            provider,
-            "/chat/completions",
-            [first, wire_bytes("deepseek/reasoner-reasoning-content.sse")],
-            "text/event-stream",
-            deepseek_issued(first),
-            openai_checks,
-            lambda m: {
-                "error": {"message": m, "type": "invalid_request_error", "code": "invalid_request_error"}
-            },
-            {"model": "deepseek-reasoner", "extra_body": {"thinking": {"type": "enabled"}}},
-        )
-    assert provider == "ollama"
-    first = (DATA / "ollama/synthetic-chat-thinking-tool-calls.ndjson").read_bytes()
-    return Upstream(
-        provider,
+SSE, NDJSON, EVENTSTREAM = (
+    b"text/event-stream",
+    b"application/x-ndjson",
+    b"application/vnd.amazon.eventstream",
+)
+CLAUDE_THINKING = {"thinking": {"type": "enabled", "budget_tokens": 1024}}
+BEDROCK_MODEL = "us.anthropic.claude-sonnet-4-20250514-v1:0"
+TABLE = {
+    "anthropic": Provider(
+        "/v1/messages",
+        ("anthropic/thinking-tool-use.sse", "anthropic/sdk-basic-text.sse"),
+        SSE,
+        anthropic_issued,
+        anthropic_checks,
+        lambda m: {"type": "error", "error": {"type": "invalid_request_error", "message": m}},
+        "claude-sonnet-4-5",
+        CLAUDE_THINKING,
+    ),
+    "bedrock": Provider(
+        f"/model/{quote(BEDROCK_MODEL, safe='')}/converse-stream",
+        ("bedrock/converse-stream-composed-reasoning-tool-use.bin", "bedrock/converse-stream-text.bin"),
+        EVENTSTREAM,
+        bedrock_issued,
+        bedrock_checks,
+        lambda m: {"message": m},
+        BEDROCK_MODEL,
+        {"additionalModelRequestFields": CLAUDE_THINKING},
+    ),
+    "gemini": Provider(
+        "/models/gemini-3-pro-preview:streamGenerateContent",
+        ("gemini/function-call-thought-signature.sse", "gemini/text.sse"),
+        SSE,
+        gemini_issued,
+        gemini_checks,
+        lambda m: {"error": {"code": 400, "message": m, "status": "INVALID_ARGUMENT"}},
+        "gemini-3-pro-preview",
+        {"generationConfig": {"thinkingConfig": {"includeThoughts": True}}},
+    ),
+    "openai": Provider(  # a DeepSeek-style server: streams reasoning_content, wants it back
+        "/chat/completions",
+        ("deepseek/vercel-reasoning-tool-call.jsonl", "deepseek/reasoner-reasoning-content.sse"),
+        SSE,
+        deepseek_issued,
+        openai_checks,
+        lambda m: {"error": {"message": m, "type": "invalid_request_error"}},
+        "deepseek-reasoner",
+        {"thinking": {"type": "enabled"}},
+    ),
+    "ollama": Provider(
         "/api/chat",
-        [first, (DATA / "ollama/chat-stream.ndjson").read_bytes()],
-        "application/x-ndjson",
-        ollama_issued(first),
+        ("ollama/synthetic-chat-thinking-tool-calls.ndjson", "ollama/chat-stream.ndjson"),
+        NDJSON,
+        ollama_issued,
         ollama_checks,
         lambda m: {"error": m},
-        {"model": "qwen3:8b", "extra_body": {"think": True}},
-    )
+        "qwen3:8b",
+        {"think": True},
+    ),
+}
+
+
+class Upstream:
+    """The fake API of one provider (an ASGI app): checks each request, then answers it with
+    the next capture through ``FakeUpstream`` (or with the provider's 400)."""
+
+    def __init__(self, provider: str) -> None:
+        self.spec = TABLE[provider]
+        self.answers = [wire_bytes(name) for name in self.spec.answers]
+        self.issued = self.spec.issued(self.answers[0])
+        self.requests: list[dict[str, Any]] = []
+        self.options = {"model": self.spec.model, "extra_body": self.spec.thinking}
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        body = await request_body(scope, receive, send)
+        if body is None:
+            return
+        assert scope["raw_path"].decode() == self.spec.path, scope["raw_path"]
+        turn = len(self.requests)
+        self.requests.append(json.loads(body))
+        history = self.requests[-1].get("messages") or self.requests[-1].get("contents") or []
+        if turn >= len(self.answers) or len(history) < 1 + 2 * turn or (turn == 0 and len(history) > 1):
+            problems = [f"request {turn} has {len(history)} turns: the loop lost or repeated one"]
+        else:
+            problems = self.spec.checks(self.requests[-1], self.issued)
+        if problems:
+            error = json.dumps(self.spec.error_body("; ".join(problems))).encode()
+            reply = FakeUpstream(error, status=400)
+        else:
+            reply = FakeUpstream(self.answers[turn], piece=101)
+            reply.content_type = self.spec.content_type
+
+        async def replayed() -> dict[str, Any]:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await reply(scope, replayed, send)
 
 
 PROVIDERS = ["anthropic", "bedrock", "gemini", "openai", "ollama"]
@@ -453,7 +434,7 @@ def run_loop(client: Client, options: dict[str, Any], strip: bool = False) -> li
 
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_tool_loop_with_thinking(provider: str) -> None:
-    fake = upstream(provider)
+    fake = Upstream(provider)
     with running_server(fake) as url, Client(provider, base_url=url, api_key="k") as client:
         first, second = run_loop(client, fake.options)
     assert len(fake.requests) == 2
@@ -465,7 +446,7 @@ def test_tool_loop_with_thinking(provider: str) -> None:
 
 @pytest.mark.parametrize("provider", ["anthropic", "bedrock", "gemini", "openai"])
 def test_a_loop_that_drops_the_reasoning_gets_the_providers_400(provider: str) -> None:
-    fake = upstream(provider)
+    fake = Upstream(provider)
     with running_server(fake) as url, Client(provider, base_url=url, api_key="k") as client:
         with pytest.raises(ProviderHTTPError) as info:
             run_loop(client, fake.options, strip=True)
@@ -480,7 +461,7 @@ def test_a_loop_that_drops_the_reasoning_gets_the_providers_400(provider: str) -
 @pytest.mark.anyio
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])
 async def test_tool_loop_async(anyio_backend: str) -> None:
-    fake = upstream("anthropic")
+    fake = Upstream("anthropic")
     with running_server(fake) as url:
         async with AsyncClient("anthropic", base_url=url, api_key="k") as client:
             messages = [question()]
