@@ -150,7 +150,7 @@ fn reasoning_text_and_signature() {
 }
 
 #[test]
-fn redacted_reasoning() {
+fn redacted_thinking() {
     let got = check("converse-stream-redacted-reasoning.bin");
     assert_eq!(got.reasoning, "");
     assert_eq!(got.raw_only, 2);

@@ -488,7 +488,7 @@ ASSISTANT = Message(
     [ToolCallSpec("call_1", "get_weather", '{"city": "Paris"}'), ToolCallSpec("call_2", "get_weather", "{}")],
     reasoning="I should call the tool.",
     reasoning_signature="c2lnbmF0dXJl",
-    redacted_reasoning=("cmVkYWN0ZWQ=",),
+    redacted_thinking=("cmVkYWN0ZWQ=",),
 )
 
 

@@ -232,7 +232,7 @@ def _anthropic_blocks(message: Message) -> list[dict[str, Any]]:
             blocks.append(
                 {"type": "thinking", "thinking": message.reasoning, "signature": message.reasoning_signature}
             )
-        blocks.extend({"type": "redacted_thinking", "data": data} for data in message.redacted_reasoning)
+        blocks.extend({"type": "redacted_thinking", "data": data} for data in message.redacted_thinking)
     blocks.extend(_anthropic_part(part) for part in message.parts())
     blocks.extend(
         {"type": "tool_use", "id": call.id, "name": call.name, "input": parse_arguments(call)}
@@ -432,7 +432,7 @@ def _bedrock_messages(messages: list[Message]) -> list[dict[str, Any]]:
             if message.reasoning_signature:
                 reasoning = {"text": message.reasoning, "signature": message.reasoning_signature}
                 content.append({"reasoningContent": {"reasoningText": reasoning}})
-            content.extend({"reasoningContent": {"redactedContent": d}} for d in message.redacted_reasoning)
+            content.extend({"reasoningContent": {"redactedContent": d}} for d in message.redacted_thinking)
         content.extend(_bedrock_part(part) for part in message.parts())
         content.extend(
             {"toolUse": {"toolUseId": c.id, "name": c.name, "input": parse_arguments(c)}}

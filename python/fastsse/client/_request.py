@@ -92,7 +92,7 @@ class Message:
     ``tool_call_id`` (and ``name``, which Gemini and Ollama need). An assistant turn also
     carries what the model reasoned, so that it can be sent back: ``reasoning`` (text),
     ``reasoning_signature`` (Anthropic / Bedrock thinking signature, Gemini
-    ``thoughtSignature``) and ``redacted_reasoning`` (opaque redacted-thinking data).
+    ``thoughtSignature``) and ``redacted_thinking`` (opaque redacted-thinking data).
     ``Message.from_result(result)`` fills all of them from a stream's ``GenerationResult``.
     """
 
@@ -103,7 +103,7 @@ class Message:
     name: str | None = None
     reasoning: str = ""
     reasoning_signature: str | None = None
-    redacted_reasoning: Sequence[str] = ()
+    redacted_thinking: Sequence[str] = ()
 
     @classmethod
     def from_result(cls, result: Any) -> Message:
@@ -116,7 +116,7 @@ class Message:
             reasoning=result.reasoning,
             reasoning_signature=result.reasoning_signature,
             # TODO(multiturn): read the collector's redacted thinking once the unified chunk has it.
-            redacted_reasoning=tuple(getattr(result, "redacted_reasoning", None) or ()),
+            redacted_thinking=tuple(getattr(result, "redacted_thinking", None) or ()),
         )
 
     def parts(self) -> list[ContentPart]:
@@ -275,7 +275,7 @@ def as_message(message: Message | Mapping[str, Any]) -> Message:
         message.get("name"),
         reasoning if isinstance(reasoning, str) else "",
         message.get("reasoning_signature"),
-        tuple(message.get("redacted_reasoning") or ()),
+        tuple(message.get("redacted_thinking") or ()),
     )
 
 
