@@ -397,7 +397,8 @@ impl BedrockReducer {
                 self.emit.reasoning(&**text, out);
             }
             if let Some(signature) = reasoning.signature.filter(|s| !s.is_empty()) {
-                self.emit.signature(signature, out);
+                self.emit
+                    .reasoning_signature(Some(signature.into_owned()), out);
             }
             if reasoning.redacted_content.is_some() {
                 self.emit.raw_only(out);
@@ -481,7 +482,8 @@ impl Reducer for BedrockReducer {
                     Some(reasoning) => {
                         self.emit.reasoning(reasoning.text.unwrap_or_default(), out);
                         if let Some(signature) = reasoning.signature.filter(|s| !s.is_empty()) {
-                            self.emit.signature(signature, out);
+                            self.emit
+                                .reasoning_signature(Some(signature.into_owned()), out);
                         }
                     }
                     None => self.emit.raw_only(out), // redacted

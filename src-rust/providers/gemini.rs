@@ -286,7 +286,8 @@ impl GeminiReducer {
         let mut signature = part.thought_signature.take().filter(|s| !s.is_empty());
         self.reduce_part_content(slot, part, &mut signature, offset, out)?;
         if let Some(signature) = signature {
-            self.emit.signature(signature, out);
+            self.emit
+                .reasoning_signature(Some(signature.into_owned()), out);
         }
         Ok(())
     }
