@@ -80,13 +80,14 @@ impl Template {
             pos: before.len(),
         };
         let text = scanner.string()?;
-        (scanner.pos == end).then(|| FastChunk {
-            choice: Some(FastChoice {
-                index: self.index,
-                delta: Some(Some(text)),
-                finish_reason: None,
-                content_span: Some(before.len()..end),
-            }),
+        let choice = FastChoice {
+            index: self.index,
+            delta: Some(Some(text)),
+            finish_reason: None,
+            content_span: Some(before.len()..end),
+        };
+        (scanner.pos == end).then_some(FastChunk {
+            choice: Some(choice),
         })
     }
 }
