@@ -210,6 +210,15 @@ impl SseDecoder {
         self.consumed += input.len() as u64;
         let mut pos_base = chunk_start;
 
+        if self.bom == BomState::Undecided && self.tail.is_empty() && input.len() >= BOM.len() {
+            // The whole BOM-or-not is in this chunk: decide in place, so the first line is
+            // scanned straight from `input` like every other.
+            self.bom = BomState::Done;
+            if input.starts_with(BOM) {
+                input = &input[BOM.len()..];
+                pos_base += BOM.len() as u64;
+            }
+        }
         if self.bom == BomState::Undecided {
             // Hold bytes in `tail` until they are known to be (or not be) a BOM.
             let need = BOM.len() - self.tail.len();
