@@ -4,6 +4,7 @@
 
 pub mod anthropic_delta;
 pub mod chunk;
+pub mod coalesce;
 pub mod collect;
 pub mod encode;
 pub mod error;

@@ -14,6 +14,7 @@ mod providers;
 mod response_template;
 mod sdk_views;
 mod sse;
+mod stages;
 mod strings;
 mod text;
 
@@ -38,6 +39,7 @@ fn _fastsse(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<eventstream::EventStreamDecoder>()?;
     m.add_class::<eventstream::EventStreamMessage>()?;
     m.add_class::<text::TextParser>()?;
+    stages::register(m)?;
     m.add_function(wrap_pyfunction!(errors::panic_for_tests, m)?)?;
     m.add_function(wrap_pyfunction!(models::formats_for_model, m)?)?;
     Ok(())
