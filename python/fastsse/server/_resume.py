@@ -51,7 +51,7 @@ REMOTE_READER_POLL = 0.5
 STORE_QUEUE = 1024
 # The last stored events a producer keeps for the readers in its own process (they read them
 # from memory, not from the store); a reader further behind reads the store.
-RECENT_EVENTS = 256
+RECENT_EVENTS = 64
 
 
 SEQUENCE_NUMBER = re.compile(rb'"sequence_number":\d+')
