@@ -28,7 +28,7 @@ CRITERION = ROOT / "target" / "criterion"
 BENCHES = ["sse", "encode", "eventstream", "text", "text_formats", "providers", "harmony"]
 #: One feature set for every bench (the peers that text and text_formats compare against), so the
 #: fat-LTO library is built once for all of them.
-FEATURES = ["--features", "bench-peers"]
+FEATURES = "bench-peers"
 
 
 @dataclass
@@ -113,11 +113,13 @@ def main() -> int:
     parser.add_argument("benches", nargs="*", default=BENCHES, choices=BENCHES)
     parser.add_argument("--quick", action="store_true", help="criterion's --quick mode")
     parser.add_argument("--formats", action="store_true", help="the text_formats table, one row per format")
+    parser.add_argument("--features", default=FEATURES, help=f"cargo features (default {FEATURES!r})")
     args = parser.parse_args()
     rows: list[Row] = []
     for bench in args.benches:
         started = time.time() - 1  # file times may be coarser than time.time()
-        command = ["cargo", "bench", "--bench", bench, *FEATURES, "--", "--noplot"]
+        features = ["--features", args.features] if args.features else []
+        command = ["cargo", "bench", "--bench", bench, *features, "--", "--noplot"]
         if args.quick:
             command.append("--quick")
         print(f"criterion_table: {' '.join(command)}", file=sys.stderr, flush=True)
