@@ -51,8 +51,9 @@ pub fn classify(chunk: &GenerationChunk) -> Option<(DeltaKind, &str)> {
 pub enum Step {
     /// The pending run was one chunk: hand out that chunk as it came.
     ReleaseFirst,
-    /// The pending run, merged into one new chunk.
-    ReleaseMerged(GenerationChunk),
+    /// The pending run, merged into one new chunk (boxed: one allocation per merged run keeps
+    /// the other steps small).
+    ReleaseMerged(Box<GenerationChunk>),
     /// The pushed chunk begins a new run (the caller keeps it, for a later `ReleaseFirst`).
     Start,
     /// The pushed chunk is a barrier: hand it out as it came.
@@ -152,7 +153,7 @@ impl Coalescer {
                     DeltaKind::Refusal => (String::new(), String::new(), joined),
                     DeltaKind::Empty => Default::default(),
                 };
-                steps.push(Step::ReleaseMerged(GenerationChunk {
+                steps.push(Step::ReleaseMerged(Box::new(GenerationChunk {
                     text_delta: text,
                     reasoning_delta: reasoning,
                     refusal_delta: refusal,
@@ -161,7 +162,7 @@ impl Coalescer {
                     completion_tokens: self.completion_tokens,
                     choice_index: self.choice_index,
                     ..Default::default()
-                }));
+                })));
             }
         }
         self.run_len = 0;
@@ -187,7 +188,7 @@ mod tests {
             for step in steps.drain(..) {
                 match step {
                     Step::ReleaseFirst => out.push(first.take().unwrap()),
-                    Step::ReleaseMerged(merged) => out.push(merged),
+                    Step::ReleaseMerged(merged) => out.push(*merged),
                     Step::Start => first = chunk.cloned(),
                     Step::Pass => out.push(chunk.unwrap().clone()),
                 }
@@ -236,9 +237,11 @@ mod tests {
 
     #[test]
     fn kinds_and_choices_are_never_mixed_and_usage_keeps_the_latest() {
-        let mut usage = GenerationChunk::default();
-        usage.prompt_tokens = Some(3);
-        usage.completion_tokens = Some(1);
+        let usage = GenerationChunk {
+            prompt_tokens: Some(3),
+            completion_tokens: Some(1),
+            ..Default::default()
+        };
         let mut later = GenerationChunk::text("b");
         later.completion_tokens = Some(2);
         let mut other_choice = GenerationChunk::text("c");

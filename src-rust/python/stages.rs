@@ -59,7 +59,7 @@ impl Runs {
                     }
                 }
                 Step::ReleaseMerged(merged) => {
-                    out(Py::new(py, GenerationChunk::from_core(merged))?.into_any());
+                    out(Py::new(py, GenerationChunk::from_core(*merged))?.into_any());
                 }
                 Step::Start => *first = chunk.map(|chunk| chunk.clone().unbind()),
                 Step::Pass => {
