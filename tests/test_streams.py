@@ -393,11 +393,15 @@ class ReferenceCoalescer:
             return [*self._release(), chunk]
         out: list[GenerationChunk] = []
         run = self._run
-        if run and ((kind and self._run_kind and kind != self._run_kind) or chunk.choice_index != run[0].choice_index):
+        if run and (
+            (kind and self._run_kind and kind != self._run_kind) or chunk.choice_index != run[0].choice_index
+        ):
             out = self._release()
         self._run.append(chunk)
         if kind:
-            delta = {"text": chunk.text_delta, "reasoning": chunk.reasoning_delta}.get(kind, chunk.refusal_delta)
+            delta = {"text": chunk.text_delta, "reasoning": chunk.reasoning_delta}.get(
+                kind, chunk.refusal_delta
+            )
             self._run_kind = kind
             self._pieces.append(delta)
             self._run_chars += len(delta)
@@ -516,10 +520,7 @@ def test_coalesce_preserves_content_and_barriers(chunks: list[GenerationChunk], 
                 size >= min_chars
                 or _kind(following) is None
                 or following.choice_index != chunk.choice_index
-                or (
-                    _kind(following) != _kind(chunk)
-                    and _kind(following) != ""
-                )
+                or (_kind(following) != _kind(chunk) and _kind(following) != "")
             )
 
 

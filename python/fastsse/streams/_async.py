@@ -25,17 +25,6 @@ from .._sources import close_source
 from ..errors import UsageError
 from ._clock import BufferStatistics, Clock
 
-__all__ = [
-    "AsyncBuffer",
-    "AsyncStage",
-    "abatch",
-    "abuffered",
-    "acoalesce_text",
-    "afilter",
-    "amap",
-    "atimeout",
-]
-
 T = TypeVar("T")
 U = TypeVar("U")
 

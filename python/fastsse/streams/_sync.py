@@ -21,18 +21,6 @@ from .._fastsse import Coalesced, GenerationChunk
 from .._sources import close_source
 from ._clock import BufferStatistics, Clock
 
-__all__ = [
-    "TIMEOUT_READ_AHEAD",
-    "SyncStage",
-    "ThreadedStage",
-    "batch",
-    "buffered",
-    "coalesce_text",
-    "filter",
-    "map",
-    "timeout",
-]
-
 T = TypeVar("T")
 U = TypeVar("U")
 
