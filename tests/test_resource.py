@@ -18,8 +18,8 @@ import fastsse._resource
 import httpx
 import pytest
 from fastsse import streams
-from fastsse.client import AsyncChunkStream
 from fastsse._resource import OwningAsyncIterator
+from fastsse.client import AsyncChunkStream
 from fastsse.sdk._streams import AsyncSDKStream
 
 
