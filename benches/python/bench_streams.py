@@ -165,8 +165,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
-    n = 10_000 if args.quick else 50_000
-    repeat = 5 if args.quick else 9
+    n = 20_000 if args.quick else 50_000
+    repeat = 7 if args.quick else 9
     chunks = make_chunks(n)
     merged = sum(1 for _ in gen_coalesce(chunks, 64))
     results: list[Result] = []
