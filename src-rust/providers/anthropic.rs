@@ -23,7 +23,7 @@ use serde_json::value::RawValue;
 use super::emit::Emitter;
 use super::json::{self, non_empty, non_empty_str, ErrorObject, JStr};
 use super::{Reducer, WireEvent};
-use crate::chunk::{FinishReason, GenerationChunk};
+use crate::chunk::FinishReason;
 use crate::error::{Error, Result};
 use crate::providers::Chunks;
 
@@ -244,10 +244,7 @@ impl AnthropicReducer {
                     self.emit.reasoning(thinking.into_string(), out);
                 }
                 if let Some(signature) = non_empty(block.signature) {
-                    out.push(GenerationChunk {
-                        reasoning_signature: Some(signature),
-                        ..Default::default()
-                    });
+                    self.emit.reasoning_signature(Some(signature), out);
                 }
             }
             Some("tool_use") => {
@@ -300,10 +297,9 @@ impl AnthropicReducer {
                 // A server tool's input: not the client's call.
                 _ => self.emit.raw_only(out),
             },
-            Some("signature_delta") => out.push(GenerationChunk {
-                reasoning_signature: non_empty(delta.signature),
-                ..Default::default()
-            }),
+            Some("signature_delta") => self
+                .emit
+                .reasoning_signature(non_empty(delta.signature), out),
             // citations, compaction and future deltas: raw only.
             _ => self.emit.raw_only(out),
         }
