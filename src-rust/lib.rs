@@ -2,6 +2,7 @@
 //! and encoders. Pure Rust, sans-IO; the PyO3 binding lives in `python/` behind the `python`
 //! feature and is the only code that knows about Python.
 
+pub mod anthropic_delta;
 pub mod chunk;
 pub mod coalesce;
 pub mod collect;

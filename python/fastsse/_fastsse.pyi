@@ -489,3 +489,102 @@ class TextParser:
 
 def _panic_for_tests(message: str) -> None:
     """Test hook: panics inside the core's guard; raises ``fastsse.InternalError``."""
+
+# --- SDK-shaped views (fastsse.sdk: accelerate(anthropic.Anthropic())) -------------------
+
+@final
+class AnthropicEventDecoder:
+    """SSE bytes -> the anthropic SDK's Messages stream events, one call per network chunk.
+
+    ``mode``: "raw" (``messages.create(stream=True)``), "helper" (``messages.stream``) or "text"
+    (its ``text_stream``: the text of text deltas only); ``hooks``: ``fastsse.sdk._anthropic.Hooks``.
+    """
+
+    def __new__(cls, mode: str, hooks: Any, *, max_event_size: int = ...) -> AnthropicEventDecoder: ...
+    def decode(self, data: bytes | bytearray | memoryview) -> list[Any]: ...
+    def flush(self) -> list[Any]: ...
+    def final_message(self) -> Any: ...
+    def message_snapshot(self) -> Any: ...
+    @property
+    def mode(self) -> str: ...
+    @mode.setter
+    def mode(self, mode: str) -> None: ...
+
+class _SdkView:
+    """What every native view has: conversions through the SDK's own model, and ``==``."""
+
+    def sdk_model(self) -> Any:
+        """The SDK's own pydantic model for this event (built on each call)."""
+    def model_dump(self, **options: Any) -> Any: ...
+    def model_dump_json(self, **options: Any) -> Any: ...
+    def to_dict(self, **options: Any) -> Any: ...
+    def to_json(self, **options: Any) -> Any: ...
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
+class RawContentBlockDeltaEvent(_SdkView):
+    """The SDK's ``RawContentBlockDeltaEvent``, as a native view."""
+
+    type: str
+    @property
+    def index(self) -> int: ...
+    @property
+    def delta(self) -> TextDelta | InputJSONDelta | ThinkingDelta | SignatureDelta: ...
+
+@final
+class TextDelta(_SdkView):
+    type: str
+    @property
+    def text(self) -> str: ...
+
+@final
+class InputJSONDelta(_SdkView):
+    type: str
+    @property
+    def partial_json(self) -> str: ...
+
+@final
+class ThinkingDelta(_SdkView):
+    type: str
+    @property
+    def thinking(self) -> str: ...
+
+@final
+class SignatureDelta(_SdkView):
+    type: str
+    @property
+    def signature(self) -> str: ...
+
+@final
+class TextEvent(_SdkView):
+    """The ``messages.stream`` helper's ``TextEvent``; ``snapshot`` is made when read."""
+
+    type: str
+    @property
+    def text(self) -> str: ...
+    @property
+    def snapshot(self) -> str: ...
+
+@final
+class ThinkingEvent(_SdkView):
+    type: str
+    @property
+    def thinking(self) -> str: ...
+    @property
+    def snapshot(self) -> str: ...
+
+@final
+class InputJsonEvent(_SdkView):
+    """The helper's ``InputJsonEvent``; ``snapshot`` (the tool input so far) is parsed when read."""
+
+    type: str
+    @property
+    def partial_json(self) -> str: ...
+    @property
+    def snapshot(self) -> Any: ...
+
+@final
+class SignatureEvent(_SdkView):
+    type: str
+    @property
+    def signature(self) -> Any: ...
