@@ -11,6 +11,7 @@ pub mod error;
 pub mod framing;
 pub mod partial_json;
 pub mod providers;
+pub mod shared_text;
 pub mod text;
 pub mod utf8;
 
