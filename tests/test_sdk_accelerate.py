@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import anthropic
+import fastsse
 import httpx2
 import openai
 import pydantic
@@ -272,6 +273,21 @@ def test_anthropic_error_event_mid_stream(piece: int | None) -> None:
     assert_same_run(want, got)
     want_helper, got_helper = helper_run(plain), helper_run(accelerate(plain))
     assert_same_run((want_helper[0], want_helper[3]), (got_helper[0], got_helper[3]))
+
+
+def test_anthropic_block_cap_is_a_typed_error() -> None:
+    from fastsse._fastsse import AnthropicEventDecoder
+    from fastsse.sdk._anthropic import Hooks
+
+    body = (DATA / "anthropic/sdk-basic-text.sse").read_bytes()  # its text block gathers 12 bytes
+    for mode in ("helper", "text"):
+        assert AnthropicEventDecoder(mode, Hooks(None, None), max_block_bytes=12).decode(body)
+        capped = AnthropicEventDecoder(mode, Hooks(None, None), max_block_bytes=11)
+        assert capped.decode(body)  # the events before the error first, as the SDK hands them out
+        with pytest.raises(fastsse.LimitExceededError, match="max_block_bytes") as caught:
+            capped.flush()
+        assert caught.value.limit_name == "max_block_bytes" and caught.value.limit == 11
+    assert AnthropicEventDecoder("raw", Hooks(None, None), max_block_bytes=1).decode(body)  # keeps none
 
 
 def test_openai_big_integers_stay_ints() -> None:
