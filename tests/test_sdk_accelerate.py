@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import anthropic
+import fastsse
 import httpx2
 import openai
 import pydantic
@@ -189,6 +190,25 @@ def test_anthropic_stream_helper_reads_like_the_sdks(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", ANTHROPIC_CAPTURES)
+def test_anthropic_stream_helper_in_small_pieces(name: str) -> None:
+    """Split invariance: the helper's events, text and message read in 7-byte network reads."""
+    body = (DATA / name).read_bytes()
+    pieces = [body[at : at + 7] for at in range(0, len(body), 7)]
+    transport = httpx2.MockTransport(
+        lambda request: httpx2.Response(
+            200, headers={"content-type": "text/event-stream"}, content=iter(pieces)
+        )
+    )
+    plain = sdk_client(anthropic.Anthropic, transport)
+    want_events, want_final, want_texts, want_error = helper_run(plain)
+    got_events, got_final, got_texts, got_error = helper_run(accelerate(plain))
+    assert_same_run((want_events, want_error), (got_events, got_error))
+    assert got_texts == want_texts
+    if want_final is not None:
+        assert got_final.model_dump() == want_final.model_dump()
+
+
+@pytest.mark.parametrize("name", ANTHROPIC_CAPTURES)
 def test_anthropic_text_stream_and_final_text(name: str) -> None:
     body = (DATA / name).read_bytes()
     plain = sdk_client(anthropic.Anthropic, serve(body))
@@ -230,6 +250,44 @@ def test_async_anthropic_reads_like_the_sdks(name: str) -> None:
         assert await text(fast) == await text(plain)
 
     asyncio.run(run())
+
+
+@pytest.mark.parametrize("piece", [None, 1, 37])
+def test_anthropic_error_event_mid_stream(piece: int | None) -> None:
+    """The events before an in-stream ``error`` are handed out, then the SDK's own error is raised."""
+    body = (DATA / "anthropic/sdk-basic-text.sse").read_bytes()
+    cut = body.index(b"event: content_block_stop")
+    error = (
+        b'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n'
+    )
+    body = body[:cut] + error + body[cut:]
+    pieces = [body] if piece is None else [body[at : at + piece] for at in range(0, len(body), piece)]
+    transport = httpx2.MockTransport(
+        lambda request: httpx2.Response(
+            200, headers={"content-type": "text/event-stream"}, content=iter(pieces)
+        )
+    )
+    plain = sdk_client(anthropic.Anthropic, transport)
+    want, got = read_all(lambda: messages_create(plain)), read_all(lambda: messages_create(accelerate(plain)))
+    assert isinstance(got[1], anthropic.APIStatusError) and len(got[0]) == 5
+    assert_same_run(want, got)
+    want_helper, got_helper = helper_run(plain), helper_run(accelerate(plain))
+    assert_same_run((want_helper[0], want_helper[3]), (got_helper[0], got_helper[3]))
+
+
+def test_anthropic_block_cap_is_a_typed_error() -> None:
+    from fastsse._fastsse import AnthropicEventDecoder
+    from fastsse.sdk._anthropic import Hooks
+
+    body = (DATA / "anthropic/sdk-basic-text.sse").read_bytes()  # its text block gathers 12 bytes
+    for mode in ("helper", "text"):
+        assert AnthropicEventDecoder(mode, Hooks(None, None), max_block_bytes=12).decode(body)
+        capped = AnthropicEventDecoder(mode, Hooks(None, None), max_block_bytes=11)
+        assert capped.decode(body)  # the events before the error first, as the SDK hands them out
+        with pytest.raises(fastsse.LimitExceededError, match="max_block_bytes") as caught:
+            capped.flush()
+        assert caught.value.limit_name == "max_block_bytes" and caught.value.limit == 11
+    assert AnthropicEventDecoder("raw", Hooks(None, None), max_block_bytes=1).decode(body)  # keeps none
 
 
 def test_openai_big_integers_stay_ints() -> None:

@@ -33,8 +33,8 @@ use crate::anthropic_delta::{plain_delta, DeltaKind};
 use crate::error::Error;
 use crate::sse::{SseConfig, SseDecoder, DEFAULT_MAX_EVENT_SIZE};
 
-/// The most text (or tool-input JSON) one content block may gather.
-const MAX_BLOCK_BYTES: usize = 64 << 20;
+/// The most text (or tool-input JSON) one content block may gather, unless told otherwise.
+const DEFAULT_MAX_BLOCK_BYTES: usize = 64 << 20;
 
 // --- the views ------------------------------------------------------------------------------
 
@@ -228,13 +228,13 @@ impl Log {
     }
 
     /// Append `piece`; the new length.
-    fn push(&self, piece: &str) -> Result<usize, Error> {
+    fn push(&self, piece: &str, limit: usize) -> Result<usize, Error> {
         let mut text = self.text();
-        if text.len() + piece.len() > MAX_BLOCK_BYTES {
+        if text.len() + piece.len() > limit {
             return Err(Error::limit(
                 "max_block_bytes",
-                MAX_BLOCK_BYTES,
-                format!("a content block gathered more than {MAX_BLOCK_BYTES} bytes"),
+                limit,
+                format!("a content block gathered more than max_block_bytes={limit} bytes"),
             ));
         }
         text.push_str(piece);
@@ -487,6 +487,8 @@ struct Stream {
     message: Option<Py<PyAny>>,
     blocks: Vec<Block>,
     final_message: Option<Py<PyAny>>,
+    /// The cap on what one block gathers (`LimitExceededError` past it).
+    max_block_bytes: usize,
 }
 
 impl AnthropicEventDecoder {
@@ -726,11 +728,12 @@ impl Stream {
             return Ok(());
         }
         let helper = self.mode == Mode::Helper;
+        let limit = self.max_block_bytes;
         let hooks = self.hooks.clone_ref(py);
         let block = self.block(usize::try_from(index).unwrap_or(usize::MAX))?;
         let event = match (kind, &block.content) {
             (DeltaKind::Text, Content::Text(log)) => {
-                let (text, len) = gather(py, log, &value)?;
+                let (text, len) = gather(py, log, &value, limit)?;
                 helper.then(|| {
                     Py::new(
                         py,
@@ -744,7 +747,7 @@ impl Stream {
                 })
             }
             (DeltaKind::Thinking, Content::Thinking(log)) => {
-                let (thinking, len) = gather(py, log, &value)?;
+                let (thinking, len) = gather(py, log, &value, limit)?;
                 helper.then(|| {
                     Py::new(
                         py,
@@ -758,7 +761,7 @@ impl Stream {
                 })
             }
             (DeltaKind::InputJson, Content::ToolInput(log, initial)) => {
-                let (partial_json, len) = gather(py, log, &value)?;
+                let (partial_json, len) = gather(py, log, &value, limit)?;
                 let initial = initial.clone_ref(py);
                 let event = InputJsonEvent {
                     partial_json,
@@ -823,7 +826,12 @@ impl Stream {
 
 /// Append a delta's string to its block's log: the string, and the log's new length. A value
 /// that is not a string fails as the SDK's `+=` does.
-fn gather(py: Python<'_>, log: &Log, value: &Bound<'_, PyAny>) -> PyResult<(Py<PyString>, usize)> {
+fn gather(
+    py: Python<'_>,
+    log: &Log,
+    value: &Bound<'_, PyAny>,
+    limit: usize,
+) -> PyResult<(Py<PyString>, usize)> {
     let piece = value.cast::<PyString>().map_err(|_| {
         let name = value
             .get_type()
@@ -832,7 +840,7 @@ fn gather(py: Python<'_>, log: &Log, value: &Bound<'_, PyAny>) -> PyResult<(Py<P
             .unwrap_or_default();
         PyTypeError::new_err(format!("can only concatenate str (not \"{name}\") to str"))
     })?;
-    let len = log.push(piece.to_str()?).py_result(py)?;
+    let len = log.push(piece.to_str()?, limit).py_result(py)?;
     Ok((piece.clone().unbind(), len))
 }
 
@@ -841,8 +849,15 @@ impl AnthropicEventDecoder {
     /// `mode`: "raw" (`messages.create(stream=True)`), "helper" (`messages.stream(...)`) or
     /// "text" (its `text_stream`); `hooks`: the Python side (`fastsse.sdk._anthropic`).
     #[new]
-    #[pyo3(signature = (mode, hooks, *, max_event_size = DEFAULT_MAX_EVENT_SIZE))]
-    fn py_new(mode: &str, hooks: Py<PyAny>, max_event_size: usize) -> PyResult<Self> {
+    #[pyo3(signature = (
+        mode, hooks, *, max_event_size = DEFAULT_MAX_EVENT_SIZE, max_block_bytes = DEFAULT_MAX_BLOCK_BYTES
+    ))]
+    fn py_new(
+        mode: &str,
+        hooks: Py<PyAny>,
+        max_event_size: usize,
+        max_block_bytes: usize,
+    ) -> PyResult<Self> {
         if max_event_size == 0 {
             return Err(PyValueError::new_err(
                 "max_event_size must be a positive number of bytes",
@@ -859,6 +874,7 @@ impl AnthropicEventDecoder {
                 message: None,
                 blocks: Vec::new(),
                 final_message: None,
+                max_block_bytes,
             },
             pending_error: None,
             stopped: false,
