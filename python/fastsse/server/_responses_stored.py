@@ -151,8 +151,9 @@ async def serve_stored_response(
         return
     if cancel:
         await resumable.cancel(stream_id)
-        # Wait (a bounded time) for the producer to end the stream, wherever it runs.
-        with anyio.move_on_after(resumable.lease):
+        # Wait (a bounded time: a loaded replica renews late) for the producer to end the stream,
+        # wherever it runs.
+        with anyio.move_on_after(2 * resumable.lease + 1.0):
             while (await _state(store, stream_id, response_id)).get("status") in ("queued", "in_progress"):
                 await anyio.sleep(0.05)
     await send_bytes(send, 200, orjson.dumps(await _state(store, stream_id, response_id)))
