@@ -1,7 +1,7 @@
 //! The unified LLM stream item (docs/ARCHITECTURE.md): what every provider reducer and the
 //! text parser produce, and what the encoders consume.
 
-use std::sync::Arc;
+use crate::shared_text::SharedText;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FinishReason {
@@ -74,7 +74,7 @@ pub struct GenerationChunk {
     /// The stop string that ended the output, when one did.
     pub stop_sequence: Option<String>,
     /// The provider's own event (JSON text) this chunk came from, shared by every chunk it produced.
-    pub raw: Option<Arc<str>>,
+    pub raw: Option<SharedText>,
 }
 
 impl GenerationChunk {

@@ -1,7 +1,7 @@
 //! `GenerationChunk` and `ToolCallDelta` for Python: frozen wrappers around the core structs.
 //! Fields are converted on access, so producing a chunk costs one small allocation.
 
-use std::sync::Arc;
+use crate::shared_text::SharedText;
 
 use pyo3::basic::CompareOp;
 use pyo3::exceptions::{PyTypeError, PyValueError};
@@ -262,7 +262,7 @@ impl GenerationChunk {
             logprobs: None,
             choice_index,
             stop_sequence,
-            raw: raw.map(Arc::from),
+            raw: raw.map(SharedText::from),
         });
         if let Some(value) = logprobs {
             let value = match value.cast::<PyList>() {
@@ -396,7 +396,7 @@ impl GenerationChunk {
                 }
                 "choice_index" => inner.choice_index = value.extract()?,
                 "stop_sequence" => inner.stop_sequence = value.extract()?,
-                "raw" => inner.raw = value.extract::<Option<String>>()?.map(Arc::from),
+                "raw" => inner.raw = value.extract::<Option<String>>()?.map(SharedText::from),
                 _ => {
                     return Err(PyTypeError::new_err(format!(
                         "GenerationChunk has no field {name:?}"
