@@ -2,75 +2,19 @@
 //!
 //! Every group reports bytes/s and ends with a `floor_newline_scan` row: a plain SIMD count of the
 //! LF bytes of the same input (`memchr_iter`), the memory-bandwidth limit any line scanner meets.
-//! Times are the thread's CPU time, not wall time: see `CpuTime`.
+//! Times are the thread's CPU time, not wall time (`support/cpu_time.rs`).
 
 use std::hint::black_box;
-use std::time::Duration;
 
-use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{
     criterion_group, criterion_main, BenchmarkGroup, BenchmarkId, Criterion, Throughput,
 };
 
 use _fastsse::sse::SseDecoder;
 
-/// Criterion's clock here: the thread's CPU time (`CLOCK_THREAD_CPUTIME_ID`), which a machine
-/// shared with other busy processes disturbs far less than wall time. Off 64-bit Linux: wall time.
-struct CpuTime;
-
-#[cfg(all(target_os = "linux", target_pointer_width = "64"))]
-fn thread_cpu_ns() -> u64 {
-    #[repr(C)]
-    struct Timespec {
-        seconds: i64,
-        nanoseconds: i64,
-    }
-    extern "C" {
-        fn clock_gettime(clock: i32, now: *mut Timespec) -> i32;
-    }
-    const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
-    let mut now = Timespec {
-        seconds: 0,
-        nanoseconds: 0,
-    };
-    // SAFETY: clock_gettime writes one timespec (two 64-bit fields on 64-bit Linux) to `now`.
-    unsafe { clock_gettime(CLOCK_THREAD_CPUTIME_ID, &mut now) };
-    now.seconds as u64 * 1_000_000_000 + now.nanoseconds as u64
-}
-
-#[cfg(not(all(target_os = "linux", target_pointer_width = "64")))]
-fn thread_cpu_ns() -> u64 {
-    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
-    START
-        .get_or_init(std::time::Instant::now)
-        .elapsed()
-        .as_nanos() as u64
-}
-
-impl Measurement for CpuTime {
-    type Intermediate = u64;
-    type Value = Duration;
-
-    fn start(&self) -> u64 {
-        thread_cpu_ns()
-    }
-    fn end(&self, start: u64) -> Duration {
-        Duration::from_nanos(thread_cpu_ns().saturating_sub(start))
-    }
-    fn add(&self, a: &Duration, b: &Duration) -> Duration {
-        *a + *b
-    }
-    fn zero(&self) -> Duration {
-        Duration::ZERO
-    }
-    fn to_f64(&self, value: &Duration) -> f64 {
-        value.as_nanos() as f64
-    }
-    fn formatter(&self) -> &dyn ValueFormatter {
-        static WALL_TIME: WallTime = WallTime;
-        WALL_TIME.formatter() // the same units: nanoseconds
-    }
-}
+#[path = "support/cpu_time.rs"]
+mod cpu_time;
+use cpu_time::CpuTime;
 
 /// An OpenAI Chat Completions stream of `n` content chunks, shaped like the real captures.
 fn openai_stream(n: usize) -> Vec<u8> {
