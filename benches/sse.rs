@@ -2,55 +2,19 @@
 //!
 //! Every group reports bytes/s and ends with a `floor_newline_scan` row: a plain SIMD count of the
 //! LF bytes of the same input (`memchr_iter`), the memory-bandwidth limit any line scanner meets.
-//! Times are the thread's CPU time, not wall time: see `CpuTime`.
+//! Times are the thread's CPU time, not wall time (`support/cpu_time.rs`).
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
 
-use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{
     criterion_group, criterion_main, BenchmarkGroup, BenchmarkId, Criterion, Throughput,
 };
 
 use _fastsse::sse::SseDecoder;
 
-/// Criterion's clock here: the thread's CPU time (Linux `/proc/thread-self/schedstat`), which a
-/// machine shared with other busy processes disturbs far less than wall time. Elsewhere it
-/// falls back to wall time.
-struct CpuTime;
-
-fn thread_cpu_ns() -> u64 {
-    static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()
-        .and_then(|stat| stat.split_whitespace().next()?.parse().ok())
-        .unwrap_or_else(|| START.get_or_init(Instant::now).elapsed().as_nanos() as u64)
-}
-
-impl Measurement for CpuTime {
-    type Intermediate = u64;
-    type Value = Duration;
-
-    fn start(&self) -> u64 {
-        thread_cpu_ns()
-    }
-    fn end(&self, start: u64) -> Duration {
-        Duration::from_nanos(thread_cpu_ns().saturating_sub(start))
-    }
-    fn add(&self, a: &Duration, b: &Duration) -> Duration {
-        *a + *b
-    }
-    fn zero(&self) -> Duration {
-        Duration::ZERO
-    }
-    fn to_f64(&self, value: &Duration) -> f64 {
-        value.as_nanos() as f64
-    }
-    fn formatter(&self) -> &dyn ValueFormatter {
-        static WALL_TIME: WallTime = WallTime;
-        WALL_TIME.formatter() // the same units: nanoseconds
-    }
-}
+#[path = "support/cpu_time.rs"]
+mod cpu_time;
+use cpu_time::CpuTime;
 
 /// An OpenAI Chat Completions stream of `n` content chunks, shaped like the real captures.
 fn openai_stream(n: usize) -> Vec<u8> {

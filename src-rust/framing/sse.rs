@@ -364,6 +364,27 @@ impl SseDecoder {
         let mut line = std::mem::take(&mut self.tail);
         line.extend_from_slice(rest);
         self.block_bytes += line.len() + 1;
+        let value_start = match split_field(&line) {
+            Some((b"data", value)) if self.data.is_empty() => Some(line.len() - value.len()),
+            _ => None,
+        };
+        if let Some(start) = value_start {
+            // A long data line (why lines span chunks) becomes the data buffer itself: one
+            // in-place move instead of a second buffer as large as the line.
+            line.drain(..start);
+            line.push(b'\n');
+            match String::from_utf8(line) {
+                Ok(text) => {
+                    self.data = text;
+                    return Ok(());
+                }
+                Err(invalid) => {
+                    let text = lossy(invalid.as_bytes());
+                    self.data.push_str(&text);
+                    return Ok(());
+                }
+            }
+        }
         self.process_line(&line);
         line.clear();
         self.tail = line; // keep the allocation for the next long line

@@ -193,7 +193,9 @@ impl SSEDecoder {
                     }
                 }
             };
-            if last_id.0 != view.id {
+            // Lengths first: two empty strings compared with `!=` reach memcmp with dangling
+            // pointers, which takes a slow path on this machine (see `dispatch_at` in the core).
+            if last_id.0.len() != view.id.len() || (!view.id.is_empty() && last_id.0 != view.id) {
                 *last_id = (view.id.to_owned(), PyString::new(py, view.id).unbind());
             }
             let event = ServerSentEvent {
