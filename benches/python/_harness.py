@@ -51,6 +51,28 @@ def measure(
     return statistics.median(times)
 
 
+def measure_interleaved(
+    cases: dict[str, Callable[[], int]],
+    *,
+    repeat: int,
+    expected: int | None = None,
+    clock: Callable[[], float] = time.perf_counter,
+) -> dict[str, float]:
+    """Median time of each case, the cases taking turns `repeat` times (load that comes and goes
+    hits all of them alike). `clock=time.process_time` measures CPU time instead of wall time,
+    which a shared machine disturbs less."""
+    times: dict[str, list[float]] = {name: [] for name in cases}
+    for _ in range(repeat):
+        for name, fn in cases.items():
+            gc.collect()
+            start = clock()
+            produced = fn()
+            times[name].append(clock() - start)
+            if expected is not None and produced != expected:
+                raise AssertionError(f"{name}: produced {produced} items, expected {expected}")
+    return {name: statistics.median(runs) for name, runs in times.items()}
+
+
 def table(results: list[Result]) -> str:
     """Markdown table; the last column is each peer's time over fastsse's for the same case."""
     by_key = {(r.case, r.impl): r for r in results}
