@@ -93,7 +93,8 @@ class Message:
     carries what the model reasoned, so that it can be sent back: ``reasoning`` (text),
     ``reasoning_signature`` (Anthropic / Bedrock thinking signature, Gemini
     ``thoughtSignature``) and ``redacted_thinking`` (opaque redacted-thinking data).
-    ``Message.from_result(result)`` fills all of them from a stream's ``GenerationResult``.
+    ``Message.from_result(result)`` fills the first two from a stream's ``GenerationResult``
+    (which does not keep redacted thinking yet: pass ``redacted_thinking`` yourself).
     """
 
     role: Role
@@ -115,8 +116,6 @@ class Message:
             tuple(as_tool_call(call) for call in result.tool_calls),
             reasoning=result.reasoning,
             reasoning_signature=result.reasoning_signature,
-            # TODO(multiturn): read the collector's redacted thinking once the unified chunk has it.
-            redacted_thinking=tuple(getattr(result, "redacted_thinking", None) or ()),
         )
 
     def parts(self) -> list[ContentPart]:
