@@ -249,7 +249,7 @@ fn captures_decode_the_same_every_way_and_match_expectations() {
         let raw_only = outcome
             .chunks
             .iter()
-            .filter(|c| !c.done && !c.has_content() && c.logprobs.is_none())
+            .filter(|c| !c.done && !c.has_content() && c.rare.logprobs.is_none())
             .count();
         assert_eq!(
             (
@@ -305,7 +305,7 @@ fn server_tools_are_not_client_tool_calls() {
 fn stop_sequence_and_cache_tokens() {
     let outcome = decode_whole("anthropic", &fixture("anthropic/stop-sequence.sse"));
     let terminal = outcome.chunks.last().unwrap();
-    assert_eq!(terminal.stop_sequence.as_deref(), Some("```"));
+    assert_eq!(terminal.rare.stop_sequence.as_deref(), Some("```"));
     // prompt_tokens counts the whole prompt, cached parts included.
     let stream = b"event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":5,\"cache_creation_input_tokens\":100,\"cache_read_input_tokens\":20,\"output_tokens\":1}}}\n\n\
 event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},\"usage\":{\"output_tokens\":9}}\n\n\

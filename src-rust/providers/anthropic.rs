@@ -244,10 +244,7 @@ impl AnthropicReducer {
                     self.emit.reasoning(thinking.into_string(), out);
                 }
                 if let Some(signature) = non_empty(block.signature) {
-                    out.push(GenerationChunk {
-                        reasoning_signature: Some(signature),
-                        ..Default::default()
-                    });
+                    out.push(GenerationChunk::signature(signature));
                 }
             }
             Some("tool_use") => {
@@ -300,10 +297,10 @@ impl AnthropicReducer {
                 // A server tool's input: not the client's call.
                 _ => self.emit.raw_only(out),
             },
-            Some("signature_delta") => out.push(GenerationChunk {
-                reasoning_signature: non_empty(delta.signature),
-                ..Default::default()
-            }),
+            Some("signature_delta") => match non_empty(delta.signature) {
+                Some(signature) => out.push(GenerationChunk::signature(signature)),
+                None => self.emit.raw_only(out),
+            },
             // citations, compaction and future deltas: raw only.
             _ => self.emit.raw_only(out),
         }

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use crate::chunk::{FinishReason, GenerationChunk, ToolCallDelta};
+use crate::chunk::{FinishReason, GenerationChunk, RareFields, ToolCallDelta};
 use crate::providers::Chunks;
 use serde::Deserialize;
 
@@ -38,11 +38,15 @@ impl Ending {
         GenerationChunk {
             done: true,
             finish_reason: Some(finish_reason),
-            prompt_tokens: self.prompt_tokens,
-            completion_tokens: self.completion_tokens,
-            stop_sequence: self.stop_sequence,
-            error_code,
-            error_message,
+            rare: RareFields {
+                prompt_tokens: self.prompt_tokens,
+                completion_tokens: self.completion_tokens,
+                stop_sequence: self.stop_sequence,
+                error_code,
+                error_message,
+                ..RareFields::NONE
+            }
+            .into(),
             raw: self.raw,
             ..Default::default()
         }

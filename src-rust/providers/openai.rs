@@ -23,7 +23,7 @@ use serde_json::value::RawValue;
 use super::emit::Ending;
 use super::json::{self, non_empty, ErrorObject, JStr};
 use super::{Reducer, WireEvent};
-use crate::chunk::{FinishReason, GenerationChunk, ToolCallDelta};
+use crate::chunk::{FinishReason, GenerationChunk, Rare, RareFields, ToolCallDelta};
 use crate::error::{Error, Result};
 use crate::providers::Chunks;
 
@@ -433,7 +433,7 @@ impl OpenAiReducer {
             if text.is_some() || content_logprobs.is_some() {
                 out.push(GenerationChunk {
                     text_delta: text.unwrap_or_default(),
-                    logprobs: content_logprobs.map(|raw| raw.get().into()),
+                    rare: Rare::logprobs(content_logprobs.map(|raw| raw.get().into())),
                     choice_index,
                     ..Default::default()
                 });
@@ -441,8 +441,12 @@ impl OpenAiReducer {
             let refusal = non_empty(delta.refusal);
             if refusal.is_some() || refusal_logprobs.is_some() {
                 out.push(GenerationChunk {
-                    refusal_delta: refusal.unwrap_or_default(),
-                    logprobs: refusal_logprobs.map(|raw| raw.get().into()),
+                    rare: RareFields {
+                        refusal_delta: refusal.unwrap_or_default(),
+                        logprobs: refusal_logprobs.map(|raw| raw.get().into()),
+                        ..RareFields::NONE
+                    }
+                    .into(),
                     choice_index,
                     ..Default::default()
                 });
@@ -456,7 +460,7 @@ impl OpenAiReducer {
             }
         } else if let Some(raw_lp) = content_logprobs {
             out.push(GenerationChunk {
-                logprobs: Some(raw_lp.get().into()),
+                rare: Rare::logprobs(Some(raw_lp.get().into())),
                 choice_index,
                 ..Default::default()
             });
@@ -586,12 +590,12 @@ fn tool_call_chunks(
         (id, name)
     };
     let chunk = |id, function_name, arguments_delta| GenerationChunk {
-        tool_call_delta: Some(ToolCallDelta {
+        tool_call_delta: Some(Box::new(ToolCallDelta {
             index,
             id,
             function_name,
             arguments_delta,
-        }),
+        })),
         choice_index,
         ..Default::default()
     };
@@ -702,8 +706,8 @@ mod tests {
         assert_eq!(out[0].text_delta, "Hi \"x\"");
         assert!(out[1].done);
         assert_eq!(out[1].finish_reason, Some(FinishReason::Stop));
-        assert_eq!(out[1].prompt_tokens, Some(3));
-        assert_eq!(out[1].completion_tokens, Some(2));
+        assert_eq!(out[1].rare.prompt_tokens, Some(3));
+        assert_eq!(out[1].rare.completion_tokens, Some(2));
     }
 
     #[test]
@@ -828,6 +832,6 @@ mod tests {
         let out = run(&[r#"{"choices":[{"index":0,"delta":{"content":"a"}}]}"#]);
         let last = out.last().unwrap();
         assert_eq!(last.finish_reason, Some(FinishReason::Error));
-        assert_eq!(last.error_code.as_deref(), Some("incomplete_stream"));
+        assert_eq!(last.rare.error_code.as_deref(), Some("incomplete_stream"));
     }
 }

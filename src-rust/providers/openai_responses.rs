@@ -26,7 +26,7 @@ use serde_json::value::RawValue;
 use super::emit::Emitter;
 use super::json::{self, non_empty, non_empty_str, ErrorObject, JStr};
 use super::{Reducer, WireEvent};
-use crate::chunk::{FinishReason, GenerationChunk};
+use crate::chunk::{FinishReason, GenerationChunk, Rare};
 use crate::error::Result;
 use crate::providers::Chunks;
 
@@ -243,17 +243,14 @@ impl ResponsesReducer {
                             if let Some(text) = non_empty(part.text) {
                                 out.push(GenerationChunk {
                                     text_delta: text,
-                                    logprobs: logprobs.map(|raw| raw.get().into()),
+                                    rare: Rare::logprobs(logprobs.map(|raw| raw.get().into())),
                                     ..Default::default()
                                 });
                             }
                         }
                         Some("refusal") => {
                             if let Some(refusal) = non_empty(part.refusal) {
-                                out.push(GenerationChunk {
-                                    refusal_delta: refusal,
-                                    ..Default::default()
-                                });
+                                out.push(GenerationChunk::refusal(refusal));
                             }
                         }
                         _ => {}
@@ -342,7 +339,7 @@ impl Reducer for ResponsesReducer {
                 if !text.is_empty() || logprobs.is_some() {
                     out.push(GenerationChunk {
                         text_delta: text,
-                        logprobs: logprobs.map(|raw| raw.get().into()),
+                        rare: Rare::logprobs(logprobs.map(|raw| raw.get().into())),
                         ..Default::default()
                     });
                 }
@@ -354,10 +351,7 @@ impl Reducer for ResponsesReducer {
             "response.refusal.delta" => {
                 let text = delta_text(wire.delta, offset)?;
                 if !text.is_empty() {
-                    out.push(GenerationChunk {
-                        refusal_delta: text,
-                        ..Default::default()
-                    });
+                    out.push(GenerationChunk::refusal(text));
                 }
             }
             "response.function_call_arguments.delta" | "response.custom_tool_call_input.delta" => {

@@ -1,0 +1,79 @@
+"""`GenerationChunk` layout: small (rare fields out of line), untracked by the cyclic GC when
+made by the core, and the same Python API for every field (docs/ARCHITECTURE.md, "Chunk size")."""
+
+from __future__ import annotations
+
+import gc
+import sys
+import weakref
+from pathlib import Path
+
+import fastsse
+from fastsse import GenerationChunk, ToolCallDelta
+
+DATA = Path(__file__).parent / "data"
+
+# Half of the 368 bytes a chunk took before the rare fields moved out of line.
+MAX_CHUNK_BYTES = 184
+
+
+def _openai_chunks() -> list[GenerationChunk]:
+    return list(fastsse.iter_chunks((DATA / "openai-chat" / "chat-content-logprobs.sse").read_bytes(), "openai"))
+
+
+def test_a_chunk_takes_at_most_184_bytes() -> None:
+    for chunk in [GenerationChunk("hi"), *_openai_chunks()]:
+        assert sys.getsizeof(chunk) <= MAX_CHUNK_BYTES
+
+
+def test_core_chunks_are_not_tracked_by_the_cyclic_gc() -> None:
+    chunks = _openai_chunks()
+    assert chunks and not any(gc.is_tracked(chunk) for chunk in chunks)
+    with_logprobs = next(chunk for chunk in chunks if chunk.logprobs)
+    assert isinstance(with_logprobs.logprobs, tuple)  # parsed from its own JSON: still untracked
+    assert not gc.is_tracked(with_logprobs)
+    assert not gc.is_tracked(with_logprobs.replace(text_delta="x"))
+
+
+def test_python_objects_keep_a_chunk_collectable() -> None:
+    class Holder:
+        chunk: GenerationChunk
+
+    holder = Holder()
+    chunk = GenerationChunk("x").replace(logprobs=[holder])
+    assert gc.is_tracked(chunk)
+    holder.chunk = chunk  # a cycle through the chunk's logprobs
+    gone = weakref.ref(holder)
+    del holder, chunk
+    gc.collect()
+    assert gone() is None
+
+
+def test_rare_fields_read_back_and_compare() -> None:
+    values = {
+        "reasoning_signature": "sig",
+        "redacted_thinking": "EqkECkYIBxgCKkA8",
+        "refusal_delta": "no",
+        "prompt_tokens": 3,
+        "completion_tokens": 4,
+        "error_code": "e",
+        "error_message": "m",
+        "stop_sequence": "END",
+    }
+    plain = GenerationChunk("t", tool_call_delta=ToolCallDelta(1, "c", "function", "f", "{"))
+    for name, value in values.items():
+        chunk = plain.replace(**{name: value})
+        assert getattr(chunk, name) == value and chunk != plain
+        assert chunk == GenerationChunk("t", tool_call_delta=plain.tool_call_delta, **{name: value})
+        assert f"{name}={value!r}" in repr(chunk)
+        assert getattr(plain, name) in (None, "")
+
+
+def test_citations_are_a_tuple_kept_by_replace() -> None:
+    citation = {"type": "web_search_result_location", "url": "https://example.com", "cited_text": "x"}
+    chunk = GenerationChunk(citations=[citation])
+    assert chunk.citations == (citation,) and chunk.logprobs is None
+    assert chunk.replace(text_delta="y").citations == (citation,)
+    assert chunk.replace(citations=None).citations is None
+    assert chunk != GenerationChunk() and GenerationChunk().citations is None
+    assert "citations=({'type'" in repr(chunk)
