@@ -7,6 +7,7 @@ import gc
 import sys
 import weakref
 from pathlib import Path
+from typing import Any
 
 import fastsse
 from fastsse import GenerationChunk, ToolCallDelta
@@ -18,7 +19,8 @@ MAX_CHUNK_BYTES = 184
 
 
 def _openai_chunks() -> list[GenerationChunk]:
-    return list(fastsse.iter_chunks((DATA / "openai-chat" / "chat-content-logprobs.sse").read_bytes(), "openai"))
+    data = (DATA / "openai-chat" / "chat-content-logprobs.sse").read_bytes()
+    return list(fastsse.iter_chunks(data, "openai"))
 
 
 def test_a_chunk_takes_at_most_184_bytes() -> None:
@@ -50,7 +52,7 @@ def test_python_objects_keep_a_chunk_collectable() -> None:
 
 
 def test_rare_fields_read_back_and_compare() -> None:
-    values = {
+    values: dict[str, Any] = {
         "reasoning_signature": "sig",
         "redacted_thinking": "EqkECkYIBxgCKkA8",
         "refusal_delta": "no",
