@@ -61,7 +61,8 @@ test-python: system-deps $(BUILT) ## pytest on the Python package
 demo: $(RELEASE) ## the main job on an embedded default (no network, no key)
 	$(PY) -m fastsse demo
 
-bench: bench-rust bench-python ## every benchmark (release builds)
+bench: $(RELEASE) ## every benchmark once, rewriting README.md's marked tables (~20 min; release builds)
+	$(PY) benches/report.py
 
 bench-rust: ## criterion benches of the Rust core
 	cargo bench --bench sse

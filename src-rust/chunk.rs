@@ -200,22 +200,6 @@ impl GenerationChunk {
         })
     }
 
-    /// A chunk carrying a redacted reasoning block's opaque data.
-    pub fn redacted_thinking(data: impl Into<String>) -> Self {
-        GenerationChunk::with_rare(RareFields {
-            redacted_thinking: Some(data.into()),
-            ..RareFields::NONE
-        })
-    }
-
-    /// A chunk carrying citations: `json` is a JSON array of the provider's citation objects.
-    pub fn citations(json: &str) -> Self {
-        GenerationChunk::with_rare(RareFields {
-            citations: Some(json.into()),
-            ..RareFields::NONE
-        })
-    }
-
     pub fn finish(reason: FinishReason) -> Self {
         GenerationChunk {
             done: true,

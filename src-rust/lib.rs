@@ -3,6 +3,7 @@
 //! feature and is the only code that knows about Python.
 
 pub mod chunk;
+pub mod coalesce;
 pub mod collect;
 pub mod encode;
 pub mod error;

@@ -12,6 +12,7 @@ import pytest
 from fastsse.adapters import ReplayAdapter
 from fastsse.server import FastSSEApp, create_app
 from serving import running_server
+from support.processes import RedisServer
 
 
 @pytest.fixture(scope="module")
@@ -40,3 +41,14 @@ def oai(base_url: str) -> Iterator[openai.OpenAI]:
 def claude(base_url: str) -> Iterator[anthropic.Anthropic]:
     with anthropic.Anthropic(base_url=base_url, api_key="unused", max_retries=0) as client:
         yield client
+
+
+@pytest.fixture(scope="module")
+def redis_server() -> Iterator[RedisServer]:
+    """A real ``redis-server`` on a free loopback port, for the module's tests."""
+    server = RedisServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.close()

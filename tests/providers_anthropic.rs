@@ -7,279 +7,49 @@ use _fastsse::providers::ChunkDecoderConfig;
 use _fastsse::{Error, FinishReason};
 use support::*;
 
-use FinishReason::{ContentFilter, Length, Stop, ToolCalls};
-
-struct Expected {
-    path: &'static str,
-    finish: FinishReason,
-    tokens: (u64, u64),
-    /// (text, reasoning) lengths in chars.
-    lengths: (usize, usize),
-    /// (name, argument chars) per client tool call.
-    tools: &'static [(&'static str, usize)],
-    /// Chunks that carry only `raw` (signatures, citations, server tools, redacted thinking).
-    raw_only: usize,
-}
-
-const fn exp(
-    path: &'static str,
-    finish: FinishReason,
-    tokens: (u64, u64),
-    lengths: (usize, usize),
-    tools: &'static [(&'static str, usize)],
-    raw_only: usize,
-) -> Expected {
-    Expected {
-        path,
-        finish,
-        tokens,
-        lengths,
-        tools,
-        raw_only,
-    }
-}
-
-const PELICANS: &[(&str, usize)] = &[("pelican_name_generator", 2), ("pelican_name_generator", 2)];
-
-const EXPECTED: &[Expected] = &[
-    exp(
-        "anthropic/adaptive-thinking-text-thinking-text.sse",
-        Stop,
-        (34, 44),
-        (36, 40),
-        &[],
-        1,
-    ),
-    exp(
-        "anthropic/compaction-text.sse",
-        Stop,
-        (181, 8),
-        (8, 0),
-        &[],
-        2,
-    ),
-    exp(
-        "anthropic/parallel-tool-use.sse",
-        ToolCalls,
-        (542, 62),
-        (0, 0),
-        PELICANS,
-        0,
-    ),
-    exp(
-        "anthropic/redacted-thinking-text.sse",
-        Stop,
-        (92, 189),
-        (359, 0),
-        &[],
-        2,
-    ),
-    exp(
-        "anthropic/sdk-basic-text.sse",
-        Stop,
-        (11, 6),
-        (12, 0),
-        &[],
-        0,
-    ),
-    exp(
-        "anthropic/sdk-compaction.sse",
-        Stop,
-        (30, 8),
-        (12, 0),
-        &[],
-        2,
-    ),
-    exp(
-        "anthropic/sdk-fallback-credit.sse",
-        Stop,
-        (25, 8),
-        (12, 0),
-        &[],
-        0,
-    ),
-    exp("anthropic/sdk-fallback.sse", Stop, (25, 8), (12, 0), &[], 1),
-    exp(
-        "anthropic/sdk-incomplete-partial-json.sse",
-        Length,
-        (450, 124),
-        (135, 0),
-        &[("make_file", 149)],
-        0,
-    ),
-    exp(
-        "anthropic/sdk-refusal.sse",
-        ContentFilter,
-        (20, 0),
-        (0, 0),
-        &[],
-        0,
-    ),
-    exp(
-        "anthropic/sdk-synthetic-fallback-text.sse",
-        Stop,
-        (31, 547),
-        (1312, 0),
-        &[],
-        0,
-    ),
-    exp(
-        "anthropic/sdk-synthetic-server-tool-refusal.sse",
-        ContentFilter,
-        (28, 106),
-        (54, 0),
-        &[],
-        10,
-    ),
-    exp(
-        "anthropic/sdk-synthetic-thinking-refusal.sse",
-        ContentFilter,
-        (28, 106),
-        (2, 212),
-        &[],
-        1,
-    ),
-    exp(
-        "anthropic/sdk-text-tool-use.sse",
-        ToolCalls,
-        (377, 65),
-        (48, 0),
-        &[("get_weather", 21)],
-        0,
-    ),
-    exp(
-        "anthropic/stop-sequence.sse",
-        Stop,
-        (16, 28),
-        (102, 0),
-        &[],
-        0,
-    ),
-    exp(
-        "anthropic/text-parallel-tool-use.sse",
-        ToolCalls,
-        (310, 84),
-        (102, 0),
-        PELICANS,
-        0,
-    ),
-    exp(
-        "anthropic/thinking-code-execution.sse",
-        Stop,
-        (4714, 304),
-        (501, 46),
-        &[],
-        12,
-    ),
-    exp(
-        "anthropic/thinking-mcp-tool-use.sse",
-        Stop,
-        (3042, 354),
-        (806, 192),
-        &[],
-        20,
-    ),
-    exp(
-        "anthropic/thinking-signature-text.sse",
-        Stop,
-        (43, 282),
-        (1021, 202),
-        &[],
-        1,
-    ),
-    exp(
-        "anthropic/thinking-text.sse",
-        Stop,
-        (46, 84),
-        (17, 218),
-        &[],
-        1,
-    ),
-    exp(
-        "anthropic/thinking-tool-use.sse",
-        ToolCalls,
-        (598, 92),
-        (0, 180),
-        &[("fixed_version", 2)],
-        1,
-    ),
-    exp(
-        "anthropic/thinking-web-search-citations.sse",
-        Stop,
-        (22397, 637),
-        (1335, 405),
-        &[],
-        33,
-    ),
-    exp(
-        "anthropic/tool-search-then-tool-use.sse",
-        ToolCalls,
-        (1591, 175),
-        (158, 0),
-        &[("get_exchange_rate", 46)],
-        11,
-    ),
-    exp(
-        "anthropic/web-search-citations.sse",
-        Stop,
-        (10423, 341),
-        (650, 0),
-        &[],
-        14,
-    ),
-];
+/// Every capture (columns: `support::COLUMNS`); raw-only chunks carry signatures,
+/// citations, server tools and redacted thinking.
+const CAPTURES: &str = "
+anthropic/adaptive-thinking-text-thinking-text.sse stop           34    44  36   40  0 1
+anthropic/compaction-text.sse                      stop           181   8   8    0   0 2
+anthropic/parallel-tool-use.sse                    tool_calls     542   62  0    0   0 0  pelican_name_generator:2 pelican_name_generator:2
+anthropic/redacted-thinking-text.sse               stop           92    189 359  0   0 2
+anthropic/sdk-basic-text.sse                       stop           11    6   12   0   0 0
+anthropic/sdk-compaction.sse                       stop           30    8   12   0   0 2
+anthropic/sdk-fallback-credit.sse                  stop           25    8   12   0   0 0
+anthropic/sdk-fallback.sse                         stop           25    8   12   0   0 1
+anthropic/sdk-incomplete-partial-json.sse          length         450   124 135  0   0 0  make_file:149
+anthropic/sdk-refusal.sse                          content_filter 20    0   0    0   0 0
+anthropic/sdk-synthetic-fallback-text.sse          stop           31    547 1312 0   0 0
+anthropic/sdk-synthetic-server-tool-refusal.sse    content_filter 28    106 54   0   0 10
+anthropic/sdk-synthetic-thinking-refusal.sse       content_filter 28    106 2    212 0 1
+anthropic/sdk-text-tool-use.sse                    tool_calls     377   65  48   0   0 0  get_weather:21
+anthropic/stop-sequence.sse                        stop           16    28  102  0   0 0
+anthropic/text-parallel-tool-use.sse               tool_calls     310   84  102  0   0 0  pelican_name_generator:2 pelican_name_generator:2
+anthropic/thinking-code-execution.sse              stop           4714  304 501  46  0 12
+anthropic/thinking-mcp-tool-use.sse                stop           3042  354 806  192 0 20
+anthropic/thinking-signature-text.sse              stop           43    282 1021 202 0 1
+anthropic/thinking-text.sse                        stop           46    84  17   218 0 1
+anthropic/thinking-tool-use.sse                    tool_calls     598   92  0    180 0 1  fixed_version:2
+anthropic/thinking-web-search-citations.sse        stop           22397 637 1335 405 0 33
+anthropic/tool-search-then-tool-use.sse            tool_calls     1591  175 158  0   0 11 get_exchange_rate:46
+anthropic/web-search-citations.sse                 stop           10423 341 650  0   0 14
+";
 
 #[test]
 fn every_capture_is_covered() {
-    let listed: Vec<&str> = EXPECTED.iter().map(|e| e.path).collect();
-    assert_eq!(listed, fixtures_in("anthropic"));
+    assert_covered(&table(CAPTURES), &[], fixtures_in("anthropic"));
 }
 
 #[test]
-fn captures_decode_the_same_every_way_and_match_expectations() {
-    for expected in EXPECTED {
-        let outcome = decode_every_way("anthropic", expected.path);
-        assert_eq!(outcome.error, None, "{}", expected.path);
-        let summary = summarize(&outcome.chunks, 0);
-        let tools: Vec<(&str, usize)> = summary
-            .tool_calls
-            .iter()
-            .map(|t| (t.name.as_str(), t.arguments.chars().count()))
-            .collect();
-        let raw_only = outcome
-            .chunks
-            .iter()
-            .filter(|c| !c.done && !c.has_content() && c.rare.logprobs.is_none())
-            .count();
-        assert_eq!(
-            (
-                summary.finish_reason,
-                (
-                    summary.prompt_tokens.unwrap(),
-                    summary.completion_tokens.unwrap()
-                ),
-                (
-                    summary.text.chars().count(),
-                    summary.reasoning.chars().count()
-                ),
-                tools.as_slice(),
-                raw_only,
-            ),
-            (
-                Some(expected.finish),
-                expected.tokens,
-                expected.lengths,
-                expected.tools,
-                expected.raw_only
-            ),
-            "{}",
-            expected.path
-        );
-        for tool in &summary.tool_calls {
-            assert!(tool
-                .id
-                .as_deref()
-                .is_some_and(|id| id.starts_with("toolu_")));
+fn captures_decode_the_same_every_way_and_match_their_rows() {
+    for (row, chunks) in check_table("anthropic", &table(CAPTURES), Sweep::Light) {
+        for tool in summarize(&chunks, 0).tool_calls {
+            assert!(
+                tool.id.is_some_and(|id| id.starts_with("toolu_")),
+                "{}",
+                row.path
+            );
         }
     }
 }

@@ -7,7 +7,7 @@ mod support;
 use _fastsse::eventstream::{encode_message, EventStreamDecoder, Header, HeaderValue};
 use _fastsse::{Error, FinishReason};
 use serde_json::Value;
-use support::{collect, data, json, run, run_all_splits, run_body, Summary};
+use support::*;
 
 fn frame(headers: &[(&str, &str)], payload: &str) -> Vec<u8> {
     let headers: Vec<Header<'_>> = headers
@@ -97,80 +97,50 @@ fn reference(frames: &[(String, Value)]) -> Reference {
     r
 }
 
-fn check(file: &str) -> Summary {
-    let bytes = data(&format!("bedrock/{file}"));
-    let chunks = run_all_splits("bedrock", &bytes);
-    let got = collect(&chunks);
-    let want = reference(&frames(&bytes));
-    assert_eq!(got.text, want.text, "{file}");
-    assert_eq!(got.reasoning, want.reasoning, "{file}");
-    assert_eq!(got.tool_calls.len(), want.calls.len(), "{file}");
-    for (call, (_, id, name, args)) in got.tool_calls.iter().zip(&want.calls) {
-        assert_eq!(call.id.as_deref(), Some(id.as_str()));
-        assert_eq!(&call.name, name);
-        assert_eq!(&call.arguments, args);
-        json(&call.arguments);
+/// Every capture (columns: `support::COLUMNS`); raw-only chunks carry reasoning signatures,
+/// redacted reasoning, and a server tool's call and result.
+const CAPTURES: &str = "
+bedrock/converse-stream-empty-text-delta.bin    stop       70   43  32  119 0 0
+bedrock/converse-stream-reasoning-signature.bin stop       36   73  55  193 0 1
+bedrock/converse-stream-redacted-reasoning.bin  stop       92   253 359 0   0 2
+bedrock/converse-stream-server-tool.bin         tool_calls 1002 59  0   0   0 4 final_result:20
+bedrock/converse-stream-text-tool-use.bin       tool_calls 471  91  283 0   0 0 get_temperature:16
+bedrock/converse-stream-text.bin                stop       13   82  375 0   0 0
+";
+
+#[test]
+fn every_capture_is_covered() {
+    assert_covered(&table(CAPTURES), &[], fixtures_in("bedrock"));
+}
+
+/// Every capture fed every way, matched to its row, and to the reference.
+#[test]
+fn captures_match_their_rows_and_the_reference() {
+    for (row, chunks) in check_table("bedrock", &table(CAPTURES), Sweep::Full) {
+        let path = row.path.as_str();
+        let got = collect(&chunks);
+        let want = reference(&frames(&data(path)));
+        assert_eq!(got.text, want.text, "{path}");
+        assert_eq!(got.reasoning, want.reasoning, "{path}");
+        assert_eq!(got.tool_calls.len(), want.calls.len(), "{path}");
+        for (call, (_, id, name, args)) in got.tool_calls.iter().zip(&want.calls) {
+            assert_eq!(call.id.as_deref(), Some(id.as_str()));
+            assert_eq!(&call.name, name);
+            assert_eq!(&call.arguments, args);
+            json(&call.arguments);
+        }
+        let finish = match want.stop_reason.as_str() {
+            "end_turn" => FinishReason::Stop,
+            "tool_use" => FinishReason::ToolCalls,
+            other => panic!("{other}"),
+        };
+        assert_eq!(got.finish_reason, Some(finish), "{path}");
+        assert_eq!(
+            (got.prompt_tokens, got.completion_tokens),
+            (want.input, want.output),
+            "{path}"
+        );
     }
-    let finish = match want.stop_reason.as_str() {
-        "end_turn" => FinishReason::Stop,
-        "tool_use" => FinishReason::ToolCalls,
-        other => panic!("{other}"),
-    };
-    assert_eq!(got.finish_reason, Some(finish), "{file}");
-    assert_eq!(
-        (got.prompt_tokens, got.completion_tokens),
-        (want.input, want.output),
-        "{file}"
-    );
-    got
-}
-
-#[test]
-fn text() {
-    let got = check("converse-stream-text.bin");
-    assert!(!got.text.is_empty());
-    assert_eq!(got.raw_only, 0);
-}
-
-#[test]
-fn text_then_tool_use() {
-    let got = check("converse-stream-text-tool-use.bin");
-    assert_eq!(got.tool_calls[0].name, "get_temperature");
-}
-
-#[test]
-fn reasoning_text_and_signature() {
-    let got = check("converse-stream-reasoning-signature.bin");
-    assert!(got.reasoning.starts_with("The user has greeted me"));
-    assert_eq!(
-        got.text,
-        "Hello! It's nice to meet you. How can I help you today?"
-    );
-    assert_eq!(got.raw_only, 1, "the signature stays reachable through raw");
-}
-
-#[test]
-fn redacted_reasoning() {
-    let got = check("converse-stream-redacted-reasoning.bin");
-    assert_eq!(got.reasoning, "");
-    assert_eq!(got.raw_only, 2);
-}
-
-#[test]
-fn empty_text_delta() {
-    let got = check("converse-stream-empty-text-delta.bin");
-    assert_eq!(got.text, "Hello! How can I help you today?");
-}
-
-#[test]
-fn server_tools_are_not_client_calls() {
-    let got = check("converse-stream-server-tool.bin");
-    let names: Vec<&str> = got.tool_calls.iter().map(|c| c.name.as_str()).collect();
-    assert_eq!(names, ["final_result"]);
-    assert_eq!(got.tool_calls[0].index, 0);
-    assert_eq!(got.tool_calls[0].arguments, r#"{"result":7006652.0}"#);
-    // server toolUse start + its input delta, toolResult start + its delta
-    assert_eq!(got.raw_only, 4);
 }
 
 #[test]

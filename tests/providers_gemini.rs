@@ -8,7 +8,7 @@ use _fastsse::providers::gemini::GeminiReducer;
 use _fastsse::providers::{Reducer, WireEvent};
 use _fastsse::{Error, FinishReason};
 use serde_json::{json, Value};
-use support::{collect, data, json, jsonl_to_sse, run, run_all_splits, run_body, Summary};
+use support::*;
 
 /// The payloads of the SSE events in `bytes` (CRLF or LF).
 fn payloads(bytes: &[u8]) -> Vec<Value> {
@@ -120,169 +120,53 @@ fn reference(events: &[Value]) -> Reference {
     r
 }
 
-/// Replay one capture every way, compare with the reference, return what it adds up to.
-fn check(path: &str) -> Summary {
-    let raw = data(path);
-    let sse = if path.ends_with(".jsonl") {
-        jsonl_to_sse(&String::from_utf8(raw).unwrap(), "\r\n")
-    } else {
-        raw
-    };
-    let chunks = run_all_splits("gemini", &sse);
-    let lf = String::from_utf8(sse.clone())
-        .unwrap()
-        .replace("\r\n", "\n");
-    assert_eq!(
-        run("gemini", &[lf.as_bytes()]).unwrap(),
-        chunks,
-        "LF and CRLF agree"
-    );
+/// Every capture (columns: `support::COLUMNS`); the raw-only chunks of code execution are
+/// its `executableCode` and `codeExecutionResult` parts.
+const CAPTURES: &str = "
+gemini/code-execution.sse                                    stop       507 276  82   0    0 2
+gemini/function-call-thought-signature.sse                   tool_calls 29  212  0    0    0 0 get_country:2
+gemini/text.sse                                              stop       13  8    32   0    0 0
+gemini/thinking-thought-parts-text.sse                       stop       34  1256 1938 1575 0 0
+gemini/usage-live-mid-stream.sse                             stop       18  115  80   0    0 0
+gemini/vercel-function-call-no-args-thought.jsonl            tool_calls 249 241  0    320  0 0 read_theme:2 read_screen:10 read_screen:10 read_screen:10
+gemini/vercel-function-call-partial-args.jsonl               tool_calls 26  155  0    0    0 0 getWeather:21 getWeather:28
+gemini/vercel-function-call.jsonl                            tool_calls 29  60   0    0    0 0 weather:28
+gemini/vercel-text.jsonl                                     stop       9   208  55   0    0 0
+gemini/vercel-vertex-function-call-nested-partial-args.jsonl tool_calls 31  1710 0    0    0 0 cookRecipe:1062
+gemini/web-search-grounding-metadata.sse                     stop       119 653  926  0    0 0
+";
 
-    let got = collect(&chunks);
-    let want = reference(&payloads(&sse));
-    assert_eq!(got.text, want.text, "{path}: text");
-    assert_eq!(got.reasoning, want.reasoning, "{path}: reasoning");
-    assert_eq!(got.tool_calls.len(), want.calls.len(), "{path}: tool calls");
-    for (call, (name, args)) in got.tool_calls.iter().zip(&want.calls) {
-        assert_eq!(&call.name, name);
-        assert_eq!(&json(&call.arguments), args, "{path}: arguments of {name}");
+#[test]
+fn every_capture_is_covered() {
+    assert_covered(&table(CAPTURES), &[], fixtures_in("gemini"));
+}
+
+/// Every capture fed every way (LF and CRLF), matched to its row, and to the reference.
+#[test]
+fn captures_match_their_rows_and_the_reference() {
+    for (row, chunks) in check_table("gemini", &table(CAPTURES), Sweep::Full) {
+        let path = row.path.as_str();
+        let got = collect(&chunks);
+        let want = reference(&payloads(&fixture(path)));
+        assert_eq!(got.text, want.text, "{path}: text");
+        assert_eq!(got.reasoning, want.reasoning, "{path}: reasoning");
+        assert_eq!(got.tool_calls.len(), want.calls.len(), "{path}: tool calls");
+        for (call, (name, args)) in got.tool_calls.iter().zip(&want.calls) {
+            assert_eq!(&call.name, name);
+            assert_eq!(&json(&call.arguments), args, "{path}: arguments of {name}");
+        }
+        assert_eq!(got.prompt_tokens, want.prompt, "{path}: prompt tokens");
+        assert_eq!(
+            got.completion_tokens, want.completion,
+            "{path}: completion tokens"
+        );
+        let expected_finish = match want.finish.as_deref() {
+            Some("STOP") if !want.calls.is_empty() => FinishReason::ToolCalls,
+            Some("STOP") => FinishReason::Stop,
+            other => panic!("{path}: unexpected finish {other:?}"),
+        };
+        assert_eq!(got.finish_reason, Some(expected_finish), "{path}: finish");
     }
-    assert_eq!(got.prompt_tokens, want.prompt, "{path}: prompt tokens");
-    assert_eq!(
-        got.completion_tokens, want.completion,
-        "{path}: completion tokens"
-    );
-    let expected_finish = match want.finish.as_deref() {
-        Some("STOP") if !want.calls.is_empty() => FinishReason::ToolCalls,
-        Some("STOP") => FinishReason::Stop,
-        other => panic!("{path}: unexpected finish {other:?}"),
-    };
-    assert_eq!(got.finish_reason, Some(expected_finish), "{path}: finish");
-    got
-}
-
-#[test]
-fn text() {
-    let got = check("gemini/text.sse");
-    assert_eq!(got.text, "The capital of France is Paris.\n");
-    assert_eq!(
-        (got.prompt_tokens, got.completion_tokens),
-        (Some(13), Some(8))
-    );
-}
-
-#[test]
-fn thought_parts_are_reasoning() {
-    let got = check("gemini/thinking-thought-parts-text.sse");
-    assert!(got.reasoning.starts_with("**Clarifying User Goals**"));
-    assert!(got.text.starts_with("This is a great question!"));
-    assert_eq!(
-        (got.prompt_tokens, got.completion_tokens),
-        (Some(34), Some(469 + 787))
-    );
-}
-
-#[test]
-fn running_usage_totals_take_the_latest() {
-    let got = check("gemini/usage-live-mid-stream.sse");
-    assert_eq!(got.completion_tokens, Some(80 + 35));
-    assert!(got.text.ends_with("29\n30"));
-}
-
-#[test]
-fn grounded_search_and_tool_use_prompt_tokens() {
-    let got = check("gemini/web-search-grounding-metadata.sse");
-    assert_eq!(
-        (got.prompt_tokens, got.completion_tokens),
-        (Some(17 + 102), Some(241 + 412))
-    );
-}
-
-#[test]
-fn code_execution_parts_are_not_text() {
-    let got = check("gemini/code-execution.sse");
-    assert_eq!(
-        got.raw_only, 2,
-        "executableCode and codeExecutionResult stay reachable as raw"
-    );
-    assert!(!got.text.contains("print(result)"));
-    assert!(got.text.starts_with("The result of"));
-}
-
-#[test]
-fn whole_function_call() {
-    let got = check("gemini/function-call-thought-signature.sse");
-    assert_eq!(got.tool_calls[0].name, "get_country");
-    assert_eq!(got.tool_calls[0].arguments, "{}");
-    assert_eq!(got.finish_reason, Some(FinishReason::ToolCalls));
-
-    let got = check("gemini/vercel-function-call.jsonl");
-    assert_eq!(
-        got.tool_calls[0].arguments,
-        r#"{"location":"San Francisco"}"#
-    );
-}
-
-#[test]
-fn streamed_partial_arguments() {
-    let got = check("gemini/vercel-function-call-partial-args.jsonl");
-    let args: Vec<&str> = got
-        .tool_calls
-        .iter()
-        .map(|c| c.arguments.as_str())
-        .collect();
-    assert_eq!(
-        args,
-        [
-            r#"{"location":"Boston"}"#,
-            r#"{"location":"San Francisco"}"#
-        ]
-    );
-    assert_eq!(
-        (got.prompt_tokens, got.completion_tokens),
-        (Some(26), Some(23 + 132))
-    );
-}
-
-#[test]
-fn streamed_calls_without_arguments_and_thought() {
-    let got = check("gemini/vercel-function-call-no-args-thought.jsonl");
-    let calls: Vec<(&str, &str)> = got
-        .tool_calls
-        .iter()
-        .map(|c| (c.name.as_str(), c.arguments.as_str()))
-        .collect();
-    assert_eq!(
-        calls,
-        [
-            ("read_theme", "{}"),
-            ("read_screen", r#"{"id":"A"}"#),
-            ("read_screen", r#"{"id":"B"}"#),
-            ("read_screen", r#"{"id":"C"}"#)
-        ]
-    );
-    assert!(got.reasoning.starts_with("**Processing User Requests**"));
-}
-
-#[test]
-fn nested_partial_arguments() {
-    let got = check("gemini/vercel-vertex-function-call-nested-partial-args.jsonl");
-    let args = json(&got.tool_calls[0].arguments);
-    assert_eq!(args["recipe"]["ingredients"].as_array().unwrap().len(), 10);
-    assert_eq!(
-        args["recipe"]["ingredients"][9],
-        json!({"amount": "1/2 tsp", "name": "Pepper"})
-    );
-    assert_eq!(args["recipe"]["name"], "Lasagna");
-    assert_eq!(
-        args["recipe"]["steps"][0],
-        "Preheat oven to 375\u{b0}F (190\u{b0}C)."
-    );
-    assert_eq!(
-        args["recipe"]["steps"][1],
-        "Cook lasagna noodles according to package directions, drain and set aside."
-    );
-    assert_eq!(args["recipe"]["steps"].as_array().unwrap().len(), 10);
 }
 
 #[test]
@@ -311,15 +195,6 @@ fn arguments_arrive_incrementally() {
         .unwrap();
     assert_eq!(first.function_name.as_deref(), Some("cookRecipe"));
     assert!(chunks[0].is_first);
-}
-
-#[test]
-fn vercel_text() {
-    let got = check("gemini/vercel-text.jsonl");
-    assert_eq!(
-        got.text,
-        "There are **3** \"r\"s in strawberry.\n\nst**r**awbe**rr**y"
-    );
 }
 
 fn one(data: &str) -> Result<Vec<_fastsse::GenerationChunk>, Error> {

@@ -6,7 +6,7 @@ mod support;
 
 use _fastsse::{Error, FinishReason};
 use serde_json::Value;
-use support::{collect, data, json, run, run_all_splits, run_body, terminal_raw};
+use support::*;
 
 /// Independent reference: concatenated content/response and the final line's fields.
 fn reference(bytes: &[u8]) -> (String, Value) {
@@ -28,38 +28,33 @@ fn reference(bytes: &[u8]) -> (String, Value) {
     (content, lines.last().unwrap().clone())
 }
 
+/// Every capture that finishes (columns: `support::COLUMNS`).
+const CAPTURES: &str = "
+ollama/chat-done-reason-length.ndjson            length     15  50 185 0  0 0
+ollama/chat-stream.ndjson                        stop       16  22 33  0  0 0
+ollama/generate-stream.ndjson                    stop       16  22 33  0  0 0
+ollama/synthetic-chat-thinking-tool-calls.ndjson tool_calls 182 61 0   46 0 0 get_weather:33 get_weather:54
+ollama/synthetic-generate-thinking.ndjson        stop       9   14 1   21 0 0
+";
+const ERROR: &str = "ollama/synthetic-chat-error-mid-stream.ndjson";
+
 #[test]
-fn real_captures() {
-    for (file, finish) in [
-        ("chat-stream.ndjson", FinishReason::Stop),
-        ("generate-stream.ndjson", FinishReason::Stop),
-        ("chat-done-reason-length.ndjson", FinishReason::Length),
-    ] {
-        let bytes = data(&format!("ollama/{file}"));
-        let chunks = run_all_splits("ollama", &bytes);
-        let got = collect(&chunks);
-        let (text, last) = reference(&bytes);
-        assert!(!text.is_empty());
-        assert_eq!(got.text, text, "{file}");
-        assert_eq!(got.finish_reason, Some(finish), "{file}");
-        assert_eq!(
-            got.prompt_tokens,
-            last["prompt_eval_count"].as_u64(),
-            "{file}"
-        );
-        assert_eq!(got.completion_tokens, last["eval_count"].as_u64(), "{file}");
+fn every_capture_is_covered() {
+    assert_covered(&table(CAPTURES), &[ERROR], fixtures_in("ollama"));
+}
+
+/// Every capture fed every way (LF and CRLF), matched to its row and to the reference; the
+/// terminal chunk's `raw` is the done line.
+#[test]
+fn captures_match_their_rows_and_the_reference() {
+    for (row, chunks) in check_table("ollama", &table(CAPTURES), Sweep::Full) {
+        let path = row.path.as_str();
+        let (text, last) = reference(&data(path));
+        assert_eq!(collect(&chunks).text, text, "{path}");
         assert_eq!(
             terminal_raw(&chunks),
             Some(last),
-            "{file}: raw of the done line"
-        );
-        // CRLF line endings give the same chunks.
-        let crlf = String::from_utf8(bytes.clone())
-            .unwrap()
-            .replace('\n', "\r\n");
-        assert_eq!(
-            collect(&run("ollama", &[crlf.as_bytes()]).unwrap()).text,
-            got.text
+            "{path}: raw of the done line"
         );
     }
 }
@@ -67,7 +62,7 @@ fn real_captures() {
 #[test]
 fn thinking_and_whole_tool_calls() {
     let bytes = data("ollama/synthetic-chat-thinking-tool-calls.ndjson");
-    let chunks = run_all_splits("ollama", &bytes);
+    let chunks = run("ollama", &[&bytes]).unwrap();
     let got = collect(&chunks);
     assert_eq!(
         got.reasoning,
@@ -85,11 +80,6 @@ fn thinking_and_whole_tool_calls() {
         got.tool_calls[1].arguments, r#"{"city":"Tōkyō","days":[1,2],"detail":{"hourly":true}}"#,
         "the provider's own JSON text, not re-serialised"
     );
-    assert_eq!(got.finish_reason, Some(FinishReason::ToolCalls));
-    assert_eq!(
-        (got.prompt_tokens, got.completion_tokens),
-        (Some(182), Some(61))
-    );
     // Each call is two chunks: id + name, then the whole arguments.
     let calls: Vec<_> = chunks
         .iter()
@@ -101,25 +91,8 @@ fn thinking_and_whole_tool_calls() {
 }
 
 #[test]
-fn generate_thinking() {
-    let got = collect(&run_all_splits(
-        "ollama",
-        &data("ollama/synthetic-generate-thinking.ndjson"),
-    ));
-    assert_eq!(
-        (got.reasoning.as_str(), got.text.as_str()),
-        ("Two plus two is four.", "4")
-    );
-    assert_eq!(
-        (got.prompt_tokens, got.completion_tokens),
-        (Some(9), Some(14))
-    );
-}
-
-#[test]
 fn error_line_is_a_provider_error() {
-    let bytes = data("ollama/synthetic-chat-error-mid-stream.ndjson");
-    match run("ollama", &[&bytes]) {
+    match run("ollama", &[&data(ERROR)]) {
         Err(Error::Provider { code, message, raw }) => {
             assert_eq!(code, None);
             assert_eq!(

@@ -7,282 +7,84 @@ use _fastsse::providers::{ChunkDecoder, ChunkDecoderConfig};
 use _fastsse::{Error, FinishReason};
 use support::*;
 
-use FinishReason::{Length, Stop, ToolCalls};
+/// Choice 0 of every capture that finishes (columns: `support::COLUMNS`).
+const CAPTURES: &str = "
+openai-chat/azure-content-filter-results.jsonl        stop       15   78  19  0    0  0
+openai-chat/chat-content-logprobs.sse                 stop       9    2   4   0    0  0
+openai-chat/chat-finish-length.sse                    length     79   1   2   0    0  0
+openai-chat/chat-gpt5-moderation-obfuscation.sse      stop       13   11  6   0    0  0
+openai-chat/chat-json-response-format-long.sse        stop       19   177 608 0    0  0
+openai-chat/chat-n3-choices.sse                       stop       79   42  53  0    0  0
+openai-chat/chat-parallel-tool-calls.sse              tool_calls 149  60  0   0    0  0 GetWeatherArgs:52 get_stock_price:40
+openai-chat/chat-refusal-logprobs.sse                 stop       79   12  0   0    45 0
+openai-chat/chat-refusal.sse                          stop       79   11  0   0    44 0
+openai-chat/chat-structured-output.sse                stop       79   14  53  0    0  0
+openai-chat/chat-text.sse                             stop       14   30  159 0    0  0
+openai-chat/chat-tool-call-non-strict.sse             tool_calls 44   16  0   0    0  0 get_weather:24
+openai-chat/chat-tool-call-obfuscation.sse            tool_calls 53   15  0   0    0  0 get_capital:16
+openai-chat/chat-tool-call-strict.sse                 tool_calls 48   19  0   0    0  0 get_weather:37
+openai-chat/chat-tool-call.sse                        tool_calls 76   24  0   0    0  0 GetWeatherArgs:47
+openai-chat/openrouter-comments-reasoning-details.sse stop       43   36  9   51   0  0
+deepseek/reasoner-reasoning-content.sse               stop       6    212 40  882  0  0
+deepseek/vercel-reasoning-tool-call.jsonl             tool_calls 339  83  0   191  0  0 weather:29
+groq/compound-web-search-executed-tools.sse           stop       5003 359 200 6255 0  0
+groq/reasoning-tool-call.sse                          tool_calls 304  49  0   92   0  0 get_something_by_name:18
+groq/vercel-tool-call.jsonl                           tool_calls 210  15  0   0    0  0 weather:2
+mistral/magistral-thinking-content-parts.sse          stop       10   232 607 421  0  0
+mistral/vercel-incremental-tool-call.jsonl            tool_calls 171  14  0   0    0  0 webSearchTool:35
+mistral/vercel-reasoning.jsonl                        stop       10   46  9   60   0  0
+mistral/vercel-text.jsonl                             stop       13   8   38  0    0  0
+mistral/vercel-tool-call.jsonl                        tool_calls 124  22  0   0    0  0 weather:29
+";
 
-struct Expected {
-    path: &'static str,
-    finish: FinishReason,
-    prompt: u64,
-    completion: u64,
-    text_len: usize,
-    reasoning_len: usize,
-    refusal_len: usize,
-    tools: &'static [(&'static str, usize)],
-}
-
-const fn exp(
-    path: &'static str,
-    finish: FinishReason,
-    (prompt, completion): (u64, u64),
-    (text_len, reasoning_len, refusal_len): (usize, usize, usize),
-    tools: &'static [(&'static str, usize)],
-) -> Expected {
-    Expected {
-        path,
-        finish,
-        prompt,
-        completion,
-        text_len,
-        reasoning_len,
-        refusal_len,
-        tools,
-    }
-}
-
-/// Expected per capture (choice 0): lengths are in chars; tool entries are (name, argument chars).
-const EXPECTED: &[Expected] = &[
-    exp(
-        "openai-chat/azure-content-filter-results.jsonl",
-        Stop,
-        (15, 78),
-        (19, 0, 0),
-        &[],
-    ),
-    exp(
-        "openai-chat/chat-content-logprobs.sse",
-        Stop,
-        (9, 2),
-        (4, 0, 0),
-        &[],
-    ),
-    exp(
-        "openai-chat/chat-finish-length.sse",
-        Length,
-        (79, 1),
-        (2, 0, 0),
-        &[],
-    ),
-    exp(
-        "openai-chat/chat-gpt5-moderation-obfuscation.sse",
-        Stop,
-        (13, 11),
-        (6, 0, 0),
-        &[],
-    ),
-    exp(
-        "openai-chat/chat-json-response-format-long.sse",
-        Stop,
-        (19, 177),
-        (608, 0, 0),
-        &[],
-    ),
-    exp(
-        "openai-chat/chat-n3-choices.sse",
-        Stop,
-        (79, 42),
-        (53, 0, 0),
-        &[],
-    ),
-    exp(
-        "openai-chat/chat-parallel-tool-calls.sse",
-        ToolCalls,
-        (149, 60),
-        (0, 0, 0),
-        &[("GetWeatherArgs", 52), ("get_stock_price", 40)],
-    ),
-    exp(
-        "openai-chat/chat-refusal-logprobs.sse",
-        Stop,
-        (79, 12),
-        (0, 0, 45),
-        &[],
-    ),
-    exp(
-        "openai-chat/chat-refusal.sse",
-        Stop,
-        (79, 11),
-        (0, 0, 44),
-        &[],
-    ),
-    exp(
-        "openai-chat/chat-structured-output.sse",
-        Stop,
-        (79, 14),
-        (53, 0, 0),
-        &[],
-    ),
-    exp(
-        "openai-chat/chat-text.sse",
-        Stop,
-        (14, 30),
-        (159, 0, 0),
-        &[],
-    ),
-    exp(
-        "openai-chat/chat-tool-call-non-strict.sse",
-        ToolCalls,
-        (44, 16),
-        (0, 0, 0),
-        &[("get_weather", 24)],
-    ),
-    exp(
-        "openai-chat/chat-tool-call-obfuscation.sse",
-        ToolCalls,
-        (53, 15),
-        (0, 0, 0),
-        &[("get_capital", 16)],
-    ),
-    exp(
-        "openai-chat/chat-tool-call-strict.sse",
-        ToolCalls,
-        (48, 19),
-        (0, 0, 0),
-        &[("get_weather", 37)],
-    ),
-    exp(
-        "openai-chat/chat-tool-call.sse",
-        ToolCalls,
-        (76, 24),
-        (0, 0, 0),
-        &[("GetWeatherArgs", 47)],
-    ),
-    exp(
-        "openai-chat/openrouter-comments-reasoning-details.sse",
-        Stop,
-        (43, 36),
-        (9, 51, 0),
-        &[],
-    ),
-    exp(
-        "deepseek/reasoner-reasoning-content.sse",
-        Stop,
-        (6, 212),
-        (40, 882, 0),
-        &[],
-    ),
-    exp(
-        "deepseek/vercel-reasoning-tool-call.jsonl",
-        ToolCalls,
-        (339, 83),
-        (0, 191, 0),
-        &[("weather", 29)],
-    ),
-    exp(
-        "groq/compound-web-search-executed-tools.sse",
-        Stop,
-        (5003, 359),
-        (200, 6255, 0),
-        &[],
-    ),
-    exp(
-        "groq/reasoning-tool-call.sse",
-        ToolCalls,
-        (304, 49),
-        (0, 92, 0),
-        &[("get_something_by_name", 18)],
-    ),
-    exp(
-        "groq/vercel-tool-call.jsonl",
-        ToolCalls,
-        (210, 15),
-        (0, 0, 0),
-        &[("weather", 2)],
-    ),
-    exp(
-        "mistral/magistral-thinking-content-parts.sse",
-        Stop,
-        (10, 232),
-        (607, 421, 0),
-        &[],
-    ),
-    exp(
-        "mistral/vercel-incremental-tool-call.jsonl",
-        ToolCalls,
-        (171, 14),
-        (0, 0, 0),
-        &[("webSearchTool", 35)],
-    ),
-    exp(
-        "mistral/vercel-reasoning.jsonl",
-        Stop,
-        (10, 46),
-        (9, 60, 0),
-        &[],
-    ),
-    exp("mistral/vercel-text.jsonl", Stop, (13, 8), (38, 0, 0), &[]),
-    exp(
-        "mistral/vercel-tool-call.jsonl",
-        ToolCalls,
-        (124, 22),
-        (0, 0, 0),
-        &[("weather", 29)],
-    ),
-];
-
-const ERRORS: &[&str] = &[
-    "openai-chat/openrouter-comments-mid-stream-error.sse",
-    "groq/mid-stream-error-event.sse",
-];
+/// Captures that end in a provider error: path and error code.
+const ERRORS: &str = "
+openai-chat/openrouter-comments-mid-stream-error.sse 400
+groq/mid-stream-error-event.sse                      tool_use_failed
+";
 
 #[test]
 fn every_capture_is_covered() {
-    let mut listed: Vec<&str> = EXPECTED
-        .iter()
-        .map(|e| e.path)
-        .chain(ERRORS.iter().copied())
-        .collect();
-    listed.sort_unstable();
-    let mut on_disk: Vec<String> = ["openai-chat", "groq", "mistral", "deepseek"]
+    let errors: Vec<&str> = ERRORS.split_whitespace().step_by(2).collect();
+    let on_disk = ["openai-chat", "groq", "mistral", "deepseek"]
         .iter()
         .flat_map(|dir| fixtures_in(dir))
         .filter(|path| !path.starts_with("deepseek/responses"))
         .collect();
-    on_disk.sort_unstable();
-    assert_eq!(listed, on_disk);
+    assert_covered(&table(CAPTURES), &errors, on_disk);
 }
 
 #[test]
-fn captures_decode_the_same_every_way_and_match_expectations() {
-    for expected in EXPECTED {
-        let outcome = decode_every_way("openai", expected.path);
-        assert_eq!(outcome.error, None, "{}", expected.path);
-        let summary = summarize(&outcome.chunks, 0);
-        let got_tools: Vec<(&str, usize)> = summary
-            .tool_calls
-            .iter()
-            .map(|t| (t.name.as_str(), t.arguments.chars().count()))
-            .collect();
-        assert_eq!(
-            (
-                summary.finish_reason,
-                summary.prompt_tokens,
-                summary.completion_tokens,
-                summary.text.chars().count(),
-                summary.reasoning.chars().count(),
-                summary.refusal.chars().count(),
-                got_tools.as_slice(),
-            ),
-            (
-                Some(expected.finish),
-                Some(expected.prompt),
-                Some(expected.completion),
-                expected.text_len,
-                expected.reasoning_len,
-                expected.refusal_len,
-                expected.tools,
-            ),
-            "{}",
-            expected.path
-        );
-        for tool in &summary.tool_calls {
-            assert!(
-                tool.id.as_deref().is_some_and(|id| !id.is_empty()),
-                "{}: {tool:?}",
-                expected.path
-            );
-            serde_json::from_str::<serde_json::Value>(&tool.arguments).expect("arguments are JSON");
+fn captures_decode_the_same_every_way_and_match_their_rows() {
+    for (row, chunks) in check_table("openai", &table(CAPTURES), Sweep::Light) {
+        for tool in summarize(&chunks, 0).tool_calls {
+            assert!(tool.id.is_some_and(|id| !id.is_empty()), "{}", row.path);
+            json(&tool.arguments);
         }
     }
+}
+
+#[test]
+fn error_captures_raise_after_what_arrived() {
+    let outcomes = check_error_table("openai", ERRORS);
+    let reasoning: Vec<String> = outcomes
+        .iter()
+        .map(|(_, outcome)| summarize(&outcome.chunks, 0).reasoning)
+        .collect();
+    assert_eq!(reasoning[0], "We need to respond to a greeting. The user");
+    assert_eq!(reasoning[1].chars().count(), 412);
+    let messages: Vec<String> = outcomes
+        .into_iter()
+        .map(|(_, outcome)| match outcome.error {
+            Some(Error::Provider { message, raw, .. }) => {
+                assert!(raw.contains("error"));
+                message
+            }
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(messages[0], "Token limit reached");
+    assert!(messages[1].starts_with("Tool call validation failed"));
 }
 
 #[test]
@@ -336,42 +138,6 @@ fn raw_is_shared_by_the_chunks_of_one_event() {
         b.raw.as_ref().unwrap()
     ));
     assert!(a.is_first && !b.is_first);
-}
-
-#[test]
-fn openrouter_error_chunk_raises_after_what_arrived() {
-    let bytes = fixture("openai-chat/openrouter-comments-mid-stream-error.sse");
-    for outcome in [
-        decode_whole("openai", &bytes),
-        decode_bytewise("openai", &bytes),
-    ] {
-        check_invariants(&outcome);
-        assert_eq!(
-            summarize(&outcome.chunks, 0).reasoning,
-            "We need to respond to a greeting. The user"
-        );
-        match outcome.error {
-            Some(Error::Provider { code, message, raw }) => {
-                assert_eq!(code.as_deref(), Some("400"));
-                assert_eq!(message, "Token limit reached");
-                assert!(raw.contains("\"error\""));
-            }
-            other => panic!("expected a provider error, got {other:?}"),
-        }
-    }
-}
-
-#[test]
-fn groq_error_event_raises_with_its_code() {
-    let outcome = decode_every_way("openai", "groq/mid-stream-error-event.sse");
-    assert_eq!(summarize(&outcome.chunks, 0).reasoning.chars().count(), 412);
-    match outcome.error {
-        Some(Error::Provider { code, message, .. }) => {
-            assert_eq!(code.as_deref(), Some("tool_use_failed"));
-            assert!(message.starts_with("Tool call validation failed"));
-        }
-        other => panic!("expected a provider error, got {other:?}"),
-    }
 }
 
 #[test]

@@ -7,193 +7,46 @@ use _fastsse::providers::ChunkDecoderConfig;
 use _fastsse::{Error, FinishReason};
 use support::*;
 
-use FinishReason::{Stop, ToolCalls};
+/// Every single-response capture (columns: `support::COLUMNS`).
+const CAPTURES: &str = "
+openai-responses/openrouter-responses-reasoning-text-no-event-lines.sse stop       78    37  1   85  0 1
+openai-responses/responses-background-queued.sse                        stop       15    9   15  0   0 0
+openai-responses/responses-function-call-no-sequence-number.sse         tool_calls 255   16  0   0   0 0 get_capital:20
+openai-responses/responses-phase-reasoning-text-function-call.sse       tool_calls 63    69  52  0   0 1 get_capital:24
+openai-responses/responses-reasoning-function-call-usage.sse            tool_calls 53    469 0   0   0 1 final_result:15
+openai-responses/responses-reasoning-summary-code-interpreter.sse       stop       3727  347 646 440 0 4
+openai-responses/responses-text-logprobs.sse                            stop       25    10  46  0   0 0
+openai-responses/responses-text-no-sequence-number.sse                  stop       278   9   31  0   0 0
+openai-responses/responses-web-search-annotation.sse                    stop       12243 140 162 0   0 3
+deepseek/responses-reasoning-function-call.sse                          tool_calls 366   59  0   61  0 1 get_temperature:17
+";
 
-struct Expected {
-    path: &'static str,
-    finish: FinishReason,
-    tokens: (u64, u64),
-    /// (text, reasoning) lengths in chars.
-    lengths: (usize, usize),
-    tools: &'static [(&'static str, usize)],
-    raw_only: usize,
-}
-
-const fn exp(
-    path: &'static str,
-    finish: FinishReason,
-    tokens: (u64, u64),
-    lengths: (usize, usize),
-    tools: &'static [(&'static str, usize)],
-    raw_only: usize,
-) -> Expected {
-    Expected {
-        path,
-        finish,
-        tokens,
-        lengths,
-        tools,
-        raw_only,
-    }
-}
-
-const EXPECTED: &[Expected] = &[
-    exp(
-        "openai-responses/openrouter-responses-reasoning-text-no-event-lines.sse",
-        Stop,
-        (78, 37),
-        (1, 85),
-        &[],
-        1,
-    ),
-    exp(
-        "openai-responses/responses-background-queued.sse",
-        Stop,
-        (15, 9),
-        (15, 0),
-        &[],
-        0,
-    ),
-    exp(
-        "openai-responses/responses-function-call-no-sequence-number.sse",
-        ToolCalls,
-        (255, 16),
-        (0, 0),
-        &[("get_capital", 20)],
-        0,
-    ),
-    exp(
-        "openai-responses/responses-phase-reasoning-text-function-call.sse",
-        ToolCalls,
-        (63, 69),
-        (52, 0),
-        &[("get_capital", 24)],
-        1,
-    ),
-    exp(
-        "openai-responses/responses-reasoning-function-call-usage.sse",
-        ToolCalls,
-        (53, 469),
-        (0, 0),
-        &[("final_result", 15)],
-        1,
-    ),
-    exp(
-        "openai-responses/responses-reasoning-summary-code-interpreter.sse",
-        Stop,
-        (3727, 347),
-        (646, 440),
-        &[],
-        4,
-    ),
-    exp(
-        "openai-responses/responses-text-logprobs.sse",
-        Stop,
-        (25, 10),
-        (46, 0),
-        &[],
-        0,
-    ),
-    exp(
-        "openai-responses/responses-text-no-sequence-number.sse",
-        Stop,
-        (278, 9),
-        (31, 0),
-        &[],
-        0,
-    ),
-    exp(
-        "openai-responses/responses-web-search-annotation.sse",
-        Stop,
-        (12243, 140),
-        (162, 0),
-        &[],
-        3,
-    ),
-    exp(
-        "deepseek/responses-reasoning-function-call.sse",
-        ToolCalls,
-        (366, 59),
-        (0, 61),
-        &[("get_temperature", 17)],
-        1,
-    ),
-];
-
+/// Four responses in one capture, one after the other.
 const MULTI: &str = "openai-responses/responses-reasoning-encrypted-function-calls.jsonl";
 const ERROR: &str = "openai-responses/responses-error-insufficient-quota.jsonl";
 
 #[test]
 fn every_capture_is_covered() {
-    let mut listed: Vec<&str> = EXPECTED
-        .iter()
-        .map(|e| e.path)
-        .chain([MULTI, ERROR])
-        .collect();
-    listed.sort_unstable();
     let mut on_disk = fixtures_in("openai-responses");
     on_disk.extend(
         fixtures_in("deepseek")
             .into_iter()
             .filter(|p| p.starts_with("deepseek/responses")),
     );
-    on_disk.sort_unstable();
-    assert_eq!(listed, on_disk);
-}
-
-fn check(outcome: &Outcome, expected: &Expected) {
-    assert_eq!(outcome.error, None, "{}", expected.path);
-    let summary = summarize(&outcome.chunks, 0);
-    let tools: Vec<(&str, usize)> = summary
-        .tool_calls
-        .iter()
-        .map(|t| (t.name.as_str(), t.arguments.chars().count()))
-        .collect();
-    let raw_only = outcome
-        .chunks
-        .iter()
-        .filter(|c| !c.done && !c.has_content() && c.rare.logprobs.is_none())
-        .count();
-    assert_eq!(
-        (
-            summary.finish_reason,
-            (
-                summary.prompt_tokens.unwrap(),
-                summary.completion_tokens.unwrap()
-            ),
-            (
-                summary.text.chars().count(),
-                summary.reasoning.chars().count()
-            ),
-            tools.as_slice(),
-            raw_only,
-        ),
-        (
-            Some(expected.finish),
-            expected.tokens,
-            expected.lengths,
-            expected.tools,
-            expected.raw_only
-        ),
-        "{}",
-        expected.path
-    );
-    for tool in &summary.tool_calls {
-        assert!(
-            tool.id.as_deref().is_some_and(|id| id.starts_with("call_")),
-            "{tool:?}"
-        );
-        serde_json::from_str::<serde_json::Value>(&tool.arguments).expect("arguments are JSON");
-    }
+    assert_covered(&table(CAPTURES), &[MULTI, ERROR], on_disk);
 }
 
 #[test]
-fn captures_decode_the_same_every_way_and_match_expectations() {
-    for expected in EXPECTED {
-        check(
-            &decode_every_way("openai-responses", expected.path),
-            expected,
-        );
+fn captures_decode_the_same_every_way_and_match_their_rows() {
+    for (row, chunks) in check_table("openai-responses", &table(CAPTURES), Sweep::Light) {
+        for tool in summarize(&chunks, 0).tool_calls {
+            assert!(
+                tool.id.is_some_and(|id| id.starts_with("call_")),
+                "{}",
+                row.path
+            );
+            json(&tool.arguments);
+        }
     }
 }
 
@@ -294,8 +147,8 @@ fn text_logprobs_ride_on_the_text_chunks() {
 /// JSON body it must give what the stream gave.
 #[test]
 fn the_completed_response_as_a_json_body_matches_the_stream() {
-    for expected in EXPECTED {
-        let bytes = fixture(expected.path);
+    for row in table(CAPTURES) {
+        let bytes = fixture(&row.path);
         let streamed = decode_whole("openai-responses", &bytes);
         let text = String::from_utf8(bytes).unwrap();
         let completed = text
@@ -331,15 +184,11 @@ fn the_completed_response_as_a_json_body_matches_the_stream() {
                 from_stream.completion_tokens
             ),
             "{}",
-            expected.path
+            row.path
         );
         // Reasoning summaries are in the body only when the response kept them.
         if !from_body.reasoning.is_empty() {
-            assert_eq!(
-                from_body.reasoning, from_stream.reasoning,
-                "{}",
-                expected.path
-            );
+            assert_eq!(from_body.reasoning, from_stream.reasoning, "{}", row.path);
         }
     }
 }

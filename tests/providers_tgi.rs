@@ -5,55 +5,52 @@
 mod support;
 
 use _fastsse::{Error, FinishReason};
-use support::{collect, data, run, run_all_splits, run_body, terminal_raw};
+use support::*;
+
+/// Every stream that finishes (columns: `support::COLUMNS`).
+const CAPTURES: &str = "
+tgi/generate-stream-eos.sse           stop   - 10 47 0 0 0
+tgi/generate-stream-length.sse        length 7 5  17 0 0 0
+tgi/generate-stream-no-details.sse    stop   - -  6  0 0 0
+tgi/generate-stream-stop-sequence.sse stop   - 4  15 0 0 0
+";
+const ERROR: &str = "tgi/generate-stream-error.sse";
+
+/// The text of each stream: the end-of-sequence token (`</s>`, `special`) is left out.
+const TEXTS: &[(&str, &str)] = &[
+    (
+        "tgi/generate-stream-eos.sse",
+        " Deep learning is a subset of machine learning.",
+    ),
+    ("tgi/generate-stream-length.sse", "Le café est\n très"),
+    ("tgi/generate-stream-no-details.sse", "Hello!"),
+    ("tgi/generate-stream-stop-sequence.sse", "Answer: 42\nUser"),
+];
 
 #[test]
-fn eos_token_is_skipped_and_maps_to_stop() {
-    let got = collect(&run_all_splits("tgi", &data("tgi/generate-stream-eos.sse")));
-    assert_eq!(got.text, " Deep learning is a subset of machine learning.");
-    assert!(!got.text.contains("</s>"));
-    assert_eq!(got.finish_reason, Some(FinishReason::Stop));
-    assert_eq!((got.prompt_tokens, got.completion_tokens), (None, Some(10)));
+fn every_stream_is_covered() {
+    assert_covered(&table(CAPTURES), &[ERROR], fixtures_in("tgi"));
 }
 
 #[test]
-fn length_with_prompt_tokens() {
-    let got = collect(&run_all_splits(
-        "tgi",
-        &data("tgi/generate-stream-length.sse"),
-    ));
-    assert_eq!(got.text, "Le café est\n très");
-    assert_eq!(got.finish_reason, Some(FinishReason::Length));
+fn streams_match_their_rows_and_texts() {
+    let checked = check_table("tgi", &table(CAPTURES), Sweep::Full);
+    let texts: Vec<(&str, String)> = checked
+        .iter()
+        .map(|(row, chunks)| (row.path.as_str(), collect(chunks).text))
+        .collect();
+    let expected: Vec<(&str, String)> = TEXTS.iter().map(|(p, t)| (*p, t.to_string())).collect();
+    assert_eq!(texts, expected);
+    let (_, no_details) = &checked[2];
     assert_eq!(
-        (got.prompt_tokens, got.completion_tokens),
-        (Some(7), Some(5))
+        terminal_raw(no_details).unwrap()["generated_text"],
+        "Hello!"
     );
 }
 
 #[test]
-fn stop_sequence() {
-    let got = collect(&run_all_splits(
-        "tgi",
-        &data("tgi/generate-stream-stop-sequence.sse"),
-    ));
-    assert_eq!(got.text, "Answer: 42\nUser");
-    assert_eq!(got.finish_reason, Some(FinishReason::Stop));
-    assert_eq!(got.completion_tokens, Some(4));
-}
-
-#[test]
-fn without_details() {
-    let chunks = run_all_splits("tgi", &data("tgi/generate-stream-no-details.sse"));
-    let got = collect(&chunks);
-    assert_eq!(got.text, "Hello!");
-    assert_eq!(got.finish_reason, Some(FinishReason::Stop));
-    assert_eq!(got.completion_tokens, None);
-    assert_eq!(terminal_raw(&chunks).unwrap()["generated_text"], "Hello!");
-}
-
-#[test]
 fn error_event_is_a_provider_error() {
-    match run("tgi", &[&data("tgi/generate-stream-error.sse")]) {
+    match run("tgi", &[&data(ERROR)]) {
         Err(Error::Provider { code, message, .. }) => {
             assert_eq!(code.as_deref(), Some("generation"));
             assert!(message.starts_with("Request failed during generation"));

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import signal
 import time
-from collections.abc import Iterator
 
 import fastsse
 import httpx
@@ -20,16 +19,6 @@ LEASE = 2.0
 # (scheduling, process start-up) and is far below every other timer that could end the stream
 # (the 30 s detach timeout, the 60 s grace of a lost stream).
 DETECTION_BOUND = LEASE + LEASE / 3 + 3.0
-
-
-@pytest.fixture(scope="module")
-def redis_server() -> Iterator[RedisServer]:
-    server = RedisServer()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.close()
 
 
 def replica(redis_server: RedisServer, rate: int = 300) -> fastsse_serve:  # type: ignore[valid-type]

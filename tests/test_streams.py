@@ -375,6 +375,92 @@ async def test_coalesce_async_matches_sync() -> None:
     assert [c.text_delta for c in sync] == ["the q", "uick ", "brown", " fox ", "jumps", "", ""]
 
 
+class ReferenceCoalescer:
+    """The pure-Python coalescer the native one replaced: the oracle of the differential test."""
+
+    def __init__(self, min_chars: int) -> None:
+        self.min_chars = min_chars
+        self._run: list[GenerationChunk] = []
+        self._pieces: list[str] = []
+        self._run_kind = ""
+        self._run_chars = 0
+        self._prompt_tokens: int | None = None
+        self._completion_tokens: int | None = None
+
+    def push(self, chunk: GenerationChunk) -> list[GenerationChunk]:
+        kind = _kind(chunk)
+        if kind is None:
+            return [*self._release(), chunk]
+        out: list[GenerationChunk] = []
+        run = self._run
+        if run and (
+            (kind and self._run_kind and kind != self._run_kind) or chunk.choice_index != run[0].choice_index
+        ):
+            out = self._release()
+        self._run.append(chunk)
+        if kind:
+            delta = {"text": chunk.text_delta, "reasoning": chunk.reasoning_delta}.get(
+                kind, chunk.refusal_delta
+            )
+            self._run_kind = kind
+            self._pieces.append(delta)
+            self._run_chars += len(delta)
+        if chunk.prompt_tokens is not None:
+            self._prompt_tokens = chunk.prompt_tokens
+        if chunk.completion_tokens is not None:
+            self._completion_tokens = chunk.completion_tokens
+        if self._run_chars >= self.min_chars:
+            out.extend(self._release())
+        return out
+
+    def flush(self) -> list[GenerationChunk]:
+        return self._release()
+
+    def _release(self) -> list[GenerationChunk]:
+        run, kind, merged = self._run, self._run_kind, "".join(self._pieces)
+        prompt_tokens, completion_tokens = self._prompt_tokens, self._completion_tokens
+        self._run, self._pieces, self._run_kind, self._run_chars = [], [], "", 0
+        self._prompt_tokens = self._completion_tokens = None
+        if len(run) <= 1:
+            return run
+        return [
+            GenerationChunk(
+                merged if kind == "text" else "",
+                reasoning_delta=merged if kind == "reasoning" else "",
+                refusal_delta=merged if kind == "refusal" else "",
+                is_first=run[0].is_first,
+                prompt_tokens=prompt_tokens,
+                completion_tokens=completion_tokens,
+                choice_index=run[0].choice_index,
+            )
+        ]
+
+
+def _kind(chunk: GenerationChunk) -> str | None:
+    """The delta a mergeable chunk carries ("" for none); None for a barrier."""
+    if (
+        chunk.tool_call_delta is not None
+        or chunk.done
+        or chunk.finish_reason is not None
+        or chunk.error_message is not None
+        or chunk.error_code is not None
+        or chunk.stop_sequence is not None
+        or chunk.logprobs is not None
+        or chunk.reasoning_signature is not None
+    ):
+        return None
+    kinds = [
+        kind
+        for kind, delta in (
+            ("text", chunk.text_delta),
+            ("reasoning", chunk.reasoning_delta),
+            ("refusal", chunk.refusal_delta),
+        )
+        if delta
+    ]
+    return "" if not kinds else kinds[0] if len(kinds) == 1 else None
+
+
 deltas = st.one_of(
     st.builds(text, st.text(max_size=5)),
     st.builds(reasoning, st.text(min_size=1, max_size=5)),
@@ -382,6 +468,31 @@ deltas = st.one_of(
     st.builds(lambda i: GenerationChunk("x", choice_index=i), st.integers(0, 1)),
     st.just(DONE),
 )
+richer_deltas = st.one_of(
+    deltas,
+    st.builds(lambda d: GenerationChunk(refusal_delta=d), st.text(max_size=3)),
+    st.builds(lambda n: GenerationChunk(completion_tokens=n), st.integers(0, 9)),
+    st.builds(lambda d: GenerationChunk(d, is_first=True, prompt_tokens=1), st.text(max_size=3)),
+    st.builds(lambda d: GenerationChunk(d, reasoning_delta="r"), st.text(max_size=2)),
+    st.just(GenerationChunk(reasoning_signature="sig")),
+    st.just(GenerationChunk(error_code="e", error_message="m")),
+    st.just(GenerationChunk("s", stop_sequence="END")),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(richer_deltas, max_size=40), st.integers(1, 12))
+def test_native_coalescer_equals_the_reference(chunks: list[GenerationChunk], min_chars: int) -> None:
+    reference = ReferenceCoalescer(min_chars)
+    expected = [out for chunk in chunks for out in reference.push(chunk)] + reference.flush()
+    native = streams.Coalescer(min_chars)
+    pushed = [out for chunk in chunks for out in native.push(chunk)] + list(native.flush())
+    assert pushed == expected
+    assert list(streams.coalesce_text(iter(chunks), min_chars)) == expected
+    # Runs of one and barriers are handed out as the very objects that came in.
+    assert [id(c) for c in pushed if any(c is x for x in chunks)] == [
+        id(c) for c in expected if any(c is x for x in chunks)
+    ]
 
 
 @settings(max_examples=300, deadline=None)
@@ -397,8 +508,8 @@ def test_coalesce_preserves_content_and_barriers(chunks: list[GenerationChunk], 
 
     for attr in ("text_delta", "reasoning_delta"):
         assert content(out, attr) == content(chunks, attr)
-    barriers = [c for c in chunks if streams.Coalescer._kind(c) is None]
-    assert [c for c in out if streams.Coalescer._kind(c) is None] == barriers
+    barriers = [c for c in chunks if _kind(c) is None]
+    assert [c for c in out if _kind(c) is None] == barriers
     assert len(out) <= len(chunks)
     # A merged chunk is released only once it is big enough, or when something ends the run.
     for i, chunk in enumerate(out[:-1]):
@@ -407,12 +518,9 @@ def test_coalesce_preserves_content_and_barriers(chunks: list[GenerationChunk], 
         if chunk not in chunks:  # a merged chunk
             assert (
                 size >= min_chars
-                or streams.Coalescer._kind(following) is None
+                or _kind(following) is None
                 or following.choice_index != chunk.choice_index
-                or (
-                    streams.Coalescer._kind(following) != streams.Coalescer._kind(chunk)
-                    and streams.Coalescer._kind(following) != ""
-                )
+                or (_kind(following) != _kind(chunk) and _kind(following) != "")
             )
 
 

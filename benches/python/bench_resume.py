@@ -235,6 +235,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=1.0, help="engine tokens/s per stream (0: unpaced)")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds one case may take")
     parser.add_argument("--ramp", type=float, default=2.0, help="seconds over which the streams start")
+    parser.add_argument("--stores", default="memory,redis", help="the stores to run: memory, redis or both")
     parser.add_argument("--serve", type=int, metavar="PORT", help=argparse.SUPPRESS)
     parser.add_argument("--store", default="memory", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -253,10 +254,11 @@ def main() -> None:
         "| Redis used_memory -> peak | server CPU / event | lost / repeated / reordered |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-    cases = [("memory", None)]
-    if shutil.which("redis-server"):
+    stores = args.stores.split(",")
+    cases: list[tuple[str, RedisServer | None]] = [("memory", None)] if "memory" in stores else []
+    if "redis" in stores and shutil.which("redis-server"):
         cases.append(("redis", RedisServer()))
-    else:
+    elif "redis" in stores:
         print("(redis-server is missing: `make setup` installs it; the Redis case is skipped)")
     failed = False
     for label, redis_server in cases:

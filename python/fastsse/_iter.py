@@ -1,19 +1,17 @@
 """Drivers that pump bytes from a source through a sans-IO decoder.
 
-The sync driver is a generator (cheap per item; `close()` closes the source). The async one
-is a resource object, never a bare async generator (docs/ARCHITECTURE.md): it has `aclose()`,
-works with `async with`, and closes its source when closed, exhausted or failed.
+The sync driver is a generator (cheap per item; `close()` closes the source). The async one is
+an `OwningAsyncIterator` (`_resource.py`): `aclose()`, `async with`, and its source closed when
+it is closed, exhausted, failed or cancelled.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Generator, Iterable, Iterator
-from types import TracebackType
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
-import anyio
-
-from ._sources import aclose_source, async_byte_chunks, close_source, sync_byte_chunks
+from ._resource import OwningAsyncIterator
+from ._sources import async_byte_chunks, close_source, sync_byte_chunks
 
 __all__ = ["AsyncDecodingIterator", "Decoder", "iter_decoded"]
 
@@ -42,8 +40,8 @@ def iter_decoded(source: Any, decoder: Decoder[T]) -> Generator[T, None, None]:
         close_source(chunks, source)
 
 
-class AsyncDecodingIterator(Generic[T]):
-    """Async iterator over what `decoder` makes of an async byte source."""
+class AsyncDecodingIterator(OwningAsyncIterator[T]):
+    """Async iterator over what `decoder` makes of an async byte source (closes the source)."""
 
     def __init__(self, source: Any, decoder: Decoder[T]) -> None:
         self._source = source
@@ -51,17 +49,18 @@ class AsyncDecodingIterator(Generic[T]):
         self._chunks: AsyncIterator[bytes] | None = None
         self._pending: Iterator[T] = iter(())
         self._exhausted = False
-        self._closed = False
-
-    def __aiter__(self) -> AsyncDecodingIterator[T]:
-        return self
 
     async def __anext__(self) -> T:
+        # The fast path: most calls hand out an item already decoded, with no await.
         item = next(self._pending, _NONE)
         while item is _NONE:
             if self._exhausted or self._closed:
                 raise StopAsyncIteration
-            await self._refill()
+            try:
+                await self._refill()
+            except BaseException:
+                await self.aclose()
+                raise
             item = next(self._pending, _NONE)
         result: T = item
         return result
@@ -76,40 +75,7 @@ class AsyncDecodingIterator(Generic[T]):
             self._pending = iter(self._decoder.flush())
             await self.aclose()
             return
-        except BaseException:
-            await self.aclose()
-            raise
-        try:
-            self._pending = iter(self._decoder.decode(chunk))
-        except BaseException:
-            await self.aclose()
-            raise
+        self._pending = iter(self._decoder.decode(chunk))
 
-    async def aclose(self) -> None:
-        """Stop and close the source (the HTTP response, stream or iterator). Idempotent."""
-        if self._closed:
-            return
-        self._closed = True
-        chunks, self._chunks = self._chunks, None
-        # Shielded: closing must finish even when we are here because of a cancellation.
-        with anyio.CancelScope(shield=True):
-            await aclose_source(chunks if chunks is not self._source else None, self._source)
-
-    async def __aenter__(self) -> AsyncDecodingIterator[T]:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    def __del__(self) -> None:
-        # Abandoned without aclose(): release what can be released without awaiting.
-        if not getattr(self, "_closed", True):
-            try:
-                close_source(self._source)
-            except Exception:  # pragma: no cover - best effort at garbage collection
-                pass
+    def _owned(self) -> tuple[object, ...]:
+        return (self._chunks, self._source)

@@ -25,7 +25,7 @@ use serde_json::value::RawValue;
 use super::emit::Emitter;
 use super::json::{self, non_empty, non_empty_str, ErrorObject, JStr};
 use super::{Reducer, WireEvent};
-use crate::chunk::{FinishReason, GenerationChunk};
+use crate::chunk::{FinishReason, RareFields};
 use crate::error::{Error, Result};
 use crate::providers::Chunks;
 
@@ -248,13 +248,29 @@ impl AnthropicReducer {
                     self.emit.text(text.into_string(), out);
                 }
                 if let Some(citations) = block.citations.filter(|raw| !json::is_blank_raw(raw)) {
-                    out.push(GenerationChunk::citations(citations.get()));
+                    let citations = Some(citations.get().into());
+                    self.emit.rare(
+                        RareFields {
+                            citations,
+                            ..RareFields::NONE
+                        },
+                        out,
+                    );
                 }
             }
             Some("redacted_thinking") => {
                 self.set_block(index, Block::Other, offset)?;
                 match block.data {
-                    Some(data) => out.push(GenerationChunk::redacted_thinking(data.into_string())),
+                    Some(data) => {
+                        let redacted_thinking = Some(data.into_string());
+                        self.emit.rare(
+                            RareFields {
+                                redacted_thinking,
+                                ..RareFields::NONE
+                            },
+                            out,
+                        );
+                    }
                     None => self.emit.raw_only(out),
                 }
             }
@@ -264,7 +280,7 @@ impl AnthropicReducer {
                     self.emit.reasoning(thinking.into_string(), out);
                 }
                 if let Some(signature) = non_empty(block.signature) {
-                    out.push(GenerationChunk::signature(signature));
+                    self.emit.reasoning_signature(Some(signature), out);
                 }
             }
             Some("tool_use") => {
@@ -317,14 +333,17 @@ impl AnthropicReducer {
                 // A server tool's input: not the client's call.
                 _ => self.emit.raw_only(out),
             },
-            Some("signature_delta") => match non_empty(delta.signature) {
-                Some(signature) => out.push(GenerationChunk::signature(signature)),
-                None => self.emit.raw_only(out),
-            },
+            Some("signature_delta") => self
+                .emit
+                .reasoning_signature(non_empty(delta.signature), out),
             Some("citations_delta") => match delta.citation {
-                Some(citation) => {
-                    out.push(GenerationChunk::citations(&format!("[{}]", citation.get())))
-                }
+                Some(citation) => self.emit.rare(
+                    RareFields {
+                        citations: Some(format!("[{}]", citation.get()).into()),
+                        ..RareFields::NONE
+                    },
+                    out,
+                ),
                 None => self.emit.raw_only(out),
             },
             // compaction and future deltas: raw only.

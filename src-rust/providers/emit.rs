@@ -6,9 +6,10 @@
 
 use std::sync::Arc;
 
-use crate::chunk::{FinishReason, GenerationChunk, RareFields, ToolCallDelta};
+use crate::chunk::{FinishReason, GenerationChunk, Rare, RareFields, ToolCallDelta};
 use crate::providers::Chunks;
 use serde::Deserialize;
+use serde_json::value::RawValue;
 
 use super::json;
 use crate::error::{Error, Result};
@@ -53,45 +54,107 @@ impl Ending {
     }
 }
 
+/// The two texts a model answers with that carry log-probabilities.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Answer {
+    Text,
+    Refusal,
+}
+
+/// Makes every chunk a reducer sends. One `Emitter` serves one choice (`choice_index`):
+/// formats with several choices (OpenAI `n > 1`) keep one per choice.
 #[derive(Debug)]
 pub(crate) struct Emitter {
     provider: &'static str,
-    next_tool_index: u32,
+    choice: u32,
+    /// One past the highest tool-call index opened (a u64: a wire index may be u32::MAX).
+    tool_calls: u64,
     pub ending: Ending,
     terminal_sent: bool,
 }
 
 impl Emitter {
     pub fn new(provider: &'static str) -> Self {
+        Self::for_choice(provider, 0)
+    }
+
+    /// The emitter of choice `choice` of a multi-choice format.
+    pub fn for_choice(provider: &'static str, choice: u32) -> Self {
         Emitter {
             provider,
-            next_tool_index: 0,
+            choice,
+            tool_calls: 0,
             ending: Ending::default(),
             terminal_sent: false,
         }
     }
 
+    fn push(&self, chunk: GenerationChunk, out: &mut Chunks) {
+        out.push(GenerationChunk {
+            choice_index: self.choice,
+            ..chunk
+        });
+    }
+
     pub fn text(&mut self, text: impl Into<String>, out: &mut Chunks) {
+        self.answer(Answer::Text, text, None, out);
+    }
+
+    /// Answer text or refusal text with the log-probabilities of its tokens: a chunk when
+    /// either is there.
+    pub fn answer(
+        &mut self,
+        kind: Answer,
+        text: impl Into<String>,
+        logprobs: Option<&RawValue>,
+        out: &mut Chunks,
+    ) {
         let text = text.into();
-        if !text.is_empty() {
-            out.push(GenerationChunk::text(text));
+        let logprobs = logprobs
+            .filter(|raw| !json::is_blank_raw(raw))
+            .map(|raw| Box::from(raw.get()));
+        if text.is_empty() && logprobs.is_none() {
+            return;
         }
+        let mut chunk = GenerationChunk {
+            rare: Rare::logprobs(logprobs),
+            ..Default::default()
+        };
+        match kind {
+            Answer::Text => chunk.text_delta = text,
+            Answer::Refusal => chunk.rare.refusal_delta = text,
+        }
+        self.push(chunk, out);
     }
 
     pub fn reasoning(&mut self, text: impl Into<String>, out: &mut Chunks) {
         let text = text.into();
         if !text.is_empty() {
-            out.push(GenerationChunk::reasoning(text));
+            self.push(GenerationChunk::reasoning(text), out);
         }
+    }
+
+    /// The signature that closes the reasoning so far (sent even when empty: the event was there).
+    pub fn reasoning_signature(&mut self, signature: Option<String>, out: &mut Chunks) {
+        let chunk = match signature {
+            Some(signature) => GenerationChunk::signature(signature),
+            None => GenerationChunk::default(),
+        };
+        self.push(chunk, out);
+    }
+
+    /// A chunk of rare fields only (a redacted reasoning block's data, citations).
+    pub fn rare(&mut self, fields: RareFields, out: &mut Chunks) {
+        self.push(GenerationChunk::with_rare(fields), out);
     }
 
     /// A chunk with no content whose `raw` carries model output we do not map (signatures,
     /// redacted reasoning, server-side tool activity), so callers can still reach it.
     pub fn raw_only(&mut self, out: &mut Chunks) {
-        out.push(GenerationChunk::default());
+        self.push(GenerationChunk::default(), out);
     }
 
-    /// Open a tool call: a chunk with its index, id and name and no arguments yet.
+    /// Open the next tool call: a chunk with its index, id and name and no arguments yet.
     /// Returns the index to use for the call's argument chunks.
     pub fn start_tool_call(
         &mut self,
@@ -99,16 +162,34 @@ impl Emitter {
         name: Option<&str>,
         out: &mut Chunks,
     ) -> u32 {
-        let index = self.next_tool_index;
-        self.next_tool_index += 1;
+        // Calls numbered here come one per chunk: far fewer than u32::MAX.
+        let index = u32::try_from(self.tool_calls).unwrap_or(u32::MAX);
         let delta = ToolCallDelta {
             index,
             id: id.map(str::to_owned),
             function_name: name.map(str::to_owned),
             arguments_delta: String::new(),
         };
-        out.push(GenerationChunk::tool_call(delta));
+        self.tool_calls = u64::from(index) + 1;
+        self.push(GenerationChunk::tool_call(delta), out);
         index
+    }
+
+    /// A tool-call fragment whose index the wire gave (OpenAI numbers its calls itself): a
+    /// chunk unless it carries nothing; the index counts as used either way.
+    pub fn tool_call(&mut self, delta: ToolCallDelta, out: &mut Chunks) {
+        self.tool_calls = self.tool_calls.max(u64::from(delta.index) + 1);
+        let carries = delta.id.is_some()
+            || delta.function_name.is_some()
+            || !delta.arguments_delta.is_empty();
+        if carries {
+            self.push(GenerationChunk::tool_call(delta), out);
+        }
+    }
+
+    /// The index the next call numbered here would get; `None` past u32::MAX.
+    pub fn next_tool_index(&self) -> Option<u32> {
+        u32::try_from(self.tool_calls).ok()
     }
 
     pub fn tool_arguments(&mut self, index: u32, arguments: impl Into<String>, out: &mut Chunks) {
@@ -121,12 +202,12 @@ impl Emitter {
             arguments_delta: arguments,
             ..Default::default()
         };
-        out.push(GenerationChunk::tool_call(delta));
+        self.push(GenerationChunk::tool_call(delta), out);
     }
 
     /// Whether any tool call was started.
     pub fn made_tool_calls(&self) -> bool {
-        self.next_tool_index > 0
+        self.tool_calls > 0
     }
 
     /// Record the finish reason and the event that carried it.
@@ -147,7 +228,8 @@ impl Emitter {
             return Ok(());
         }
         self.terminal_sent = true;
-        out.push(std::mem::take(&mut self.ending).into_chunk(self.provider));
+        let chunk = std::mem::take(&mut self.ending).into_chunk(self.provider);
+        self.push(chunk, out);
         Ok(())
     }
 

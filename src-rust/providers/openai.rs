@@ -12,18 +12,17 @@
 //! Because usage may follow the finish chunk, each choice's terminal chunk is emitted at
 //! `[DONE]` (or at end of stream when a server omits it).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
-use std::sync::Arc;
 
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::emit::Ending;
+use super::emit::{Answer, Emitter};
 use super::json::{self, non_empty, ErrorObject, JStr};
 use super::{Reducer, WireEvent};
-use crate::chunk::{FinishReason, GenerationChunk, Rare, RareFields, ToolCallDelta};
+use crate::chunk::{FinishReason, ToolCallDelta};
 use crate::error::{Error, Result};
 use crate::providers::Chunks;
 
@@ -310,26 +309,29 @@ struct ErrorEnvelope<'a> {
 
 // --- reducer ------------------------------------------------------------------------------
 
-/// One call of a choice: whether its id and name went out yet.
-#[derive(Debug, Default)]
-struct ToolState {
-    announced: bool,
-}
-
-#[derive(Debug, Default)]
+/// One choice: its chunks' emitter (which holds its ending) and its tool calls.
+#[derive(Debug)]
 struct ChoiceState {
+    emit: Emitter,
     seen: bool,
-    finish: Option<FinishReason>,
-    /// The event that carried `finish_reason`, shared with the terminal chunk as its `raw`.
-    finish_raw: Option<Arc<str>>,
-    /// Calls by index: O(1) per fragment however many calls a response makes.
-    tools: HashMap<u32, ToolState>,
+    /// Calls by index whose id or name went out: O(1) per fragment however many calls.
+    announced: HashSet<u32>,
     /// Index of each call by id, for index-less fragments.
     tool_ids: HashMap<String, u32>,
-    /// One past the highest call index seen (a u64: the wire index may be u32::MAX).
-    next_tool: u64,
     /// The call that index-less fragments continue (Mistral sends whole calls without index).
     last_tool: Option<u32>,
+}
+
+impl ChoiceState {
+    fn new(index: u32) -> Self {
+        ChoiceState {
+            emit: Emitter::for_choice(PROVIDER, index),
+            seen: false,
+            announced: HashSet::new(),
+            tool_ids: HashMap::new(),
+            last_tool: None,
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -355,13 +357,18 @@ impl OpenAiReducer {
                 Some(offset),
             ));
         }
-        let index = index as usize;
-        if self.choices.len() <= index {
-            self.choices.resize_with(index + 1, ChoiceState::default);
-        }
-        let state = &mut self.choices[index];
+        let state = self.grow_to(index);
         state.seen = true;
         Ok(state)
+    }
+
+    /// The state of choice `index`, creating it and every choice before it.
+    fn grow_to(&mut self, index: u32) -> &mut ChoiceState {
+        while self.choices.len() <= index as usize {
+            let next = self.choices.len() as u32;
+            self.choices.push(ChoiceState::new(next));
+        }
+        &mut self.choices[index as usize]
     }
 
     fn take_usage(&mut self, usage: Option<UsageWire>) {
@@ -385,18 +392,14 @@ impl OpenAiReducer {
         offset: u64,
         out: &mut Chunks,
     ) -> Result<()> {
-        let choice_index = choice.index;
-        let state = self.choice(choice_index, offset)?;
+        let state = self.choice(choice.index, offset)?;
         let delta = if whole {
             choice.message.map(|m| *m)
         } else {
             choice.delta
         };
         let (content_logprobs, refusal_logprobs) = match &choice.logprobs {
-            Some(lp) => (
-                lp.content.filter(|raw| !json::is_blank_raw(raw)),
-                lp.refusal.filter(|raw| !json::is_blank_raw(raw)),
-            ),
+            Some(lp) => (lp.content, lp.refusal),
             None => (None, None),
         };
         if let Some(delta) = delta {
@@ -405,69 +408,35 @@ impl OpenAiReducer {
             let (text, thinking) = match delta.content {
                 Some(Content {
                     text: Some(text), ..
-                }) => (non_empty(Some(text)), String::new()),
+                }) => (text.into_string(), String::new()),
                 Some(Content {
                     parts: Some(parts), ..
                 }) => {
                     let Parts { text, thinking } = *parts;
-                    ((!text.is_empty()).then_some(text), thinking)
+                    (text, thinking)
                 }
-                _ => (None, String::new()),
+                _ => (String::new(), String::new()),
             };
-            let reasoning = match (reasoning, thinking.is_empty()) {
-                (Some(r), true) => Some(r),
-                (Some(mut r), false) => {
-                    r.push_str(&thinking);
-                    Some(r)
-                }
-                (None, false) => Some(thinking),
-                (None, true) => None,
-            };
-            if let Some(reasoning_delta) = reasoning {
-                out.push(GenerationChunk {
-                    reasoning_delta,
-                    choice_index,
-                    ..Default::default()
-                });
-            }
-            if text.is_some() || content_logprobs.is_some() {
-                out.push(GenerationChunk {
-                    text_delta: text.unwrap_or_default(),
-                    rare: Rare::logprobs(content_logprobs.map(|raw| raw.get().into())),
-                    choice_index,
-                    ..Default::default()
-                });
-            }
-            let refusal = non_empty(delta.refusal);
-            if refusal.is_some() || refusal_logprobs.is_some() {
-                out.push(GenerationChunk {
-                    rare: RareFields {
-                        refusal_delta: refusal.unwrap_or_default(),
-                        logprobs: refusal_logprobs.map(|raw| raw.get().into()),
-                        ..RareFields::NONE
-                    }
-                    .into(),
-                    choice_index,
-                    ..Default::default()
-                });
-            }
+            let reasoning = reasoning.unwrap_or_default() + &thinking;
+            state.emit.reasoning(reasoning, out);
+            state.emit.answer(Answer::Text, text, content_logprobs, out);
+            let refusal = delta.refusal.map(JStr::into_string).unwrap_or_default();
+            state
+                .emit
+                .answer(Answer::Refusal, refusal, refusal_logprobs, out);
             if let Some(calls) = delta.tool_calls {
                 for (position, call) in calls.into_iter().enumerate() {
                     let fallback_index = if whole { Some(position as u32) } else { None };
-                    tool_call_chunks(state, call, fallback_index, whole, choice_index, out)
+                    tool_call_chunks(state, call, fallback_index, whole, out)
                         .map_err(|message| Error::protocol(message, Some(offset)))?;
                 }
             }
-        } else if let Some(raw_lp) = content_logprobs {
-            out.push(GenerationChunk {
-                rare: Rare::logprobs(Some(raw_lp.get().into())),
-                choice_index,
-                ..Default::default()
-            });
+        } else {
+            state.emit.answer(Answer::Text, "", content_logprobs, out);
         }
         if let Some(reason) = choice.finish_reason {
-            state.finish = Some(map_finish_reason(reason.as_str()));
-            state.finish_raw = Some(Arc::from(raw));
+            let reason = map_finish_reason(reason.as_str());
+            state.emit.set_finish(reason, raw);
         }
         Ok(())
     }
@@ -497,48 +466,33 @@ impl OpenAiReducer {
         let Some(choice) = chunk.choice else {
             return Ok(());
         };
-        let choice_index = choice.index;
-        let state = self.choice(choice_index, offset)?;
+        let state = self.choice(choice.index, offset)?;
         if let Some(Some(text)) = choice.delta {
-            if !text.is_empty() {
-                out.push(GenerationChunk {
-                    text_delta: text.into_owned(),
-                    choice_index,
-                    ..Default::default()
-                });
-            }
+            state.emit.text(text, out);
         }
         if let Some(reason) = choice.finish_reason {
-            state.finish = Some(map_finish_reason(reason));
-            state.finish_raw = Some(Arc::from(raw));
+            state.emit.set_finish(map_finish_reason(reason), raw);
         }
         Ok(())
     }
 
-    fn emit_terminals(&mut self, out: &mut Chunks) {
+    /// Each choice's terminal chunk (choice 0's even when no choice came), all with the usage.
+    fn emit_terminals(&mut self, out: &mut Chunks) -> Result<()> {
         if self.done {
-            return;
+            return Ok(());
         }
         self.done = true;
-        if self.choices.is_empty() {
-            self.choices.push(ChoiceState::default());
-        }
+        self.grow_to(0);
+        let (prompt_tokens, completion_tokens) = (self.prompt_tokens, self.completion_tokens);
         for (index, state) in self.choices.iter_mut().enumerate() {
             if !state.seen && index != 0 {
                 continue;
             }
-            let ending = Ending {
-                finish_reason: state.finish,
-                prompt_tokens: self.prompt_tokens,
-                completion_tokens: self.completion_tokens,
-                raw: state.finish_raw.take(),
-                ..Default::default()
-            };
-            out.push(GenerationChunk {
-                choice_index: index as u32,
-                ..ending.into_chunk(PROVIDER)
-            });
+            state.emit.ending.prompt_tokens = prompt_tokens;
+            state.emit.ending.completion_tokens = completion_tokens;
+            state.emit.finish(out)?;
         }
+        Ok(())
     }
 }
 
@@ -547,7 +501,6 @@ fn tool_call_chunks(
     call: ToolCallWire<'_>,
     fallback_index: Option<u32>,
     whole: bool,
-    choice_index: u32,
     out: &mut Chunks,
 ) -> std::result::Result<(), &'static str> {
     let id = non_empty(call.id);
@@ -568,46 +521,41 @@ fn tool_call_chunks(
         None => match &id {
             Some(id) => match state.tool_ids.get(id.as_str()) {
                 Some(&index) => index,
-                None => u32::try_from(state.next_tool)
-                    .map_err(|_| "openai tool call without an index after call index 4294967295")?,
+                None => state
+                    .emit
+                    .next_tool_index()
+                    .ok_or("openai tool call without an index after call index 4294967295")?,
             },
             None => state.last_tool.unwrap_or(0),
         },
     };
     state.last_tool = Some(index);
-    state.next_tool = state.next_tool.max(u64::from(index) + 1);
-    let tool = state.tools.entry(index).or_default();
     // id and name belong to a call's first fragment only, however often a server repeats them.
-    let (id, name) = if tool.announced {
+    let (id, name) = if state.announced.contains(&index) {
         (None, None)
     } else {
         if id.is_some() || name.is_some() {
-            tool.announced = true;
+            state.announced.insert(index);
             if let Some(id) = &id {
                 state.tool_ids.insert(id.clone(), index);
             }
         }
         (id, name)
     };
-    let chunk = |id, function_name, arguments_delta| GenerationChunk {
-        tool_call_delta: Some(Box::new(ToolCallDelta {
-            index,
-            id,
-            function_name,
-            arguments_delta,
-        })),
-        choice_index,
-        ..Default::default()
+    // A whole call reads like a stream would have sent it: announcement, then arguments.
+    let (now, later) = if whole {
+        (String::new(), arguments)
+    } else {
+        (arguments, String::new())
     };
-    if whole && (id.is_some() || name.is_some()) {
-        // A whole call reads like a stream would have sent it: announcement, then arguments.
-        out.push(chunk(id, name, String::new()));
-        if !arguments.is_empty() {
-            out.push(chunk(None, None, arguments));
-        }
-    } else if id.is_some() || name.is_some() || !arguments.is_empty() {
-        out.push(chunk(id, name, arguments));
-    }
+    let delta = ToolCallDelta {
+        index,
+        id,
+        function_name: name,
+        arguments_delta: now,
+    };
+    state.emit.tool_call(delta, out);
+    state.emit.tool_arguments(index, later, out);
     Ok(())
 }
 
@@ -622,8 +570,7 @@ impl Reducer for OpenAiReducer {
         }
         let data = event.data;
         if is_done_marker(data) {
-            self.emit_terminals(out);
-            return Ok(());
+            return self.emit_terminals(out);
         }
         if event.event == "error" {
             return Err(error_event(data, event.offset));
@@ -635,8 +582,7 @@ impl Reducer for OpenAiReducer {
     }
 
     fn finish(&mut self, out: &mut Chunks) -> Result<()> {
-        self.emit_terminals(out);
-        Ok(())
+        self.emit_terminals(out)
     }
 
     fn on_complete_body(&mut self, body: &str, offset: u64, out: &mut Chunks) -> Result<()> {
@@ -677,6 +623,7 @@ fn error_event(data: &str, offset: u64) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chunk::GenerationChunk;
 
     fn run(events: &[&str]) -> Vec<GenerationChunk> {
         let mut reducer = OpenAiReducer::new();

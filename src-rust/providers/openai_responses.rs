@@ -23,10 +23,10 @@ use std::collections::HashMap;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::emit::Emitter;
+use super::emit::{Answer, Emitter};
 use super::json::{self, non_empty, non_empty_str, ErrorObject, JStr};
 use super::{Reducer, WireEvent};
-use crate::chunk::{FinishReason, GenerationChunk, Rare};
+use crate::chunk::FinishReason;
 use crate::error::Result;
 use crate::providers::Chunks;
 
@@ -238,20 +238,15 @@ impl ResponsesReducer {
             "message" if stage == ItemStage::Whole => {
                 for part in item.content.into_iter().flatten() {
                     match part.kind.as_ref().map(JStr::as_str) {
+                        // A part without text makes no chunk, whatever its logprobs.
                         Some("output_text") => {
-                            let logprobs = part.logprobs.filter(|raw| !json::is_blank_raw(raw));
                             if let Some(text) = non_empty(part.text) {
-                                out.push(GenerationChunk {
-                                    text_delta: text,
-                                    rare: Rare::logprobs(logprobs.map(|raw| raw.get().into())),
-                                    ..Default::default()
-                                });
+                                self.emit.answer(Answer::Text, text, part.logprobs, out);
                             }
                         }
                         Some("refusal") => {
-                            if let Some(refusal) = non_empty(part.refusal) {
-                                out.push(GenerationChunk::refusal(refusal));
-                            }
+                            let refusal = part.refusal.map(JStr::into_string).unwrap_or_default();
+                            self.emit.answer(Answer::Refusal, refusal, None, out);
                         }
                         _ => {}
                     }
@@ -335,14 +330,7 @@ impl Reducer for ResponsesReducer {
         match kind {
             "response.output_text.delta" => {
                 let text = delta_text(wire.delta, offset)?;
-                let logprobs = wire.logprobs.filter(|raw| !json::is_blank_raw(raw));
-                if !text.is_empty() || logprobs.is_some() {
-                    out.push(GenerationChunk {
-                        text_delta: text,
-                        rare: Rare::logprobs(logprobs.map(|raw| raw.get().into())),
-                        ..Default::default()
-                    });
-                }
+                self.emit.answer(Answer::Text, text, wire.logprobs, out);
             }
             "response.reasoning_summary_text.delta" | "response.reasoning_text.delta" => {
                 let text = delta_text(wire.delta, offset)?;
@@ -350,9 +338,7 @@ impl Reducer for ResponsesReducer {
             }
             "response.refusal.delta" => {
                 let text = delta_text(wire.delta, offset)?;
-                if !text.is_empty() {
-                    out.push(GenerationChunk::refusal(text));
-                }
+                self.emit.answer(Answer::Refusal, text, None, out);
             }
             "response.function_call_arguments.delta" | "response.custom_tool_call_input.delta" => {
                 let text = delta_text(wire.delta, offset)?;

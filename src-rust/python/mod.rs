@@ -13,6 +13,7 @@ mod ndjson;
 mod providers;
 mod response_template;
 mod sse;
+mod stages;
 mod strings;
 mod text;
 
@@ -36,6 +37,7 @@ fn _fastsse(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<eventstream::EventStreamDecoder>()?;
     m.add_class::<eventstream::EventStreamMessage>()?;
     m.add_class::<text::TextParser>()?;
+    stages::register(m)?;
     m.add_function(wrap_pyfunction!(errors::panic_for_tests, m)?)?;
     m.add_function(wrap_pyfunction!(models::formats_for_model, m)?)?;
     Ok(())

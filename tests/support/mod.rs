@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use _fastsse::providers::registry::lookup;
+use _fastsse::providers::Framing;
 use _fastsse::providers::{ChunkDecoder, ChunkDecoderConfig};
 use _fastsse::{Error, FinishReason, GenerationChunk};
 
@@ -38,7 +39,11 @@ pub fn fixtures_in(dir: &str) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(data_dir().join(dir))
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .filter(|n| n.ends_with(".sse") || n.ends_with(".jsonl"))
+        .filter(|n| {
+            [".sse", ".jsonl", ".ndjson", ".bin"]
+                .iter()
+                .any(|ext| n.ends_with(ext))
+        })
         .map(|n| format!("{dir}/{n}"))
         .collect();
     names.sort();
@@ -460,4 +465,172 @@ pub fn collect(chunks: &[GenerationChunk]) -> Summary {
         }
     }
     summarize(chunks, 0)
+}
+
+// ---- capture tables -----------------------------------------------------------------------
+
+/// What choice 0 of a stream adds up to, in the terms of a capture table's row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Digest {
+    pub finish: Option<FinishReason>,
+    pub prompt_tokens: Option<u64>,
+    pub completion_tokens: Option<u64>,
+    /// Lengths in chars of the text, the reasoning and the refusal.
+    pub chars: [usize; 3],
+    /// Chunks that carry only `raw` (signatures, server tools, unmapped parts).
+    pub raw_only: usize,
+    /// Name and argument length in chars of each tool call.
+    pub tools: Vec<(String, usize)>,
+}
+
+impl Digest {
+    pub fn of(summary: &Summary) -> Digest {
+        let chars = |text: &str| text.chars().count();
+        Digest {
+            finish: summary.finish_reason,
+            prompt_tokens: summary.prompt_tokens,
+            completion_tokens: summary.completion_tokens,
+            chars: [
+                chars(&summary.text),
+                chars(&summary.reasoning),
+                chars(&summary.refusal),
+            ],
+            raw_only: summary.raw_only,
+            tools: summary
+                .tool_calls
+                .iter()
+                .map(|t| (t.name.clone(), chars(&t.arguments)))
+                .collect(),
+        }
+    }
+}
+
+/// One row of a capture table.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub path: String,
+    pub expected: Digest,
+}
+
+/// The columns of every capture table, in order (`-` for a count the stream does not give;
+/// tools as `name:argument-chars`, as many as there are calls).
+pub const COLUMNS: &str = "path finish prompt completion text reasoning refusal raw_only tools...";
+
+/// A capture table: one row a line, columns (`COLUMNS`) split by blanks; blank lines and
+/// lines starting with `#` are skipped.
+pub fn table(text: &str) -> Vec<Row> {
+    let count = |cell: &str| (cell != "-").then(|| cell.parse::<u64>().expect(cell));
+    let size = |cell: &str| cell.parse::<usize>().expect(cell);
+    text.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .map(|line| {
+            let cells: Vec<&str> = line.split_whitespace().collect();
+            assert!(
+                cells.len() >= 8,
+                "row has too few columns ({COLUMNS}): {line}"
+            );
+            let tools = cells[8..]
+                .iter()
+                .map(|cell| {
+                    let (name, chars) = cell.rsplit_once(':').expect(cell);
+                    (name.to_owned(), size(chars))
+                })
+                .collect();
+            Row {
+                path: cells[0].to_owned(),
+                expected: Digest {
+                    finish: Some(FinishReason::parse(cells[1]).expect(cells[1])),
+                    prompt_tokens: count(cells[2]),
+                    completion_tokens: count(cells[3]),
+                    chars: [size(cells[4]), size(cells[5]), size(cells[6])],
+                    raw_only: size(cells[7]),
+                    tools,
+                },
+            }
+        })
+        .collect()
+}
+
+/// How hard a table's captures are fed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sweep {
+    /// `decode_every_way`: whole, byte by byte, in CRLF and at random cuts.
+    Light,
+    /// `every_split`: whole, byte by byte, at every cut (small captures) and in 50 rounds of
+    /// random pieces; text framings also in CRLF.
+    Full,
+}
+
+/// Every row's capture decoded the `sweep` way (same outcome every way, no error, the stream
+/// invariants) and matched to its row, the rows in parallel (like separate tests). Returns
+/// each row with its chunks, for the provider's own further checks.
+pub fn check_table(provider: &str, rows: &[Row], sweep: Sweep) -> Vec<(Row, Vec<GenerationChunk>)> {
+    std::thread::scope(|scope| {
+        let checks: Vec<_> = rows
+            .iter()
+            .map(|row| scope.spawn(move || (row.clone(), check_row(provider, row, sweep))))
+            .collect();
+        checks
+            .into_iter()
+            .map(|check| {
+                check
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
+}
+
+fn check_row(provider: &str, row: &Row, sweep: Sweep) -> Vec<GenerationChunk> {
+    let path = row.path.as_str();
+    let outcome = match sweep {
+        Sweep::Light => decode_every_way(provider, path),
+        Sweep::Full => {
+            let bytes = fixture(path);
+            let outcome = every_split(provider, &bytes);
+            check_invariants(&outcome);
+            if lookup(provider).expect("registered").framing != Framing::EventStream {
+                let crlf = decode_whole(provider, &to_crlf(&bytes));
+                assert_eq!(crlf, outcome, "{path}: CRLF differs");
+            }
+            outcome
+        }
+    };
+    assert_eq!(outcome.error, None, "{path}");
+    let got = Digest::of(&summarize(&outcome.chunks, 0));
+    assert_eq!(got, row.expected, "{path}");
+    outcome.chunks
+}
+
+/// Every capture on disk is a row of a table or one of `others`, and nothing else is.
+pub fn assert_covered(rows: &[Row], others: &[&str], on_disk: Vec<String>) {
+    let mut listed: Vec<String> = rows.iter().map(|row| row.path.clone()).collect();
+    listed.extend(others.iter().map(|path| path.to_string()));
+    listed.sort_unstable();
+    let mut on_disk = on_disk;
+    on_disk.sort_unstable();
+    assert_eq!(listed, on_disk, "captures listed vs on disk");
+}
+
+/// Rows of captures that end in a provider error: `path code` (`-` for no code). Each is
+/// decoded every way (same chunks and error every way, the invariants hold) and must fail
+/// with `Error::Provider` of that code. Returns each path with its outcome.
+pub fn check_error_table(provider: &str, text: &str) -> Vec<(String, Outcome)> {
+    text.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .map(|line| {
+            let (path, code) = line.split_once(char::is_whitespace).expect(line);
+            let code = Some(code.trim()).filter(|code| *code != "-");
+            let outcome = decode_every_way(provider, path);
+            match &outcome.error {
+                Some(Error::Provider { code: got, .. }) => {
+                    assert_eq!(got.as_deref(), code, "{path}")
+                }
+                other => panic!("{path}: expected a provider error, got {other:?}"),
+            }
+            (path.to_owned(), outcome)
+        })
+        .collect()
 }

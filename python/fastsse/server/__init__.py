@@ -11,8 +11,9 @@ from ._background import background_server
 from ._event_source import EventSourceResponse
 from ._limits import ServerLimits
 from ._metrics import ServerMetrics
+from ._redis_store import RedisStore
 from ._resume import ResumableStreams
-from ._stores import MemoryStore, RedisStore, StoredEvents, StoreFullError, StoreUnavailableError, StreamStore
+from ._stores import MemoryStore, StoredEvents, StoreFullError, StoreUnavailableError, StreamStore
 from ._template import ChatTemplate, hermes_template
 from ._worker import Generation, GenerationStats
 

@@ -25,9 +25,10 @@ from ._limits import RequestSlots, ServerLimits, keys_match, read_within
 from ._metrics import ServerMetrics
 from ._requests import ChatRequest, parse_anthropic_messages, parse_completions, parse_json, parse_openai_chat
 from ._responses_api import parse_responses
+from ._responses_stored import queued_response, serve_stored_response, stream_id_of
 from ._resume import ResumableStreams, parse_after
 from ._stores import StoreFullError, StoreUnavailableError, StreamStore, open_store
-from ._streaming import EncoderLike, collect_response, stream_response
+from ._streaming import EncoderLike, collect_response, sse_producer, stream_response
 from ._template import ChatTemplate, hermes_template
 from ._ui import serve_page
 from ._ui_chat import UI_STREAM_HEADERS, parse_ui_chat
@@ -168,6 +169,10 @@ class FastSSEApp:
             "/v1/models": ("GET", self._models),
             "/health": ("GET", self._health),
         }
+        if self.resumable is not None and path.startswith("/v1/responses/"):  # stored responses
+            self._check_key(scope)
+            await serve_stored_response(self.resumable, scope, receive, send, keepalive=self.keepalive)
+            return
         if self.resumable is not None and path.startswith("/v1/streams/"):
             routes[path] = ("GET", lambda scope, send: self._resume_stream(scope, receive, send))
         if self.ui:
@@ -259,6 +264,9 @@ class FastSSEApp:
     ) -> None:
         self.metrics.requests += 1
         self.limits.check_request(request)
+        if request.background and self.resumable is None:
+            message = "'background' needs resumable streams: start the server with --resumable or --store"
+            raise RequestError(message, param="background")
         raw_text = request.prompt is not None
         # Gateway mode: the whole request goes upstream, typed chunks come back.
         gateway = self.adapter if isinstance(self.adapter, GatewayAdapter) and not raw_text else None
@@ -286,6 +294,13 @@ class FastSSEApp:
             prompt_tokens=await self.limits.offload(request, self.adapter.count_tokens, prompt),
             reasoning_field=self.reasoning_field,
         )
+        # A Responses stream in the store has its response's id (GET /v1/responses/{id} reads it).
+        stream_id = stream_id_of(fields["id"]) if request.wire_format == "openai-responses" else None
+        if request.background and not request.stream and self.resumable is not None:
+            produce = sse_producer(generation, stream_encoder(request, fields))
+            assert stream_id is not None
+            await queued_response(self.resumable, produce, stream_encoder(request, fields), send, stream_id)
+            return
         if request.stream:
             encoder: EncoderLike
             if raw_text:
@@ -308,6 +323,8 @@ class FastSSEApp:
                     headers=UI_STREAM_HEADERS if request.wire_format == "vercel-ui" else None,
                     resumable=self.resumable,
                     format=request.wire_format,
+                    stream_id=stream_id,
+                    detached=request.background,
                 )
             except (StoreFullError, StoreUnavailableError) as exc:
                 if upstream is not None:

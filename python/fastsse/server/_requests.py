@@ -52,6 +52,7 @@ class ChatRequest:
     # and the encoder keywords the route adds (e.g. the request fields a response repeats).
     format: str | None = None
     envelope: dict[str, Any] = field(default_factory=dict)
+    background: bool = False  # Responses: run to the end into the stream store, read or not
 
     @property
     def wire_format(self) -> str:

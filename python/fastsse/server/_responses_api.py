@@ -9,9 +9,10 @@ message. Function ``tools`` (the Responses' flat shape), ``tool_choice``, ``max_
 ``reasoning`` (``effort: "none"`` turns thinking off; a ``summary`` asks for reasoning as
 summary parts) are honoured. The response object repeats the request's fields, as the API does.
 
-Not served, each with a 400 naming the parameter: ``previous_response_id`` and
-``item_reference`` items (this server keeps no responses: send the whole conversation),
-``background`` (no stored responses to poll), built-in tools, and non-text content.
+``background: true`` needs resumable streams on (see ``_responses_stored``); without them it is
+a 400. Not served, each with a 400 naming the parameter: ``previous_response_id`` and
+``item_reference`` items (this server keeps no conversations: send the whole conversation),
+built-in tools, and non-text content.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ __all__ = ["parse_responses"]
 
 # Request fields the response object repeats when the request gave them.
 ECHOED_FIELDS = (
+    "background",
     "instructions",
     "max_output_tokens",
     "metadata",
@@ -162,8 +164,6 @@ def parse_responses(body: dict[str, Any], *, default_max_tokens: int) -> ChatReq
     ):
         if body.get(key) is not None:
             raise RequestError(f"'{key}' is not supported: {why}", param=key)
-    if _bool(body, "background"):
-        raise RequestError("'background' is not supported by this server", param="background")
     if body.get("input") is None:
         raise RequestError("'input' is required", param="input")
     messages = _input_messages(body["input"])
@@ -203,4 +203,5 @@ def parse_responses(body: dict[str, Any], *, default_max_tokens: int) -> ChatReq
         sampling=sampling,
         format="openai-responses",
         envelope={"response_fields": fields, "reasoning_summary": summary},
+        background=_bool(body, "background"),
     )

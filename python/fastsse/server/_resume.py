@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -48,6 +49,8 @@ REMOTE_READER_POLL = 0.5
 STORE_QUEUE = 1024
 
 
+SEQUENCE_NUMBER = re.compile(rb'"sequence_number":\d+')
+
 # Wire format name -> a fresh encoder whose error chunk is that format's error event. Routes
 # serving other formats add theirs here (a reader on another replica knows only the name).
 ERROR_EVENT_ENCODERS: dict[str, Callable[[], Any]] = {
@@ -58,12 +61,17 @@ ERROR_EVENT_ENCODERS: dict[str, Callable[[], Any]] = {
 }
 
 
-def error_event(format: str, code: str, message: str) -> bytes:
-    """The error event ending a stream of ``format``, as that format writes errors."""
+def error_event(format: str, code: str, message: str, *, event_id: int = 0) -> bytes:
+    """The error event ending a stream of ``format``, as that format writes errors; it is the
+    stream's event ``event_id`` (Responses events number themselves: ``sequence_number`` is
+    the event id minus one, so ``starting_after`` and ``Last-Event-ID`` agree)."""
     encoder = ERROR_EVENT_ENCODERS.get(format, ERROR_EVENT_ENCODERS["openai"])()
     encoder.encode([])  # the preamble: already sent with the stream
     chunk = GenerationChunk(done=True, finish_reason="error", error_code=code, error_message=message)
-    return bytes(encoder.encode([chunk]) + encoder.finish())
+    event = bytes(encoder.encode([chunk]) + encoder.finish())
+    if format == "openai-responses" and event_id > 0:
+        event = SEQUENCE_NUMBER.sub(b'"sequence_number":%d' % (event_id - 1), event, count=1)
+    return event
 
 
 class StreamTooLargeError(Exception):
@@ -80,10 +88,12 @@ class _Producer:
     events are queued (backpressure).
     """
 
-    def __init__(self, streams: ResumableStreams, stream_id: str, format: str) -> None:
+    def __init__(self, streams: ResumableStreams, stream_id: str, format: str, detached: bool) -> None:
         self.streams = streams
         self.stream_id = stream_id
         self.format = format
+        self.detached = detached  # runs to its end with or without readers (no detach timeout)
+        self.cancel_asked = anyio.Event()  # set by a cancel request in this process
         self.next_id = 1
         self.size = 0
         self.pending = b""
@@ -157,16 +167,21 @@ class _Producer:
                         await store.append(self.stream_id, self.queued)
                         self.stored_id = self.queued[-1][0]
                 event_id = self.stored_id + 1
-                event = b"id: %d\n%s" % (event_id, error_event(self.format, code, message))
+                event = b"id: %d\n%s" % (event_id, error_event(self.format, code, message, event_id=event_id))
                 await store.finish(self.stream_id, self.streams.ttl, (event_id, event))
             except Exception as exc:  # best effort: readers then see the lease lapse
                 logger.error("stream %s: could not store its end: %s", self.stream_id, exc)
 
     async def _keep_lease(self) -> None:
+        """Renews the lease; ends (the generation is cancelled) when a cancel was asked, here or,
+        as the renewal learns, on another replica."""
         streams = self.streams
         while True:
-            await anyio.sleep(streams.lease / 3)
-            await streams.store.renew(self.stream_id, streams.lease)
+            with anyio.move_on_after(streams.lease / 3):
+                await self.cancel_asked.wait()
+            if self.cancel_asked.is_set() or await streams.store.renew(self.stream_id, streams.lease):
+                self.ended_by = "cancelled"
+                return
 
     def reader_left(self) -> None:
         """Called when a reader in this process leaves (the watcher's clock starts again)."""
@@ -233,12 +248,9 @@ class _Producer:
 
         try:
             async with anyio.create_task_group() as group:
-                jobs = (
-                    lambda: self._produce(produce),
-                    self._store_queued,
-                    self._keep_lease,
-                    self._watch_readers,
-                )
+                jobs = [lambda: self._produce(produce), self._store_queued, self._keep_lease]
+                if not self.detached:
+                    jobs.append(self._watch_readers)
                 for job in jobs:
                     group.start_soon(first_to_end, job, group.cancel_scope)
         except asyncio.CancelledError:
@@ -259,6 +271,8 @@ class _Producer:
             await self._end_with_error(
                 "stream_detach_timeout", f"no reader for {timeout:g} s: the generation was cancelled"
             )
+        elif self.ended_by == "cancelled":
+            await self._end_with_error("stream_cancelled", "the stream was cancelled on request")
 
 
 class ResumableStreams:
@@ -289,11 +303,14 @@ class ResumableStreams:
         self.local_readers: dict[str, int] = {}
         self.producers: dict[str, _Producer] = {}  # by stream id: those running here
 
-    async def start(self, produce: Produce, *, format: str) -> str:
-        """Create a stream and start its detached producer; returns the stream id."""
-        stream_id = "strm_" + uuid.uuid4().hex
+    async def start(
+        self, produce: Produce, *, format: str, stream_id: str | None = None, detached: bool = False
+    ) -> str:
+        """Create a stream (``stream_id``, or a new id) and start its producer; returns the
+        stream id. ``detached``: it runs to its end even with no reader (no detach timeout)."""
+        stream_id = stream_id or "strm_" + uuid.uuid4().hex
         await self.store.create(stream_id, format=format, lease=self.lease)
-        producer = self.producers[stream_id] = _Producer(self, stream_id, format)
+        producer = self.producers[stream_id] = _Producer(self, stream_id, format, detached)
         producer.task = asyncio.get_running_loop().create_task(producer.run(produce))
         producer.task.add_done_callback(lambda _: self.producers.pop(stream_id, None))
         return stream_id
@@ -307,9 +324,11 @@ class ResumableStreams:
         format: str,
         keepalive: float,
         headers: list[tuple[bytes, bytes]] | None = None,
+        stream_id: str | None = None,
+        detached: bool = False,
     ) -> bool:
-        """Start ``produce`` detached and follow it as this response; True when it completed."""
-        stream_id = await self.start(produce, format=format)
+        """Start ``produce`` (see ``start``) and follow it as this response; True when it completed."""
+        stream_id = await self.start(produce, format=format, stream_id=stream_id, detached=detached)
         return await self.follow(
             send, receive, stream_id, 0, format=format, keepalive=keepalive, headers=headers
         )
@@ -378,6 +397,7 @@ class ResumableStreams:
                             format,
                             "stream_producer_lost",
                             "the server producing this stream stopped before its end",
+                            event_id=after + 1,
                         )
                     )
                     return
@@ -385,7 +405,16 @@ class ResumableStreams:
                     last_sent = time.monotonic()
                     await write(KEEPALIVE_COMMENT)
         except StoreUnavailableError as exc:
-            await write(error_event(format, "stream_store_unavailable", str(exc)))
+            await write(error_event(format, "stream_store_unavailable", str(exc), event_id=after + 1))
+
+    async def cancel(self, stream_id: str) -> None:
+        """Cancel a stream's generation, wherever it runs (on another replica: within a third of
+        the lease); the stream ends with a ``stream_cancelled`` error event."""
+        producer = self.producers.get(stream_id)
+        if producer is not None:
+            producer.cancel_asked.set()
+        else:
+            await self.store.request_cancel(stream_id)
 
     async def aclose(self) -> None:
         tasks = [producer.task for producer in self.producers.values() if producer.task is not None]

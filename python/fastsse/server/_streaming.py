@@ -30,7 +30,7 @@ from ._worker import GenerationLike, GenerationStats
 if TYPE_CHECKING:
     from ._resume import ResumableStreams
 
-__all__ = ["EncoderLike", "collect_response", "stream_response", "watch_disconnect"]
+__all__ = ["EncoderLike", "collect_response", "sse_producer", "stream_response", "watch_disconnect"]
 
 KEEPALIVE_COMMENT = b": keep-alive\n\n"
 
@@ -66,23 +66,10 @@ async def _keep_alive(send: Send, last_sent: list[float], interval: float) -> No
         await send({"type": "http.response.body", "body": KEEPALIVE_COMMENT, "more_body": True})
 
 
-async def stream_response(
-    send: Send,
-    receive: Receive,
-    generation: GenerationLike,
-    encoder: EncoderLike,
-    *,
-    keepalive: float,
-    headers: list[tuple[bytes, bytes]] | None = None,
-    resumable: ResumableStreams | None = None,
-    format: str = "openai",
-) -> tuple[GenerationStats, bool]:
-    """Stream ``generation`` as SSE; returns its stats and whether the client left early.
-
-    With ``resumable``, the generation runs detached from this request into the stream store
-    (``format`` names the wire format, for the error events readers may be sent) and this
-    response is its first reader.
-    """
+def sse_producer(
+    generation: GenerationLike, encoder: EncoderLike
+) -> Callable[[Callable[[bytes], Awaitable[None]]], Awaitable[None]]:
+    """``produce(write)``: runs ``generation`` and writes its encoded SSE events."""
 
     async def produce(write: Callable[[bytes], Awaitable[None]]) -> None:
         async def emit(chunks: list[GenerationChunk]) -> None:
@@ -93,9 +80,39 @@ async def stream_response(
         await generation.run(emit)
         await write(encoder.finish())
 
+    return produce
+
+
+async def stream_response(
+    send: Send,
+    receive: Receive,
+    generation: GenerationLike,
+    encoder: EncoderLike,
+    *,
+    keepalive: float,
+    headers: list[tuple[bytes, bytes]] | None = None,
+    resumable: ResumableStreams | None = None,
+    format: str = "openai",
+    stream_id: str | None = None,
+    detached: bool = False,
+) -> tuple[GenerationStats, bool]:
+    """Stream ``generation`` as SSE; returns its stats and whether the client left early.
+
+    With ``resumable``, the generation runs detached from this request into the stream store
+    (``format`` names the wire format, for the error events readers may be sent; ``stream_id``
+    and ``detached`` are ``ResumableStreams.start``'s) and this response is its first reader.
+    """
+    produce = sse_producer(generation, encoder)
     if resumable is not None:
         completed = await resumable.serve(
-            send, receive, produce, format=format, keepalive=keepalive, headers=headers
+            send,
+            receive,
+            produce,
+            format=format,
+            keepalive=keepalive,
+            headers=headers,
+            stream_id=stream_id,
+            detached=detached,
         )
         return generation.stats, not completed
 

@@ -1,0 +1,134 @@
+"""Run Rust criterion benches and print their key numbers as one markdown table.
+
+    python benches/criterion_table.py [--quick] [BENCH ...]     # default: every bench below
+    python benches/criterion_table.py --formats text_formats    # one row per tool format
+
+Each bench runs as `cargo bench --bench NAME --features bench-peers -- --noplot` (criterion's own report goes
+to standard error); then every benchmark it wrote (`target/criterion/**/new/estimates.json`
+newer than the run's start) becomes a row: its id, the median time per iteration, the time per
+element or the bytes per second (from the throughput the bench declares), and, in a group that
+has a `fastsse` benchmark, each other benchmark's time over fastsse's. `--quick` passes
+criterion's `--quick` (stop once the estimate is stable: a shorter, noisier run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CRITERION = ROOT / "target" / "criterion"
+
+#: The criterion benches (Cargo.toml `[[bench]]`).
+BENCHES = ["sse", "encode", "eventstream", "text", "text_formats", "providers", "harmony"]
+#: One feature set for every bench (the peers that text and text_formats compare against), so the
+#: fat-LTO library is built once for all of them.
+FEATURES = ["--features", "bench-peers"]
+
+
+@dataclass
+class Row:
+    bench: str
+    group: str
+    name: str  # the function id, with its parameter if any
+    median_ns: float
+    throughput: dict[str, int] | None
+
+
+def measured_since(bench: str, started: float) -> list[Row]:
+    rows = []
+    for estimates in sorted(CRITERION.glob("**/new/estimates.json")):
+        if estimates.stat().st_mtime < started:
+            continue
+        info = json.loads((estimates.parent / "benchmark.json").read_text())
+        median = json.loads(estimates.read_text())["median"]["point_estimate"]
+        name = "/".join(p for p in (info.get("function_id"), info.get("value_str")) if p)
+        rows.append(Row(bench, info["group_id"], name or info["group_id"], median, info.get("throughput")))
+    return rows
+
+
+def duration(ns: float) -> str:
+    for unit, scale in (("s", 1e9), ("ms", 1e6), ("µs", 1e3)):
+        if ns >= scale:
+            return f"{ns / scale:.3g} {unit}"
+    return f"{ns:.3g} ns"
+
+
+def rate(row: Row) -> str:
+    if not row.throughput:
+        return ""
+    if "Elements" in row.throughput:
+        return f"{duration(row.median_ns / row.throughput['Elements'])} per element"
+    if "Bytes" in row.throughput:
+        return f"{row.throughput['Bytes'] / row.median_ns * 1e9 / 2**30:.2f} GiB/s"
+    return ""
+
+
+def table(rows: list[Row]) -> str:
+    fastsse = {(r.bench, r.group): r for r in rows if r.name.split("/")[0] == "fastsse"}
+    lines = [
+        "| bench | group | benchmark | median | throughput | time vs fastsse |",
+        "|---|---|---|---:|---:|---:|",
+    ]
+    for r in rows:
+        own = fastsse.get((r.bench, r.group))
+        ratio = f"{r.median_ns / own.median_ns:.1f}x" if own is not None and own is not r else ""
+        lines.append(f"| {r.bench} | {r.group} | {r.name} | {duration(r.median_ns)} | {rate(r)} | {ratio} |")
+    return "\n".join(lines)
+
+
+def formats_table(rows: list[Row]) -> str:
+    """The `text_formats` bench as one row per format: fastsse per delta, vs hermes, and each peer."""
+    per_delta: dict[str, dict[str, float]] = {}
+    deltas: dict[str, int] = {}
+    for r in rows:
+        if r.group.startswith("format/") and r.throughput and "Elements" in r.throughput:
+            fmt = r.group.removeprefix("format/")
+            per_delta.setdefault(fmt, {})[r.name] = r.median_ns / r.throughput["Elements"]
+            deltas[fmt] = r.throughput["Elements"]
+    hermes = per_delta.get("hermes", {}).get("fastsse")
+    lines = [
+        "| format | deltas | fastsse ns per delta | vs hermes | tool-parser ns per delta "
+        "| fastsse speed-up |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for fmt, times in per_delta.items():
+        own = times.get("fastsse")
+        if own is None:
+            continue
+        versus = f"{own / hermes:.2f}x" if hermes else ""
+        peer = times.get("tool-parser")
+        peer_cells = f"{peer:,.0f} | {peer / own:.1f}x" if peer is not None else "— | "
+        lines.append(f"| {fmt} | {deltas[fmt]} | {own:,.0f} | {versus} | {peer_cells} |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
+    parser.add_argument("benches", nargs="*", default=BENCHES, choices=BENCHES)
+    parser.add_argument("--quick", action="store_true", help="criterion's --quick mode")
+    parser.add_argument("--formats", action="store_true", help="the text_formats table, one row per format")
+    args = parser.parse_args()
+    rows: list[Row] = []
+    for bench in args.benches:
+        started = time.time() - 1  # file times may be coarser than time.time()
+        command = ["cargo", "bench", "--bench", bench, *FEATURES, "--", "--noplot"]
+        if args.quick:
+            command.append("--quick")
+        print(f"criterion_table: {' '.join(command)}", file=sys.stderr, flush=True)
+        if subprocess.run(command, cwd=ROOT, stdout=sys.stderr).returncode != 0:
+            return 1
+        rows += measured_since(bench, started)
+    mode = "criterion --quick" if args.quick else "criterion defaults of each bench"
+    print(f"Rust core, release (bench) profile, {mode}; medians per iteration.\n")
+    print(formats_table(rows) if args.formats else table(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
