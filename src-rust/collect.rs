@@ -37,6 +37,10 @@ pub struct ChoiceState {
     pub reasoning: String,
     pub refusal: String,
     pub reasoning_signature: Option<String>,
+    /// Each redacted reasoning block's opaque data, in order (sent back in the next turn).
+    pub redacted_thinking: Vec<String>,
+    /// The chunks' citations, in order: each a JSON array of citation objects.
+    pub citations: Vec<Box<str>>,
     /// By tool-call index.
     pub tools: BTreeMap<u32, ToolState>,
     pub finish_reason: Option<FinishReason>,
@@ -56,6 +60,12 @@ impl ChoiceState {
         if chunk.rare.reasoning_signature.is_some() {
             self.reasoning_signature
                 .clone_from(&chunk.rare.reasoning_signature);
+        }
+        if let Some(data) = &chunk.rare.redacted_thinking {
+            self.redacted_thinking.push(data.clone());
+        }
+        if let Some(citations) = &chunk.rare.citations {
+            self.citations.push(citations.clone());
         }
         if let Some(delta) = &chunk.tool_call_delta {
             self.add_tool_delta(delta);
@@ -124,6 +134,26 @@ impl ChoiceState {
                 reasoning_delta: self.reasoning.clone(),
                 rare: RareFields {
                     reasoning_signature: self.reasoning_signature.clone(),
+                    ..RareFields::NONE
+                }
+                .into(),
+                ..base.clone()
+            });
+        }
+        for data in &self.redacted_thinking {
+            out.push(GenerationChunk {
+                rare: RareFields {
+                    redacted_thinking: Some(data.clone()),
+                    ..RareFields::NONE
+                }
+                .into(),
+                ..base.clone()
+            });
+        }
+        for citations in &self.citations {
+            out.push(GenerationChunk {
+                rare: RareFields {
+                    citations: Some(citations.clone()),
                     ..RareFields::NONE
                 }
                 .into(),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import sys
 import weakref
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,18 +38,27 @@ def test_core_chunks_are_not_tracked_by_the_cyclic_gc() -> None:
     assert not gc.is_tracked(with_logprobs.replace(text_delta="x"))
 
 
-def test_python_objects_keep_a_chunk_collectable() -> None:
-    class Holder:
-        chunk: GenerationChunk
+class _Holder:
+    chunk: GenerationChunk
 
-    holder = Holder()
-    chunk = GenerationChunk("x").replace(logprobs=[holder])
-    assert gc.is_tracked(chunk)
-    holder.chunk = chunk  # a cycle through the chunk's logprobs
-    gone = weakref.ref(holder)
-    del holder, chunk
-    gc.collect()
-    assert gone() is None
+
+def test_python_objects_keep_a_chunk_collectable() -> None:
+    made: list[Callable[[_Holder], GenerationChunk]] = [
+        lambda holder: GenerationChunk("x").replace(logprobs=[holder]),
+        lambda holder: GenerationChunk("x", citations=[holder]),
+    ]
+    for make in made:
+        # Chunks dropped here go to the freelist: the next ones are reused objects.
+        del _openai_chunks()[:], [GenerationChunk(str(i)) for i in range(300)][:]
+        holder = _Holder()
+        chunk = make(holder)
+        assert gc.is_tracked(chunk)
+        assert not gc.is_tracked(GenerationChunk("plain", logprobs=None))
+        holder.chunk = chunk  # a cycle through the chunk's Python objects
+        gone = weakref.ref(holder)
+        del holder, chunk
+        gc.collect()
+        assert gone() is None
 
 
 def test_rare_fields_read_back_and_compare() -> None:

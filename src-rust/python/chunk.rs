@@ -197,19 +197,8 @@ impl GenerationChunk {
 
     /// The chunk as a Python object, left to the cyclic GC only when it can be in a cycle.
     pub fn into_py(self, py: Python<'_>) -> PyResult<Bound<'_, GenerationChunk>> {
-        let in_cycles = self.holds_python_objects();
         let object = Bound::new(py, self)?;
-        // SAFETY: `object` is a live GC object and we hold the GIL. Untracking is what CPython
-        // does for tuples of atomic items; `tp_dealloc` untracks again, which is allowed.
-        // A freelist-reused object comes back untracked, so track the ones that need it.
-        unsafe {
-            let tracked = pyo3::ffi::PyObject_GC_IsTracked(object.as_ptr()) != 0;
-            if in_cycles && !tracked {
-                pyo3::ffi::PyObject_GC_Track(object.as_ptr().cast());
-            } else if !in_cycles && tracked {
-                pyo3::ffi::PyObject_GC_UnTrack(object.as_ptr().cast());
-            }
-        }
+        set_gc_tracking(&object);
         Ok(object)
     }
 
@@ -247,6 +236,22 @@ impl GenerationChunk {
         match self.objects(py)? {
             Some(objects) => objects.get_item(position),
             None => Ok(py.None().into_bound(py)),
+        }
+    }
+}
+
+/// Track `object` by the cyclic GC exactly when it holds objects that came from Python.
+fn set_gc_tracking(object: &Bound<'_, GenerationChunk>) {
+    let in_cycles = object.get().holds_python_objects();
+    // SAFETY: `object` is a live GC object and we hold the GIL. Untracking is what CPython
+    // does for tuples of atomic items; `tp_dealloc` untracks again, which is allowed. An
+    // object reused from the freelist comes back untracked, so track the ones that need it.
+    unsafe {
+        let tracked = pyo3::ffi::PyObject_GC_IsTracked(object.as_ptr()) != 0;
+        if in_cycles && !tracked {
+            pyo3::ffi::PyObject_GC_Track(object.as_ptr().cast());
+        } else if !in_cycles && tracked {
+            pyo3::ffi::PyObject_GC_UnTrack(object.as_ptr().cast());
         }
     }
 }
@@ -355,6 +360,17 @@ impl GenerationChunk {
             logprobs.unwrap_or_else(none),
             citations.unwrap_or_else(none),
         )
+    }
+
+    /// Runs after `__new__` (which has no object to track): a chunk given Python objects is
+    /// tracked by the cyclic GC, any other is not.
+    #[pyo3(signature = (*_args, **_kwargs))]
+    fn __init__(
+        slf: &Bound<'_, Self>,
+        _args: &Bound<'_, PyTuple>,
+        _kwargs: Option<&Bound<'_, PyDict>>,
+    ) {
+        set_gc_tracking(slf);
     }
 
     /// Only the Python objects a caller gave can lead back to the chunk.
