@@ -140,23 +140,17 @@ impl ChoiceState {
                 ..base.clone()
             });
         }
-        for data in &self.redacted_thinking {
+        let redacted = self.redacted_thinking.iter().map(|data| RareFields {
+            redacted_thinking: Some(data.clone()),
+            ..RareFields::NONE
+        });
+        let citations = self.citations.iter().map(|citations| RareFields {
+            citations: Some(citations.clone()),
+            ..RareFields::NONE
+        });
+        for rare in redacted.chain(citations) {
             out.push(GenerationChunk {
-                rare: RareFields {
-                    redacted_thinking: Some(data.clone()),
-                    ..RareFields::NONE
-                }
-                .into(),
-                ..base.clone()
-            });
-        }
-        for citations in &self.citations {
-            out.push(GenerationChunk {
-                rare: RareFields {
-                    citations: Some(citations.clone()),
-                    ..RareFields::NONE
-                }
-                .into(),
+                rare: rare.into(),
                 ..base.clone()
             });
         }
@@ -334,5 +328,36 @@ mod tests {
         }
         assert_eq!(again.choice(0).unwrap().text, "a");
         assert_eq!(again.choice(0).unwrap().tools[&0].arguments, "{}");
+    }
+
+    #[test]
+    fn redacted_thinking_and_citations_are_kept_in_order() {
+        let block = |fields: RareFields| GenerationChunk {
+            rare: fields.into(),
+            ..Default::default()
+        };
+        let mut collector = Collector::new();
+        for data in ["r1", "r2"] {
+            collector.add(&block(RareFields {
+                redacted_thinking: Some(data.into()),
+                ..RareFields::NONE
+            }));
+        }
+        collector.add(&block(RareFields {
+            citations: Some("[{\"url\":\"u\"}]".into()),
+            ..RareFields::NONE
+        }));
+        collector.add(&GenerationChunk::text("cited"));
+        let choice = collector.choice(0).unwrap();
+        assert_eq!(choice.redacted_thinking, ["r1", "r2"]);
+        assert_eq!(choice.citations, ["[{\"url\":\"u\"}]".into()]);
+        let mut again = Collector::new();
+        for chunk in collector.compacted() {
+            again.add(&chunk);
+        }
+        let choice_again = again.choice(0).unwrap();
+        assert_eq!(choice_again.redacted_thinking, choice.redacted_thinking);
+        assert_eq!(choice_again.citations, choice.citations);
+        assert_eq!(choice_again.text, "cited");
     }
 }
