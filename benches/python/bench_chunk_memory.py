@@ -7,7 +7,8 @@ time) and keeps every chunk in one list, then reports:
   strings' bytes are separate allocations);
 * the resident memory the kept chunks added, per chunk (object + text + the shared `raw` event);
 * how many of them the cyclic GC tracks, and the median time of a full `gc.collect()` with them
-  alive, next to the same collection without them.
+  alive, next to the same collection without them and with a list of as many `None`s (a
+  collection walks every list item, tracked or not: that is the floor).
 
     python benches/python/bench_chunk_memory.py            # 1,000,000 chunks
     python benches/python/bench_chunk_memory.py --quick    # 100,000 chunks
@@ -68,6 +69,9 @@ def main() -> None:
     reads = stream_reads()
     gc.collect()
     collect_without = full_collection_seconds()
+    references = [None] * count  # the floor: a full collection walks every list item
+    collect_floor = full_collection_seconds()
+    del references
     before = resident_bytes()
     start = time.perf_counter()
     kept: list[fastsse.GenerationChunk] = []
@@ -93,6 +97,8 @@ def main() -> None:
     print(f"| chunks tracked by the cyclic GC | {tracked:,} |")
     print(f"| one full `gc.collect()` with them kept | {collect_with * 1e3:.1f} ms |")
     print(f"| one full `gc.collect()` without them | {collect_without * 1e3:.1f} ms |")
+    floor = f"one full `gc.collect()` with a list of {count:,} `None`s (the floor)"
+    print(f"| {floor} | {collect_floor * 1e3:.1f} ms |")
     print(f"| decoding them (iter_chunks, GC on) | {build / count * 1e9:.0f} ns per chunk |")
 
 
