@@ -1,8 +1,14 @@
 //! Criterion benches of the SSE core: `cargo bench --bench sse`.
+//!
+//! Every group reports bytes/s and ends with a `floor_newline_scan` row: a plain SIMD count of the
+//! LF bytes of the same input (`memchr_iter`), the memory-bandwidth limit any line scanner meets.
 
 use std::hint::black_box;
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::measurement::WallTime;
+use criterion::{
+    criterion_group, criterion_main, BenchmarkGroup, BenchmarkId, Criterion, Throughput,
+};
 
 use _fastsse::sse::SseDecoder;
 
@@ -39,6 +45,14 @@ fn count_events(pieces: &[&[u8]]) -> usize {
     events
 }
 
+/// The floor row: bytes/s of the plainest newline scan of `input`.
+fn floor_newline_scan(group: &mut BenchmarkGroup<'_, WallTime>, input: &[u8]) {
+    let lines = memchr::memchr_iter(b'\n', input).count();
+    group.bench_function("floor_newline_scan", |b| {
+        b.iter(|| assert_eq!(memchr::memchr_iter(b'\n', black_box(input)).count(), lines))
+    });
+}
+
 /// Cut `data` into pieces whose sizes cycle through `sizes`.
 fn cut<'a>(data: &'a [u8], sizes: &[usize]) -> Vec<&'a [u8]> {
     let mut pieces = Vec::new();
@@ -56,7 +70,8 @@ fn cut<'a>(data: &'a [u8], sizes: &[usize]) -> Vec<&'a [u8]> {
 fn bench_openai(c: &mut Criterion) {
     let stream = openai_stream(10_000);
     let mut group = c.benchmark_group("openai_chat_10k_events");
-    group.throughput(Throughput::Elements(10_001));
+    // 10,001 events: ns/event = time / 10,001.
+    group.throughput(Throughput::Bytes(stream.len() as u64));
     for (label, sizes) in [
         ("whole", vec![stream.len()]),
         ("1-16KiB", vec![1024, 16384, 4096, 8192, 2048, 12288]),
@@ -67,6 +82,7 @@ fn bench_openai(c: &mut Criterion) {
             b.iter(|| assert_eq!(count_events(pieces), 10_001))
         });
     }
+    floor_newline_scan(&mut group, &stream);
     group.finish();
 }
 
@@ -83,6 +99,7 @@ fn bench_large_events(c: &mut Criterion) {
     group.bench_function("16KiB_pieces", |b| {
         b.iter(|| assert_eq!(count_events(&pieces), 64))
     });
+    floor_newline_scan(&mut group, &stream);
     group.finish();
 }
 
@@ -99,6 +116,7 @@ fn bench_long_line(c: &mut Criterion) {
     group.bench_function("1KiB_pieces", |b| {
         b.iter(|| assert_eq!(count_events(&kib), 1))
     });
+    floor_newline_scan(&mut group, &line);
     group.finish();
 }
 

@@ -1,7 +1,7 @@
 //! The unified LLM stream item (docs/ARCHITECTURE.md): what every provider reducer and the
 //! text parser produce, and what the encoders consume.
 
-use std::sync::Arc;
+use crate::shared_text::SharedText;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FinishReason {
@@ -62,7 +62,7 @@ pub struct GenerationChunk {
     pub reasoning_delta: String,
     pub tool_call_delta: Option<Box<ToolCallDelta>>,
     /// The provider's own event (JSON text) this chunk came from, shared by every chunk it produced.
-    pub raw: Option<Arc<str>>,
+    pub raw: Option<SharedText>,
     /// The rarely set fields, read as `chunk.rare.error_code` and written the same way.
     pub rare: Rare,
     pub choice_index: u32,

@@ -2,6 +2,7 @@
 //! and encoders. Pure Rust, sans-IO; the PyO3 binding lives in `python/` behind the `python`
 //! feature and is the only code that knows about Python.
 
+pub mod anthropic_delta;
 pub mod chunk;
 pub mod coalesce;
 pub mod collect;
@@ -10,6 +11,7 @@ pub mod error;
 pub mod framing;
 pub mod partial_json;
 pub mod providers;
+pub mod shared_text;
 pub mod text;
 pub mod utf8;
 

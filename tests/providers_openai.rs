@@ -133,10 +133,11 @@ fn raw_is_shared_by_the_chunks_of_one_event() {
         (a.reasoning_delta.as_str(), b.text_delta.as_str()),
         ("r", "t")
     );
-    assert!(std::sync::Arc::ptr_eq(
-        a.raw.as_ref().unwrap(),
-        b.raw.as_ref().unwrap()
-    ));
+    assert!(a
+        .raw
+        .as_ref()
+        .unwrap()
+        .shares_buffer(b.raw.as_ref().unwrap()));
     assert!(a.is_first && !b.is_first);
 }
 

@@ -18,7 +18,7 @@ import openai
 import pydantic
 import pytest
 from fastsse import accelerate
-from fastsse.sdk import ShapedObject
+from fastsse.sdk import VIEW_TYPES
 from provider_fixtures import DATA, fixtures
 from serving import running_server
 
@@ -31,14 +31,18 @@ OPENAI_CAPTURES = [
     *[name for name in fixtures("groq") if name.endswith(".sse")],
     *[name for name in fixtures("mistral") if name.endswith(".sse")],
 ]
-ANTHROPIC_CAPTURES = [*fixtures("anthropic"), "sse/anthropic-thinking-tool-use.sse"]
+ANTHROPIC_CAPTURES = [
+    *fixtures("anthropic"),
+    "sse/anthropic-thinking-tool-use.sse",
+    "sdk/anthropic-big-integers.sse",  # integers past 64 bits, which the SDK keeps as ints
+]
 MESSAGES = [{"role": "user", "content": "hi"}]
 
 
 def assert_same(expected: Any, actual: Any, path: str = "item") -> None:
     """`actual` reads like the SDK's `expected`: every declared field and extra, recursively."""
     if isinstance(expected, pydantic.BaseModel):
-        assert isinstance(actual, (ShapedObject, pydantic.BaseModel)), path
+        assert isinstance(actual, (*VIEW_TYPES, pydantic.BaseModel)), path
         for name in [*type(expected).model_fields, *(expected.model_extra or {})]:
             if not hasattr(expected, name):
                 assert not hasattr(actual, name), f"{path}.{name}"
@@ -225,6 +229,70 @@ def test_async_anthropic_reads_like_the_sdks(name: str) -> None:
         assert await text(fast) == await text(plain)
 
     asyncio.run(run())
+
+
+def test_anthropic_big_integers_stay_ints() -> None:
+    body = (DATA / "sdk/anthropic-big-integers.sse").read_bytes()
+    fast = accelerate(sdk_client(anthropic.Anthropic, serve(body)))
+    events = list(messages_create(fast))
+    assert events[0].message.usage.input_tokens == 18446744073709551621
+    assert events[3].sequence == 123456789012345678901234567890
+    assert events[-2].usage.output_tokens == 99999999999999999999999
+    with fast.messages.stream(model="m", max_tokens=64, messages=MESSAGES) as stream:
+        final = stream.get_final_message()
+    assert final.content[1].input == {"n": 340282366920938463463374607431768211457, "m": -(2**64) - 1}
+    assert final.usage.input_tokens == 18446744073709551621
+
+
+def test_anthropic_delta_views_are_native_and_read_like_the_sdks() -> None:
+    body = (DATA / "anthropic/thinking-signature-text.sse").read_bytes()
+    plain = sdk_client(anthropic.Anthropic, serve(body))
+    want = [event for event in messages_create(plain) if event.type == "content_block_delta"]
+    got = [event for event in messages_create(accelerate(plain)) if event.type == "content_block_delta"]
+    assert {type(event.delta).__name__ for event in got} == {"ThinkingDelta", "SignatureDelta", "TextDelta"}
+    for expected, actual in zip(want, got, strict=True):
+        assert type(actual).__name__ == type(expected).__name__
+        assert type(actual.delta).__name__ == type(expected.delta).__name__
+        assert actual.sdk_model() == expected
+        assert actual.model_dump_json() == expected.model_dump_json()
+        assert actual == actual.sdk_model() or actual == got[got.index(actual)]
+        assert type(expected).__name__ in repr(actual)
+        with pytest.raises(AttributeError):
+            _ = actual.delta.partial_json if expected.delta.type != "input_json_delta" else actual.delta.text
+
+
+def test_anthropic_text_stream_after_some_events() -> None:
+    """Events decoded before `text_stream` was started still give their text."""
+    body = (DATA / "anthropic/thinking-signature-text.sse").read_bytes()
+
+    def run(client: Any) -> tuple[list[Any], list[str], Any]:
+        with client.messages.stream(model="m", max_tokens=64, messages=MESSAGES) as stream:
+            first = [next(iter(stream)) for _ in range(3)]
+            texts = list(stream.text_stream)
+            return [event.type for event in first], texts, stream.get_final_message().model_dump()
+
+    plain = sdk_client(anthropic.Anthropic, serve(body))
+    assert run(accelerate(plain)) == run(plain)
+
+
+def test_anthropic_current_message_snapshot() -> None:
+    """The snapshot shows every event of the network chunks read so far: the SDK's, or ahead of it."""
+    body = (DATA / "anthropic/sdk-text-tool-use.sse").read_bytes()
+
+    def run(client: Any) -> tuple[list[Any], Any]:
+        snapshots = []
+        with client.messages.stream(model="m", max_tokens=64, messages=MESSAGES) as stream:
+            for _ in stream:
+                snapshots.append(stream.current_message_snapshot.model_dump())
+            return snapshots, stream.current_message_snapshot.model_dump()
+
+    plain = sdk_client(anthropic.Anthropic, serve(body))
+    (got, got_last), (want, want_last) = run(accelerate(plain)), run(plain)
+    assert got_last == want_last == got[-1] == want[-1]
+    for ours, sdks in zip(got, want, strict=True):
+        for block, sdk_block in zip(ours["content"], sdks["content"], strict=False):
+            if block["type"] == "text":
+                assert block["text"].startswith(sdk_block["text"])
 
 
 # --- the SDK's configuration is kept -------------------------------------------------------------

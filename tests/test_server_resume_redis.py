@@ -189,3 +189,28 @@ def test_redis_out_of_memory_is_a_typed_store_full_error(redis_server: RedisServ
             await store.aclose()
 
     anyio.run(main)
+
+
+def test_a_stream_read_in_the_process_producing_it_costs_no_xread_per_event(
+    redis_server: RedisServer,
+) -> None:
+    """The producer's own readers take its last stored events from memory: the store is read
+    once, for the stream's end, not once per event."""
+    import redis
+    from fastsse.adapters import ReplayAdapter
+    from fastsse.server import RedisStore, create_app
+    from serving import running_server
+
+    admin = redis.Redis.from_url(redis_server.url)
+
+    def xreads() -> int:
+        return int(admin.info("commandstats").get("cmdstat_xread", {}).get("calls", 0))
+
+    store = RedisStore(redis_server.url, prefix="fastsse:local-test:")
+    app = create_app(ReplayAdapter(tokens_per_second=400), store=store, model="m")
+    with running_server(app) as url:
+        before = xreads()
+        response = httpx.post(url + "/v1/chat/completions", json={**CHAT, "stream": True}, timeout=10)
+        used = xreads() - before
+        stored = httpx.get(f"{url}/v1/streams/{response.headers['x-stream-id']}", timeout=10).content
+    assert len(events_of(response.content)) > 50 and used <= 2 and stored == response.content

@@ -2,21 +2,27 @@
 
     python benches/python/bench_sse.py [--quick]
 
-All implementations consume the same pieces in the same process; medians and ratios come from
-the same run. Each implementation's events' `data` is touched so nothing is skipped lazily.
+All implementations consume the same pieces in the same process, interleaved (one run of each
+in turn, `repeat` times); medians and ratios come from the same run. Times are the process's CPU
+time (`time.process_time`), which a busy shared machine disturbs far less than wall time. Each
+implementation's events' `data` is touched so nothing is skipped lazily. The floor lines at the end
+time what no decoder can avoid in this loop: the consumer's own loop over ready-made events, and
+one empty call per piece.
 """
 
 from __future__ import annotations
 
 import argparse
 import codecs
+import gc
 import platform
 import random
+import statistics
+import time
 from collections.abc import Callable
-from functools import partial
 
 import fastsse
-from _harness import Result, measure, table
+from _harness import Result, table
 
 
 def openai_stream(n: int) -> bytes:
@@ -46,6 +52,15 @@ def run_fastsse(pieces: list[bytes]) -> int:
             event.data  # noqa: B018 - touch the field like a consumer would
             n += 1
     return n + len(decoder.flush())
+
+
+def run_fastsse_iter_sse(pieces: list[bytes]) -> int:
+    # The driver: a list's pieces are all in memory, so it may join small ones before decoding.
+    n = 0
+    for event in fastsse.iter_sse(pieces):
+        event.data  # noqa: B018
+        n += 1
+    return n
 
 
 def run_openai(pieces: list[bytes]) -> int:
@@ -93,9 +108,65 @@ def run_case(
     repeat: int,
     impls: dict[str, Callable[[list[bytes]], int]] = PEERS,
 ) -> None:
-    for name, fn in impls.items():
-        seconds = measure(partial(fn, pieces), repeat=repeat, expected=expected)
-        results.append(Result(case, name, seconds, expected))
+    times: dict[str, list[float]] = {name: [] for name in impls}
+    for _ in range(repeat):
+        for name, fn in impls.items():
+            gc.collect()
+            start = time.process_time()
+            produced = fn(pieces)
+            times[name].append(time.process_time() - start)
+            if produced != expected:
+                raise AssertionError(f"{name} produced {produced} items, expected {expected}")
+    for name in impls:
+        results.append(Result(case, name, statistics.median(times[name]), expected))
+
+
+def floors(pieces: list[bytes], repeat: int) -> str:
+    """Per event: the consumer's loop alone over events already made. Per piece: an empty
+    `decode` call, and the same loop with a C builtin returning an empty list in its place."""
+    decoder = fastsse.SSEDecoder()
+    batches = [decoder.decode(piece) for piece in pieces]
+    events = sum(map(len, batches))
+
+    def consumer_loop() -> int:
+        n = 0
+        for batch in batches:
+            for event in batch:
+                event.data  # noqa: B018
+                n += 1
+        return n
+
+    empty = [b""] * len(pieces)
+
+    def empty_decode() -> int:
+        decode = fastsse.SSEDecoder().decode
+        for piece in empty:
+            for _event in decode(piece):
+                pass
+        return len(empty)
+
+    def builtin_call() -> int:
+        split = bytes.split  # a C method that, like decode(), returns a new empty list here
+        for piece in empty:
+            for _event in split(piece):
+                pass
+        return len(empty)
+
+    def median(fn: Callable[[], int]) -> float:
+        runs = []
+        for _ in range(repeat):
+            gc.collect()
+            start = time.process_time()
+            fn()
+            runs.append(time.process_time() - start)
+        return statistics.median(runs)
+
+    per_event = f"consumer loop over ready events {median(consumer_loop) / events * 1e9:.0f} ns/event; "
+    return (
+        f"floors: {per_event if events * 100 > len(pieces) else ''}"
+        f"per piece: empty decode() {median(empty_decode) / len(empty) * 1e9:.0f} ns, "
+        f"bytes.split() instead {median(builtin_call) / len(empty) * 1e9:.0f} ns"
+    )
 
 
 def main() -> None:
@@ -115,12 +186,15 @@ def main() -> None:
         repeat,
     )
     small = openai_stream(events // 10)
+    tiny = cut(small, 1, 7)
     run_case(
         results,
         f"OpenAI chat, {events // 10000}k events, 1-7 byte pieces",
-        cut(small, 1, 7),
+        tiny,
         events // 10 + 1,
         repeat,
+        {"fastsse": run_fastsse, "fastsse iter_sse (list source)": run_fastsse_iter_sse}
+        | {name: fn for name, fn in PEERS.items() if name != "fastsse"},
     )
     big = b"".join(b"data: " + b"x" * 65536 + b"\n\n" for _ in range(256))
     run_case(results, "64 KiB events (256), 16 KiB pieces", cut(big, 16384, 16384), 256, repeat)
@@ -131,9 +205,11 @@ def main() -> None:
 
     print(
         f"Python {platform.python_version()} on {platform.machine()}, {platform.system()}; "
-        f"fastsse {fastsse.__version__}; medians of {repeat} runs\n"
+        f"fastsse {fastsse.__version__}; medians of {repeat} interleaved runs, CPU time\n"
     )
     print(table(results))
+    print(f"\n{events // 1000}k events, 1-16 KiB pieces: " + floors(cut(stream, 1024, 16 * 1024), repeat))
+    print(f"{events // 10000}k events, 1-7 byte pieces: " + floors(tiny, repeat))
 
     def fastsse_time(case_prefix: str) -> float:
         return next(r.seconds for r in results if r.case.startswith(case_prefix) and r.impl == "fastsse")

@@ -9,7 +9,8 @@ httpx2) Response, an aiohttp ClientResponse, an anyio ByteReceiveStream, and the
 from __future__ import annotations
 
 import inspect
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Sequence
+from itertools import islice
 from typing import Any
 
 __all__ = ["aclose_source", "async_byte_chunks", "close_source", "http_response_of", "sync_byte_chunks"]
@@ -43,8 +44,21 @@ def _read_chunks(file: Any) -> Iterator[bytes]:
         yield chunk
 
 
+# A list or tuple of pieces is all in memory: runs of small pieces are joined (up to this many
+# pieces, in C) so the decoder is called once per run, not once per piece of a few bytes.
+_SMALL_PIECE = 1024
+_JOINED_PIECES = 256
+
+
+def _joined_small_pieces(pieces: Sequence[bytes]) -> Iterator[bytes]:
+    rest = iter(pieces)
+    for piece in rest:
+        yield piece if len(piece) >= _SMALL_PIECE else b"".join((piece, *islice(rest, _JOINED_PIECES - 1)))
+
+
 def sync_byte_chunks(source: Any) -> Iterator[bytes]:
-    """Bytes from a sync source, as the network delivered them (no re-chunking)."""
+    """Bytes from a sync source, as the network delivered them (no re-chunking; only the small
+    pieces of an in-memory list or tuple are joined)."""
     source = http_response_of(source)
     if hasattr(source, "iter_bytes"):  # httpx.Response
         return iter(source.iter_bytes())
@@ -52,6 +66,8 @@ def sync_byte_chunks(source: Any) -> Iterator[bytes]:
         return _read_chunks(source)
     if isinstance(source, (bytes, bytearray, memoryview)):
         return iter((bytes(source),))
+    if isinstance(source, (list, tuple)):
+        return _joined_small_pieces(source)
     if isinstance(source, Iterable) and not isinstance(source, str):
         return iter(source)
     raise TypeError(f"cannot read bytes from {type(source).__name__}: expected {_WHAT_TO_PASS}")

@@ -233,9 +233,13 @@ impl SseDecoder {
     }
 
     /// Split `input` into lines, completing the carried-over `tail` first.
-    fn scan(
+    ///
+    /// One `memchr2` search per line over the chunk itself: nothing is copied but the unfinished
+    /// last line, and an event whose data is one line inside this chunk is handed to `on_event`
+    /// straight from `input` (`pending`), never copied into `data`.
+    fn scan<'i>(
         &mut self,
-        mut input: &[u8],
+        mut input: &'i [u8],
         mut offset: u64,
         on_event: &mut dyn FnMut(SseEventView<'_>) -> Result<()>,
     ) -> Result<()> {
@@ -246,34 +250,44 @@ impl SseDecoder {
                 offset += 1;
             }
         }
+        // The data of the event being built while it is one valid line of `input` (the usual case).
+        let mut pending: Option<&'i str> = None;
+        let mut result = Ok(());
         while let Some(end) = memchr2(b'\r', b'\n', input) {
-            let after = if input[end] == b'\r' {
-                match input.get(end + 1) {
+            let after = match input[end] {
+                b'\n' => end + 1,
+                _ => match input.get(end + 1) {
                     Some(b'\n') => end + 2,
                     Some(_) => end + 1,
                     None => {
                         self.skip_lf = true;
                         end + 1
                     }
-                }
-            } else {
-                end + 1
+                },
             };
             offset += after as u64;
-            if self.tail.is_empty() {
-                self.account(end, offset)?;
-                self.line(&input[..end], offset, on_event)?;
+            result = if self.tail.is_empty() {
+                self.borrowed_line(&input[..end], offset, &mut pending, on_event)
             } else {
-                self.account(self.tail.len() + end, offset)?;
-                let mut line = std::mem::take(&mut self.tail);
-                line.extend_from_slice(&input[..end]);
-                let result = self.line(&line, offset, on_event);
-                line.clear();
-                self.tail = line; // keep the allocation for the next long line
-                result?;
-            }
+                self.tail_line(&input[..end], offset)
+            };
             input = &input[after..];
+            if result.is_ok() && after == end + 1 && input.first() == Some(&b'\n') {
+                // A line ended by LF and followed by LF, the usual end of an event: the blank
+                // line needs no search.
+                offset += 1;
+                input = &input[1..];
+                result = self.borrowed_line(&[], offset, &mut pending, on_event);
+            }
+            if result.is_err() {
+                break;
+            }
         }
+        if let Some(text) = pending {
+            // The event continues past this chunk: its data must outlive `input`.
+            self.push_data(text);
+        }
+        result?;
         if !input.is_empty() {
             let pending = self.block_bytes + self.tail.len() + input.len();
             if pending > self.config.max_event_size {
@@ -284,7 +298,54 @@ impl SseDecoder {
         Ok(())
     }
 
-    fn account(&mut self, line_len: usize, offset: u64) -> Result<()> {
+    /// A whole line of the current chunk.
+    fn borrowed_line<'i>(
+        &mut self,
+        line: &'i [u8],
+        offset: u64,
+        pending: &mut Option<&'i str>,
+        on_event: &mut dyn FnMut(SseEventView<'_>) -> Result<()>,
+    ) -> Result<()> {
+        self.account(line.len(), offset)?;
+        if line.is_empty() {
+            let result = self.dispatch_at(pending.take(), offset, on_event);
+            self.block_bytes = 0;
+            return result;
+        }
+        self.block_bytes += line.len() + 1;
+        let Some((field, value)) = split_field(line) else {
+            return Ok(());
+        };
+        if field == b"data" {
+            if pending.is_none() && self.data.is_empty() {
+                if let Ok(text) = std::str::from_utf8(value) {
+                    *pending = Some(text);
+                    return Ok(());
+                }
+            }
+            if let Some(earlier) = pending.take() {
+                self.push_data(earlier);
+            }
+            self.push_data(&lossy(value));
+        } else {
+            self.field(field, value);
+        }
+        Ok(())
+    }
+
+    /// The line that completes the carried-over `tail` (never empty, never a dispatch).
+    fn tail_line(&mut self, rest: &[u8], offset: u64) -> Result<()> {
+        self.account(self.tail.len() + rest.len(), offset)?;
+        let mut line = std::mem::take(&mut self.tail);
+        line.extend_from_slice(rest);
+        self.block_bytes += line.len() + 1;
+        self.process_line(&line);
+        line.clear();
+        self.tail = line; // keep the allocation for the next long line
+        Ok(())
+    }
+
+    fn account(&self, line_len: usize, offset: u64) -> Result<()> {
         if self.block_bytes + line_len > self.config.max_event_size {
             return Err(self.too_large(offset));
         }
@@ -299,39 +360,22 @@ impl SseDecoder {
         }
     }
 
-    fn line(
-        &mut self,
-        line: &[u8],
-        offset: u64,
-        on_event: &mut dyn FnMut(SseEventView<'_>) -> Result<()>,
-    ) -> Result<()> {
-        if line.is_empty() {
-            let result = self.dispatch_at(offset, on_event);
-            self.block_bytes = 0;
-            return result;
-        }
-        self.block_bytes += line.len() + 1;
-        self.process_line(line);
-        Ok(())
+    fn push_data(&mut self, text: &str) {
+        self.data.push_str(text);
+        self.data.push('\n');
     }
 
     fn process_line(&mut self, line: &[u8]) {
-        if line[0] == b':' {
-            return; // comment
+        match split_field(line) {
+            Some((b"data", value)) => self.push_data(&lossy(value)),
+            Some((field, value)) => self.field(field, value),
+            None => {}
         }
-        let (field, value) = match memchr::memchr(b':', line) {
-            Some(colon) => {
-                let value = &line[colon + 1..];
-                let value = value.strip_prefix(b" ").unwrap_or(value);
-                (&line[..colon], value)
-            }
-            None => (line, &line[line.len()..]),
-        };
+    }
+
+    /// Every field but `data`.
+    fn field(&mut self, field: &[u8], value: &[u8]) {
         match field {
-            b"data" => {
-                self.data.push_str(&lossy(value));
-                self.data.push('\n');
-            }
             b"event" => {
                 self.event_type.clear();
                 self.event_type.push_str(&lossy(value));
@@ -354,11 +398,14 @@ impl SseDecoder {
 
     fn dispatch(&mut self, on_event: &mut dyn FnMut(SseEventView<'_>) -> Result<()>) -> Result<()> {
         let offset = self.consumed;
-        self.dispatch_at(offset, on_event)
+        self.dispatch_at(None, offset, on_event)
     }
 
+    /// A blank line: dispatch the event built so far, its data `pending` (one borrowed line) or
+    /// in `data`.
     fn dispatch_at(
         &mut self,
+        pending: Option<&str>,
         offset: u64,
         on_event: &mut dyn FnMut(SseEventView<'_>) -> Result<()>,
     ) -> Result<()> {
@@ -366,11 +413,14 @@ impl SseDecoder {
             self.last_event_id.clone_from(&self.id_buffer);
         }
         let retry = self.block_retry.take();
-        if self.data.is_empty() {
-            self.event_type.clear();
-            return Ok(());
-        }
-        let data = &self.data[..self.data.len() - 1]; // drop the one trailing LF
+        let data = match pending {
+            Some(text) => text,
+            None if self.data.is_empty() => {
+                self.event_type.clear();
+                return Ok(());
+            }
+            None => &self.data[..self.data.len() - 1], // drop the one trailing LF
+        };
         let event = if self.event_type.is_empty() {
             "message"
         } else {
@@ -387,6 +437,25 @@ impl SseDecoder {
         self.event_type.clear();
         result
     }
+}
+
+/// A line's field name and value (one leading space dropped), or None for a comment.
+#[inline]
+fn split_field(line: &[u8]) -> Option<(&[u8], &[u8])> {
+    if let Some(value) = line.strip_prefix(b"data:") {
+        // The common line, without a search for the colon.
+        return Some((b"data", value.strip_prefix(b" ").unwrap_or(value)));
+    }
+    if line.first() == Some(&b':') {
+        return None;
+    }
+    Some(match memchr::memchr(b':', line) {
+        Some(colon) => {
+            let value = &line[colon + 1..];
+            (&line[..colon], value.strip_prefix(b" ").unwrap_or(value))
+        }
+        None => (line, &line[line.len()..]),
+    })
 }
 
 #[cfg(test)]
@@ -480,6 +549,24 @@ mod tests {
             decoder.decode(b"\n\n", &mut out),
             Err(Error::Usage { .. })
         ));
+    }
+
+    #[test]
+    fn data_borrowed_from_the_chunk_or_copied_gives_the_same_events() {
+        let stream: &[u8] = b"data: one\n\ndata: a\ndata: b\n\ndata: \xff\n\ndata:\n\ndata: x\n";
+        let expected = vec![
+            ev("message", "one", ""),
+            ev("message", "a\nb", ""),
+            ev("message", "\u{fffd}", ""),
+            ev("message", "", ""),
+            ev("message", "x", ""),
+        ];
+        assert_eq!(decode_all(&[stream, b"\n"]), expected);
+        // Each cut leaves a pending one-line event to be copied before the chunk goes away.
+        for cut in 0..stream.len() {
+            let (a, b) = stream.split_at(cut);
+            assert_eq!(decode_all(&[a, b, b"\n"]), expected, "cut at {cut}");
+        }
     }
 
     #[test]

@@ -4,10 +4,9 @@
 //! (`pipeline::stamp`) stamps them on every reducer's chunks, so a reducer only sets `raw`
 //! when it attaches another event's text (the terminal chunk's finish event).
 
-use std::sync::Arc;
-
 use crate::chunk::{FinishReason, GenerationChunk, Rare, RareFields, ToolCallDelta};
 use crate::providers::Chunks;
+use crate::shared_text::SharedText;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -24,7 +23,7 @@ pub(crate) struct Ending {
     pub error_code: Option<String>,
     pub error_message: Option<String>,
     /// The event that carried the finish reason.
-    pub raw: Option<Arc<str>>,
+    pub raw: Option<SharedText>,
 }
 
 impl Ending {
@@ -213,7 +212,7 @@ impl Emitter {
     /// Record the finish reason and the event that carried it.
     pub fn set_finish(&mut self, reason: FinishReason, raw: &str) {
         self.ending.finish_reason = Some(reason);
-        self.ending.raw = Some(Arc::from(raw));
+        self.ending.raw = Some(SharedText::from(raw));
     }
 
     /// Whether the terminal chunk was sent (later events add nothing).
@@ -259,9 +258,9 @@ fn incomplete_stream(provider: &str) -> (FinishReason, Option<String>, Option<St
 /// `raw` for the chunks made from a part of an event (an element of a JSON array body, the
 /// inner event of a wrapper): that part's text, shared. Chunks that have `raw` keep it.
 pub(crate) fn attach_raw(chunks: &mut [GenerationChunk], text: &str) {
-    let mut shared: Option<Arc<str>> = None;
+    let mut shared: Option<SharedText> = None;
     for chunk in chunks.iter_mut().filter(|chunk| chunk.raw.is_none()) {
-        chunk.raw = Some(shared.get_or_insert_with(|| Arc::from(text)).clone());
+        chunk.raw = Some(shared.get_or_insert_with(|| SharedText::from(text)).clone());
     }
 }
 

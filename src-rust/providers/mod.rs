@@ -11,7 +11,7 @@ use crate::framing::eventstream::Fault;
 pub mod bedrock;
 mod emit;
 pub mod gemini;
-mod json;
+pub(crate) mod json;
 pub mod ollama;
 mod partial_args;
 pub mod pipeline;

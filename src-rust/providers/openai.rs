@@ -337,6 +337,8 @@ impl ChoiceState {
 #[derive(Debug, Default)]
 pub struct OpenAiReducer {
     choices: Vec<ChoiceState>,
+    /// The fast path's memory of the last text-delta event.
+    template: fast::Template,
     prompt_tokens: Option<u64>,
     completion_tokens: Option<u64>,
     /// `data: [DONE]` arrived: the terminal chunks are out and later events are ignored.
@@ -575,7 +577,7 @@ impl Reducer for OpenAiReducer {
         if event.event == "error" {
             return Err(error_event(data, event.offset));
         }
-        if let Some(chunk) = fast::parse(data) {
+        if let Some(chunk) = self.template.parse(data) {
             return self.emit_fast(chunk, data, event.offset, out);
         }
         self.on_chunk_serde(data, event.offset, out)
@@ -705,11 +707,9 @@ mod tests {
         assert!(matches!(err, Error::Protocol { .. }), "{err}");
     }
 
-    /// Every `data:` payload of the chat-completions captures, plus edge cases, read by the
-    /// fast path (where it accepts) and by serde alone: same chunks, same errors.
-    #[test]
-    fn fast_path_agrees_with_serde() {
-        let mut payloads: Vec<String> = Vec::new();
+    /// The `data:` payloads of each chat-completions capture, in stream order.
+    fn capture_streams() -> Vec<Vec<String>> {
+        let mut streams = Vec::new();
         for dir in ["openai-chat", "deepseek", "groq", "mistral"] {
             let path = format!("{}/tests/data/{dir}", env!("CARGO_MANIFEST_DIR"));
             let Ok(entries) = std::fs::read_dir(&path) else {
@@ -721,13 +721,21 @@ mod tests {
                     continue;
                 }
                 let text = std::fs::read_to_string(&path).unwrap();
-                for line in text.lines() {
-                    if let Some(data) = line.strip_prefix("data:") {
-                        payloads.push(data.trim_start().to_owned());
-                    }
-                }
+                let payloads = text
+                    .lines()
+                    .filter_map(|line| line.strip_prefix("data:"))
+                    .map(|data| data.trim_start().to_owned());
+                streams.push(payloads.collect());
             }
         }
+        streams
+    }
+
+    /// Every `data:` payload of the chat-completions captures, plus edge cases, read by the
+    /// fast path (where it accepts) and by serde alone: same chunks, same errors.
+    #[test]
+    fn fast_path_agrees_with_serde() {
+        let mut payloads: Vec<String> = capture_streams().concat();
         assert!(payloads.len() > 100, "captures not found");
         for edge in [
             r#"{"choices":[{"index":0,"delta":{"content":"a\u00e9\n"},"finish_reason":"length"}]}"#,
@@ -772,6 +780,69 @@ mod tests {
             assert_eq!(fast_out, serde_out, "{data}");
         }
         assert!(fast_taken > 50, "fast path taken {fast_taken} times");
+    }
+
+    /// Streams through one reducer each: the fast path (its template remembering the last
+    /// text delta) and serde alone give the same chunks and errors, event by event. Besides
+    /// the captures, events that share a template's bytes around something other than one
+    /// string must fall back to the full reading.
+    #[test]
+    fn fast_path_template_agrees_with_serde_on_streams() {
+        let head = r#"{"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"#;
+        let tail = r#"},"logprobs":null,"finish_reason":null}]}"#;
+        let middles = [
+            r#""a""#,
+            r#""b \"q\" \u00e9""#,
+            r#""""#,
+            r#""x","content":"y""#,
+            r#""x\q""#,
+            "null",
+            "1",
+            r#""x"  "#,
+            r#""\ud83d\ude42""#,
+            "\"\u{1}\"",
+            r#""a"}},{"index":1,"delta":{"content":"b""#,
+            r#""a"},"finish_reason":"stop"}]} , {"x":{"y":"z""#,
+            r#""c""#,
+        ];
+        let mut synthetic: Vec<String> =
+            middles.iter().map(|m| format!("{head}{m}{tail}")).collect();
+        synthetic.push(format!("{head}\"d\"{tail}").replace("c1", "c2"));
+        synthetic.push(format!("{head}\"e\"{tail}").replace("null}]}", "\"stop\"}]}"));
+        synthetic.push(format!("{head}\"f\"{tail}"));
+        let mut streams = capture_streams();
+        streams.push(synthetic);
+        let mut template_hits = 0;
+        for stream in &streams {
+            let (mut fast_reducer, mut serde_reducer) =
+                (OpenAiReducer::new(), OpenAiReducer::new());
+            for (i, data) in stream.iter().enumerate() {
+                template_hits += usize::from(fast_reducer.template.fit(data).is_some());
+                let (mut fast_out, mut serde_out) = (Vec::new(), Vec::new());
+                let event = WireEvent {
+                    event: "message",
+                    data,
+                    offset: i as u64,
+                };
+                let fast_result = fast_reducer.on_event(&event, &mut fast_out);
+                let serde_result = if is_done_marker(data) {
+                    serde_reducer.on_event(&event, &mut serde_out)
+                } else {
+                    serde_reducer.on_chunk_serde(data, i as u64, &mut serde_out)
+                };
+                assert_eq!(
+                    fast_result.map_err(|e| e.to_string()),
+                    serde_result.map_err(|e| e.to_string()),
+                    "{data}"
+                );
+                assert_eq!(fast_out, serde_out, "{data}");
+            }
+            let (mut fast_out, mut serde_out) = (Vec::new(), Vec::new());
+            fast_reducer.finish(&mut fast_out).unwrap();
+            serde_reducer.finish(&mut serde_out).unwrap();
+            assert_eq!(fast_out, serde_out);
+        }
+        assert!(template_hits > 50, "template fitted {template_hits} times");
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //! AWS eventstream) and hands every framed event to the provider's `Reducer`. It also owns
 //! the cross-provider rules, so reducers do not repeat them:
 //!
-//! * `raw`: every chunk made from one event shares that event's text (`Arc<str>`);
+//! * `raw`: every chunk made from one event gets that event's text, a `SharedText` piece of
+//!   one buffer holding the events of the `decode` call (one allocation a call, not one an
+//!   event);
 //! * `is_first`: set on the first chunk of the stream that carries content;
 //! * the non-streaming fallback: an `application/json` body (named by `content_type`, or
 //!   sniffed for SSE and eventstream providers when the first non-blank byte is `{`) is buffered, capped, and
@@ -13,6 +15,7 @@
 //!   other events of the same `decode` call produced chunks, those chunks are returned and the
 //!   error is raised by the next `decode`/`flush` call.
 
+use std::ops::Range;
 use std::sync::Arc;
 
 use crate::chunk::GenerationChunk;
@@ -22,6 +25,7 @@ use crate::framing::ndjson::NdjsonDecoder;
 use crate::framing::sse::{SseConfig, SseDecoder, DEFAULT_MAX_EVENT_SIZE};
 use crate::framing::{body_kind, BodyKind, Framing, Lifecycle};
 use crate::providers::Chunks;
+use crate::shared_text::SharedText;
 
 use super::registry::{self, ProviderSpec};
 use super::{Reducer, WireEvent};
@@ -61,7 +65,7 @@ pub struct ChunkDecoder {
     reducer: Box<dyn Reducer>,
     mode: Mode,
     max_event_size: usize,
-    seen_content: bool,
+    stamper: Stamper,
     /// An error that happened after chunks of the same call were produced; raised next call.
     pending_error: Option<Error>,
     lifecycle: Lifecycle,
@@ -128,7 +132,7 @@ impl ChunkDecoder {
             reducer: (spec.new_reducer)(),
             mode,
             max_event_size: config.max_event_size,
-            seen_content: false,
+            stamper: Stamper::default(),
             pending_error: None,
             lifecycle: Lifecycle::new("ChunkDecoder"),
             consumed: 0,
@@ -165,7 +169,9 @@ impl ChunkDecoder {
     pub fn decode_into(&mut self, input: &[u8], out: &mut Chunks) -> Result<()> {
         self.check_usable("decode")?;
         let start = out.len();
+        self.stamper.text.reserve(input.len());
         let result = self.decode_inner(input, out);
+        self.stamper.share(out);
         self.settle(result, out.len() > start)
     }
 
@@ -173,6 +179,7 @@ impl ChunkDecoder {
         self.check_usable("flush")?;
         let start = out.len();
         let result = self.flush_inner(out);
+        self.stamper.share(out);
         if result.is_ok() {
             self.lifecycle.after_flush(Ok(()))?;
         }
@@ -259,7 +266,7 @@ impl ChunkDecoder {
 
     fn feed_framer(&mut self, input: &[u8], out: &mut Chunks) -> Result<()> {
         let reducer = &mut self.reducer;
-        let seen_content = &mut self.seen_content;
+        let stamper = &mut self.stamper;
         match &mut self.mode {
             Mode::Sse(decoder) => decoder.decode_with(input, |view| {
                 let event = WireEvent {
@@ -267,7 +274,7 @@ impl ChunkDecoder {
                     data: view.data,
                     offset: view.offset,
                 };
-                reduce(reducer.as_mut(), &event, out, seen_content)
+                reduce(reducer.as_mut(), &event, out, stamper)
             }),
             Mode::Ndjson(decoder) => decoder.decode_with(input, |line, offset| {
                 let event = WireEvent {
@@ -275,13 +282,11 @@ impl ChunkDecoder {
                     data: line,
                     offset,
                 };
-                reduce(reducer.as_mut(), &event, out, seen_content)
+                reduce(reducer.as_mut(), &event, out, stamper)
             }),
             Mode::EventStream(decoder) => {
                 decoder.decode_with(input, |message| match message.kind()? {
-                    MessageKind::Event(event) => {
-                        reduce(reducer.as_mut(), &event, out, seen_content)
-                    }
+                    MessageKind::Event(event) => reduce(reducer.as_mut(), &event, out, stamper),
                     // An `exception`/`error` frame: the provider says what error it is.
                     MessageKind::Fault(fault) => Err(reducer.on_fault(&fault)),
                 })
@@ -292,7 +297,7 @@ impl ChunkDecoder {
 
     fn flush_inner(&mut self, out: &mut Chunks) -> Result<()> {
         let reducer = &mut self.reducer;
-        let seen_content = &mut self.seen_content;
+        let stamper = &mut self.stamper;
         match &mut self.mode {
             Mode::Sniffing(_) => {}
             Mode::Sse(decoder) => decoder.flush_with(|view| {
@@ -304,7 +309,7 @@ impl ChunkDecoder {
                 // Only an event left without its blank line reaches here. Complete, it
                 // counts; cut off mid-JSON, the stream was truncated, which the reducer's
                 // terminal chunk reports (`incomplete_stream`) better than a parse error.
-                match reduce(reducer.as_mut(), &event, out, seen_content) {
+                match reduce(reducer.as_mut(), &event, out, stamper) {
                     Err(Error::Protocol { .. }) => Ok(()),
                     other => other,
                 }
@@ -315,7 +320,7 @@ impl ChunkDecoder {
                     data: line,
                     offset,
                 };
-                reduce(reducer.as_mut(), &event, out, seen_content)
+                reduce(reducer.as_mut(), &event, out, stamper)
             })?,
             // A frame left unfinished is a typed ProtocolError (the stream was cut mid-frame).
             Mode::EventStream(decoder) => decoder.flush()?,
@@ -326,12 +331,12 @@ impl ChunkDecoder {
                     out.truncate(start);
                     return Err(error);
                 }
-                stamp(&mut out[start..], Some(&body), seen_content);
+                stamper.stamp(out, start, Some(&body));
             }
         }
         let start = out.len();
         reducer.finish(out)?;
-        stamp(&mut out[start..], None, seen_content);
+        stamper.stamp(out, start, None);
         Ok(())
     }
 }
@@ -342,33 +347,59 @@ fn reduce(
     reducer: &mut dyn Reducer,
     event: &WireEvent<'_>,
     out: &mut Chunks,
-    seen_content: &mut bool,
+    stamper: &mut Stamper,
 ) -> Result<()> {
     let start = out.len();
     if let Err(error) = reducer.on_event(event, out) {
         out.truncate(start);
         return Err(error);
     }
-    stamp(&mut out[start..], Some(event.data), seen_content);
+    stamper.stamp(out, start, Some(event.data));
     Ok(())
 }
 
-/// Share the event text across its chunks (unless the reducer set `raw` itself) and mark the
-/// stream's first content chunk.
-fn stamp(chunks: &mut [GenerationChunk], raw: Option<&str>, seen_content: &mut bool) {
-    if chunks.is_empty() {
-        return;
-    }
-    let mut shared: Option<Arc<str>> = None;
-    for chunk in chunks.iter_mut() {
-        if chunk.raw.is_none() {
-            if let Some(text) = raw {
-                chunk.raw = Some(shared.get_or_insert_with(|| Arc::from(text)).clone());
+/// What the pipeline sets on every reducer's chunk: `is_first` on the stream's first content
+/// chunk, and `raw` (unless the reducer set it) from one buffer per `decode` call.
+#[derive(Default)]
+struct Stamper {
+    seen_content: bool,
+    /// The text of this call's events, one after the other.
+    text: String,
+    /// Per event: its chunks (a range of the output) and its span in `text`.
+    events: Vec<(Range<usize>, Range<usize>)>,
+}
+
+impl Stamper {
+    /// `out[from..]` came from the event `raw` (`None`: from no event, e.g. end of stream).
+    fn stamp(&mut self, out: &mut Chunks, from: usize, raw: Option<&str>) {
+        if from == out.len() {
+            return;
+        }
+        if !self.seen_content {
+            if let Some(first) = out[from..].iter_mut().find(|c| c.has_content()) {
+                first.is_first = true;
+                self.seen_content = true;
             }
         }
-        if !*seen_content && chunk.has_content() {
-            chunk.is_first = true;
-            *seen_content = true;
+        let Some(raw) = raw else { return };
+        if self.text.len() + raw.len() > SharedText::MAX_BUFFER {
+            self.share(out);
+        }
+        let start = self.text.len();
+        self.text.push_str(raw);
+        self.events.push((from..out.len(), start..self.text.len()));
+    }
+
+    /// Give the stamped chunks their events' text, all pieces of one shared buffer.
+    fn share(&mut self, out: &mut Chunks) {
+        if self.events.is_empty() {
+            return;
+        }
+        let buffer = Arc::new(std::mem::take(&mut self.text));
+        for (chunks, span) in self.events.drain(..) {
+            for chunk in out[chunks].iter_mut().filter(|c| c.raw.is_none()) {
+                chunk.raw = Some(SharedText::piece(&buffer, span.clone()));
+            }
         }
     }
 }

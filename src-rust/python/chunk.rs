@@ -1,7 +1,9 @@
 //! `GenerationChunk` and `ToolCallDelta` for Python: frozen wrappers around the core structs.
 //! Fields are converted on access, so producing a chunk costs one small allocation.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
+
+use crate::shared_text::SharedText;
 
 use pyo3::basic::CompareOp;
 use pyo3::exceptions::{PyTypeError, PyValueError};
@@ -342,7 +344,7 @@ impl GenerationChunk {
             text_delta,
             reasoning_delta,
             tool_call_delta: tool_call_delta.map(|d| Box::new(d.get().inner.clone())),
-            raw: raw.map(Arc::from),
+            raw: raw.map(SharedText::from),
             rare: if rare == RareFields::NONE {
                 Rare::default()
             } else {
@@ -514,7 +516,7 @@ impl GenerationChunk {
                 "citations" => citations = Some(value),
                 "choice_index" => inner.choice_index = value.extract()?,
                 "stop_sequence" => inner.rare.stop_sequence = value.extract()?,
-                "raw" => inner.raw = value.extract::<Option<String>>()?.map(Arc::from),
+                "raw" => inner.raw = value.extract::<Option<String>>()?.map(SharedText::from),
                 _ => {
                     return Err(PyTypeError::new_err(format!(
                         "GenerationChunk has no field {name:?}"

@@ -12,6 +12,7 @@ mod models;
 mod ndjson;
 mod providers;
 mod response_template;
+mod sdk_views;
 mod sse;
 mod stages;
 mod strings;
@@ -31,6 +32,7 @@ fn _fastsse(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<chunk::GenerationChunk>()?;
     providers::register(m)?;
     collect::register(m)?;
+    sdk_views::register(m)?;
     m.add_class::<encode::Encoder>()?;
     m.add_function(wrap_pyfunction!(encode::encode_stream, m)?)?;
     m.add_function(wrap_pyfunction!(encode::encode_response, m)?)?;

@@ -11,14 +11,36 @@ use super::strings::new_str;
 use crate::error::Error;
 use crate::sse::{write_event, OutgoingEvent, SseConfig, SseDecoder, DEFAULT_MAX_EVENT_SIZE};
 
-/// One dispatched event. Frozen value object.
+/// One dispatched event. Frozen value object; its fields are plain `Py` fields, which PyO3
+/// exposes as struct members (read by the interpreter directly, no getter call).
 #[pyclass(module = "fastsse", frozen, freelist = 256)]
 pub struct ServerSentEvent {
-    event: Py<PyString>,
-    data: Py<PyString>,
-    id: Py<PyString>,
     #[pyo3(get)]
-    retry: Option<u64>,
+    event: Py<PyString>,
+    #[pyo3(get)]
+    data: Py<PyString>,
+    #[pyo3(get)]
+    id: Py<PyString>,
+    /// `int | None`.
+    #[pyo3(get)]
+    retry: Py<PyAny>,
+}
+
+impl ServerSentEvent {
+    fn retry_ms(&self, py: Python<'_>) -> PyResult<Option<u64>> {
+        self.retry.bind(py).extract()
+    }
+}
+
+/// `None`, or the `int` of a `retry` field.
+fn retry_object(py: Python<'_>, retry: Option<u64>) -> Py<PyAny> {
+    match retry {
+        Some(ms) => {
+            let Ok(int) = ms.into_pyobject(py);
+            int.into_any().unbind()
+        }
+        None => py.None(),
+    }
 }
 
 static ORJSON_LOADS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
@@ -83,28 +105,13 @@ impl ServerSentEvent {
             event: or_default(event, "message"),
             data: or_default(data, ""),
             id: or_default(id, ""),
-            retry,
+            retry: retry_object(py, retry),
         }
     }
 
     #[classattr]
     fn __match_args__(py: Python<'_>) -> PyResult<Py<PyTuple>> {
         Ok(PyTuple::new(py, ["event", "data", "id", "retry"])?.unbind())
-    }
-
-    #[getter]
-    fn event(&self, py: Python<'_>) -> Py<PyString> {
-        self.event.clone_ref(py)
-    }
-
-    #[getter]
-    fn data(&self, py: Python<'_>) -> Py<PyString> {
-        self.data.clone_ref(py)
-    }
-
-    #[getter]
-    fn id(&self, py: Python<'_>) -> Py<PyString> {
-        self.id.clone_ref(py)
     }
 
     /// Parse `data` as JSON: what `json.loads` gives (big integers stay ints, NaN and
@@ -119,10 +126,7 @@ impl ServerSentEvent {
             self.event.bind(py).repr()?,
             self.data.bind(py).repr()?,
             self.id.bind(py).repr()?,
-            match self.retry {
-                Some(r) => r.to_string(),
-                None => "None".into(),
-            }
+            self.retry.bind(py).repr()?,
         ))
     }
 
@@ -132,7 +136,7 @@ impl ServerSentEvent {
             return Ok(py.NotImplemented());
         };
         let other = other.get();
-        let equal = self.retry == other.retry
+        let equal = self.retry_ms(py)? == other.retry_ms(py)?
             && self.event.bind(py).as_any().eq(other.event.bind(py))?
             && self.data.bind(py).as_any().eq(other.data.bind(py))?
             && self.id.bind(py).as_any().eq(other.id.bind(py))?;
@@ -196,7 +200,7 @@ impl SSEDecoder {
                 event,
                 data: new_str(py, view.data).unbind(),
                 id: last_id.1.clone_ref(py),
-                retry: view.retry,
+                retry: retry_object(py, view.retry),
             };
             let appended = Bound::new(py, event).and_then(|obj| list.append(obj));
             if let Err(err) = appended {
@@ -283,7 +287,7 @@ fn write_item(item: &Bound<'_, PyAny>, out: &mut Vec<u8>) -> PyResult<Result<(),
                 event: event.event.bind(py).to_str()?,
                 data: event.data.bind(py).to_str()?,
                 id: event.id.bind(py).to_str()?,
-                retry: event.retry,
+                retry: event.retry_ms(py)?,
             },
         ));
     }

@@ -8,7 +8,8 @@ for chunk in client.chat.completions.create(model=..., messages=..., stream=True
 
 `accelerate(client)` returns an object that answers like `client`. Requests still go through the
 SDK (its auth, base URL, headers, retries, timeouts and HTTP client); the streaming calls' bytes
-are decoded by fastsse into views shaped like the SDK's models (see `ShapedObject`):
+are decoded by fastsse into views shaped like the SDK's models (see `ShapedObject`; Anthropic's
+deltas are native views made by the binding, all listed in `VIEW_TYPES`):
 
 - OpenAI: `chat.completions.create(..., stream=True)` yields `ChatCompletionChunk`-shaped views.
 - Anthropic: `messages.create(..., stream=True)` yields raw-stream-event-shaped views;
@@ -25,9 +26,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._native import NATIVE_VIEWS
 from ._shape import ShapedObject
 
-__all__ = ["ShapedObject", "accelerate"]
+__all__ = ["VIEW_TYPES", "ShapedObject", "accelerate"]
+
+#: Every class an accelerated stream's items belong to: `ShapedObject`, and the binding's native
+#: views of the Anthropic deltas (named after the SDK classes they are shaped like).
+VIEW_TYPES: tuple[type, ...] = (ShapedObject, *NATIVE_VIEWS)
 
 
 def _sdk_classes(client: Any) -> tuple[str, bool] | None:

@@ -1,21 +1,27 @@
 """`accelerate(anthropic.Anthropic(...))`: Messages streams decoded by fastsse.
 
-`messages.create(..., stream=True)` yields views shaped like the SDK's raw stream events.
-`messages.stream(...)` is the SDK's helper without its per-event cost: the message is kept as
-plain JSON while the stream runs (text appended, tool input bytes buffered, never re-parsed per
-delta) and the SDK's own `ParsedMessage` is built once, when the stream ends. The events it
-yields have the SDK's shapes (raw events plus ``text`` / ``input_json`` / ``citation`` /
-``thinking`` / ``signature`` / ``content_block_stop`` / ``message_stop``); an ``input_json``
-event's ``snapshot`` is parsed only when read. Calls with ``output_format`` go to the SDK as is.
+The binding's `AnthropicEventDecoder` does the per-event work, one call per network chunk: it
+frames SSE, makes native views (the SDK's attribute names) of the plain deltas, and, for
+`messages.stream(...)`, gathers each content block's text, thinking and tool-input JSON in Rust
+(never re-parsed per delta). `Hooks` here is what it asks Python for on the rare events: the
+message-level JSON, kept the way the SDK updates its snapshot, and the `ShapedObject` views of
+the other events. The SDK's own `ParsedMessage` is built once, when the stream ends.
+
+`messages.create(..., stream=True)` yields the SDK's raw stream event shapes; `messages.stream`
+yields those plus the helper's ``text`` / ``input_json`` / ``citation`` / ``thinking`` /
+``signature`` / ``content_block_stop`` / ``message_stop`` events (an ``input_json`` or ``text``
+event's ``snapshot`` is made when read), and its `text_stream` hands out the text deltas' text
+straight from the decoder. Calls with ``output_format`` go to the SDK as is.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Callable, Iterator
 from types import TracebackType
 from typing import Any
 
-from ._events import SKIP, EventRule, SDKEventDecoder, loads
+from .._fastsse import AnthropicEventDecoder
 from ._forward import Forward
 from ._shape import ShapedObject, _converter, plain, shape_of
 from ._streams import AsyncSDKStream, SDKStream
@@ -31,28 +37,6 @@ _OPTIONAL_USAGE = (
     "server_tool_use",
     "output_tokens_details",
 )
-
-
-def _event_rule(client: Any, response: Any, convert: Callable[[Any], Any]) -> EventRule:
-    """The SDK's `Stream` rules: skip pings and events without a name, raise on ``error``."""
-
-    def rule(sse: Any) -> Any:
-        event = sse.event
-        if event == "ping" or event == "message":  # "message": the stream named no event
-            return SKIP
-        if event == "error":
-            body: Any = sse.data
-            try:
-                body = loads(sse.data)
-                message = f"{body}"
-            except Exception:
-                message = sse.data or f"Error code: {response.status_code}"
-            raise client._make_status_error(message, body=body, response=response)
-        if not sse.data:
-            return SKIP
-        return convert(loads(sse.data))
-
-    return rule
 
 
 class _Types:
@@ -84,27 +68,6 @@ def _types() -> _Types:
     return _TYPES[0]
 
 
-class _InputJsonEvent(ShapedObject):
-    """An ``input_json`` event whose ``snapshot`` (the tool input parsed so far) is parsed on read."""
-
-    __slots__ = ("_buffer", "_initial", "_length")
-
-    def __init__(self, raw: dict[str, Any], buffer: bytearray, initial: Any) -> None:
-        super().__init__(raw, _types().input_json)
-        self._buffer, self._length, self._initial = buffer, len(buffer), initial
-
-    @property
-    def snapshot(self) -> Any:
-        raw = self.__dict__
-        if "snapshot" not in raw:
-            raw["snapshot"] = _parse_partial(bytes(self._buffer[: self._length]), self._initial)
-        return raw["snapshot"]
-
-    def sdk_model(self) -> Any:
-        _ = self.snapshot
-        return super().sdk_model()
-
-
 def _parse_partial(buffer: bytes, initial: Any) -> Any:
     if not buffer:
         return initial
@@ -119,89 +82,49 @@ def _parse_partial(buffer: bytes, initial: Any) -> Any:
         ) from error
 
 
-class MessageAccumulator:
-    """The message so far as plain JSON, updated the way the SDK updates its snapshot."""
+class Hooks:
+    """What the binding's `AnthropicEventDecoder` asks Python for, on the rare events only.
 
-    def __init__(self) -> None:
-        self.types = _types()
-        self.message: dict[str, Any] | None = None
-        self.blocks: list[dict[str, Any]] = []
-        self.json_buffers: dict[int, bytearray] = {}
-        self.final: Any = None
+    The decoder makes the plain deltas' views itself and gathers each content block's text,
+    thinking and tool-input JSON in Rust; the message-level JSON, kept the way the SDK updates
+    its snapshot, and the views of every other event are made here.
+    """
 
-    def add(self, payload: Any) -> list[Any]:
-        """Take one event's JSON; return the events the SDK's helper yields for it."""
-        types = self.types
-        kind = payload.get("type") if type(payload) is dict else None
-        if self.message is None and kind != "message_start":
-            return [types.raw_event(payload)]
-        if kind == "content_block_delta":
-            return self._delta(payload)
-        if kind == "message_start":
-            message = dict(payload["message"])
-            message["usage"] = dict(message.get("usage") or {})
-            self.blocks = message["content"] = [dict(block) for block in message.get("content") or []]
-            self.message = message
-        elif kind == "content_block_start":
-            self.blocks.append(dict(payload["content_block"]))
-        elif kind == "content_block_stop":
-            block = self._finish_block(payload["index"])
-            raw = {"type": "content_block_stop", "index": payload["index"], "content_block": block}
-            return [ShapedObject(raw, types.block_stop)]
-        elif kind == "message_delta":
-            self._message_delta(payload)
-        elif kind == "message_stop":
-            return [
-                ShapedObject({"type": "message_stop", "message": self.final_message()}, types.message_stop)
-            ]
-        return [types.raw_event(payload)]
+    def __init__(self, client: Any, response: Any) -> None:
+        self._client, self._response = client, response
+        self.types = types = _types()
+        self.raw_event = types.raw_event
 
-    def _delta(self, payload: dict[str, Any]) -> list[Any]:
-        types = self.types
-        index = payload["index"]
-        delta = payload["delta"]
-        block = self.blocks[index]
-        kind, block_kind = delta.get("type"), block.get("type")
-        out = [types.raw_event(payload)]
-        if kind == "text_delta" and block_kind == "text":
-            text = delta["text"]
-            block["text"] = snapshot = block.get("text", "") + text
-            out.append(ShapedObject({"type": "text", "text": text, "snapshot": snapshot}, types.text))
-        elif kind == "input_json_delta" and block_kind in _TRACKS_TOOL_INPUT:
-            partial_json = delta["partial_json"]
-            buffer = self.json_buffers.get(index)
-            if buffer is None:
-                buffer = self.json_buffers[index] = bytearray()
-            buffer += partial_json.encode()
-            raw = {"type": "input_json", "partial_json": partial_json}
-            out.append(_InputJsonEvent(raw, buffer, block.get("input")))
-        elif kind == "citations_delta" and block_kind == "text":
-            citations = block.get("citations") or []
-            citations.append(delta["citation"])
-            block["citations"] = citations
-            raw = {"type": "citation", "citation": delta["citation"], "snapshot": list(citations)}
-            out.append(ShapedObject(raw, types.citation))
-        elif kind == "thinking_delta" and block_kind == "thinking":
-            thinking = delta["thinking"]
-            block["thinking"] = snapshot = block.get("thinking", "") + thinking
-            out.append(
-                ShapedObject({"type": "thinking", "thinking": thinking, "snapshot": snapshot}, types.thinking)
-            )
-        elif kind == "signature_delta" and block_kind == "thinking":
-            block["signature"] = delta["signature"]
-            out.append(ShapedObject({"type": "signature", "signature": delta["signature"]}, types.signature))
-        return out
+    def error(self, data: str) -> BaseException:
+        """The SDK's error for an ``error`` event (the SDK `Stream`'s wording)."""
+        body: Any = data
+        try:
+            body = json.loads(data)
+            message = f"{body}"
+        except Exception:
+            message = data or f"Error code: {self._response.status_code}"
+        error: BaseException = self._client._make_status_error(message, body=body, response=self._response)
+        return error
 
-    def _finish_block(self, index: int) -> dict[str, Any]:
-        block = self.blocks[index]
-        buffer = self.json_buffers.pop(index, None)
-        if buffer:
-            block["input"] = _parse_partial(bytes(buffer), block.get("input"))
+    @staticmethod
+    def start_message(payload: Any) -> dict[str, Any]:
+        message = dict(payload["message"])
+        message["usage"] = dict(message.get("usage") or {})
+        message["content"] = [dict(block) for block in message.get("content") or []]
+        return message
+
+    @staticmethod
+    def start_block(message: dict[str, Any], payload: Any) -> dict[str, Any]:
+        block = dict(payload["content_block"])
+        message["content"].append(block)
         return block
 
-    def _message_delta(self, payload: dict[str, Any]) -> None:
-        assert self.message is not None
-        message = self.message
+    def block_stop(self, payload: Any, block: dict[str, Any]) -> ShapedObject:
+        raw = {"type": "content_block_stop", "index": payload["index"], "content_block": block}
+        return ShapedObject(raw, self.types.block_stop)
+
+    @staticmethod
+    def message_delta(message: dict[str, Any], payload: Any) -> None:
         delta = payload.get("delta") or {}
         usage = payload.get("usage") or {}
         message["stop_reason"] = delta.get("stop_reason")
@@ -214,15 +137,23 @@ class MessageAccumulator:
             if usage.get(key) is not None:
                 message["usage"][key] = usage[key]
 
-    def final_message(self) -> Any:
-        """The SDK's own `ParsedMessage`, built once from the JSON gathered so far."""
-        if self.final is None:
-            if self.message is None:
-                raise RuntimeError("the stream ended before its message_start event")
-            for index in list(self.json_buffers):
-                self._finish_block(index)
-            self.final = self.types.message.construct(**plain(self.message))
-        return self.final
+    def message_stop(self, message: Any) -> ShapedObject:
+        return ShapedObject({"type": "message_stop", "message": message}, self.types.message_stop)
+
+    def citation(self, block: dict[str, Any], delta: Any) -> ShapedObject:
+        citations = block.get("citations") or []
+        citations.append(delta["citation"])
+        block["citations"] = citations
+        raw = {"type": "citation", "citation": delta["citation"], "snapshot": list(citations)}
+        return ShapedObject(raw, self.types.citation)
+
+    def message(self, message: dict[str, Any]) -> Any:
+        """The SDK's own `ParsedMessage` for the message's JSON."""
+        return self.types.message.construct(**plain(message))
+
+    @staticmethod
+    def parse_partial(buffer: bytes, initial: Any) -> Any:
+        return _parse_partial(buffer, initial)
 
 
 def _final_text(message: Any) -> str:
@@ -237,22 +168,17 @@ def _final_text(message: Any) -> str:
     return "".join(texts)
 
 
-def _text_of(payload: Any) -> str | None:
-    if type(payload) is dict and payload.get("type") == "content_block_delta":
-        delta = payload.get("delta")
-        if type(delta) is dict and delta.get("type") == "text_delta":
-            text: str = delta["text"]
-            return text
-    return None
-
-
 class MessageStream:
-    """What `accelerate(client).messages.stream(...)` enters: the SDK `MessageStream`'s surface."""
+    """What `accelerate(client).messages.stream(...)` enters: the SDK `MessageStream`'s surface.
 
-    def __init__(self, payloads: SDKStream) -> None:
-        self._payloads = payloads
-        self._accumulator = MessageAccumulator()
-        self._events = self._iter_events()
+    Iterating it hands out the SDK's events; `text_stream` switches the decoder to hand out only
+    the text of text deltas (events decoded before the switch still give their text).
+    """
+
+    def __init__(self, response: Any, decoder: AnthropicEventDecoder) -> None:
+        self._decoder = decoder
+        self._payloads = SDKStream(response, decoder)
+        self._events = iter(self._payloads)
         self.text_stream: Iterator[str] = self._iter_text()
 
     @property
@@ -264,18 +190,13 @@ class MessageStream:
         value: str | None = self.response.headers.get("request-id")
         return value
 
-    def _iter_events(self) -> Iterator[Any]:
-        add = self._accumulator.add
-        for payload in self._payloads:
-            yield from add(payload)
-
     def _iter_text(self) -> Iterator[str]:
-        add = self._accumulator.add
-        for payload in self._payloads:
-            text = _text_of(payload)  # before add(), which turns the payload into views
-            add(payload)
-            if text is not None:
-                yield text
+        self._decoder.mode = "text"
+        for item in self._events:
+            if type(item) is str:
+                yield item
+            elif _is_text_delta(item):
+                yield item.delta.text
 
     def __iter__(self) -> Iterator[Any]:
         return self._events
@@ -289,19 +210,15 @@ class MessageStream:
 
     def get_final_message(self) -> Any:
         self.until_done()
-        return self._accumulator.final_message()
+        return self._decoder.final_message()
 
     def get_final_text(self) -> str:
         return _final_text(self.get_final_message())
 
     @property
     def current_message_snapshot(self) -> Any:
-        """Built on each read (the stream itself keeps plain JSON, not a model)."""
-        accumulator = self._accumulator
-        if accumulator.final is not None:
-            return accumulator.final
-        assert accumulator.message is not None
-        return accumulator.types.message.construct(**plain(accumulator.message))
+        """The SDK's model of the message so far, built on each read."""
+        return self._decoder.message_snapshot()
 
     def close(self) -> None:
         self._payloads.close()
@@ -315,36 +232,25 @@ class MessageStream:
         self.close()
 
 
-class AsyncMessageStream:
+def _is_text_delta(event: Any) -> bool:
+    return bool(event.type == "content_block_delta" and event.delta.type == "text_delta")
+
+
+class AsyncMessageStream(AsyncSDKStream):
     """The async twin of `MessageStream` (what `AsyncAnthropic`'s `messages.stream` enters)."""
 
-    def __init__(self, payloads: AsyncSDKStream) -> None:
-        self._payloads = payloads
-        self._accumulator = MessageAccumulator()
-        self._pending: list[Any] = []
+    def __init__(self, response: Any, decoder: AnthropicEventDecoder) -> None:
+        super().__init__(response, decoder)
+        self._anthropic_decoder = decoder
         self.text_stream: AsyncIterator[str] = self._iter_text()
 
-    @property
-    def response(self) -> Any:
-        return self._payloads.response
-
-    def __aiter__(self) -> AsyncMessageStream:
-        return self
-
-    async def __anext__(self) -> Any:
-        while not self._pending:
-            payload = await self._payloads.__anext__()
-            self._pending = self._accumulator.add(payload)
-            self._pending.reverse()
-        return self._pending.pop()
-
     async def _iter_text(self) -> AsyncIterator[str]:
-        add = self._accumulator.add
-        async for payload in self._payloads:
-            text = _text_of(payload)  # before add(), which turns the payload into views
-            add(payload)
-            if text is not None:
-                yield text
+        self._anthropic_decoder.mode = "text"
+        async for item in self:
+            if type(item) is str:
+                yield item
+            elif _is_text_delta(item):
+                yield item.delta.text
 
     async def until_done(self) -> None:
         async for _ in self:
@@ -352,21 +258,18 @@ class AsyncMessageStream:
 
     async def get_final_message(self) -> Any:
         await self.until_done()
-        return self._accumulator.final_message()
+        return self._anthropic_decoder.final_message()
 
     async def get_final_text(self) -> str:
         return _final_text(await self.get_final_message())
 
-    async def close(self) -> None:
-        await self._payloads.aclose()
+    @property
+    def current_message_snapshot(self) -> Any:
+        """The SDK's model of the message so far, built on each read."""
+        return self._anthropic_decoder.message_snapshot()
 
     async def __aenter__(self) -> AsyncMessageStream:
         return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.close()
 
 
 def _stream_headers(kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -410,34 +313,39 @@ class _AsyncStreamManager:
 
 
 def _sync_messages(client: Any, messages: Any) -> Forward:
-    def open_payloads(kwargs: dict[str, Any], convert: Callable[[Any], Any]) -> SDKStream:
-        response = messages.with_streaming_response.create(**kwargs).__enter__().http_response
-        return SDKStream(response, SDKEventDecoder(_event_rule(client, response, convert)))
+    def open_response(kwargs: dict[str, Any]) -> Any:
+        return messages.with_streaming_response.create(**kwargs).__enter__().http_response
 
     def create(**kwargs: Any) -> Any:
         if not kwargs.get("stream"):
             return messages.create(**kwargs)
-        return open_payloads(kwargs, _types().raw_event)
+        response = open_response(kwargs)
+        return SDKStream(response, AnthropicEventDecoder("raw", Hooks(client, response)))
 
     def stream(**kwargs: Any) -> Any:
         if kwargs.get("output_format") is not None:
             return messages.stream(**kwargs)
         request = {**_stream_headers(kwargs), "stream": True}
-        return _StreamManager(lambda: MessageStream(open_payloads(request, _identity)))
+
+        def open_stream() -> MessageStream:
+            response = open_response(request)
+            return MessageStream(response, AnthropicEventDecoder("helper", Hooks(client, response)))
+
+        return _StreamManager(open_stream)
 
     return Forward(messages, create=create, stream=stream)
 
 
 def _async_messages(client: Any, messages: Any) -> Forward:
-    async def open_payloads(kwargs: dict[str, Any], convert: Callable[[Any], Any]) -> AsyncSDKStream:
+    async def open_response(kwargs: dict[str, Any]) -> Any:
         api_response = await messages.with_streaming_response.create(**kwargs).__aenter__()
-        response = api_response.http_response
-        return AsyncSDKStream(response, SDKEventDecoder(_event_rule(client, response, convert)))
+        return api_response.http_response
 
     async def create(**kwargs: Any) -> Any:
         if not kwargs.get("stream"):
             return await messages.create(**kwargs)
-        return await open_payloads(kwargs, _types().raw_event)
+        response = await open_response(kwargs)
+        return AsyncSDKStream(response, AnthropicEventDecoder("raw", Hooks(client, response)))
 
     def stream(**kwargs: Any) -> Any:
         if kwargs.get("output_format") is not None:
@@ -445,15 +353,12 @@ def _async_messages(client: Any, messages: Any) -> Forward:
         request = {**_stream_headers(kwargs), "stream": True}
 
         async def open_stream() -> AsyncMessageStream:
-            return AsyncMessageStream(await open_payloads(request, _identity))
+            response = await open_response(request)
+            return AsyncMessageStream(response, AnthropicEventDecoder("helper", Hooks(client, response)))
 
         return _AsyncStreamManager(open_stream)
 
     return Forward(messages, create=create, stream=stream)
-
-
-def _identity(value: Any) -> Any:
-    return value
 
 
 def accelerate_anthropic(client: Any, is_async: bool) -> Forward:

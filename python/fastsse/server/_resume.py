@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import re
 import time
 import uuid
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -33,7 +35,7 @@ import anyio
 from .. import _fastsse
 from .._fastsse import GenerationChunk
 from ._asgi import Receive, Send
-from ._stores import StoreFullError, StoreUnavailableError, StreamStore
+from ._stores import READ_BATCH, StoredEvents, StoreFullError, StoreUnavailableError, StreamStore
 from ._streaming import KEEPALIVE_COMMENT, SSE_HEADERS, watch_disconnect
 
 __all__ = ["ERROR_EVENT_ENCODERS", "ResumableStreams", "Write", "error_event"]
@@ -47,6 +49,9 @@ Produce = Callable[[Write], Awaitable[None]]
 REMOTE_READER_POLL = 0.5
 # Events a producer may have numbered but not stored before its generation waits.
 STORE_QUEUE = 1024
+# The last stored events a producer keeps for the readers in its own process (they read them
+# from memory, not from the store); a reader further behind reads the store.
+RECENT_EVENTS = 256
 
 
 SEQUENCE_NUMBER = re.compile(rb'"sequence_number":\d+')
@@ -101,6 +106,8 @@ class _Producer:
         self.finished = False  # the stream's end is stored: nothing may follow it
         self.queued: list[tuple[int, bytes]] = []  # numbered, not stored yet
         self.stored_id = 0  # the last event id the store holds
+        self.recent: deque[tuple[int, bytes]] = deque(maxlen=RECENT_EVENTS)  # the last ones stored
+        self.ending = False  # the jobs ended: readers here read the rest (and the end) from the store
         self.storing = False  # a batch is on its way to the store
         self.queue_changed = anyio.Event()
         self.readers_changed = anyio.Event()  # set when a reader here leaves
@@ -148,8 +155,27 @@ class _Producer:
             batch, self.queued = self.queued, []  # what is written meanwhile waits for the next
             self.storing = True
             await self.streams.store.append(self.stream_id, batch)
+            self.recent.extend(batch)
             self.stored_id, self.storing = batch[-1][0], False
             self._queue_changed()
+
+    async def read_here(self, after: int, wait: float) -> StoredEvents | None:
+        """What a reader in this process gets without asking the store: the stored events after
+        ``after`` (waiting up to ``wait`` for some). None when the store must answer: the reader
+        is further behind than ``recent`` holds, or the stream is ending."""
+        if after >= self.stored_id and not self.ending:
+            changed = self.queue_changed
+            with anyio.move_on_after(wait):
+                await changed.wait()
+        if self.ending:
+            return None
+        if after >= self.stored_id:
+            return StoredEvents([], "open")
+        recent = self.recent
+        if not recent or recent[0][0] > after + 1:
+            return None
+        start = after + 1 - recent[0][0]
+        return StoredEvents(list(itertools.islice(recent, start, start + READ_BATCH)), "open")
 
     async def _stored(self) -> None:
         """Wait until every queued event is stored."""
@@ -233,6 +259,14 @@ class _Producer:
         await self.streams.store.finish(self.stream_id, self.streams.ttl)
         self.finished = True
 
+    async def _end_of_jobs_for_readers(self) -> None:
+        """Tells the readers here, when the jobs end (however they end), to read the store."""
+        try:
+            await anyio.sleep_forever()
+        finally:
+            self.ending = True
+            self._queue_changed()
+
     async def run(self, produce: Produce) -> None:
         """Produce the stream; the first of the four jobs to end (the generation, the storing
         job or the lease keeper failing, the reader watcher deciding to detach) ends the others."""
@@ -248,6 +282,7 @@ class _Producer:
 
         try:
             async with anyio.create_task_group() as group:
+                group.start_soon(self._end_of_jobs_for_readers)
                 jobs = [lambda: self._produce(produce), self._store_queued, self._keep_lease]
                 if not self.detached:
                     jobs.append(self._watch_readers)
@@ -376,11 +411,15 @@ class ResumableStreams:
         try:
             while True:
                 now = time.monotonic()
-                if now - last_touch >= self.lease / 3:
+                producer = self.producers.get(stream_id)
+                if now - last_touch >= self.lease / 3 and producer is None:
+                    # (a producer here knows its readers here: no touch for it)
                     last_touch = now
                     await store.touch(stream_id)
                 wait = max(min(keepalive - (now - last_sent), self.lease / 3), 0.0)
-                batch = await store.read(stream_id, after, wait)
+                batch = None if producer is None else await producer.read_here(after, wait)
+                if batch is None:
+                    batch = await store.read(stream_id, after, wait)
                 if batch.events:
                     after = batch.events[-1][0]
                     last_sent = time.monotonic()

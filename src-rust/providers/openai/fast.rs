@@ -8,6 +8,7 @@
 //! input the serde path accepts, and reads it the same way.
 
 use std::borrow::Cow;
+use std::ops::Range;
 
 /// What the fast path read from one event.
 pub(super) struct FastChunk<'a> {
@@ -20,6 +21,75 @@ pub(super) struct FastChoice<'a> {
     /// `None` when `delta` is absent or null; `Some(None)` when it has no (or null) content.
     pub delta: Option<Option<Cow<'a, str>>>,
     pub finish_reason: Option<&'a str>,
+    /// Where the content string (quotes included) stands in the event.
+    content_span: Option<Range<usize>>,
+}
+
+/// The last event the scanner read as one text delta, cut around its content string.
+///
+/// A stream repeats every byte of an event but the text (the same id, model, fingerprint,
+/// choice and nulls), so an event made of the same bytes before and after one JSON string
+/// reads as that event did, with this string as its text: only the string is scanned. The
+/// scanner reads left to right and nothing it decides depends on the text, so this accepts
+/// exactly what the full scan would, with the same reading.
+#[derive(Debug, Default)]
+pub(super) struct Template {
+    event: String,
+    /// The content string's span in `event`; empty when there is no template yet.
+    text: Range<usize>,
+    index: u32,
+}
+
+impl Template {
+    /// `parse`, through the template when `data` fits it; a fitting full read becomes the
+    /// template.
+    pub fn parse<'a>(&mut self, data: &'a str) -> Option<FastChunk<'a>> {
+        if let Some(chunk) = self.fit(data) {
+            return Some(chunk);
+        }
+        let chunk = parse(data)?;
+        if let Some(
+            choice @ FastChoice {
+                delta: Some(Some(_)),
+                finish_reason: None,
+                content_span: Some(span),
+                ..
+            },
+        ) = &chunk.choice
+        {
+            self.event.clear();
+            self.event.push_str(data);
+            self.text = span.clone();
+            self.index = choice.index;
+        }
+        Some(chunk)
+    }
+
+    pub(super) fn fit<'a>(&self, data: &'a str) -> Option<FastChunk<'a>> {
+        if self.text.is_empty() {
+            return None;
+        }
+        let (before, after) = (&self.event[..self.text.start], &self.event[self.text.end..]);
+        let end = data.len().checked_sub(after.len())?;
+        if end < before.len() || !data.starts_with(before) || !data.ends_with(after) {
+            return None;
+        }
+        let mut scanner = Scanner {
+            text: data,
+            bytes: data.as_bytes(),
+            pos: before.len(),
+        };
+        let text = scanner.string()?;
+        let choice = FastChoice {
+            index: self.index,
+            delta: Some(Some(text)),
+            finish_reason: None,
+            content_span: Some(before.len()..end),
+        };
+        (scanner.pos == end).then_some(FastChunk {
+            choice: Some(choice),
+        })
+    }
 }
 
 /// Nesting deeper than this inside skipped values sends the event to serde.
@@ -301,6 +371,7 @@ impl<'a> Scanner<'a> {
     fn choice(&mut self) -> Option<FastChoice<'a>> {
         let mut index = None;
         let mut delta = None;
+        let mut content_span = None;
         let mut finish_reason = None;
         // index, delta, finish_reason, message, logprobs
         let mut seen = [false; 5];
@@ -320,7 +391,9 @@ impl<'a> Scanner<'a> {
                 0 => index = Some(scanner.index()?),
                 1 => {
                     if !scanner.null() {
-                        delta = Some(scanner.delta()?);
+                        let (content, span) = scanner.delta()?;
+                        delta = Some(content);
+                        content_span = span;
                     }
                 }
                 2 => {
@@ -341,12 +414,16 @@ impl<'a> Scanner<'a> {
             index: index.unwrap_or(0),
             delta,
             finish_reason,
+            content_span,
         })
     }
 
-    /// A delta whose only non-null payload field is a string `content`.
-    fn delta(&mut self) -> Option<Option<Cow<'a, str>>> {
+    /// A delta whose only non-null payload field is a string `content`; with the span of
+    /// that string.
+    #[allow(clippy::type_complexity)]
+    fn delta(&mut self) -> Option<(Option<Cow<'a, str>>, Option<Range<usize>>)> {
         let mut content = None;
+        let mut span = None;
         // content, reasoning_content, reasoning, refusal, tool_calls
         let mut seen = [false; 5];
         self.object(|scanner, key| {
@@ -368,10 +445,12 @@ impl<'a> Scanner<'a> {
                 return None;
             }
             scanner.whitespace();
+            let start = scanner.pos;
             content = Some(scanner.string()?);
+            span = Some(start..scanner.pos);
             Some(())
         })?;
-        Some(content)
+        Some((content, span))
     }
 }
 
