@@ -55,7 +55,7 @@ pub struct ToolCallDelta {
 /// a tool-call fragment is boxed, and the fields a stream sets a few times at most (usage,
 /// errors, signatures, refusals, logprobs, citations...) live out of line in [`Rare`], which
 /// allocates only when one of them is set. This keeps the struct at 88 bytes (see
-/// docs/ARCHITECTURE.md, "Chunk size").
+/// docs/chunks.md, "Size").
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GenerationChunk {
     pub text_delta: String,

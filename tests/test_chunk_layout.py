@@ -1,5 +1,5 @@
 """`GenerationChunk` layout: small (rare fields out of line), untracked by the cyclic GC when
-made by the core, and the same Python API for every field (docs/ARCHITECTURE.md, "Chunk size")."""
+made by the core, and the same Python API for every field (docs/chunks.md)."""
 
 from __future__ import annotations
 
