@@ -3,12 +3,14 @@
     python benches/criterion_table.py [--quick] [BENCH ...]     # default: every bench below
     python benches/criterion_table.py --formats text_formats    # one row per tool format
 
-Each bench runs as `cargo bench --bench NAME --features bench-peers -- --noplot` (criterion's own report goes
-to standard error); then every benchmark it wrote (`target/criterion/**/new/estimates.json`
-newer than the run's start) becomes a row: its id, the median time per iteration, the time per
-element or the bytes per second (from the throughput the bench declares), and, in a group that
-has a `fastsse` benchmark, each other benchmark's time over fastsse's. `--quick` passes
-criterion's `--quick` (stop once the estimate is stable: a shorter, noisier run).
+The benches are built first, in one `cargo bench --no-run` (the first time, this compiles the core
+and the peers with fat LTO: minutes). Then each runs as `cargo bench --bench NAME --features
+bench-peers -- --noplot` (criterion's own report goes to standard error), and every benchmark it
+wrote (`target/criterion/**/new/estimates.json` newer than the run's start) becomes a row: its id,
+the median time per iteration, the time per element or the bytes per second (from the throughput
+the bench declares), and, in a group that has a `fastsse` benchmark, each other benchmark's time
+over fastsse's. `--quick` passes criterion's `--quick` (stop once the estimate is stable: a
+shorter, noisier run).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ CRITERION = ROOT / "target" / "criterion"
 BENCHES = ["sse", "encode", "eventstream", "text", "text_formats", "providers", "harmony"]
 #: One feature set for every bench (the peers that text and text_formats compare against), so the
 #: fat-LTO library is built once for all of them.
-FEATURES = ["--features", "bench-peers"]
+FEATURES = "bench-peers"
 
 
 @dataclass
@@ -113,11 +115,18 @@ def main() -> int:
     parser.add_argument("benches", nargs="*", default=BENCHES, choices=BENCHES)
     parser.add_argument("--quick", action="store_true", help="criterion's --quick mode")
     parser.add_argument("--formats", action="store_true", help="the text_formats table, one row per format")
+    parser.add_argument("--features", default=FEATURES, help=f"cargo features (default {FEATURES!r})")
     args = parser.parse_args()
+    features = ["--features", args.features] if args.features else []
+    # Build every bench binary in one cargo call first: their fat-LTO links run in parallel.
+    build = ["cargo", "bench", "--no-run", *features, *(f"--bench={bench}" for bench in args.benches)]
+    print(f"criterion_table: {' '.join(build)}", file=sys.stderr, flush=True)
+    if subprocess.run(build, cwd=ROOT, stdout=sys.stderr).returncode != 0:
+        return 1
     rows: list[Row] = []
     for bench in args.benches:
         started = time.time() - 1  # file times may be coarser than time.time()
-        command = ["cargo", "bench", "--bench", bench, *FEATURES, "--", "--noplot"]
+        command = ["cargo", "bench", "--bench", bench, *features, "--", "--noplot"]
         if args.quick:
             command.append("--quick")
         print(f"criterion_table: {' '.join(command)}", file=sys.stderr, flush=True)

@@ -73,6 +73,43 @@ struct DeltaWire<'a> {
 
 /// The delta in `data`, when `data` is exactly a plain delta event (see the module doc).
 pub fn plain_delta(data: &str) -> Option<PlainDelta<'_>> {
+    compact_delta(data).or_else(|| any_form_delta(data))
+}
+
+/// The compact form the API writes (its key order, no spaces), matched byte by byte; `None`
+/// for anything else, which `any_form_delta` then reads.
+fn compact_delta(data: &str) -> Option<PlainDelta<'_>> {
+    let rest = data.strip_prefix(r#"{"type":"content_block_delta","index":"#)?;
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 || (digits > 1 && rest.starts_with('0')) {
+        return None; // not a JSON number
+    }
+    let index = rest[..digits].parse().ok()?;
+    let rest = rest[digits..].strip_prefix(r#","delta":{"type":""#)?;
+    let (kind, body) = DeltaKind::TABLE
+        .iter()
+        .find_map(|&(kind, wire_type, field)| {
+            let rest = rest.strip_prefix(wire_type)?.strip_prefix(r#"",""#)?;
+            let body = rest.strip_prefix(field)?.strip_prefix(r#"":""#)?;
+            // The API pads the event's closing brace with spaces.
+            let body = body.strip_suffix('}')?.trim_end_matches(' ');
+            Some((kind, body.strip_suffix(r#""}"#)?))
+        })?;
+    let value = if body.contains('\\') {
+        // Escapes: serde decodes them (and refuses a quote that ends the string early).
+        let start = body.as_ptr() as usize - data.as_ptr() as usize;
+        let quoted = &data[start - 1..start + body.len() + 1];
+        JStr(serde_json::from_str::<String>(quoted).ok()?.into())
+    } else if body.bytes().any(|byte| byte == b'"' || byte < 0x20) {
+        return None;
+    } else {
+        JStr(body.into())
+    };
+    Some(PlainDelta { index, kind, value })
+}
+
+/// Any other form of a plain delta (other key order, spaces): read with serde.
+fn any_form_delta(data: &str) -> Option<PlainDelta<'_>> {
     // Cheap refusal of every other event before serde looks at it.
     if !data.contains("content_block_delta") {
         return None;
@@ -125,6 +162,55 @@ mod tests {
                 r#"{{"type":"content_block_delta","index":3,"delta":{{"type":"{wire_type}","{field}":"a\"b"}}}}"#
             );
             assert_eq!(delta(&data), Some((3, kind, "a\"b".to_owned())));
+        }
+    }
+
+    /// The compact matcher reads every delta of every Anthropic capture as serde does.
+    #[test]
+    fn compact_form_reads_as_serde_on_the_captures() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+        let mut compact = 0;
+        for dir in ["anthropic", "sse", "sdk"] {
+            for entry in std::fs::read_dir(root.join(dir)).unwrap() {
+                let text = std::fs::read_to_string(entry.unwrap().path()).unwrap_or_default();
+                for data in text.lines().filter_map(|line| line.strip_prefix("data: ")) {
+                    let fast = compact_delta(data);
+                    compact += usize::from(fast.is_some());
+                    assert!(fast.is_none() || fast == any_form_delta(data), "{data}");
+                }
+            }
+        }
+        assert!(compact > 400, "{compact}");
+    }
+
+    #[test]
+    fn compact_form_edge_cases() {
+        let head = r#"{"type":"content_block_delta","index":"#;
+        for (rest, want) in [
+            (
+                r#"7,"delta":{"type":"text_delta","text":"a\"b\u00e9"}}"#,
+                Some("a\"b\u{e9}"),
+            ),
+            (r#"0,"delta":{"type":"text_delta","text":""}}"#, Some("")),
+            (r#"07,"delta":{"type":"text_delta","text":"a"}}"#, None),
+            (r#"7,"delta":{"type":"text_delta","text":"a"b"}}"#, None),
+            (r#"7,"delta":{"type":"text_delta","text":"a\"}}"#, None),
+            (
+                r#"7,"delta":{"type":"text_delta","text":"a\nb"}}"#,
+                Some("a\nb"),
+            ),
+            (
+                r#"7,"delta":{"type":"text_delta","text":"tab\there"}    }"#,
+                Some("tab\there"),
+            ),
+            (r#"7,"delta":{"type":"text_delta","text":"a"} } "#, None),
+            (
+                r#"99999999999999999999,"delta":{"type":"text_delta","text":"a"}}"#,
+                None,
+            ),
+        ] {
+            let got = compact_delta(&format!("{head}{rest}")).map(|d| d.value.into_string());
+            assert_eq!(got.as_deref(), want, "{rest}");
         }
     }
 

@@ -53,7 +53,8 @@ pub fn classify(chunk: &GenerationChunk) -> Option<(DeltaKind, &str)> {
 pub enum Step {
     /// The pending run was one chunk: hand out that chunk as it came.
     ReleaseFirst,
-    /// The pending run, merged into one new chunk.
+    /// The pending run, merged into one new chunk (boxed: one allocation per merged run keeps
+    /// the other steps small).
     ReleaseMerged(Box<GenerationChunk>),
     /// The pushed chunk begins a new run (the caller keeps it, for a later `ReleaseFirst`).
     Start,

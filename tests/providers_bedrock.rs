@@ -100,6 +100,7 @@ fn reference(frames: &[(String, Value)]) -> Reference {
 /// Every capture (columns: `support::COLUMNS`); raw-only chunks carry reasoning signatures,
 /// redacted reasoning, and a server tool's call and result.
 const CAPTURES: &str = "
+bedrock/converse-stream-composed-reasoning-tool-use.bin tool_calls 471 91 0 193 0 1 get_temperature:16
 bedrock/converse-stream-empty-text-delta.bin    stop       70   43  32  119 0 0
 bedrock/converse-stream-reasoning-signature.bin stop       36   73  55  193 0 1
 bedrock/converse-stream-redacted-reasoning.bin  stop       92   253 359 0   0 2

@@ -120,10 +120,10 @@ fn reference(events: &[Value]) -> Reference {
     r
 }
 
-/// Every capture (columns: `support::COLUMNS`); the raw-only chunks of code execution are
-/// its `executableCode` and `codeExecutionResult` parts.
+/// Every capture (columns: `support::COLUMNS`); the raw-only chunks are code execution's
+/// `executableCode` and `codeExecutionResult` parts and the `thoughtSignature`s of empty parts.
 const CAPTURES: &str = "
-gemini/code-execution.sse                                    stop       507 276  82   0    0 2
+gemini/code-execution.sse                                    stop       507 276  82   0    0 3
 gemini/function-call-thought-signature.sse                   tool_calls 29  212  0    0    0 0 get_country:2
 gemini/text.sse                                              stop       13  8    32   0    0 0
 gemini/thinking-thought-parts-text.sse                       stop       34  1256 1938 1575 0 0
@@ -131,7 +131,7 @@ gemini/usage-live-mid-stream.sse                             stop       18  115 
 gemini/vercel-function-call-no-args-thought.jsonl            tool_calls 249 241  0    320  0 0 read_theme:2 read_screen:10 read_screen:10 read_screen:10
 gemini/vercel-function-call-partial-args.jsonl               tool_calls 26  155  0    0    0 0 getWeather:21 getWeather:28
 gemini/vercel-function-call.jsonl                            tool_calls 29  60   0    0    0 0 weather:28
-gemini/vercel-text.jsonl                                     stop       9   208  55   0    0 0
+gemini/vercel-text.jsonl                                     stop       9   208  55   0    0 1
 gemini/vercel-vertex-function-call-nested-partial-args.jsonl tool_calls 31  1710 0    0    0 0 cookRecipe:1062
 gemini/web-search-grounding-metadata.sse                     stop       119 653  926  0    0 0
 ";

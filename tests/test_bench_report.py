@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 REPORT = Path(__file__).resolve().parent.parent / "benches" / "report.py"
 
@@ -55,4 +61,42 @@ def test_marked_tables_are_rewritten_and_failures_keep_their_block(tmp_path: Pat
     assert listed.stdout.splitlines() == [
         "python -c \"print('| case | time |'); print('|---|---:|'); print('| a | 1 ms |')\"",
         'python -c "raise SystemExit(3)"',
+    ]
+
+
+def _criterion_table() -> Any:
+    spec = importlib.util.spec_from_file_location("criterion_table", REPORT.parent / "criterion_table.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_criterion_estimates_become_table_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    criterion_table = _criterion_table()
+    monkeypatch.setattr(criterion_table, "CRITERION", tmp_path)
+    runs = {  # (group, function, value): (median ns, throughput)
+        ("format/hermes", "fastsse", None): (40_000.0, {"Elements": 100}),
+        ("format/hermes", "tool-parser", None): (400_000.0, {"Elements": 100}),
+        ("format/gemma4", "fastsse", None): (60_000.0, {"Elements": 100}),
+        ("events_64KiB", "16KiB_pieces", None): (2**20, {"Bytes": 2**30}),
+        ("one_8MiB_line", "pieces", "1KiB"): (5e6, None),
+    }
+    for (group, function, value), (median, throughput) in runs.items():
+        folder = tmp_path.joinpath(group, function, value or "", "new")
+        folder.mkdir(parents=True)
+        info = {"group_id": group, "function_id": function, "value_str": value, "throughput": throughput}
+        (folder / "benchmark.json").write_text(json.dumps(info))
+        (folder / "estimates.json").write_text(json.dumps({"median": {"point_estimate": median}}))
+    rows = criterion_table.measured_since("text_formats", 0.0)
+    assert criterion_table.measured_since("text_formats", time.time() + 60) == []  # older than the run
+    table = criterion_table.table(rows)
+    assert "| text_formats | format/hermes | tool-parser | 400 µs | 4 µs per element | 10.0x |" in table
+    assert "| text_formats | events_64KiB | 16KiB_pieces | 1.05 ms | 953.67 GiB/s |  |" in table
+    assert "| text_formats | one_8MiB_line | pieces/1KiB | 5 ms |  |  |" in table
+    formats = criterion_table.formats_table(rows).splitlines()
+    assert formats[2:] == [
+        "| gemma4 | 100 | 600 | 1.50x | — |  |",
+        "| hermes | 100 | 400 | 1.00x | 4,000 | 10.0x |",
     ]

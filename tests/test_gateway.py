@@ -344,3 +344,66 @@ def test_the_responses_api_gets_the_upstream_answer(gateway: tuple[str, FakeUpst
     ]
     assert response.output_text == oracle.text and "".join(reasoning) == oracle.reasoning
     assert calls == calls_of(oracle) and response.status == "completed"
+
+
+@pytest.mark.parametrize(
+    "gateway",
+    [pytest.param(("anthropic", "anthropic/thinking-tool-use.sse", "", {}), id="to-anthropic")],
+    indirect=True,
+)
+def test_a_tool_loop_with_thinking_keeps_the_signed_thinking_upstream(
+    gateway: tuple[str, FakeUpstream],
+) -> None:
+    """The Anthropic SDK's second request carries the thinking block (with its signature) before
+    tool_use; the gateway must forward it so that the upstream's signature check passes."""
+    url, upstream = gateway
+    client = anthropic.Anthropic(base_url=url, api_key="k")
+    tool = {"name": "fixed_version", "description": "A tool", "input_schema": {"type": "object"}}
+    messages: list[Any] = [{"role": "user", "content": "Which version?"}]
+    thinking = {"type": "enabled", "budget_tokens": 2000}
+    with client.messages.stream(
+        model="m",
+        max_tokens=3000,
+        messages=messages,
+        tools=[tool],
+        thinking=thinking,  # type: ignore[arg-type,list-item]
+    ) as stream:
+        message = stream.get_final_message()
+    blocks = [block.model_dump(exclude_none=True) for block in message.content]
+    assert blocks[0]["type"] == "thinking" and blocks[0]["signature"]
+    use = next(block for block in blocks if block["type"] == "tool_use")
+    messages += [
+        {"role": "assistant", "content": blocks},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": use["id"], "content": "1.2"}]},
+    ]
+    with client.messages.stream(
+        model="m",
+        max_tokens=3000,
+        messages=messages,
+        tools=[tool],
+        thinking=thinking,  # type: ignore[arg-type,list-item]
+    ) as stream:
+        stream.get_final_message()
+    sent = upstream.requests[-1][2]["messages"][1]["content"]
+    assert sent[0] == {
+        "type": "thinking",
+        "thinking": blocks[0]["thinking"],
+        "signature": blocks[0]["signature"],
+    }
+    assert sent[-1]["type"] == "tool_use" and sent[-1]["id"] == use["id"]
+
+
+@pytest.mark.parametrize(
+    "gateway",
+    [pytest.param(("openai", "openai-chat/chat-text.sse", "/v1", {}), id="to-openai")],
+    indirect=True,
+)
+def test_reasoning_content_and_tool_choice_reach_the_upstream(gateway: tuple[str, FakeUpstream]) -> None:
+    url, upstream = gateway
+    body = {**CONVERSATION_OPENAI, "stream": True, "tool_choice": "required"}
+    body["messages"] = [dict(m) for m in CONVERSATION_OPENAI["messages"]]  # type: ignore[attr-defined]
+    body["messages"][2]["reasoning_content"] = "Paris is a city; ask the tool."
+    httpx.post(url + "/v1/chat/completions", json=body).raise_for_status()
+    sent = upstream.requests[-1][2]
+    assert sent["messages"][2]["reasoning_content"] == "Paris is a city; ask the tool."
+    assert sent["tool_choice"] == "required"

@@ -37,6 +37,16 @@ def test_iter_list_of_bytes() -> None:
     assert list(fastsse.iter_sse(pieces())) == EXPECTED
 
 
+@pytest.mark.parametrize("source", [list, iter], ids=["list (small pieces joined)", "iterator"])
+def test_last_event_id_and_retry_follow_the_events_handed_out(source: type) -> None:
+    stream = [b"retry: 5\nid: 1\ndata: a\n\n", b"data: b\n\nid: 2\nretry: 9\ndata: c\n\n", b"data: d\n\n"]
+    events = fastsse.iter_sse(source(stream))
+    seen = [(events.last_event_id, events.retry)]
+    for _ in events:
+        seen.append((events.last_event_id, events.retry))
+    assert seen == [("", None), ("1", 5), ("1", 5), ("2", 9), ("2", 9)]
+
+
 def test_iter_binary_file() -> None:
     assert list(fastsse.iter_sse(io.BytesIO(STREAM))) == EXPECTED
 

@@ -131,6 +131,24 @@ def test_big_argument_read_after_every_delta_stays_correct() -> None:
     assert parsed == json.loads(text)
 
 
+def test_an_unfinished_string_read_as_it_grows() -> None:
+    """Each read reuses the last read's string as its prefix: ASCII, then not, then ASCII again."""
+    pieces = ['{"a": [1], "s": "', "ab" * 40, "c", "\\u00e9", "d" * 30, "\\ud83d", "\\ude00", "x", '"}']
+    collector = fastsse.Collector()
+    so_far = ""
+    reads = []
+    for piece in pieces:
+        collector.add(tool_chunk(0, piece, "c" if not so_far else None))
+        so_far += piece
+        first = collector.snapshot().tool_calls[0].parsed_arguments
+        again = collector.snapshot().tool_calls[0].parsed_arguments
+        assert first == again
+        assert_like_sdk(first, so_far)
+        reads.append(first)
+    assert reads[-1] == {"a": [1], "s": "ab" * 40 + "cé" + "d" * 30 + "😀x"}
+    assert reads[1]["s"] == "ab" * 40  # an old read keeps its value
+
+
 def test_invalid_or_too_deep_arguments_raise_typed_errors() -> None:
     call = fastsse.ToolCall("c", "f", '{"a": tru3}')
     with pytest.raises(fastsse.ProtocolError, match="not valid JSON") as info:

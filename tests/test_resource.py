@@ -15,9 +15,11 @@ from typing import Any
 import anyio
 import fastsse
 import fastsse._resource
+import httpx
 import pytest
 from fastsse import streams
 from fastsse._resource import OwningAsyncIterator
+from fastsse.client import AsyncChunkStream
 from fastsse.sdk._streams import AsyncSDKStream
 
 
@@ -75,6 +77,27 @@ class _Decoder:
         return [event.data for event in self._sse.flush()]
 
 
+class _Body(httpx.AsyncByteStream):
+    """An httpx response body reading the recording source."""
+
+    def __init__(self, source: ByteSource) -> None:
+        self.source = source
+
+    def __aiter__(self) -> Any:
+        return self.source
+
+    async def aclose(self) -> None:
+        await self.source.aclose()
+
+
+def _client_stream(source: ByteSource) -> AsyncChunkStream:
+    async def send() -> httpx.Response:
+        request = httpx.Request("POST", "http://127.0.0.1/v1/chat/completions")
+        return httpx.Response(200, stream=_Body(source), request=request)
+
+    return AsyncChunkStream("openai", send)
+
+
 def _chunks(source: ByteSource) -> Any:
     return fastsse.aiter_chunks(source, "openai")
 
@@ -84,6 +107,7 @@ ITERATORS: dict[str, Callable[[ByteSource], Any]] = {
     "aiter_sse": fastsse.aiter_sse,
     "aiter_chunks": _chunks,
     "AsyncSDKStream": lambda source: AsyncSDKStream(source, _Decoder()),
+    "client AsyncChunkStream": _client_stream,
     "amap": lambda source: streams.amap(lambda chunk: chunk, _chunks(source)),
     "afilter": lambda source: streams.afilter(lambda chunk: True, _chunks(source)),
     "abatch": lambda source: streams.abatch(_chunks(source), 2),
@@ -164,7 +188,8 @@ async def test_aclose_is_idempotent(make: Callable[[ByteSource], Any]) -> None:
 async def test_a_never_read_iterator_closes_its_source(make: Callable[[ByteSource], Any]) -> None:
     source = ByteSource()
     await make(source).aclose()
-    assert source.closes == 1
+    # The client's stream sends its request on first use: closed before, it has opened nothing.
+    assert source.closes == (0 if make is _client_stream else 1)
     assert source.read == 0
 
 

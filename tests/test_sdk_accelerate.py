@@ -30,6 +30,7 @@ OPENAI_CAPTURES = [
     "deepseek/reasoner-reasoning-content.sse",
     *[name for name in fixtures("groq") if name.endswith(".sse")],
     *[name for name in fixtures("mistral") if name.endswith(".sse")],
+    "sdk/openai-big-integers.sse",  # integers past 64 bits, which the SDK keeps as ints
 ]
 ANTHROPIC_CAPTURES = [
     *fixtures("anthropic"),
@@ -229,6 +230,14 @@ def test_async_anthropic_reads_like_the_sdks(name: str) -> None:
         assert await text(fast) == await text(plain)
 
     asyncio.run(run())
+
+
+def test_openai_big_integers_stay_ints() -> None:
+    body = (DATA / "sdk/openai-big-integers.sse").read_bytes()
+    chunks = list(chat_stream(accelerate(sdk_client(openai.OpenAI, serve(body)))))
+    assert chunks[0].created == 123456789012345678901234567890
+    assert chunks[2].sequence == -18446744073709551617
+    assert chunks[-1].usage.prompt_tokens == 18446744073709551621
 
 
 def test_anthropic_big_integers_stay_ints() -> None:

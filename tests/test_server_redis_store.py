@@ -137,3 +137,59 @@ def test_redis_gone_reaches_every_waiting_caller_as_store_unavailable() -> None:
 def test_the_connection_count_is_checked(connections: int) -> None:
     with pytest.raises(ValueError, match="connections must be at least 1"):
         CommandBatches(object(), connections)
+
+
+def test_watches_of_streams_no_longer_read_are_swept(redis_server: RedisServer) -> None:
+    """Readers that left streams which then went silent (their producer died) leave watches
+    behind; past twice the watches in use they are dropped, so memory follows the streams read."""
+
+    async def main() -> tuple[int, int]:
+        import redis.asyncio
+        from fastsse.server._redis_store import Announcements
+
+        client = redis.asyncio.Redis.from_url(redis_server.url)
+        announcements = Announcements(client, "fastsse:sweep-test:changed")
+        try:
+            in_use = await announcements.watch("strm_read")
+            in_use.reading = 1
+            for index in range(5000):
+                await announcements.watch(f"strm_{index}")
+            return len(announcements.watches), int("strm_read" in announcements.watches)
+        finally:
+            await announcements.aclose()
+            await client.aclose()
+
+    held, kept = asyncio.run(main())
+    assert held <= 1024 + 1 and kept == 1
+
+
+def test_an_urgent_group_goes_ahead_of_every_queued_one(redis_server: RedisServer) -> None:
+    """A lease renewal queued behind 10,000 reader commands leaves in the next batch."""
+
+    async def main() -> int:
+        import redis.asyncio
+
+        client = redis.asyncio.Redis.from_url(redis_server.url)
+        batches = CommandBatches(client, connections=1)
+        done_before_urgent: list[int] = []
+        done = 0
+
+        def count(_: Any) -> None:
+            nonlocal done
+            done += 1
+
+        try:
+            busy = asyncio.ensure_future(batches.run([command("blpop", "batch-test:never", timeout=0.2)]))
+            await asyncio.sleep(0.05)  # that batch is out: the connection is busy
+            queued = [asyncio.ensure_future(batches.run([command("ping")])) for _ in range(10_000)]
+            for future in queued:
+                future.add_done_callback(count)
+            urgent = asyncio.ensure_future(batches.run([command("ping")], urgent=True))
+            urgent.add_done_callback(lambda _: done_before_urgent.append(done))
+            await asyncio.gather(busy, urgent, *queued)
+            return done_before_urgent[0]
+        finally:
+            await batches.aclose()
+            await client.aclose()
+
+    assert asyncio.run(main()) == 0

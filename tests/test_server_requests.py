@@ -222,6 +222,8 @@ def test_anthropic_request_normalizes() -> None:
             "role": "assistant",
             "content": "Checking.",
             "tool_calls": [{"id": "t1", "name": "f", "arguments": {"a": 1}}],
+            "reasoning": "hmm",  # kept for a gateway; no prompt replays it
+            "reasoning_signature": "s",
         },
         {"role": "tool", "tool_call_id": "t1", "content": "sunny"},
         {"role": "user", "content": "thanks", "tool_calls": []},

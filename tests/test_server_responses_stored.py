@@ -129,7 +129,7 @@ def test_cancel_stops_a_background_response(stored_url: str) -> None:
         events = list(client.responses.retrieve(queued.id, stream=True))
     assert cancelled.status == "cancelled" and retrieved.status == "cancelled" and retrieved.error is None
     assert events[-1].type == "response.failed" and events[-1].response.error.code == "stream_cancelled"
-    assert events[-1].sequence_number == len(events) - 1
+    assert events[-1].sequence_number == len(events) - 1 and events[-1].response.id == queued.id
 
 
 def test_unknown_responses_and_bad_sequence_numbers_are_refused(stored_url: str) -> None:

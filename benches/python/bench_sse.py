@@ -55,7 +55,7 @@ def run_fastsse(pieces: list[bytes]) -> int:
 
 
 def run_fastsse_iter_sse(pieces: list[bytes]) -> int:
-    # The driver: a list's pieces are all in memory, so it may join small ones before decoding.
+    # The driver: a list's pieces are all in memory, so it joins the small ones before decoding.
     n = 0
     for event in fastsse.iter_sse(pieces):
         event.data  # noqa: B018
@@ -178,12 +178,16 @@ def main() -> None:
     results: list[Result] = []
 
     stream = openai_stream(events)
+    with_driver = {"fastsse": run_fastsse, "fastsse iter_sse (list source)": run_fastsse_iter_sse} | {
+        name: fn for name, fn in PEERS.items() if name != "fastsse"
+    }
     run_case(
         results,
         f"OpenAI chat, {events // 1000}k events, 1-16 KiB pieces",
         cut(stream, 1024, 16 * 1024),
         events + 1,
         repeat,
+        with_driver,
     )
     small = openai_stream(events // 10)
     tiny = cut(small, 1, 7)
@@ -193,8 +197,7 @@ def main() -> None:
         tiny,
         events // 10 + 1,
         repeat,
-        {"fastsse": run_fastsse, "fastsse iter_sse (list source)": run_fastsse_iter_sse}
-        | {name: fn for name, fn in PEERS.items() if name != "fastsse"},
+        with_driver,
     )
     big = b"".join(b"data: " + b"x" * 65536 + b"\n\n" for _ in range(256))
     run_case(results, "64 KiB events (256), 16 KiB pieces", cut(big, 16384, 16384), 256, repeat)

@@ -17,10 +17,11 @@ import argparse
 import platform
 import queue
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 
 import anyio
-from _harness import Result, measure, table
+from _harness import Result, measure_interleaved, table
 from fastsse import GenerationChunk, streams
 
 
@@ -61,8 +62,11 @@ def gen_coalesce(chunks: Iterable[GenerationChunk], min_chars: int) -> Iterator[
         yield GenerationChunk("".join(parts))
 
 
-def gen_thread_buffer(chunks: Iterable[GenerationChunk], size: int) -> Iterator[GenerationChunk]:
-    # What a user writes for read-ahead on a thread: a reader thread and a bounded queue.
+def gen_thread_buffer(
+    chunks: Iterable[GenerationChunk], size: int, idle: float | None = None
+) -> Iterator[GenerationChunk]:
+    # What a user writes for read-ahead (or an idle timeout) on a thread: a reader thread and a
+    # bounded queue.
     items: queue.Queue[object] = queue.Queue(maxsize=size)
     end = object()
 
@@ -72,7 +76,7 @@ def gen_thread_buffer(chunks: Iterable[GenerationChunk], size: int) -> Iterator[
         items.put(end)
 
     threading.Thread(target=read, daemon=True).start()
-    while (item := items.get()) is not end:
+    while (item := items.get(timeout=idle)) is not end:
         yield item  # type: ignore[misc]
 
 
@@ -161,26 +165,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
-    n = 10_000 if args.quick else 50_000
-    repeat = 3 if args.quick else 5
+    n = 20_000 if args.quick else 50_000
+    repeat = 7 if args.quick else 9
     chunks = make_chunks(n)
     merged = sum(1 for _ in gen_coalesce(chunks, 64))
     results: list[Result] = []
-
-    def add(case: str, impl: str, fn: Callable[[], int], expected: int) -> None:
-        results.append(Result(case, impl, measure(fn, repeat=repeat, expected=expected), n))
-
-    add("map (sync)", "fastsse", lambda: count(streams.map(text_of, chunks)), n)
-    add("map (sync)", "generator", lambda: count(gen_map(text_of, chunks)), n)
-    add("filter (sync)", "fastsse", lambda: count(streams.filter(text_of, chunks)), n)
-    add("filter (sync)", "generator", lambda: count(c for c in chunks if text_of(c)), n)
-    add("batch 16 (sync)", "fastsse", lambda: count(streams.batch(chunks, 16)), -(-n // 16))
-    add("batch 16 (sync)", "generator", lambda: count(gen_batch(chunks, 16)), -(-n // 16))
-    add("coalesce 64 chars (sync)", "fastsse", lambda: count(streams.coalesce_text(chunks, 64)), merged)
-    add("coalesce 64 chars (sync)", "generator", lambda: count(gen_coalesce(chunks, 64)), merged)
-    add("buffered 64, thread (sync)", "fastsse", lambda: count(streams.buffered(chunks, 64)), n)
-    add("buffered 64, thread (sync)", "thread + queue.Queue", lambda: count(gen_thread_buffer(chunks, 64)), n)
-    add("timeout idle, thread (sync)", "fastsse", lambda: count(streams.timeout(chunks, idle=10)), n)
 
     def run_async(make: Callable[[], AsyncIterator[object]]) -> Callable[[], int]:
         async def go() -> int:
@@ -195,28 +184,105 @@ def main() -> None:
 
         return anyio.run(go)
 
-    add("amap (asyncio)", "fastsse", run_async(lambda: streams.amap(text_of, agen(chunks))), n)
-    add("amap (asyncio)", "async generator", run_async(lambda: agen_map(text_of, agen(chunks))), n)
-    add("afilter (asyncio)", "fastsse", run_async(lambda: streams.afilter(text_of, agen(chunks))), n)
-    add("afilter (asyncio)", "async generator", run_async(lambda: agen_filter(text_of, agen(chunks))), n)
-    add(
-        "acoalesce 64 chars (asyncio)",
-        "fastsse",
-        run_async(lambda: streams.acoalesce_text(agen(chunks), 64)),
-        merged,
-    )
-    add(
-        "acoalesce 64 chars (asyncio)",
-        "async generator",
-        run_async(lambda: agen_coalesce(agen(chunks), 64)),
-        merged,
-    )
-    add("atimeout idle (asyncio)", "fastsse", run_async(lambda: streams.atimeout(agen(chunks), idle=10)), n)
-    add("atimeout idle (asyncio)", "async generator", run_async(lambda: agen_timeout(agen(chunks), 10)), n)
-    add("abuffered 64 (asyncio)", "fastsse", buffered_run, n)
-    add("abuffered 64 (asyncio)", "task + memory stream", run_async(lambda: agen_buffer(agen(chunks), 64)), n)
+    # case, items expected, {implementation: run}; each case's implementations take turns.
+    cases: list[tuple[str, int, dict[str, Callable[[], int]]]] = [
+        (
+            "map (sync)",
+            n,
+            {
+                "fastsse": lambda: count(streams.map(text_of, chunks)),
+                "generator": lambda: count(gen_map(text_of, chunks)),
+            },
+        ),
+        (
+            "filter (sync)",
+            n,
+            {
+                "fastsse": lambda: count(streams.filter(text_of, chunks)),
+                "generator": lambda: count(c for c in chunks if text_of(c)),
+            },
+        ),
+        (
+            "batch 16 (sync)",
+            -(-n // 16),
+            {
+                "fastsse": lambda: count(streams.batch(chunks, 16)),
+                "generator": lambda: count(gen_batch(chunks, 16)),
+            },
+        ),
+        (
+            "coalesce 64 chars (sync)",
+            merged,
+            {
+                "fastsse": lambda: count(streams.coalesce_text(chunks, 64)),
+                "generator": lambda: count(gen_coalesce(chunks, 64)),
+            },
+        ),
+        (
+            "buffered 64, thread (sync)",
+            n,
+            {
+                "fastsse": lambda: count(streams.buffered(chunks, 64)),
+                "thread + queue.Queue": lambda: count(gen_thread_buffer(chunks, 64)),
+            },
+        ),
+        (
+            "timeout idle, thread (sync)",
+            n,
+            {
+                "fastsse": lambda: count(streams.timeout(chunks, idle=10)),
+                "thread + queue.Queue": lambda: count(gen_thread_buffer(chunks, 16, idle=10)),
+            },
+        ),
+        (
+            "amap (asyncio)",
+            n,
+            {
+                "fastsse": run_async(lambda: streams.amap(text_of, agen(chunks))),
+                "async generator": run_async(lambda: agen_map(text_of, agen(chunks))),
+            },
+        ),
+        (
+            "afilter (asyncio)",
+            n,
+            {
+                "fastsse": run_async(lambda: streams.afilter(text_of, agen(chunks))),
+                "async generator": run_async(lambda: agen_filter(text_of, agen(chunks))),
+            },
+        ),
+        (
+            "acoalesce 64 chars (asyncio)",
+            merged,
+            {
+                "fastsse": run_async(lambda: streams.acoalesce_text(agen(chunks), 64)),
+                "async generator": run_async(lambda: agen_coalesce(agen(chunks), 64)),
+            },
+        ),
+        (
+            "atimeout idle (asyncio)",
+            n,
+            {
+                "fastsse": run_async(lambda: streams.atimeout(agen(chunks), idle=10)),
+                "async generator": run_async(lambda: agen_timeout(agen(chunks), 10)),
+            },
+        ),
+        (
+            "abuffered 64 (asyncio)",
+            n,
+            {
+                "fastsse": buffered_run,
+                "task + memory stream": run_async(lambda: agen_buffer(agen(chunks), 64)),
+            },
+        ),
+    ]
+    for case, expected, runs in cases:
+        medians = measure_interleaved(runs, repeat=repeat, expected=expected, clock=time.process_time)
+        results += [Result(case, impl, seconds, n) for impl, seconds in medians.items()]
 
-    print(f"{n:,} chunks; Python {platform.python_version()}; medians of {repeat} runs\n")
+    print(
+        f"{n:,} chunks; Python {platform.python_version()}; CPU time (all threads), "
+        f"medians of {repeat} interleaved runs\n"
+    )
     print(table(results))
     print(
         "\n'fastsse speed-up' < 1.0x means the stage costs more than the hand-written code "

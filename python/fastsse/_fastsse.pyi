@@ -537,8 +537,7 @@ class _SdkView:
 class RawContentBlockDeltaEvent(_SdkView):
     """The SDK's ``RawContentBlockDeltaEvent``, as a native view."""
 
-    @property
-    def type(self) -> str: ...
+    type: str
     @property
     def index(self) -> int: ...
     @property
@@ -546,29 +545,25 @@ class RawContentBlockDeltaEvent(_SdkView):
 
 @final
 class TextDelta(_SdkView):
-    @property
-    def type(self) -> str: ...
+    type: str
     @property
     def text(self) -> str: ...
 
 @final
 class InputJSONDelta(_SdkView):
-    @property
-    def type(self) -> str: ...
+    type: str
     @property
     def partial_json(self) -> str: ...
 
 @final
 class ThinkingDelta(_SdkView):
-    @property
-    def type(self) -> str: ...
+    type: str
     @property
     def thinking(self) -> str: ...
 
 @final
 class SignatureDelta(_SdkView):
-    @property
-    def type(self) -> str: ...
+    type: str
     @property
     def signature(self) -> str: ...
 
@@ -576,8 +571,7 @@ class SignatureDelta(_SdkView):
 class TextEvent(_SdkView):
     """The ``messages.stream`` helper's ``TextEvent``; ``snapshot`` is made when read."""
 
-    @property
-    def type(self) -> str: ...
+    type: str
     @property
     def text(self) -> str: ...
     @property
@@ -585,8 +579,7 @@ class TextEvent(_SdkView):
 
 @final
 class ThinkingEvent(_SdkView):
-    @property
-    def type(self) -> str: ...
+    type: str
     @property
     def thinking(self) -> str: ...
     @property
@@ -596,8 +589,7 @@ class ThinkingEvent(_SdkView):
 class InputJsonEvent(_SdkView):
     """The helper's ``InputJsonEvent``; ``snapshot`` (the tool input so far) is parsed when read."""
 
-    @property
-    def type(self) -> str: ...
+    type: str
     @property
     def partial_json(self) -> str: ...
     @property
@@ -605,7 +597,6 @@ class InputJsonEvent(_SdkView):
 
 @final
 class SignatureEvent(_SdkView):
-    @property
-    def type(self) -> str: ...
+    type: str
     @property
     def signature(self) -> Any: ...

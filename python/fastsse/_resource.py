@@ -19,7 +19,7 @@ Never a bare async generator: those are closed only when the event loop gets to 
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TypeVar
 
 import anyio
@@ -27,13 +27,22 @@ import anyio.abc
 
 from ._sources import aclose_source, close_source
 
-__all__ = ["CLOSE_GRACE_SECONDS", "OwningAsyncIterator", "aclose_shielded"]
+__all__ = ["CLOSE_GRACE_SECONDS", "Closing", "OwningAsyncIterator", "aclose_shielded"]
 
 T = TypeVar("T")
 
 #: How long closing the owned source may take once started (the close runs shielded, so it must
 #: be bounded even when the source never answers).
 CLOSE_GRACE_SECONDS = 5.0
+
+
+class Closing:
+    """Something to run when an iterator closes, as an owned object: its `aclose()` is `action()`."""
+
+    __slots__ = ("aclose",)
+
+    def __init__(self, action: Callable[[], Awaitable[object]]) -> None:
+        self.aclose = action
 
 
 async def aclose_shielded(*owned: object) -> None:
@@ -57,7 +66,7 @@ class OwningAsyncIterator(anyio.abc.AsyncResource, AsyncIterator[T]):
 
     _closed = False
 
-    def __aiter__(self) -> OwningAsyncIterator[T]:
+    def __aiter__(self) -> AsyncIterator[T]:
         return self
 
     async def __anext__(self) -> T:

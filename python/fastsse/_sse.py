@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from operator import length_hint
 from typing import TYPE_CHECKING, Any
 
 from ._fastsse import ServerSentEvent, SSEDecoder
@@ -22,33 +23,63 @@ __all__ = [
 ]
 
 
+class _HandedOut:
+    """A decoder wrapper that keeps the batch of events being handed out, so ``SSEIterator`` can
+    tell the last id and retry handed out on demand instead of bookkeeping every event."""
+
+    def __init__(self, decoder: SSEDecoder) -> None:
+        self._decoder = decoder
+        self._batch: list[ServerSentEvent] = []
+        self._rest: Iterator[ServerSentEvent] = iter(self._batch)
+        self._before: tuple[str, int | None] = ("", None)  # as of the end of the previous batch
+
+    def decode(self, data: bytes) -> Iterator[ServerSentEvent] | list[ServerSentEvent]:
+        return self._start(self._decoder.decode(data))
+
+    def flush(self) -> Iterator[ServerSentEvent] | list[ServerSentEvent]:
+        return self._start(self._decoder.flush())
+
+    def _start(self, batch: list[ServerSentEvent]) -> Iterator[ServerSentEvent] | list[ServerSentEvent]:
+        if not batch:
+            return batch
+        self._before = self.last_id_and_retry()
+        self._batch, self._rest = batch, iter(batch)
+        return self._rest  # the driver hands out this very iterator, so its position is ours
+
+    def last_id_and_retry(self) -> tuple[str, int | None]:
+        handed_out = self._batch[: len(self._batch) - length_hint(self._rest)]
+        if not handed_out:
+            return self._before
+        retry = next((e.retry for e in reversed(handed_out) if e.retry is not None), self._before[1])
+        return handed_out[-1].id, retry
+
+
 class SSEIterator(Iterator[ServerSentEvent]):
     """What ``iter_sse`` returns: the events, and for callers who resume a stream by hand, the
-    ``last_event_id`` and ``retry`` (milliseconds) of the events handed out so far."""
+    ``last_event_id`` and ``retry`` (milliseconds) of the events handed out so far.
+
+    A ``for`` loop runs on the underlying generator (``iter()`` returns it), so no Python code
+    runs per event."""
 
     def __init__(self, source: Any, decoder: SSEDecoder) -> None:
-        self._events = iter_decoded(source, decoder)
-        self._last: ServerSentEvent | None = None
-        self._retry: int | None = None
+        self._handed_out = _HandedOut(decoder)
+        self._events = iter_decoded(source, self._handed_out)
 
-    def __iter__(self) -> SSEIterator:
-        return self
+    def __iter__(self) -> Iterator[ServerSentEvent]:
+        return self._events
 
     def __next__(self) -> ServerSentEvent:
-        event = self._last = next(self._events)
-        if event.retry is not None:
-            self._retry = event.retry
-        return event
+        return next(self._events)
 
     @property
     def last_event_id(self) -> str:
         """The stream's last event id as of the last event handed out ('' before any)."""
-        return "" if self._last is None else self._last.id
+        return self._handed_out.last_id_and_retry()[0]
 
     @property
     def retry(self) -> int | None:
         """The last ``retry`` value the stream sent, in milliseconds (None when it sent none)."""
-        return self._retry
+        return self._handed_out.last_id_and_retry()[1]
 
     def close(self) -> None:
         """Close the source."""

@@ -12,8 +12,9 @@
 //!
 //! Client tool calls (`toolUse` blocks of type `tool_use` or without a type) become tool-call
 //! chunks. Server tools (`type: server_tool_use`, run by Bedrock itself) and their
-//! `toolResult` blocks are not client calls: like reasoning signatures and redacted
-//! reasoning, they give content-less chunks whose `raw` holds the event.
+//! `toolResult` blocks are not client calls: like redacted reasoning, they give content-less
+//! chunks whose `raw` holds the event. A reasoning `signature` gives a content-less chunk with
+//! `reasoning_signature` set (needed to send the reasoning back in a later turn).
 //!
 //! | Bedrock `stopReason` | unified |
 //! |---|---|
@@ -104,7 +105,7 @@ struct ReasoningDelta<'a> {
     #[serde(borrow)]
     text: Option<Cow<'a, str>>,
     #[serde(borrow)]
-    signature: Option<&'a RawValue>,
+    signature: Option<Cow<'a, str>>,
     #[serde(borrow)]
     redacted_content: Option<&'a RawValue>,
 }
@@ -205,6 +206,8 @@ struct ReasoningBlock<'a> {
 struct ReasoningText<'a> {
     #[serde(borrow)]
     text: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    signature: Option<Cow<'a, str>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -393,7 +396,11 @@ impl BedrockReducer {
             if let Some(text) = &reasoning.text {
                 self.emit.reasoning(&**text, out);
             }
-            if reasoning.signature.is_some() || reasoning.redacted_content.is_some() {
+            if let Some(signature) = reasoning.signature.filter(|s| !s.is_empty()) {
+                self.emit
+                    .reasoning_signature(Some(signature.into_owned()), out);
+            }
+            if reasoning.redacted_content.is_some() {
                 self.emit.raw_only(out);
             }
         }
@@ -471,8 +478,14 @@ impl Reducer for BedrockReducer {
         };
         for block in message.content {
             if let Some(reasoning) = block.reasoning_content {
-                match reasoning.reasoning_text.and_then(|r| r.text) {
-                    Some(text) => self.emit.reasoning(text, out),
+                match reasoning.reasoning_text {
+                    Some(reasoning) => {
+                        self.emit.reasoning(reasoning.text.unwrap_or_default(), out);
+                        if let Some(signature) = reasoning.signature.filter(|s| !s.is_empty()) {
+                            self.emit
+                                .reasoning_signature(Some(signature.into_owned()), out);
+                        }
+                    }
                     None => self.emit.raw_only(out), // redacted
                 }
             }

@@ -24,6 +24,10 @@
 //! Parts we do not map (`executableCode`, `codeExecutionResult`, `inlineData`, `fileData`)
 //! give a content-less chunk whose `raw` holds the event.
 //!
+//! A part's `thoughtSignature` becomes `reasoning_signature` on the first chunk that part gave
+//! (on a `functionCall` part: the chunk opening that call), or on a content-less chunk of its
+//! own. Gemini 3 requires it back on the same part in the next request.
+//!
 //! Usage: `prompt_tokens` = `promptTokenCount` + `toolUsePromptTokenCount`,
 //! `completion_tokens` = `candidatesTokenCount` + `thoughtsTokenCount`.
 
@@ -80,6 +84,8 @@ struct Part<'a> {
     text: Option<Cow<'a, str>>,
     #[serde(default)]
     thought: bool,
+    #[serde(borrow)]
+    thought_signature: Option<Cow<'a, str>>,
     #[serde(borrow)]
     function_call: Option<FunctionCall<'a>>,
     #[serde(borrow)]
@@ -266,15 +272,36 @@ impl GeminiReducer {
         Ok(())
     }
 
+    /// A part's chunks. Its `thoughtSignature` goes on the part's own first chunk (for a
+    /// `functionCall` part, the chunk that opens the call), or on a chunk of its own when the
+    /// part gave none: encoders then write it before the part's content, as Anthropic orders
+    /// a thinking block's signature before the text or tool call that follows.
     fn reduce_part(
         &mut self,
         slot: usize,
+        mut part: Part<'_>,
+        offset: u64,
+        out: &mut Chunks,
+    ) -> Result<()> {
+        let mut signature = part.thought_signature.take().filter(|s| !s.is_empty());
+        self.reduce_part_content(slot, part, &mut signature, offset, out)?;
+        if let Some(signature) = signature {
+            self.emit
+                .reasoning_signature(Some(signature.into_owned()), out);
+        }
+        Ok(())
+    }
+
+    fn reduce_part_content(
+        &mut self,
+        slot: usize,
         part: Part<'_>,
+        signature: &mut Option<Cow<'_, str>>,
         offset: u64,
         out: &mut Chunks,
     ) -> Result<()> {
         if let Some(call) = part.function_call {
-            return self.reduce_function_call(slot, call, offset, out);
+            return self.reduce_function_call(slot, call, signature, offset, out);
         }
         let text = part.text.as_deref().unwrap_or("");
         // Server-side tool activity and media are output we do not map: reachable via `raw`.
@@ -283,10 +310,11 @@ impl GeminiReducer {
             || part.inline_data.is_some()
             || part.file_data.is_some();
         if text.is_empty() && !unmapped {
-            // Empty parts (often carrying only a thoughtSignature) change nothing.
+            // Empty parts (often carrying only a thoughtSignature) add no content.
             return Ok(());
         }
         self.close_streamed_call(slot, out);
+        let own = out.len();
         if unmapped {
             self.emit.raw_only(out);
         } else if part.thought {
@@ -294,6 +322,7 @@ impl GeminiReducer {
         } else {
             self.emit.text(text, out);
         }
+        sign(out, own, signature);
         Ok(())
     }
 
@@ -301,14 +330,17 @@ impl GeminiReducer {
         &mut self,
         slot: usize,
         call: FunctionCall<'_>,
+        signature: &mut Option<Cow<'_, str>>,
         offset: u64,
         out: &mut Chunks,
     ) -> Result<()> {
         if let Some(name) = call.name.as_deref().filter(|n| !n.is_empty()) {
             self.close_streamed_call(slot, out);
+            let own = out.len();
             let index = self
                 .emit
                 .start_tool_call(call.id.as_deref(), Some(name), out);
+            sign(out, own, signature);
             self.candidates[slot].made_calls = true;
             if let Some(args) = call.args {
                 self.emit.tool_arguments(index, args.get(), out);
@@ -359,6 +391,15 @@ impl GeminiReducer {
             let mut text = String::new();
             streamed.arguments.finish(&mut text);
             self.emit.tool_arguments(streamed.index, text, out);
+        }
+    }
+}
+
+/// Put the part's signature on `out[at]`, the part's own first chunk, when there is one.
+fn sign(out: &mut Chunks, at: usize, signature: &mut Option<Cow<'_, str>>) {
+    if let Some(chunk) = out.get_mut(at) {
+        if let Some(signature) = signature.take() {
+            chunk.rare.reasoning_signature = Some(signature.into_owned());
         }
     }
 }

@@ -169,7 +169,6 @@ impl ChunkDecoder {
     pub fn decode_into(&mut self, input: &[u8], out: &mut Chunks) -> Result<()> {
         self.check_usable("decode")?;
         let start = out.len();
-        self.stamper.text.reserve(input.len());
         let result = self.decode_inner(input, out);
         self.stamper.share(out);
         self.settle(result, out.len() > start)
@@ -363,9 +362,10 @@ fn reduce(
 #[derive(Default)]
 struct Stamper {
     seen_content: bool,
-    /// The text of this call's events, one after the other.
-    text: String,
-    /// Per event: its chunks (a range of the output) and its span in `text`.
+    /// The text of this call's events, one after the other. Chunks of earlier calls may
+    /// still share it; once none does, it is reused rather than allocated again.
+    buffer: Arc<String>,
+    /// Per event not yet shared: its chunks (a range of the output) and its span in `buffer`.
     events: Vec<(Range<usize>, Range<usize>)>,
 }
 
@@ -382,23 +382,27 @@ impl Stamper {
             }
         }
         let Some(raw) = raw else { return };
-        if self.text.len() + raw.len() > SharedText::MAX_BUFFER {
+        if self.buffer.len() + raw.len() > SharedText::MAX_BUFFER {
             self.share(out);
         }
-        let start = self.text.len();
-        self.text.push_str(raw);
-        self.events.push((from..out.len(), start..self.text.len()));
+        if self.events.is_empty() {
+            // The last call's chunks may hold the buffer: start a new one if so.
+            match Arc::get_mut(&mut self.buffer) {
+                Some(text) => text.clear(),
+                None => self.buffer = Arc::default(),
+            }
+        }
+        let text = Arc::get_mut(&mut self.buffer).expect("unshared until `share`");
+        let start = text.len();
+        text.push_str(raw);
+        self.events.push((from..out.len(), start..text.len()));
     }
 
-    /// Give the stamped chunks their events' text, all pieces of one shared buffer.
+    /// Give the stamped chunks their events' text, all pieces of the one buffer.
     fn share(&mut self, out: &mut Chunks) {
-        if self.events.is_empty() {
-            return;
-        }
-        let buffer = Arc::new(std::mem::take(&mut self.text));
         for (chunks, span) in self.events.drain(..) {
             for chunk in out[chunks].iter_mut().filter(|c| c.raw.is_none()) {
-                chunk.raw = Some(SharedText::piece(&buffer, span.clone()));
+                chunk.raw = Some(SharedText::piece(&self.buffer, span.clone()));
             }
         }
     }
@@ -421,6 +425,30 @@ mod tests {
             BodyKind::Framed(Framing::Ndjson)
         );
         assert_eq!(body_kind("text/plain"), BodyKind::Unknown);
+    }
+
+    /// The raw buffer is reused only once no chunk of an earlier call holds it.
+    #[test]
+    fn raw_of_kept_chunks_survives_later_calls() {
+        let event = |text: &str| {
+            format!(
+                "data: {{\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"{text}\"}}}}]}}\n\n"
+            )
+        };
+        let raw = |chunks: &[GenerationChunk]| chunks[0].raw.as_deref().unwrap().to_owned();
+        let mut decoder = ChunkDecoder::new("openai", ChunkDecoderConfig::default()).unwrap();
+        let kept = decoder.decode(event("a").as_bytes()).unwrap();
+        let second = decoder.decode(event("b").as_bytes()).unwrap();
+        assert!(raw(&kept).contains("\"a\"") && raw(&second).contains("\"b\""));
+        drop(kept);
+        let third = decoder.decode(event("c").as_bytes()).unwrap();
+        assert!(raw(&second).contains("\"b\"") && raw(&third).contains("\"c\""));
+        drop((second, third));
+        let mut out = Vec::new();
+        decoder
+            .decode_into(format!("{}{}", event("d"), event("e")).as_bytes(), &mut out)
+            .unwrap();
+        assert!(raw(&out[..1]).contains("\"d\"") && raw(&out[1..]).contains("\"e\""));
     }
 
     #[test]

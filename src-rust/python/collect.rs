@@ -18,7 +18,7 @@ use pyo3::types::{PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use super::chunk::{chunks_to_list, parse_finish_reason, GenerationChunk};
 use super::errors::to_py_err;
 use super::sse::orjson_loads;
-use super::strings::new_str;
+use super::strings::{extend_ascii, new_str};
 use crate::chunk::FinishReason;
 use crate::collect::{ChoiceState, Collector as CoreCollector};
 use crate::partial_json::{Container, PartialJson, Value};
@@ -180,6 +180,42 @@ struct TreeCache {
     levels: Vec<Level>,
     /// The whole value once it is complete (converted once, then shared).
     root: Option<Py<PyAny>>,
+    /// The unfinished string of the last read, the prefix of the next one's.
+    pending: Option<PendingText>,
+}
+
+/// An unfinished string handed out: where it sits (its container's frame id and position in
+/// it), its length in bytes, and its Python object. A pending string only grows, so the next
+/// read of the same one copies this object's characters and converts only the new tail.
+struct PendingText {
+    at: (u64, usize),
+    len: usize,
+    text: Py<PyString>,
+}
+
+/// The unfinished string `text` at `at` as a Python str, reusing the last read's (see above).
+fn pending_to_py<'py>(
+    py: Python<'py>,
+    last: &mut Option<PendingText>,
+    at: (u64, usize),
+    text: &str,
+) -> Bound<'py, PyString> {
+    let grown = match last.as_ref() {
+        Some(previous) if previous.at == at && previous.len == text.len() => {
+            return previous.text.bind(py).clone();
+        }
+        Some(previous) if previous.at == at => text
+            .get(previous.len..)
+            .and_then(|tail| extend_ascii(py, previous.text.bind(py), tail)),
+        _ => None,
+    };
+    let value = grown.unwrap_or_else(|| new_str(py, text));
+    *last = Some(PendingText {
+        at,
+        len: text.len(),
+        text: value.clone().unbind(),
+    });
+    value
 }
 
 /// The value parsed so far as Python objects, reusing the converted children of open containers.
@@ -230,9 +266,16 @@ fn live_value<'py>(
             }
         }
     }
+    let at = frames.last().map_or((u64::MAX, 0), |frame| {
+        let position = match &frame.container {
+            Container::Array(items) => items.len(),
+            Container::Object { members, .. } => members.len(),
+        };
+        (frame.id, position)
+    });
     let mut inner = parser
         .pending_string()
-        .map(|text| new_str(py, text).into_any());
+        .map(|text| pending_to_py(py, &mut cache.pending, at, text).into_any());
     for (level, frame) in cache.levels.iter().zip(frames).rev() {
         inner = Some(match &frame.container {
             Container::Array(_) => {

@@ -136,9 +136,11 @@ macro_rules! delta_view {
         }
 
         sdk_view_methods!($class {
-            #[getter(r#type)]
-            fn kind<'py>(&self, py: Python<'py>) -> Bound<'py, PyString> {
-                PyString::intern(py, $kind.wire_type())
+            /// A class attribute: read faster than a getter, as every loop reads it.
+            #[classattr]
+            #[pyo3(name = "type")]
+            fn kind() -> &'static str {
+                $kind.wire_type()
             }
         });
     };
@@ -201,9 +203,10 @@ impl SdkView for RawContentBlockDeltaEvent {
 }
 
 sdk_view_methods!(RawContentBlockDeltaEvent {
-    #[getter(r#type)]
-    fn kind<'py>(&self, py: Python<'py>) -> &Bound<'py, PyString> {
-        intern!(py, "content_block_delta")
+    #[classattr]
+    #[pyo3(name = "type")]
+    fn kind() -> &'static str {
+        "content_block_delta"
     }
 });
 
@@ -267,9 +270,10 @@ macro_rules! snapshot_view {
         }
 
         sdk_view_methods!($class {
-            #[getter(r#type)]
-            fn kind<'py>(&self, py: Python<'py>) -> &Bound<'py, PyString> {
-                intern!(py, $sdk_type)
+            #[classattr]
+            #[pyo3(name = "type")]
+            fn kind() -> &'static str {
+                $sdk_type
             }
 
             #[getter]
@@ -330,9 +334,10 @@ impl SdkView for InputJsonEvent {
 }
 
 sdk_view_methods!(InputJsonEvent {
-    #[getter(r#type)]
-    fn kind<'py>(&self, py: Python<'py>) -> &Bound<'py, PyString> {
-        intern!(py, "input_json")
+    #[classattr]
+    #[pyo3(name = "type")]
+    fn kind() -> &'static str {
+        "input_json"
     }
 
     #[getter]
@@ -359,9 +364,10 @@ impl SdkView for SignatureEvent {
 }
 
 sdk_view_methods!(SignatureEvent {
-    #[getter(r#type)]
-    fn kind<'py>(&self, py: Python<'py>) -> &Bound<'py, PyString> {
-        intern!(py, "signature")
+    #[classattr]
+    #[pyo3(name = "type")]
+    fn kind() -> &'static str {
+        "signature"
     }
 });
 

@@ -41,3 +41,34 @@ pub fn new_str<'py>(py: Python<'py>, text: &str) -> Bound<'py, PyString> {
     }
     PyString::new(py, text)
 }
+
+/// `prefix + tail` when both are ASCII, with the prefix's characters copied as they are (no
+/// UTF-8 pass over them again); None otherwise (the caller builds the whole string).
+pub fn extend_ascii<'py>(
+    py: Python<'py>,
+    prefix: &Bound<'py, PyString>,
+    tail: &str,
+) -> Option<Bound<'py, PyString>> {
+    if !tail.is_ascii() {
+        return None;
+    }
+    // SAFETY: `prefix` is a live str; when it is compact ASCII its data holds `len` bytes. The
+    // new string is compact ASCII with room for `len + tail.len()` bytes, filled entirely
+    // before anyone else sees it (as in `new_str`).
+    unsafe {
+        let old = prefix.as_ptr();
+        if ffi::PyUnicode_IS_ASCII(old) == 0 {
+            return None;
+        }
+        let len = ffi::PyUnicode_GET_LENGTH(old) as usize;
+        let obj = ffi::PyUnicode_New((len + tail.len()) as ffi::Py_ssize_t, 127);
+        if obj.is_null() {
+            ffi::PyErr_Clear();
+            return None;
+        }
+        let data = ffi::PyUnicode_DATA(obj) as *mut u8;
+        std::ptr::copy_nonoverlapping(ffi::PyUnicode_DATA(old) as *const u8, data, len);
+        std::ptr::copy_nonoverlapping(tail.as_ptr(), data.add(len), tail.len());
+        Some(Bound::from_owned_ptr(py, obj).cast_into_unchecked())
+    }
+}

@@ -14,7 +14,22 @@ from typing import Any
 import anyio
 import orjson
 
-__all__ = ["FakeUpstream"]
+__all__ = ["FakeUpstream", "request_body"]
+
+
+async def request_body(scope: dict[str, Any], receive: Any, send: Any) -> bytes | None:
+    """The whole body of an HTTP request; None for a lifespan scope, served to its shutdown."""
+    if scope["type"] == "lifespan":
+        while (await receive())["type"] != "lifespan.shutdown":
+            await send({"type": "lifespan.startup.complete"})
+        await send({"type": "lifespan.shutdown.complete"})
+        return None
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            return body
 
 
 class FakeUpstream:
@@ -46,17 +61,9 @@ class FakeUpstream:
         return [part + separator for part in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "lifespan":
-            while (await receive())["type"] != "lifespan.shutdown":
-                await send({"type": "lifespan.startup.complete"})
-            await send({"type": "lifespan.shutdown.complete"})
+        body = await request_body(scope, receive, send)
+        if body is None:
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
         if scope["method"] == "GET":
             await send({"type": "http.response.start", "status": 200, "headers": []})
             await send({"type": "http.response.body", "body": orjson.dumps(self.sent)})

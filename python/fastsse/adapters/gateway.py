@@ -22,6 +22,7 @@ import orjson
 
 from .._fastsse import GenerationChunk
 from ..client import AsyncChunkStream, AsyncClient, ChatRequest, Message, Tool, ToolCallSpec
+from ..client._providers import TOOL_CHOICES
 from ..errors import UsageError
 from ._base import GenerationAdapter
 
@@ -60,6 +61,10 @@ def _messages(normalized: list[dict[str, Any]]) -> list[Message]:
                 calls,
                 call_id,
                 names.get(call_id) if call_id else None,
+                # What the client's assistant turns reasoned, sent back as the upstream wants it.
+                reasoning=message.get("reasoning") or "",
+                reasoning_signature=message.get("reasoning_signature"),
+                redacted_thinking=tuple(message.get("redacted_thinking") or ()),
             )
         )
     return out
@@ -89,6 +94,17 @@ def _thinking(body: dict[str, Any], upstream: str, max_tokens: int) -> dict[str,
     if upstream == "ollama":
         return {"think": True}
     return {}
+
+
+def _tool_choice(choice: str, upstream: str) -> Any:
+    """The server's tool_choice for the upstream, where it has that mode (``active_tools``
+    already dropped the tools that "none" or a named choice exclude)."""
+    if choice in ("auto", "none"):
+        return None
+    form = TOOL_CHOICES.get(upstream)
+    if choice == "required":
+        return "required" if form is not None and form.required is not None else None
+    return {"name": choice} if form is not None and form.named is not None else None
 
 
 class GatewayAdapter(GenerationAdapter):
@@ -141,6 +157,7 @@ class GatewayAdapter(GenerationAdapter):
             ],
             stop=list(request.stop),
             extra_body=extra,
+            tool_choice=_tool_choice(request.tool_choice, self.provider),
         )
 
     async def open(self, request: ServerRequest, body: dict[str, Any]) -> AsyncChunkStream:

@@ -15,13 +15,26 @@ OpenAI-compatible server via ``base_url``), ``openai-responses``, ``anthropic``,
 auth by Bedrock API key, pre-signed headers, or ``sigv4_signer()`` when botocore is installed)
 and ``tgi`` (``/generate_stream``, raw ``prompt``). The HTTP library is optional at import
 time: httpx or httpx2 (sync and async), or an ``aiohttp.ClientSession`` (async).
+
+In a tool loop, ``Message.from_result(result)`` is the assistant turn to append: it carries the
+reasoning and its signature back in each provider's form (docs/multi-turn.md).
 """
 
 from __future__ import annotations
 
 from ._aws import sigv4_signer
 from ._providers import PROVIDERS, build_request
-from ._request import ChatRequest, HTTPRequest, Message, Tool, ToolCallSpec
+from ._request import (
+    ChatRequest,
+    ContentPart,
+    HTTPRequest,
+    ImagePart,
+    Message,
+    TextPart,
+    Tool,
+    ToolCallSpec,
+    ToolChoice,
+)
 from ._retry import RETRY_STATUSES, Retry
 from ._transport import (
     DEFAULT_CONNECT_TIMEOUT,
@@ -46,11 +59,15 @@ __all__ = [
     "ChatRequest",
     "ChunkStream",
     "Client",
+    "ContentPart",
     "HTTPRequest",
+    "ImagePart",
     "Message",
     "Retry",
+    "TextPart",
     "Tool",
     "ToolCallSpec",
+    "ToolChoice",
     "astream",
     "build_request",
     "sigv4_signer",

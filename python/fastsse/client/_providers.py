@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from urllib.parse import quote
 import orjson
 
 from ..errors import UsageError
-from ._request import ChatRequest, HTTPRequest, Message, Tool, parse_arguments
+from ._request import ChatRequest, HTTPRequest, ImagePart, Message, TextPart, Tool, parse_arguments
 
 __all__ = ["PROVIDERS", "ProviderSpec", "build_request", "error_details"]
 
@@ -40,8 +41,66 @@ def _put(body: dict[str, Any], key: str, value: Any) -> None:
 
 
 def _split_system(messages: list[Message]) -> tuple[list[str], list[Message]]:
-    system = [m.content for m in messages if m.role == "system"]
+    system = [m.text() for m in messages if m.role == "system"]
     return system, [m for m in messages if m.role != "system"]
+
+
+def _b64(data: bytes | None) -> str:
+    return base64.b64encode(data or b"").decode("ascii")
+
+
+def _data_url(image: ImagePart) -> str:
+    return image.url or f"data:{image.media_type};base64,{_b64(image.data)}"
+
+
+def _no_image_urls(provider: str, image: ImagePart) -> None:
+    if image.url is not None:
+        raise UsageError(f"{provider} takes images as bytes, not URLs: pass ImagePart(data=, media_type=)")
+
+
+@dataclass(frozen=True)
+class ToolChoiceForm:
+    """How one provider writes each ``tool_choice`` mode; None: the provider has no such mode.
+    ``OMIT`` means "send nothing" (the provider's default is that mode)."""
+
+    auto: Any
+    none: Any
+    required: Any
+    named: Callable[[str], Any] | None
+
+
+OMIT: Any = object()
+
+TOOL_CHOICES: dict[str, ToolChoiceForm] = {
+    "openai": ToolChoiceForm(
+        "auto", "none", "required", lambda n: {"type": "function", "function": {"name": n}}
+    ),
+    "openai-responses": ToolChoiceForm("auto", "none", "required", lambda n: {"type": "function", "name": n}),
+    "anthropic": ToolChoiceForm(
+        {"type": "auto"}, {"type": "none"}, {"type": "any"}, lambda n: {"type": "tool", "name": n}
+    ),
+    "gemini": ToolChoiceForm(
+        {"mode": "AUTO"},
+        {"mode": "NONE"},
+        {"mode": "ANY"},
+        lambda n: {"mode": "ANY", "allowedFunctionNames": [n]},
+    ),
+    "bedrock": ToolChoiceForm({"auto": {}}, None, {"any": {}}, lambda n: {"tool": {"name": n}}),
+    "ollama": ToolChoiceForm(OMIT, None, None, None),
+}
+
+
+def _tool_choice(provider: str, request: ChatRequest) -> Any:
+    """The provider's form of ``request.tool_choice``, or ``OMIT``."""
+    chosen = request.tool_choice_mode()
+    if chosen is None:
+        return OMIT
+    mode, name = chosen
+    form = TOOL_CHOICES[provider]
+    value = form.named(name) if form.named is not None and name is not None else getattr(form, mode, None)
+    if value is None:
+        raise UsageError(f"{provider} has no tool_choice {mode!r}")
+    return value
 
 
 # --- OpenAI Chat Completions (and every OpenAI-compatible server) ------------------------------
@@ -54,10 +113,25 @@ def _openai_tool(tool: Tool) -> dict[str, Any]:
     return {"type": "function", "function": function}
 
 
+def _openai_content(message: Message) -> Any:
+    if isinstance(message.content, str):
+        return message.content
+    return [
+        {"type": "text", "text": part.text}
+        if isinstance(part, TextPart)
+        else {"type": "image_url", "image_url": {"url": _data_url(part)}}
+        for part in message.content
+    ]
+
+
 def _openai_message(message: Message) -> dict[str, Any]:
-    out: dict[str, Any] = {"role": message.role, "content": message.content}
+    out: dict[str, Any] = {"role": message.role, "content": _openai_content(message)}
+    if message.role == "assistant" and message.reasoning:
+        # OpenAI-compatible servers that stream reasoning (DeepSeek, vLLM) want it back, and
+        # DeepSeek requires it on turns with tool calls; OpenAI itself streams none.
+        out["reasoning_content"] = message.reasoning
     if message.role == "assistant" and message.tool_calls:
-        out["content"] = message.content or None
+        out["content"] = out["content"] or None
         out["tool_calls"] = [
             {"id": call.id, "type": "function", "function": {"name": call.name, "arguments": call.arguments}}
             for call in message.tool_calls
@@ -78,10 +152,24 @@ def _openai_body(request: ChatRequest) -> tuple[str, dict[str, Any]]:
     _put(body, "temperature", request.temperature)
     _put(body, "stop", request.stop_list())
     _put(body, "tools", [_openai_tool(t) for t in request.normalized_tools()])
+    if (choice := _tool_choice("openai", request)) is not OMIT:
+        body["tool_choice"] = choice
     return "/chat/completions", body
 
 
 # --- OpenAI Responses --------------------------------------------------------------------------
+
+
+def _responses_content(message: Message) -> Any:
+    if isinstance(message.content, str):
+        return message.content
+    text_type = "output_text" if message.role == "assistant" else "input_text"
+    return [
+        {"type": text_type, "text": part.text}
+        if isinstance(part, TextPart)
+        else {"type": "input_image", "image_url": _data_url(part)}
+        for part in message.content
+    ]
 
 
 def _responses_input(messages: list[Message]) -> list[dict[str, Any]]:
@@ -93,7 +181,7 @@ def _responses_input(messages: list[Message]) -> list[dict[str, Any]]:
             )
             continue
         if message.content or not message.tool_calls:
-            items.append({"role": message.role, "content": message.content})
+            items.append({"role": message.role, "content": _responses_content(message)})
         for call in message.tool_calls:
             items.append(
                 {"type": "function_call", "call_id": call.id, "name": call.name, "arguments": call.arguments}
@@ -118,34 +206,57 @@ def _responses_body(request: ChatRequest) -> tuple[str, dict[str, Any]]:
     _put(body, "max_output_tokens", request.max_tokens)
     _put(body, "temperature", request.temperature)
     _put(body, "tools", tools)
+    if (choice := _tool_choice("openai-responses", request)) is not OMIT:
+        body["tool_choice"] = choice
     return "/responses", body
 
 
 # --- Anthropic Messages ------------------------------------------------------------------------
 
 
+def _anthropic_part(part: TextPart | ImagePart) -> dict[str, Any]:
+    if isinstance(part, TextPart):
+        return {"type": "text", "text": part.text}
+    if part.url is not None:
+        return {"type": "image", "source": {"type": "url", "url": part.url}}
+    source = {"type": "base64", "media_type": part.media_type, "data": _b64(part.data)}
+    return {"type": "image", "source": source}
+
+
+def _anthropic_blocks(message: Message) -> list[dict[str, Any]]:
+    """Thinking first (with its signature: Anthropic verifies it and, with thinking on, wants
+    it before the tool_use of the turn), then redacted thinking, content parts, tool calls."""
+    blocks: list[dict[str, Any]] = []
+    if message.role == "assistant":
+        if message.reasoning_signature:
+            blocks.append(
+                {"type": "thinking", "thinking": message.reasoning, "signature": message.reasoning_signature}
+            )
+        blocks.extend({"type": "redacted_thinking", "data": data} for data in message.redacted_thinking)
+    blocks.extend(_anthropic_part(part) for part in message.parts())
+    blocks.extend(
+        {"type": "tool_use", "id": call.id, "name": call.name, "input": parse_arguments(call)}
+        for call in message.tool_calls
+    )
+    return blocks
+
+
 def _anthropic_messages(messages: list[Message]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for message in messages:
         if message.role == "tool":
-            block = {"type": "tool_result", "tool_use_id": message.tool_call_id, "content": message.content}
+            block = {"type": "tool_result", "tool_use_id": message.tool_call_id, "content": message.text()}
             previous = out[-1] if out else None
             if previous is not None and previous["role"] == "user" and isinstance(previous["content"], list):
                 previous["content"].append(block)  # results of parallel calls share one turn
             else:
                 out.append({"role": "user", "content": [block]})
             continue
-        if message.role == "assistant" and message.tool_calls:
-            blocks: list[dict[str, Any]] = (
-                [{"type": "text", "text": message.content}] if message.content else []
-            )
-            blocks.extend(
-                {"type": "tool_use", "id": call.id, "name": call.name, "input": parse_arguments(call)}
-                for call in message.tool_calls
-            )
-            out.append({"role": "assistant", "content": blocks})
-            continue
-        out.append({"role": message.role, "content": message.content})
+        blocks = _anthropic_blocks(message)
+        if len(blocks) == 1 and blocks[0]["type"] == "text":
+            out.append({"role": message.role, "content": blocks[0]["text"]})
+        else:
+            out.append({"role": message.role, "content": blocks or message.text()})
     return out
 
 
@@ -167,6 +278,8 @@ def _anthropic_body(request: ChatRequest) -> tuple[str, dict[str, Any]]:
             spec["description"] = tool.description
         tools.append(spec)
     _put(body, "tools", tools)
+    if (choice := _tool_choice("anthropic", request)) is not OMIT:
+        body["tool_choice"] = choice
     return "/v1/messages", body
 
 
@@ -177,6 +290,14 @@ def _anthropic_auth(key: str) -> dict[str, str]:
 # --- Gemini ------------------------------------------------------------------------------------
 
 
+def _gemini_part(part: TextPart | ImagePart) -> dict[str, Any]:
+    if isinstance(part, TextPart):
+        return {"text": part.text}
+    if part.url is not None:
+        return {"fileData": {"mimeType": part.media_type, "fileUri": part.url}}
+    return {"inlineData": {"mimeType": part.media_type, "data": _b64(part.data)}}
+
+
 def _gemini_contents(messages: list[Message]) -> list[dict[str, Any]]:
     names = {call.id: call.name for m in messages for call in m.tool_calls}
     out: list[dict[str, Any]] = []
@@ -185,17 +306,22 @@ def _gemini_contents(messages: list[Message]) -> list[dict[str, Any]]:
             name = message.name or names.get(message.tool_call_id or "")
             if not name:
                 raise UsageError("Gemini needs the function name of a tool result: set Message.name")
-            part = {"functionResponse": {"name": name, "response": {"content": message.content}}}
+            part = {"functionResponse": {"name": name, "response": {"content": message.text()}}}
             if out and out[-1]["role"] == "user" and "functionResponse" in out[-1]["parts"][0]:
                 out[-1]["parts"].append(part)
             else:
                 out.append({"role": "user", "parts": [part]})
             continue
-        parts: list[dict[str, Any]] = [{"text": message.content}] if message.content else []
-        parts.extend(
-            {"functionCall": {"name": c.name, "args": parse_arguments(c)}} for c in message.tool_calls
-        )
-        out.append({"role": "model" if message.role == "assistant" else "user", "parts": parts})
+        parts = [_gemini_part(part) for part in message.parts()]
+        calls = [{"functionCall": {"name": c.name, "args": parse_arguments(c)}} for c in message.tool_calls]
+        if message.role == "assistant" and message.reasoning_signature:
+            # Back on the part it came with: the first function call (Gemini 3 rejects a turn
+            # whose first call lacks it), else the last part. Thought text is not sent back.
+            if not calls and not parts:
+                parts.append({"text": ""})
+            signed: dict[str, Any] = calls[0] if calls else parts[-1]
+            signed["thoughtSignature"] = message.reasoning_signature
+        out.append({"role": "model" if message.role == "assistant" else "user", "parts": parts + calls})
     return out
 
 
@@ -224,6 +350,8 @@ def _gemini_body(request: ChatRequest) -> tuple[str, dict[str, Any]]:
         declarations.append(spec)
     if declarations:
         body["tools"] = [{"functionDeclarations": declarations}]
+    if (choice := _tool_choice("gemini", request)) is not OMIT:
+        body["toolConfig"] = {"functionCallingConfig": choice}
     return _gemini_path(request.model), body
 
 
@@ -235,7 +363,13 @@ def _gemini_auth(key: str) -> dict[str, str]:
 
 
 def _ollama_message(message: Message) -> dict[str, Any]:
-    out: dict[str, Any] = {"role": message.role, "content": message.content}
+    out: dict[str, Any] = {"role": message.role, "content": message.text()}
+    images = [part for part in message.parts() if isinstance(part, ImagePart)]
+    for image in images:
+        _no_image_urls("ollama", image)
+    _put(out, "images", [_b64(image.data) for image in images])
+    if message.role == "assistant" and message.reasoning:
+        out["thinking"] = message.reasoning
     if message.tool_calls:
         out["tool_calls"] = [
             {"function": {"name": call.name, "arguments": parse_arguments(call)}}
@@ -258,25 +392,48 @@ def _ollama_body(request: ChatRequest) -> tuple[str, dict[str, Any]]:
     _put(options, "stop", request.stop_list())
     _put(body, "options", options)
     _put(body, "tools", [_openai_tool(t) for t in request.normalized_tools()])
+    _tool_choice("ollama", request)  # only "auto" (the default) exists
     return "/api/chat", body
 
 
 # --- Bedrock ConverseStream --------------------------------------------------------------------
 
 
+BEDROCK_IMAGE_FORMATS = {"image/png": "png", "image/jpeg": "jpeg", "image/gif": "gif", "image/webp": "webp"}
+
+
+def _bedrock_part(part: TextPart | ImagePart) -> dict[str, Any]:
+    if isinstance(part, TextPart):
+        return {"text": part.text}
+    image_format = BEDROCK_IMAGE_FORMATS.get(part.media_type)
+    if image_format is None:
+        raise UsageError(f"bedrock takes png, jpeg, gif or webp images, not {part.media_type!r}")
+    if part.url is not None:
+        if not part.url.startswith("s3://"):
+            raise UsageError("bedrock reads images from bytes or s3:// URLs only")
+        return {"image": {"format": image_format, "source": {"s3Location": {"uri": part.url}}}}
+    return {"image": {"format": image_format, "source": {"bytes": _b64(part.data)}}}
+
+
 def _bedrock_messages(messages: list[Message]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for message in messages:
         if message.role == "tool":
-            block = {
-                "toolResult": {"toolUseId": message.tool_call_id, "content": [{"text": message.content}]}
-            }
+            block = {"toolResult": {"toolUseId": message.tool_call_id, "content": [{"text": message.text()}]}}
             if out and out[-1]["role"] == "user" and "toolResult" in out[-1]["content"][0]:
                 out[-1]["content"].append(block)
             else:
                 out.append({"role": "user", "content": [block]})
             continue
-        content: list[dict[str, Any]] = [{"text": message.content}] if message.content else []
+        content: list[dict[str, Any]] = []
+        if message.role == "assistant":
+            # Reasoning goes back unmodified, with its signature, before the turn's text and
+            # tool use; reasoning without a signature cannot be verified and is left out.
+            if message.reasoning_signature:
+                reasoning = {"text": message.reasoning, "signature": message.reasoning_signature}
+                content.append({"reasoningContent": {"reasoningText": reasoning}})
+            content.extend({"reasoningContent": {"redactedContent": d}} for d in message.redacted_thinking)
+        content.extend(_bedrock_part(part) for part in message.parts())
         content.extend(
             {"toolUse": {"toolUseId": c.id, "name": c.name, "input": parse_arguments(c)}}
             for c in message.tool_calls
@@ -304,6 +461,8 @@ def _bedrock_body(request: ChatRequest) -> tuple[str, dict[str, Any]]:
         tools.append({"toolSpec": spec})
     if tools:
         body["toolConfig"] = {"tools": tools}
+        if (choice := _tool_choice("bedrock", request)) is not OMIT:
+            body["toolConfig"]["toolChoice"] = choice
     # botocore percent-encodes the model id in the path (":" -> %3A); SigV4 signs that form.
     return f"/model/{quote(request.model, safe='')}/converse-stream", body
 
@@ -317,7 +476,7 @@ def _tgi_body(request: ChatRequest) -> tuple[str, dict[str, Any]]:
             "tgi's /generate_stream takes raw text: pass prompt= (already chat-templated), or use "
             "provider 'openai' with TGI's OpenAI-compatible /v1/chat/completions for messages"
         )
-    if request.tools:
+    if request.tools or request.tool_choice is not None:
         raise UsageError("tgi's /generate_stream has no tools; use provider 'openai' with TGI's /v1 API")
     parameters: dict[str, Any] = {"details": True}
     _put(parameters, "max_new_tokens", request.max_tokens)
@@ -401,7 +560,7 @@ def build_request(
     """
     spec = provider_spec(provider)
     path, body = spec.build(request)
-    body.update(request.extra_body)
+    _merge_into(body, request.extra_body)
     if base_url is None:
         base_url = spec.default_base_url
         if "{region}" in base_url:
@@ -421,6 +580,19 @@ def build_request(
     for name, value in (headers or {}).items():
         out[name.lower()] = value
     return HTTPRequest("POST", base_url.rstrip("/") + path, out, body)
+
+
+def _merge_into(body: dict[str, Any], extra: Mapping[str, Any]) -> None:
+    """``extra`` into ``body``: objects on both sides merge key by key, anything else replaces
+    (so ``generationConfig.thinkingConfig`` can join the ``generationConfig`` built here)."""
+    for key, value in extra.items():
+        old = body.get(key)
+        if isinstance(old, dict) and isinstance(value, Mapping):
+            merged = dict(old)
+            _merge_into(merged, value)
+            body[key] = merged
+        else:
+            body[key] = value
 
 
 def error_details(body: bytes) -> tuple[str | None, str]:

@@ -17,7 +17,8 @@ from typing import Any
 
 import anyio
 
-from .._sources import aclose_source, async_byte_chunks, close_source, sync_byte_chunks
+from .._resource import OwningAsyncIterator, aclose_shielded
+from .._sources import async_byte_chunks, close_source, sync_byte_chunks
 from ..errors import ProviderError
 
 __all__ = ["AsyncResumingSource", "ResumePoint", "resume_headers", "resuming_source", "stream_url"]
@@ -184,8 +185,8 @@ class _FailedResponse:
         pass
 
 
-class AsyncResumingSource:
-    """``resuming_source``'s async twin: an async byte source with ``aclose()``."""
+class AsyncResumingSource(OwningAsyncIterator[bytes]):
+    """``resuming_source``'s async twin: an async byte source (an ``OwningAsyncIterator``)."""
 
     def __init__(
         self, response: Any, reopen: Callable[[str, str], Awaitable[Any]], *, max_attempts: int = MAX_ATTEMPTS
@@ -200,10 +201,7 @@ class AsyncResumingSource:
         self._pieces: AsyncIterator[bytes] | None = None
         self._attempt = 0
 
-    def __aiter__(self) -> AsyncResumingSource:
-        return self
-
-    async def __anext__(self) -> bytes:
+    async def _next(self) -> bytes:
         point = self._point
         while True:
             try:
@@ -242,8 +240,7 @@ class AsyncResumingSource:
 
     async def _close_current(self) -> None:
         pieces, self._pieces = self._pieces, None
-        with anyio.CancelScope(shield=True):
-            await aclose_source(pieces, self._response)
+        await aclose_shielded(pieces, self._response)
 
-    async def aclose(self) -> None:
-        await self._close_current()
+    def _owned(self) -> tuple[object, ...]:
+        return (self._pieces, self._response)

@@ -11,7 +11,7 @@ import dataclasses
 import importlib
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from types import ModuleType, TracebackType
 from typing import Any, cast
 
@@ -20,6 +20,7 @@ import anyio
 from .._chunks import ProviderName, aiter_chunks, iter_chunks
 from .._fastsse import Collector, GenerationChunk, GenerationResult
 from .._http_status import status_error
+from .._resource import Closing, OwningAsyncIterator
 from ..errors import ProviderHTTPError, UsageError
 from ._providers import build_request, provider_spec
 from ._request import ChatRequest, HTTPRequest
@@ -34,7 +35,6 @@ DEFAULT_TIMEOUT = 600.0
 DEFAULT_CONNECT_TIMEOUT = 10.0
 # How much of an error response's body is read into ProviderHTTPError.raw.
 ERROR_BODY_LIMIT = 64 * 1024
-CLOSE_GRACE_SECONDS = 5.0
 
 Signer = Callable[[HTTPRequest], HTTPRequest]
 
@@ -361,16 +361,10 @@ _CLIENT_OPTIONS = ("base_url", "api_key", "headers", "timeout", "http_client", "
 # --- async -------------------------------------------------------------------------------------
 
 
-async def _close_shielded(*closers: Callable[[], Awaitable[None]] | None) -> None:
-    with anyio.move_on_after(CLOSE_GRACE_SECONDS, shield=True):
-        for closer in closers:
-            if closer is not None:
-                await closer()
-
-
-class AsyncChunkStream(AsyncIterator[GenerationChunk]):
-    """The async twin of ``ChunkStream``: a resource (``aclose()``, ``async with``), never an
-    async generator. A cancelled ``__anext__`` closes the response (shielded, bounded)."""
+class AsyncChunkStream(OwningAsyncIterator[GenerationChunk]):
+    """The async twin of ``ChunkStream``: an ``OwningAsyncIterator`` (``aclose()``, ``async with``),
+    never an async generator. Closing it (or a cancelled ``__anext__``) closes the chunk iterator,
+    then the HTTP response, then runs ``on_close``, shielded and bounded."""
 
     def __init__(
         self,
@@ -384,7 +378,6 @@ class AsyncChunkStream(AsyncIterator[GenerationChunk]):
         self._response: Any = None
         self._chunks: Any = None
         self._collector = Collector()  # replaced by the decoder's own on the first chunk
-        self._closed = False
         self._reopen: Callable[[str, str], Awaitable[Any]] | None = None
 
     @property
@@ -410,49 +403,31 @@ class AsyncChunkStream(AsyncIterator[GenerationChunk]):
                 raise
         return self
 
-    def __aiter__(self) -> AsyncChunkStream:
-        return self
-
     def snapshot(self) -> GenerationResult:
         """The `GenerationResult` of every chunk read so far (see `fastsse.ChunkIterator`)."""
         return self._collector.snapshot()
 
-    async def __anext__(self) -> GenerationChunk:
-        if self._closed:
-            raise StopAsyncIteration
-        try:
-            if self._chunks is None:
-                await self.open()
-                source = self._response
-                if self._reopen is not None and stream_url(source) is not None:
-                    source = AsyncResumingSource(source, self._reopen)
-                self._chunks = aiter_chunks(source, provider=cast(ProviderName, self.provider))
-                self._collector = self._chunks.collector
-            chunk: GenerationChunk = await self._chunks.__anext__()
-            return chunk
-        except BaseException:
-            await self.aclose()
-            raise
+    async def _next(self) -> GenerationChunk:
+        if self._chunks is None:
+            await self.open()
+            source = self._response
+            if self._reopen is not None and stream_url(source) is not None:
+                source = AsyncResumingSource(source, self._reopen)
+            self._chunks = aiter_chunks(source, provider=cast(ProviderName, self.provider))
+            self._collector = self._chunks.collector
+        chunk: GenerationChunk = await self._chunks.__anext__()
+        return chunk
 
-    async def aclose(self) -> None:
-        """Close the chunk iterator and the HTTP response. Idempotent."""
-        if self._closed:
-            return
-        self._closed = True
-        chunks, response = self._chunks, self._response
-        await _close_shielded(
-            getattr(chunks, "aclose", None),
-            None if response is None else (lambda: _close_response(response)),
-            self._on_close,
+    def _owned(self) -> tuple[object, ...]:
+        response, on_close = self._response, self._on_close
+        return (
+            self._chunks,
+            None if response is None else Closing(lambda: _close_response(response)),
+            None if on_close is None else Closing(on_close),
         )
 
     async def __aenter__(self) -> AsyncChunkStream:
         return await self.open()
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.aclose()
 
 
 async def _read_error_body(response: Any) -> bytes:

@@ -2,32 +2,22 @@
 
 `SDKEventDecoder` follows the `decode(bytes) -> list` / `flush() -> list` decoder protocol, so the
 package's own drivers (`iter_decoded`, `AsyncDecodingIterator`) pump it. What differs between the
-SDKs is one function per provider (a row of `EVENT_RULES`): which events to skip, where the stream
-stops, and what counts as an in-stream error — the same rules as the SDK's own `Stream`.
+SDKs is one function per provider (the rule it is made with): which events to skip, where the
+stream stops, and what counts as an in-stream error — the same rules as the SDK's own `Stream`.
+(Anthropic's streams have their own decoder in the binding, `AnthropicEventDecoder`.)
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
-import orjson
-
 from .._fastsse import ServerSentEvent, SSEDecoder
 
-__all__ = ["SKIP", "STOP", "SDKEventDecoder", "loads"]
+__all__ = ["SKIP", "STOP", "SDKEventDecoder"]
 
 SKIP = object()  # the event yields nothing
 STOP = object()  # the stream is over ([DONE])
-
-
-def loads(text: str) -> Any:
-    """`json.loads`, fast: orjson first; json for what orjson refuses (NaN, integers past 64 bits)."""
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return json.loads(text)
 
 
 #: sse -> an item, SKIP or STOP; raises the SDK's own error for an in-stream error.

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._events import STOP, EventRule, SDKEventDecoder, loads
+from ._events import STOP, EventRule, SDKEventDecoder
 from ._forward import Forward
 from ._shape import ShapedObject, shape_of
 from ._streams import AsyncSDKStream, SDKStream
@@ -28,7 +28,7 @@ def _chunk_rule(response: Any) -> EventRule:
         data = sse.data
         if data.startswith("[DONE]"):
             return STOP
-        payload = loads(data)
+        payload = sse.json()  # json.loads's values (integers past 64 bits stay ints), fast
         if type(payload) is not dict:
             return payload
         error = payload.get("error")

@@ -61,8 +61,10 @@ class CommandBatches:
     ``run(commands)`` queues one caller's commands (sent together, in order, on one
     connection) and returns their replies. A batch leaves as soon as a connection is free and
     takes every group queued meanwhile, so under load batches grow instead of round trips
-    queuing up. A caller cancelled while its batch is out does not disturb the batch (it runs in
-    a task of its own) nor the connection.
+    queuing up. ``urgent`` groups (lease renewals) go ahead of every other queued group, so
+    a renewal waits for at most the batches already out, however much reader traffic is queued.
+    A caller cancelled while its batch is out does not disturb the batch (it runs in a task of
+    its own) nor the connection.
     """
 
     def __init__(self, redis: Any, connections: int) -> None:
@@ -71,33 +73,37 @@ class CommandBatches:
         self._redis = redis
         self._connections = connections
         self._queued: list[_Group] = []
+        self._urgent: list[_Group] = []
         self._out = 0  # batches on their way
         self._flush_planned = False
         self._tasks: set[asyncio.Task[None]] = set()
 
-    async def run(self, commands: list[Command]) -> list[Any]:
+    async def run(self, commands: list[Command], *, urgent: bool = False) -> list[Any]:
         done: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
-        self._queued.append(_Group(commands, done))
+        (self._urgent if urgent else self._queued).append(_Group(commands, done))
         self._plan_flush()
         return await done
 
     def _plan_flush(self) -> None:
-        if self._queued and self._out < self._connections and not self._flush_planned:
+        waiting = self._queued or self._urgent
+        if waiting and self._out < self._connections and not self._flush_planned:
             self._flush_planned = True
             # Next turn of the loop: the groups queued by the tasks running in this one go too.
             asyncio.get_running_loop().call_soon(self._flush)
 
     def _flush(self) -> None:
         self._flush_planned = False
-        if not self._queued or self._out >= self._connections:
+        queue = self._urgent + self._queued
+        if not queue or self._out >= self._connections:
             return
         size, taken = 0, 0
-        for group in self._queued:
+        for group in queue:
             if taken and size + len(group.commands) > MAX_BATCH:
                 break
             size += len(group.commands)
             taken += 1
-        batch, self._queued = self._queued[:taken], self._queued[taken:]
+        batch, urgent_left = queue[:taken], max(len(self._urgent) - taken, 0)
+        self._urgent, self._queued = queue[taken : taken + urgent_left], queue[taken + urgent_left :]
         self._out += 1
         task = asyncio.get_running_loop().create_task(self._send(batch))
         self._tasks.add(task)
@@ -292,11 +298,11 @@ class RedisStore(StreamStore):
             message = f"the Redis stream store at {self.url} is unreachable: {exc}"
             raise StoreUnavailableError(message) from exc
 
-    async def _run(self, *commands: Command) -> list[Any]:
+    async def _run(self, *commands: Command, urgent: bool = False) -> list[Any]:
         """The replies to ``commands``, sent together; the first error among them is raised
         (after every command ran: none is skipped because an earlier one failed)."""
         async with self._reachable():
-            replies = await self._batches.run(list(commands))
+            replies = await self._batches.run(list(commands), urgent=urgent)
             for reply in replies:
                 if isinstance(reply, Exception):
                     raise reply
@@ -335,6 +341,7 @@ class RedisStore(StreamStore):
             command("expire", self._key(stream_id, ":meta"), keep),
             command("zadd", self._key("", "live"), {stream_id: time.time() + lease + stream_grace()}),
             command("exists", self._key(stream_id, ":cancel")),
+            urgent=True,  # the lease must not lapse behind reader traffic
         )
         return bool(cancel)
 

@@ -281,7 +281,10 @@ def _openai_message(message: Any, index: int) -> dict[str, Any]:
                 }
             )
         content = _openai_content(message.get("content"), f"{param}.content", allow_null=True)
-        return {"role": "assistant", "content": content, "tool_calls": calls}
+        out = {"role": "assistant", "content": content, "tool_calls": calls}
+        if isinstance(message.get("reasoning_content"), str) and message["reasoning_content"]:
+            out["reasoning"] = message["reasoning_content"]  # for a gateway to send back
+        return out
     raise RequestError(
         f"'{param}.role' must be one of system, developer, user, assistant, tool; got {role!r}",
         param=f"{param}.role",
@@ -480,14 +483,19 @@ def _anthropic_message(message: Any, index: int) -> list[dict[str, Any]]:
     texts: list[str] = []
     calls: list[dict[str, Any]] = []
     results: list[dict[str, Any]] = []
+    reasoning: dict[str, Any] = {}  # kept for a gateway to send back; no prompt replays it
     for block_index, block in enumerate(_list(content, f"{param}.content")):
         block_param = f"{param}.content[{block_index}]"
         block = _object(block, block_param)
         kind = block.get("type")
         if kind == "text":
             texts.append(_str(block, "text", param=f"{block_param}.text", required=True) or "")
-        elif kind in ("thinking", "redacted_thinking"):
-            continue  # earlier reasoning is not replayed into the prompt
+        elif kind == "thinking" and role == "assistant":
+            reasoning["reasoning"] = reasoning.get("reasoning", "") + str(block.get("thinking") or "")
+            if isinstance(block.get("signature"), str):
+                reasoning["reasoning_signature"] = block["signature"]
+        elif kind == "redacted_thinking" and role == "assistant":
+            reasoning.setdefault("redacted_thinking", []).append(str(block.get("data") or ""))
         elif kind == "tool_use" and role == "assistant":
             calls.append(
                 {
@@ -512,8 +520,8 @@ def _anthropic_message(message: Any, index: int) -> list[dict[str, Any]]:
                 param=f"{block_param}.type",
             )
     normalized = list(results)
-    if texts or calls or not results:
-        normalized.append({"role": role, "content": "".join(texts), "tool_calls": calls})
+    if texts or calls or reasoning or not results:
+        normalized.append({"role": role, "content": "".join(texts), "tool_calls": calls, **reasoning})
     return normalized
 
 

@@ -38,7 +38,9 @@ __all__ = ["queued_response", "serve_stored_response", "stream_id_of"]
 
 FORMAT = "openai-responses"
 RESPONSE_PREFIX, STREAM_PREFIX = "resp_", "strm_"
-# The error code of a stream ended by a cancel request (see ResumableStreams.cancel).
+# The codes of the error events the store's producers and readers write (see _resume), and the
+# one ending a stream cancelled on request.
+STORE_ERRORS = "stream_"
 CANCELLED = "stream_cancelled"
 
 
@@ -94,7 +96,9 @@ async def current_response(store: StreamStore, stream_id: str, response_id: str)
         first = last = {"id": response_id, "object": "response", "created_at": int(time.time()), "output": []}
         first["status"] = "queued"
     response = dict(last)
-    if last.get("id") != first.get("id"):  # an error event ended the stream: it says only why
+    if str((last.get("error") or {}).get("code", "")).startswith(STORE_ERRORS):
+        # The store's own error event ended the stream (``stream_producer_lost``, ...): it says
+        # only why; the other fields are the response's as it began.
         response = {**first, "status": last.get("status"), "error": last.get("error")}
     if response.get("status") in ("queued", "in_progress", "failed") and not response.get("output"):
         response["output"] = [done_items[index] for index in sorted(done_items)]

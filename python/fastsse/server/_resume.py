@@ -51,26 +51,30 @@ REMOTE_READER_POLL = 0.5
 STORE_QUEUE = 1024
 # The last stored events a producer keeps for the readers in its own process (they read them
 # from memory, not from the store); a reader further behind reads the store.
-RECENT_EVENTS = 256
+RECENT_EVENTS = 64
 
 
 SEQUENCE_NUMBER = re.compile(rb'"sequence_number":\d+')
 
-# Wire format name -> a fresh encoder whose error chunk is that format's error event. Routes
-# serving other formats add theirs here (a reader on another replica knows only the name).
-ERROR_EVENT_ENCODERS: dict[str, Callable[[], Any]] = {
-    "openai": lambda: _fastsse.Encoder("openai", id="chatcmpl-error", model=""),
-    "anthropic": lambda: _fastsse.Encoder("anthropic", id="msg_error", model=""),
-    "openai-responses": lambda: _fastsse.Encoder("openai-responses", id="resp_error", model=""),
-    "vercel-ui": lambda: _fastsse.Encoder("vercel-ui", id="msg_error"),
+# Wire format name -> a fresh encoder (given the stream id) whose error chunk is that format's
+# error event. Routes serving other formats add theirs here (a reader on another replica knows
+# only the name). A Responses stream ``strm_X`` holds response ``resp_X``: its error names it.
+ERROR_EVENT_ENCODERS: dict[str, Callable[[str], Any]] = {
+    "openai": lambda _: _fastsse.Encoder("openai", id="chatcmpl-error", model=""),
+    "anthropic": lambda _: _fastsse.Encoder("anthropic", id="msg_error", model=""),
+    "openai-responses": lambda stream_id: _fastsse.Encoder(
+        "openai-responses", id="resp_" + stream_id.removeprefix("strm_"), model=""
+    ),
+    "vercel-ui": lambda _: _fastsse.Encoder("vercel-ui", id="msg_error"),
 }
 
 
-def error_event(format: str, code: str, message: str, *, event_id: int = 0) -> bytes:
-    """The error event ending a stream of ``format``, as that format writes errors; it is the
-    stream's event ``event_id`` (Responses events number themselves: ``sequence_number`` is
-    the event id minus one, so ``starting_after`` and ``Last-Event-ID`` agree)."""
-    encoder = ERROR_EVENT_ENCODERS.get(format, ERROR_EVENT_ENCODERS["openai"])()
+def error_event(format: str, code: str, message: str, *, stream_id: str = "", event_id: int = 0) -> bytes:
+    """The error event ending stream ``stream_id`` of ``format``, as that format writes errors;
+    it is the stream's event ``event_id`` (Responses events number themselves:
+    ``sequence_number`` is the event id minus one, so ``starting_after`` and ``Last-Event-ID``
+    agree)."""
+    encoder = ERROR_EVENT_ENCODERS.get(format, ERROR_EVENT_ENCODERS["openai"])(stream_id or "strm_error")
     encoder.encode([])  # the preamble: already sent with the stream
     chunk = GenerationChunk(done=True, finish_reason="error", error_code=code, error_message=message)
     event = bytes(encoder.encode([chunk]) + encoder.finish())
@@ -193,7 +197,10 @@ class _Producer:
                         await store.append(self.stream_id, self.queued)
                         self.stored_id = self.queued[-1][0]
                 event_id = self.stored_id + 1
-                event = b"id: %d\n%s" % (event_id, error_event(self.format, code, message, event_id=event_id))
+                event = b"id: %d\n%s" % (
+                    event_id,
+                    error_event(self.format, code, message, stream_id=self.stream_id, event_id=event_id),
+                )
                 await store.finish(self.stream_id, self.streams.ttl, (event_id, event))
             except Exception as exc:  # best effort: readers then see the lease lapse
                 logger.error("stream %s: could not store its end: %s", self.stream_id, exc)
@@ -436,6 +443,7 @@ class ResumableStreams:
                             format,
                             "stream_producer_lost",
                             "the server producing this stream stopped before its end",
+                            stream_id=stream_id,
                             event_id=after + 1,
                         )
                     )
@@ -444,7 +452,10 @@ class ResumableStreams:
                     last_sent = time.monotonic()
                     await write(KEEPALIVE_COMMENT)
         except StoreUnavailableError as exc:
-            await write(error_event(format, "stream_store_unavailable", str(exc), event_id=after + 1))
+            unavailable = error_event(
+                format, "stream_store_unavailable", str(exc), stream_id=stream_id, event_id=after + 1
+            )
+            await write(unavailable)
 
     async def cancel(self, stream_id: str) -> None:
         """Cancel a stream's generation, wherever it runs (on another replica: within a third of

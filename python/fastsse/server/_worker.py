@@ -243,6 +243,8 @@ class Generation:
                     if _has_content(item):
                         engine_tokens += 1
                         await send([item])
+                    elif item.reasoning_signature:  # no content, but needed to send the reasoning back
+                        await send([item])
                     continue
                 if item.logprobs is not None:
                     logprobs += _logprob_entries(item.logprobs)

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator
-from types import TracebackType
-from typing import Any, TypeVar
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Iterable,
+    Iterator,
+)
+from inspect import isawaitable
+from types import GeneratorType, TracebackType
+from typing import Any, TypeGuard, TypeVar
 
 import anyio
 import anyio.abc
@@ -15,17 +24,6 @@ from .._resource import OwningAsyncIterator, aclose_shielded
 from .._sources import close_source
 from ..errors import UsageError
 from ._clock import BufferStatistics, Clock
-
-__all__ = [
-    "AsyncBuffer",
-    "AsyncStage",
-    "abatch",
-    "abuffered",
-    "acoalesce_text",
-    "afilter",
-    "amap",
-    "atimeout",
-]
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -56,67 +54,135 @@ class _SyncAsAsync(AsyncIterator[Any]):
 class AsyncStage(OwningAsyncIterator[T]):
     """Base of the async stages: an ``OwningAsyncIterator`` (``fastsse._resource``) whose source is
     its upstream, so closing a stage (``aclose()``, ``async with``, exhaustion, an error, or a
-    cancelled ``__anext__``) closes the upstream, shielded and bounded by ``CLOSE_GRACE_SECONDS``.
+    cancelled read) closes the upstream, shielded and bounded by ``CLOSE_GRACE_SECONDS``.
     Accepts an async iterable, or a plain iterable for convenience.
+
+    The items come from the async generator ``_run()``, held and closed by the stage (never handed
+    to the event loop's finalizer), which ``async for`` runs directly: ``__aiter__`` returns it, so a
+    stage costs what the hand-written async generator costs. Each ``_run`` wraps its loop in
+    ``async with self._owning()``, which closes the upstream however the loop ends.
     """
 
     def __init__(self, source: AsyncIterable[Any] | Iterable[Any]) -> None:
         self._source = source
         self._upstream: AsyncIterator[Any] = _aiter_any(source)
+        self._items: AsyncGenerator[T, None] = self._run()
 
     def _owned(self) -> tuple[object, ...]:
         return (self._upstream, self._source)
 
+    def __aiter__(self) -> AsyncIterator[T]:
+        return self._items
+
+    def __anext__(self) -> Coroutine[Any, Any, T]:
+        return self._items.__anext__()
+
+    async def _run(self) -> AsyncGenerator[T, None]:
+        raise NotImplementedError
+        yield  # pragma: no cover - makes this an async generator
+
+    def _owning(self) -> _Owning:
+        return _Owning(self)
+
+    async def aclose(self) -> None:
+        if self._closed:
+            return
+        if not getattr(self._items, "ag_running", False):  # (a read pending in another task keeps it running)
+            await self._items.aclose()  # leaves `_owning()`, which closes the upstream
+        await super().aclose()  # the generator never started, or is running: close here
+
+
+class _Owning:
+    """``async with stage._owning():`` inside a stage's generator: when the loop ends (exhausted,
+    failed, cancelled, or closed by ``aclose()``), the stage closes what it owns. No cost per item."""
+
+    __slots__ = ("stage",)
+
+    def __init__(self, stage: AsyncStage[Any]) -> None:
+        self.stage = stage
+
+    async def __aenter__(self) -> None:
+        return None
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        # The base class's aclose(): marks the stage closed and closes the upstream (the stage's
+        # own aclose() would try to close this generator, which is the one running).
+        await OwningAsyncIterator.aclose(self.stage)
+
+
+_AWAITABLE_BY_TYPE: dict[type, bool] = {}
+
+
+def _is_awaitable(value: object) -> TypeGuard[Awaitable[Any]]:
+    """``inspect.isawaitable`` cached per type (it costs ~0.5 µs, an ABC check, per call); a
+    generator is checked each time, since only some (``types.coroutine``) are awaitable."""
+    kind = type(value)
+    known = _AWAITABLE_BY_TYPE.get(kind)
+    if known is None:
+        known = isawaitable(value)
+        if kind is not GeneratorType and len(_AWAITABLE_BY_TYPE) < 1024:
+            _AWAITABLE_BY_TYPE[kind] = known
+    return known
+
 
 class _AMap(AsyncStage[U]):
     def __init__(self, fn: Callable[[Any], U | Awaitable[U]], source: AsyncIterable[Any] | Iterable[Any]):
-        super().__init__(source)
         self._fn = fn
+        super().__init__(source)
 
-    async def _next(self) -> U:
-        result = self._fn(await self._upstream.__anext__())
-        if inspect.isawaitable(result):
-            awaited: U = await result
-            return awaited
-        return result
+    async def _run(self) -> AsyncGenerator[U, None]:
+        fn = self._fn
+        plain: type | None = None  # the type of the last result that was not awaitable
+        async with self._owning():
+            async for item in self._upstream:
+                result = fn(item)
+                if type(result) is plain:  # the common case, checked in ~30 ns
+                    yield result  # type: ignore[misc]  # not awaitable: a U
+                elif _is_awaitable(result):
+                    yield await result
+                else:
+                    plain = type(result)
+                    yield result  # type: ignore[misc]
 
 
 class _AFilter(AsyncStage[T]):
     def __init__(self, predicate: Callable[[T], object], source: AsyncIterable[T] | Iterable[T]) -> None:
-        super().__init__(source)
         self._predicate = predicate
+        super().__init__(source)
 
-    async def _next(self) -> T:
-        while True:
-            item: T = await self._upstream.__anext__()
-            verdict = self._predicate(item)
-            if inspect.isawaitable(verdict):
-                verdict = await verdict
-            if verdict:
-                return item
+    async def _run(self) -> AsyncGenerator[T, None]:
+        predicate = self._predicate
+        plain: type | None = None  # as in _AMap
+        async with self._owning():
+            async for item in self._upstream:
+                verdict = predicate(item)
+                if type(verdict) is not plain:
+                    if _is_awaitable(verdict):
+                        verdict = await verdict
+                    else:
+                        plain = type(verdict)
+                if verdict:
+                    yield item
 
 
 class _ABatch(AsyncStage[list[T]]):
     def __init__(self, source: AsyncIterable[T] | Iterable[T], size: int) -> None:
         if size < 1:
             raise ValueError(f"batch size must be at least 1, got {size}")
-        super().__init__(source)
         self._size = size
-        self._ended = False
+        super().__init__(source)
 
-    async def _next(self) -> list[T]:
-        if self._ended:
-            raise StopAsyncIteration
-        items: list[T] = []
-        for _ in range(self._size):
-            try:
-                items.append(await self._upstream.__anext__())
-            except StopAsyncIteration:
-                self._ended = True
-                if items:
-                    return items
-                raise
-        return items
+    async def _run(self) -> AsyncGenerator[list[T], None]:
+        size = self._size
+        async with self._owning():
+            items: list[T] = []
+            async for item in self._upstream:
+                items.append(item)
+                if len(items) == size:
+                    yield items
+                    items = []
+            if items:
+                yield items
 
 
 class _ACoalesce(AsyncStage[GenerationChunk]):
@@ -125,23 +191,15 @@ class _ACoalesce(AsyncStage[GenerationChunk]):
     ) -> None:
         self._coalescer = Coalescer(min_chars)  # validates before taking the source
         super().__init__(source)
-        self._ready: Iterator[GenerationChunk] = iter(())
-        self._ended = False
 
-    async def _next(self) -> GenerationChunk:
-        item = next(self._ready, None)
-        while item is None:
-            if self._ended:
-                raise StopAsyncIteration
-            try:
-                chunk = await self._upstream.__anext__()
-            except StopAsyncIteration:
-                self._ended = True
-                self._ready = iter(self._coalescer.flush())
-            else:
-                self._ready = iter(self._coalescer.push(chunk))
-            item = next(self._ready, None)
-        return item
+    async def _run(self) -> AsyncGenerator[GenerationChunk, None]:
+        push = self._coalescer.push  # the merging runs in Rust: one native call per chunk
+        async with self._owning():
+            async for chunk in self._upstream:
+                for ready in push(chunk):
+                    yield ready
+            for ready in self._coalescer.flush():
+                yield ready
 
 
 class _ATimeout(AsyncStage[T]):
@@ -151,20 +209,25 @@ class _ATimeout(AsyncStage[T]):
         self._clock = Clock(idle, total)
         super().__init__(source)
 
-    async def _next(self) -> T:
-        clock = self._clock
-        now = anyio.current_time()
-        if clock.started is None:
-            clock.started = now
-        end, is_total = clock.deadline(now)
-        if end <= now:
-            raise clock.error(now, now, is_total)
-        with anyio.CancelScope(deadline=end) as scope:
-            item: T = await self._upstream.__anext__()
-        if scope.cancelled_caught:
-            raise clock.error(anyio.current_time(), now, is_total)
-        clock.collector.add(item)
-        return item
+    async def _run(self) -> AsyncGenerator[T, None]:
+        clock, upstream = self._clock, self._upstream
+        async with self._owning():
+            while True:
+                now = anyio.current_time()
+                if clock.started is None:
+                    clock.started = now
+                end, is_total = clock.deadline(now)
+                if end <= now:
+                    raise clock.error(now, now, is_total)
+                with anyio.CancelScope(deadline=end) as scope:  # never open across the yield
+                    try:
+                        item: T = await upstream.__anext__()
+                    except StopAsyncIteration:
+                        return
+                if scope.cancelled_caught:
+                    raise clock.error(anyio.current_time(), now, is_total)
+                clock.collector.add(item)
+                yield item
 
 
 class _Failure:
@@ -176,7 +239,7 @@ class _Failure:
         self.error = error
 
 
-class AsyncBuffer(AsyncStage[T]):
+class AsyncBuffer(OwningAsyncIterator[T]):
     """A producer task reads the upstream into an anyio memory object stream of ``size`` items.
 
     The task lives in a task group entered by ``async with`` (structured concurrency: the task
@@ -187,12 +250,16 @@ class AsyncBuffer(AsyncStage[T]):
     def __init__(self, source: AsyncIterable[T] | Iterable[T], size: int) -> None:
         if size < 0:
             raise ValueError(f"buffer size must be 0 or more, got {size}")
-        super().__init__(source)
+        self._source = source
+        self._upstream: AsyncIterator[T] = _aiter_any(source)
         self._size = size
         self._send, self._receive = anyio.create_memory_object_stream[Any](size)
         self._task_group: anyio.abc.TaskGroup | None = None
         self._producer_scope: anyio.CancelScope | None = None
         self._high_water = 0
+
+    def _owned(self) -> tuple[object, ...]:
+        return (self._upstream, self._source)
 
     def statistics(self) -> BufferStatistics:
         return BufferStatistics(self._size, self._send.statistics().current_buffer_used, self._high_water)
