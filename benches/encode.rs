@@ -9,7 +9,7 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 use _fastsse::encode::{encode_response, Encoder, Envelope, Format};
-use _fastsse::{FinishReason, GenerationChunk, ToolCallDelta};
+use _fastsse::{FinishReason, GenerationChunk, RareFields, ToolCallDelta};
 
 fn response(tokens: usize) -> Vec<GenerationChunk> {
     let mut chunks = Vec::with_capacity(tokens + 8);
@@ -45,8 +45,12 @@ fn response(tokens: usize) -> Vec<GenerationChunk> {
         }));
     }
     chunks.push(GenerationChunk {
-        prompt_tokens: Some(120),
-        completion_tokens: Some(tokens as u64),
+        rare: RareFields {
+            prompt_tokens: Some(120),
+            completion_tokens: Some(tokens as u64),
+            ..RareFields::NONE
+        }
+        .into(),
         ..GenerationChunk::finish(FinishReason::ToolCalls)
     });
     chunks

@@ -50,31 +50,116 @@ pub struct ToolCallDelta {
 }
 
 /// One item of the unified stream. Every field defaults to "nothing here".
+///
+/// Layout: the fields most chunks carry (deltas, flags, the finish reason, `raw`) are inline;
+/// a tool-call fragment is boxed, and the fields a stream sets a few times at most (usage,
+/// errors, signatures, refusals, logprobs, citations...) live out of line in [`Rare`], which
+/// allocates only when one of them is set. This keeps the struct at 88 bytes (see
+/// docs/chunks.md, "Size").
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GenerationChunk {
     pub text_delta: String,
     pub reasoning_delta: String,
-    /// The signature that closes the reasoning so far (Anthropic `signature_delta`); set on
-    /// the chunk that carries it, usually the last reasoning chunk.
-    pub reasoning_signature: Option<String>,
-    /// Text the model wrote as a refusal (OpenAI `delta.refusal`, Anthropic refusal stop).
-    pub refusal_delta: String,
+    pub tool_call_delta: Option<Box<ToolCallDelta>>,
+    /// The provider's own event (JSON text) this chunk came from, shared by every chunk it produced.
+    pub raw: Option<SharedText>,
+    /// The rarely set fields, read as `chunk.rare.error_code` and written the same way.
+    pub rare: Rare,
+    pub choice_index: u32,
     pub done: bool,
     /// Set on the first chunk of a stream that carries any content (for TTFT).
     pub is_first: bool,
     pub finish_reason: Option<FinishReason>,
+}
+
+/// The fields a stream sets on a few chunks at most. Kept behind one pointer in
+/// [`GenerationChunk::rare`] so that the common chunk (a text delta) stays small.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RareFields {
+    /// The signature that closes the reasoning so far (Anthropic `signature_delta`); set on
+    /// the chunk that carries it, usually the last reasoning chunk.
+    pub reasoning_signature: Option<String>,
+    /// An Anthropic `redacted_thinking` block's opaque `data`, to be sent back unchanged in
+    /// the next assistant turn.
+    pub redacted_thinking: Option<String>,
+    /// Text the model wrote as a refusal (OpenAI `delta.refusal`, Anthropic refusal stop).
+    pub refusal_delta: String,
     pub prompt_tokens: Option<u64>,
     pub completion_tokens: Option<u64>,
-    pub tool_call_delta: Option<ToolCallDelta>,
     pub error_code: Option<String>,
     pub error_message: Option<String>,
     /// Provider log-probabilities as raw JSON text (an array); parsed lazily by the binding.
     pub logprobs: Option<Box<str>>,
-    pub choice_index: u32,
+    /// Citations of the text block this chunk is in, as raw JSON text (an array of the
+    /// provider's citation objects: Anthropic `citations_delta`); parsed lazily by the binding.
+    pub citations: Option<Box<str>>,
     /// The stop string that ended the output, when one did.
     pub stop_sequence: Option<String>,
-    /// The provider's own event (JSON text) this chunk came from, shared by every chunk it produced.
-    pub raw: Option<SharedText>,
+}
+
+impl RareFields {
+    /// Every field empty (what a chunk without rare fields reads).
+    pub const NONE: RareFields = RareFields {
+        reasoning_signature: None,
+        redacted_thinking: None,
+        refusal_delta: String::new(),
+        prompt_tokens: None,
+        completion_tokens: None,
+        error_code: None,
+        error_message: None,
+        logprobs: None,
+        citations: None,
+        stop_sequence: None,
+    };
+}
+
+static NO_RARE_FIELDS: RareFields = RareFields::NONE;
+
+/// [`RareFields`] out of line: reading a field of an absent box reads an empty field, writing
+/// one allocates the box. Two `Rare`s are equal when their fields are, boxed or not.
+#[derive(Debug, Clone, Default)]
+pub struct Rare(Option<Box<RareFields>>);
+
+impl Rare {
+    /// Only `logprobs`, allocating only when there are some (most text chunks have none).
+    pub fn logprobs(logprobs: Option<Box<str>>) -> Rare {
+        Rare(logprobs.map(|logprobs| {
+            Box::new(RareFields {
+                logprobs: Some(logprobs),
+                ..RareFields::NONE
+            })
+        }))
+    }
+
+    /// Whether any rare field was ever written (the box exists).
+    pub fn is_allocated(&self) -> bool {
+        self.0.is_some()
+    }
+}
+
+impl From<RareFields> for Rare {
+    fn from(fields: RareFields) -> Self {
+        Rare(Some(Box::new(fields)))
+    }
+}
+
+impl std::ops::Deref for Rare {
+    type Target = RareFields;
+    fn deref(&self) -> &RareFields {
+        self.0.as_deref().unwrap_or(&NO_RARE_FIELDS)
+    }
+}
+
+impl std::ops::DerefMut for Rare {
+    fn deref_mut(&mut self) -> &mut RareFields {
+        self.0.get_or_insert_with(Default::default)
+    }
+}
+
+impl PartialEq for Rare {
+    fn eq(&self, other: &Rare) -> bool {
+        **self == **other
+    }
 }
 
 impl GenerationChunk {
@@ -94,9 +179,25 @@ impl GenerationChunk {
 
     pub fn tool_call(delta: ToolCallDelta) -> Self {
         GenerationChunk {
-            tool_call_delta: Some(delta),
+            tool_call_delta: Some(Box::new(delta)),
             ..Default::default()
         }
+    }
+
+    /// A chunk carrying only refusal text.
+    pub fn refusal(text: impl Into<String>) -> Self {
+        GenerationChunk::with_rare(RareFields {
+            refusal_delta: text.into(),
+            ..RareFields::NONE
+        })
+    }
+
+    /// A chunk carrying only the signature that closes the reasoning so far.
+    pub fn signature(signature: impl Into<String>) -> Self {
+        GenerationChunk::with_rare(RareFields {
+            reasoning_signature: Some(signature.into()),
+            ..RareFields::NONE
+        })
     }
 
     pub fn finish(reason: FinishReason) -> Self {
@@ -107,11 +208,55 @@ impl GenerationChunk {
         }
     }
 
+    /// A chunk carrying only rare fields (a signature, usage, an error...).
+    pub fn with_rare(fields: RareFields) -> Self {
+        GenerationChunk {
+            rare: fields.into(),
+            ..Default::default()
+        }
+    }
+
     /// True when the chunk carries something a reader shows (text, reasoning, refusal or a call).
     pub fn has_content(&self) -> bool {
         !self.text_delta.is_empty()
             || !self.reasoning_delta.is_empty()
-            || !self.refusal_delta.is_empty()
+            || !self.rare.refusal_delta.is_empty()
             || self.tool_call_delta.is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_chunk_stays_small() {
+        // The binding's object is this plus a lazily filled cache and the Python header;
+        // docs/ARCHITECTURE.md gives the measured sizes.
+        assert_eq!(std::mem::size_of::<GenerationChunk>(), 88);
+    }
+
+    #[test]
+    fn rare_fields_read_empty_and_allocate_on_write() {
+        let mut chunk = GenerationChunk::text("hi");
+        assert_eq!(chunk.rare.error_code, None);
+        assert!(chunk.rare.refusal_delta.is_empty());
+        assert!(!chunk.rare.is_allocated());
+        chunk.rare.error_code = Some("x".into());
+        assert!(chunk.rare.is_allocated());
+        assert_eq!(chunk.rare.error_code.as_deref(), Some("x"));
+    }
+
+    #[test]
+    fn an_empty_box_equals_no_box() {
+        let mut written = GenerationChunk::text("hi");
+        written.rare.error_code = None;
+        assert!(written.rare.is_allocated());
+        assert_eq!(written, GenerationChunk::text("hi"));
+        let signed = GenerationChunk::with_rare(RareFields {
+            reasoning_signature: Some("s".into()),
+            ..RareFields::NONE
+        });
+        assert_ne!(signed, GenerationChunk::default());
     }
 }

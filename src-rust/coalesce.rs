@@ -5,7 +5,7 @@
 //! Only chunks that carry one kind of delta (plus, optionally, running usage counts) are merged,
 //! and only with neighbours of the same kind and `choice_index`. Any other chunk (a tool-call
 //! delta, a finish reason, the done chunk, an error, logprobs, a stop sequence, a reasoning
-//! signature) is a barrier: what is pending is released first, then the chunk passes through
+//! signature, redacted thinking, citations) is a barrier: what is pending is released first, then the chunk passes through
 //! unchanged. A run of one chunk is handed out as it came; a longer run becomes one new chunk
 //! (no `raw`) holding the joined deltas, the first chunk's `is_first` and the latest usage.
 
@@ -25,18 +25,20 @@ pub fn classify(chunk: &GenerationChunk) -> Option<(DeltaKind, &str)> {
     if chunk.tool_call_delta.is_some()
         || chunk.done
         || chunk.finish_reason.is_some()
-        || chunk.error_message.is_some()
-        || chunk.error_code.is_some()
-        || chunk.stop_sequence.is_some()
-        || chunk.logprobs.is_some()
-        || chunk.reasoning_signature.is_some()
+        || chunk.rare.error_message.is_some()
+        || chunk.rare.error_code.is_some()
+        || chunk.rare.stop_sequence.is_some()
+        || chunk.rare.logprobs.is_some()
+        || chunk.rare.reasoning_signature.is_some()
+        || chunk.rare.redacted_thinking.is_some()
+        || chunk.rare.citations.is_some()
     {
         return None;
     }
     let deltas = [
         (DeltaKind::Text, chunk.text_delta.as_str()),
         (DeltaKind::Reasoning, chunk.reasoning_delta.as_str()),
-        (DeltaKind::Refusal, chunk.refusal_delta.as_str()),
+        (DeltaKind::Refusal, chunk.rare.refusal_delta.as_str()),
     ];
     let mut carried = deltas.into_iter().filter(|(_, delta)| !delta.is_empty());
     match (carried.next(), carried.next()) {
@@ -115,11 +117,11 @@ impl Coalescer {
             self.chars += delta.chars().count();
         }
         // Running totals: the latest value wins.
-        if chunk.prompt_tokens.is_some() {
-            self.prompt_tokens = chunk.prompt_tokens;
+        if chunk.rare.prompt_tokens.is_some() {
+            self.prompt_tokens = chunk.rare.prompt_tokens;
         }
-        if chunk.completion_tokens.is_some() {
-            self.completion_tokens = chunk.completion_tokens;
+        if chunk.rare.completion_tokens.is_some() {
+            self.completion_tokens = chunk.rare.completion_tokens;
         }
         if self.chars >= self.min_chars {
             self.release(steps);
@@ -153,16 +155,22 @@ impl Coalescer {
                     DeltaKind::Refusal => (String::new(), String::new(), joined),
                     DeltaKind::Empty => Default::default(),
                 };
-                steps.push(Step::ReleaseMerged(Box::new(GenerationChunk {
+                let mut merged = GenerationChunk {
                     text_delta: text,
                     reasoning_delta: reasoning,
-                    refusal_delta: refusal,
                     is_first: self.is_first,
-                    prompt_tokens: self.prompt_tokens,
-                    completion_tokens: self.completion_tokens,
                     choice_index: self.choice_index,
                     ..Default::default()
-                })));
+                };
+                // Rare fields allocate when written: write only those the run carried.
+                if !refusal.is_empty() {
+                    merged.rare.refusal_delta = refusal;
+                }
+                if self.prompt_tokens.is_some() || self.completion_tokens.is_some() {
+                    merged.rare.prompt_tokens = self.prompt_tokens;
+                    merged.rare.completion_tokens = self.completion_tokens;
+                }
+                steps.push(Step::ReleaseMerged(Box::new(merged)));
             }
         }
         self.run_len = 0;
@@ -176,7 +184,7 @@ impl Coalescer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chunk::{FinishReason, ToolCallDelta};
+    use crate::chunk::{FinishReason, RareFields, ToolCallDelta};
 
     /// Run `chunks` through a coalescer; returns what comes out (a run of one as its chunk).
     fn coalesce(chunks: &[GenerationChunk], min_chars: usize) -> Vec<GenerationChunk> {
@@ -238,12 +246,16 @@ mod tests {
     #[test]
     fn kinds_and_choices_are_never_mixed_and_usage_keeps_the_latest() {
         let usage = GenerationChunk {
-            prompt_tokens: Some(3),
-            completion_tokens: Some(1),
+            rare: RareFields {
+                prompt_tokens: Some(3),
+                completion_tokens: Some(1),
+                ..RareFields::NONE
+            }
+            .into(),
             ..Default::default()
         };
         let mut later = GenerationChunk::text("b");
-        later.completion_tokens = Some(2);
+        later.rare.completion_tokens = Some(2);
         let mut other_choice = GenerationChunk::text("c");
         other_choice.choice_index = 1;
         let chunks = [
@@ -254,8 +266,8 @@ mod tests {
             other_choice.clone(),
         ];
         let mut text = GenerationChunk::text("ab");
-        text.prompt_tokens = Some(3);
-        text.completion_tokens = Some(2);
+        text.rare.prompt_tokens = Some(3);
+        text.rare.completion_tokens = Some(2);
         assert_eq!(
             coalesce(&chunks, 100),
             [GenerationChunk::reasoning("r"), text, other_choice]

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::chunk::{FinishReason, GenerationChunk, ToolCallDelta};
+use crate::chunk::{FinishReason, GenerationChunk, RareFields, ToolCallDelta};
 use crate::partial_json::PartialJson;
 
 /// One tool call so far.
@@ -37,6 +37,10 @@ pub struct ChoiceState {
     pub reasoning: String,
     pub refusal: String,
     pub reasoning_signature: Option<String>,
+    /// Each redacted reasoning block's opaque data, in order (sent back in the next turn).
+    pub redacted_thinking: Vec<String>,
+    /// The chunks' citations, in order: each a JSON array of citation objects.
+    pub citations: Vec<Box<str>>,
     /// By tool-call index.
     pub tools: BTreeMap<u32, ToolState>,
     pub finish_reason: Option<FinishReason>,
@@ -52,26 +56,32 @@ impl ChoiceState {
     fn add(&mut self, chunk: &GenerationChunk) {
         self.text.push_str(&chunk.text_delta);
         self.reasoning.push_str(&chunk.reasoning_delta);
-        self.refusal.push_str(&chunk.refusal_delta);
-        if chunk.reasoning_signature.is_some() {
+        self.refusal.push_str(&chunk.rare.refusal_delta);
+        if chunk.rare.reasoning_signature.is_some() {
             self.reasoning_signature
-                .clone_from(&chunk.reasoning_signature);
+                .clone_from(&chunk.rare.reasoning_signature);
+        }
+        if let Some(data) = &chunk.rare.redacted_thinking {
+            self.redacted_thinking.push(data.clone());
+        }
+        if let Some(citations) = &chunk.rare.citations {
+            self.citations.push(citations.clone());
         }
         if let Some(delta) = &chunk.tool_call_delta {
             self.add_tool_delta(delta);
         }
-        if chunk.prompt_tokens.is_some() {
-            self.prompt_tokens = chunk.prompt_tokens;
+        if chunk.rare.prompt_tokens.is_some() {
+            self.prompt_tokens = chunk.rare.prompt_tokens;
         }
-        if chunk.completion_tokens.is_some() {
-            self.completion_tokens = chunk.completion_tokens;
+        if chunk.rare.completion_tokens.is_some() {
+            self.completion_tokens = chunk.rare.completion_tokens;
         }
-        if chunk.stop_sequence.is_some() {
-            self.stop_sequence.clone_from(&chunk.stop_sequence);
+        if chunk.rare.stop_sequence.is_some() {
+            self.stop_sequence.clone_from(&chunk.rare.stop_sequence);
         }
-        if chunk.error_code.is_some() || chunk.error_message.is_some() {
-            self.error_code.clone_from(&chunk.error_code);
-            self.error_message.clone_from(&chunk.error_message);
+        if chunk.rare.error_code.is_some() || chunk.rare.error_message.is_some() {
+            self.error_code.clone_from(&chunk.rare.error_code);
+            self.error_message.clone_from(&chunk.rare.error_message);
         }
         if chunk.finish_reason.is_some() {
             self.finish_reason = chunk.finish_reason;
@@ -122,24 +132,46 @@ impl ChoiceState {
         if !self.reasoning.is_empty() || self.reasoning_signature.is_some() {
             out.push(GenerationChunk {
                 reasoning_delta: self.reasoning.clone(),
-                reasoning_signature: self.reasoning_signature.clone(),
+                rare: RareFields {
+                    reasoning_signature: self.reasoning_signature.clone(),
+                    ..RareFields::NONE
+                }
+                .into(),
+                ..base.clone()
+            });
+        }
+        let redacted = self.redacted_thinking.iter().map(|data| RareFields {
+            redacted_thinking: Some(data.clone()),
+            ..RareFields::NONE
+        });
+        let citations = self.citations.iter().map(|citations| RareFields {
+            citations: Some(citations.clone()),
+            ..RareFields::NONE
+        });
+        for rare in redacted.chain(citations) {
+            out.push(GenerationChunk {
+                rare: rare.into(),
                 ..base.clone()
             });
         }
         if !self.refusal.is_empty() {
             out.push(GenerationChunk {
-                refusal_delta: self.refusal.clone(),
+                rare: RareFields {
+                    refusal_delta: self.refusal.clone(),
+                    ..RareFields::NONE
+                }
+                .into(),
                 ..base.clone()
             });
         }
         for (&tool_index, tool) in &self.tools {
             out.push(GenerationChunk {
-                tool_call_delta: Some(ToolCallDelta {
+                tool_call_delta: Some(Box::new(ToolCallDelta {
                     index: tool_index,
                     id: tool.id.clone(),
                     function_name: tool.name.clone(),
                     arguments_delta: tool.arguments.clone(),
-                }),
+                })),
                 ..base.clone()
             });
         }
@@ -153,11 +185,15 @@ impl ChoiceState {
             out.push(GenerationChunk {
                 done: self.done,
                 finish_reason: self.finish_reason,
-                prompt_tokens: self.prompt_tokens,
-                completion_tokens: self.completion_tokens,
-                stop_sequence: self.stop_sequence.clone(),
-                error_code: self.error_code.clone(),
-                error_message: self.error_message.clone(),
+                rare: RareFields {
+                    prompt_tokens: self.prompt_tokens,
+                    completion_tokens: self.completion_tokens,
+                    stop_sequence: self.stop_sequence.clone(),
+                    error_code: self.error_code.clone(),
+                    error_message: self.error_message.clone(),
+                    ..RareFields::NONE
+                }
+                .into(),
                 ..base.clone()
             });
         }
@@ -274,13 +310,17 @@ mod tests {
         });
         collector.add(&tool(0, Some("c"), "{}"));
         collector.add(&GenerationChunk {
-            prompt_tokens: Some(3),
+            rare: RareFields {
+                prompt_tokens: Some(3),
+                ..RareFields::NONE
+            }
+            .into(),
             ..GenerationChunk::finish(FinishReason::Stop)
         });
         let chunks = collector.compacted();
         assert_eq!(chunks.len(), 4);
         assert!(chunks[0].is_first);
-        assert_eq!(chunks[2].prompt_tokens, Some(3));
+        assert_eq!(chunks[2].rare.prompt_tokens, Some(3));
         assert_eq!(chunks[3].choice_index, 1);
         let mut again = Collector::new();
         for chunk in &chunks {
@@ -288,5 +328,36 @@ mod tests {
         }
         assert_eq!(again.choice(0).unwrap().text, "a");
         assert_eq!(again.choice(0).unwrap().tools[&0].arguments, "{}");
+    }
+
+    #[test]
+    fn redacted_thinking_and_citations_are_kept_in_order() {
+        let block = |fields: RareFields| GenerationChunk {
+            rare: fields.into(),
+            ..Default::default()
+        };
+        let mut collector = Collector::new();
+        for data in ["r1", "r2"] {
+            collector.add(&block(RareFields {
+                redacted_thinking: Some(data.into()),
+                ..RareFields::NONE
+            }));
+        }
+        collector.add(&block(RareFields {
+            citations: Some("[{\"url\":\"u\"}]".into()),
+            ..RareFields::NONE
+        }));
+        collector.add(&GenerationChunk::text("cited"));
+        let choice = collector.choice(0).unwrap();
+        assert_eq!(choice.redacted_thinking, ["r1", "r2"]);
+        assert_eq!(choice.citations, ["[{\"url\":\"u\"}]".into()]);
+        let mut again = Collector::new();
+        for chunk in collector.compacted() {
+            again.add(&chunk);
+        }
+        let choice_again = again.choice(0).unwrap();
+        assert_eq!(choice_again.redacted_thinking, choice.redacted_thinking);
+        assert_eq!(choice_again.citations, choice.citations);
+        assert_eq!(choice_again.text, "cited");
     }
 }

@@ -18,7 +18,7 @@ pub mod utf8;
 #[cfg(feature = "python")]
 mod python;
 
-pub use chunk::{FinishReason, GenerationChunk, ToolCallDelta};
+pub use chunk::{FinishReason, GenerationChunk, Rare, RareFields, ToolCallDelta};
 pub use error::{Error, Result};
 // The framers keep their crate-root paths (`_fastsse::sse`, ...) for benches, fuzz targets and tests.
 pub use framing::{eventstream, ndjson, sse};

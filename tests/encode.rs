@@ -4,7 +4,7 @@
 
 use _fastsse::encode::{encode, encode_response, Encoder, Envelope, Format, ReasoningField};
 use _fastsse::sse::{SseConfig, SseDecoder};
-use _fastsse::{Error, FinishReason, GenerationChunk, ToolCallDelta};
+use _fastsse::{Error, FinishReason, GenerationChunk, RareFields, ToolCallDelta};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
@@ -58,8 +58,12 @@ fn call(index: u32, id: Option<&str>, name: Option<&str>, arguments: &str) -> Ge
 
 fn terminal(reason: FinishReason, prompt: u64, completion: u64) -> GenerationChunk {
     GenerationChunk {
-        prompt_tokens: Some(prompt),
-        completion_tokens: Some(completion),
+        rare: RareFields {
+            prompt_tokens: Some(prompt),
+            completion_tokens: Some(completion),
+            ..RareFields::NONE
+        }
+        .into(),
         ..GenerationChunk::finish(reason)
     }
 }
@@ -203,13 +207,21 @@ fn openai_choices_each_get_role_and_finish() {
 fn openai_refusal_and_logprobs_pass_through() {
     let chunks = [
         GenerationChunk {
-            logprobs: Some(
-                r#"[{"token":"a","logprob":-0.5,"bytes":[97],"top_logprobs":[]}]"#.into(),
-            ),
+            rare: RareFields {
+                logprobs: Some(
+                    r#"[{"token":"a","logprob":-0.5,"bytes":[97],"top_logprobs":[]}]"#.into(),
+                ),
+                ..RareFields::NONE
+            }
+            .into(),
             ..GenerationChunk::text("a")
         },
         GenerationChunk {
-            refusal_delta: "no".into(),
+            rare: RareFields {
+                refusal_delta: "no".into(),
+                ..RareFields::NONE
+            }
+            .into(),
             ..Default::default()
         },
     ];
@@ -225,8 +237,12 @@ fn openai_error_chunk_becomes_error_event_then_done() {
     let chunks = [
         GenerationChunk::text("partial"),
         GenerationChunk {
-            error_code: Some("overloaded".into()),
-            error_message: Some("engine \"died\"".into()),
+            rare: RareFields {
+                error_code: Some("overloaded".into()),
+                error_message: Some("engine \"died\"".into()),
+                ..RareFields::NONE
+            }
+            .into(),
             ..GenerationChunk::finish(FinishReason::Error)
         },
         GenerationChunk::text("ignored after the error"),
@@ -273,11 +289,19 @@ fn openai_response_body() {
         GenerationChunk::reasoning("r1"),
         GenerationChunk::reasoning("r2"),
         GenerationChunk {
-            logprobs: Some("[{\"token\":\"x\",\"logprob\":0}]".into()),
+            rare: RareFields {
+                logprobs: Some("[{\"token\":\"x\",\"logprob\":0}]".into()),
+                ..RareFields::NONE
+            }
+            .into(),
             ..GenerationChunk::text("x")
         },
         GenerationChunk {
-            logprobs: Some("[]".into()),
+            rare: RareFields {
+                logprobs: Some("[]".into()),
+                ..RareFields::NONE
+            }
+            .into(),
             ..call(0, Some("call_z"), Some("f"), "{\"a\"")
         },
         call(0, None, None, ":1}"),
@@ -318,7 +342,11 @@ fn openai_response_body() {
     let refusal: Value = serde_json::from_slice(
         &encode_response(
             &[GenerationChunk {
-                refusal_delta: "nope".into(),
+                rare: RareFields {
+                    refusal_delta: "nope".into(),
+                    ..RareFields::NONE
+                }
+                .into(),
                 ..Default::default()
             }],
             Format::OpenAi,
@@ -336,7 +364,11 @@ fn openai_response_error_body() {
     let chunks = [
         GenerationChunk::text("lost"),
         GenerationChunk {
-            error_message: Some("boom".into()),
+            rare: RareFields {
+                error_message: Some("boom".into()),
+                ..RareFields::NONE
+            }
+            .into(),
             ..Default::default()
         },
     ];
@@ -396,7 +428,11 @@ fn anthropic_blocks_are_contiguous_and_typed() {
     let chunks = [
         GenerationChunk::reasoning("hm"),
         GenerationChunk {
-            reasoning_signature: Some("sig".into()),
+            rare: RareFields {
+                reasoning_signature: Some("sig".into()),
+                ..RareFields::NONE
+            }
+            .into(),
             ..GenerationChunk::reasoning(" ok")
         },
         GenerationChunk::text("Let me check."),
@@ -487,12 +523,20 @@ fn anthropic_stop_reason_table() {
         "tool_use"
     );
     let refusal = GenerationChunk {
-        refusal_delta: "I can't".into(),
+        rare: RareFields {
+            refusal_delta: "I can't".into(),
+            ..RareFields::NONE
+        }
+        .into(),
         ..Default::default()
     };
     assert_eq!(with(FinishReason::Stop, refusal)["stop_reason"], "refusal");
     let stopped = GenerationChunk {
-        stop_sequence: Some("END".into()),
+        rare: RareFields {
+            stop_sequence: Some("END".into()),
+            ..RareFields::NONE
+        }
+        .into(),
         ..text()
     };
     assert_eq!(
@@ -506,8 +550,12 @@ fn anthropic_error_event_ends_the_stream() {
     let chunks = [
         GenerationChunk::text("partial"),
         GenerationChunk {
-            error_code: Some("overloaded_error".into()),
-            error_message: Some("Overloaded".into()),
+            rare: RareFields {
+                error_code: Some("overloaded_error".into()),
+                error_message: Some("Overloaded".into()),
+                ..RareFields::NONE
+            }
+            .into(),
             ..Default::default()
         },
         GenerationChunk::text("ignored"),
@@ -554,7 +602,11 @@ fn anthropic_response_body() {
     let chunks = [
         GenerationChunk::reasoning("why"),
         GenerationChunk {
-            reasoning_signature: Some("s".into()),
+            rare: RareFields {
+                reasoning_signature: Some("s".into()),
+                ..RareFields::NONE
+            }
+            .into(),
             ..Default::default()
         },
         GenerationChunk::text("ok"),
@@ -700,16 +752,22 @@ fn any_chunk() -> impl Strategy<Value = GenerationChunk> {
             |(text, reasoning, call, signature, finish, tokens)| GenerationChunk {
                 text_delta: text,
                 reasoning_delta: reasoning,
-                reasoning_signature: signature,
-                tool_call_delta: call.map(|(index, name, arguments)| ToolCallDelta {
-                    index,
-                    id: name.as_ref().map(|n| format!("id{n}")),
-                    function_name: name,
-                    arguments_delta: arguments,
+                tool_call_delta: call.map(|(index, name, arguments)| {
+                    Box::new(ToolCallDelta {
+                        index,
+                        id: name.as_ref().map(|n| format!("id{n}")),
+                        function_name: name,
+                        arguments_delta: arguments,
+                    })
                 }),
                 finish_reason: finish.map(|i| FinishReason::ALL[i]),
-                completion_tokens: tokens,
-                error_message: (finish == Some(5)).then(|| "bad\n\"thing\"".to_owned()),
+                rare: RareFields {
+                    reasoning_signature: signature,
+                    completion_tokens: tokens,
+                    error_message: (finish == Some(5)).then(|| "bad\n\"thing\"".to_owned()),
+                    ..RareFields::NONE
+                }
+                .into(),
                 ..Default::default()
             },
         )
@@ -785,7 +843,11 @@ proptest! {
     ) {
         let chunks: Vec<GenerationChunk> = chunks
             .into_iter()
-            .map(|c| GenerationChunk { finish_reason: None, error_message: None, ..c })
+            .map(|mut c| {
+                c.finish_reason = None;
+                c.rare.error_message = None;
+                c
+            })
             .collect();
         let events = json_events(&encode(&chunks, Format::OpenAi, envelope()).unwrap());
         let (mut text, mut reasoning, mut arguments) = (String::new(), String::new(), String::new());

@@ -75,7 +75,7 @@ fn server_tools_are_not_client_tool_calls() {
 fn stop_sequence_and_cache_tokens() {
     let outcome = decode_whole("anthropic", &fixture("anthropic/stop-sequence.sse"));
     let terminal = outcome.chunks.last().unwrap();
-    assert_eq!(terminal.stop_sequence.as_deref(), Some("```"));
+    assert_eq!(terminal.rare.stop_sequence.as_deref(), Some("```"));
     // prompt_tokens counts the whole prompt, cached parts included.
     let stream = b"event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":5,\"cache_creation_input_tokens\":100,\"cache_read_input_tokens\":20,\"output_tokens\":1}}}\n\n\
 event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},\"usage\":{\"output_tokens\":9}}\n\n\

@@ -232,8 +232,8 @@ fn finish_reason_mapping() {
         let terminal = chunks.last().unwrap();
         assert_eq!(terminal.finish_reason, Some(want), "{reason}");
         if want == FinishReason::Error {
-            assert_eq!(terminal.error_code.as_deref(), Some(reason));
-            assert_eq!(terminal.error_message.as_deref(), Some("why"));
+            assert_eq!(terminal.rare.error_code.as_deref(), Some(reason));
+            assert_eq!(terminal.rare.error_message.as_deref(), Some("why"));
         }
     }
     let blocked = one(
@@ -242,7 +242,7 @@ fn finish_reason_mapping() {
     .unwrap();
     assert_eq!(blocked.len(), 1);
     assert_eq!(blocked[0].finish_reason, Some(FinishReason::ContentFilter));
-    assert_eq!(blocked[0].prompt_tokens, Some(5));
+    assert_eq!(blocked[0].rare.prompt_tokens, Some(5));
 }
 
 #[test]

@@ -108,7 +108,7 @@ fn logprobs_are_the_raw_token_arrays() {
     let with_logprobs: Vec<(&str, &str)> = outcome
         .chunks
         .iter()
-        .filter_map(|c| Some((c.text_delta.as_str(), c.logprobs.as_deref()?)))
+        .filter_map(|c| Some((c.text_delta.as_str(), c.rare.logprobs.as_deref()?)))
         .collect();
     assert_eq!(with_logprobs.len(), 2);
     assert_eq!(with_logprobs[0].0, "Foo");
@@ -119,9 +119,9 @@ fn logprobs_are_the_raw_token_arrays() {
     let refusal_chunks = outcome
         .chunks
         .iter()
-        .filter(|c| !c.refusal_delta.is_empty());
+        .filter(|c| !c.rare.refusal_delta.is_empty());
     assert!(refusal_chunks.clone().count() > 5);
-    assert!(refusal_chunks.clone().all(|c| c.logprobs.is_some()));
+    assert!(refusal_chunks.clone().all(|c| c.rare.logprobs.is_some()));
 }
 
 #[test]

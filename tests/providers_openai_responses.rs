@@ -136,9 +136,11 @@ fn text_logprobs_ride_on_the_text_chunks() {
         .iter()
         .filter(|c| !c.text_delta.is_empty())
         .collect();
-    assert!(text_chunks
-        .iter()
-        .all(|c| c.logprobs.as_deref().is_some_and(|l| l.starts_with('['))));
+    assert!(text_chunks.iter().all(|c| c
+        .rare
+        .logprobs
+        .as_deref()
+        .is_some_and(|l| l.starts_with('['))));
 }
 
 /// The `response` object of `response.completed` is what a non-streaming call returns: as a

@@ -143,7 +143,7 @@ fn aggregate(chunks: &[GenerationChunk]) -> Aggregate {
     for chunk in chunks {
         text.push_str(&chunk.text_delta);
         reasoning.push_str(&chunk.reasoning_delta);
-        if let Some(code) = &chunk.error_code {
+        if let Some(code) = &chunk.rare.error_code {
             errors.push(code.clone());
         }
         if let Some(delta) = &chunk.tool_call_delta {
@@ -164,7 +164,7 @@ fn aggregate(chunks: &[GenerationChunk]) -> Aggregate {
         calls.into_values().collect(),
         errors,
         last.finish_reason.unwrap().as_str().to_owned(),
-        last.stop_sequence.clone(),
+        last.rare.stop_sequence.clone(),
     )
 }
 
@@ -182,7 +182,7 @@ fn check_shape(id: &str, chunks: &[GenerationChunk]) {
             !chunk.text_delta.is_empty(),
             !chunk.reasoning_delta.is_empty(),
             chunk.tool_call_delta.is_some(),
-            chunk.error_code.is_some(),
+            chunk.rare.error_code.is_some(),
         ];
         assert_eq!(kinds.iter().filter(|k| **k).count(), 1, "{id}: {chunk:?}");
         if chunk.has_content() {

@@ -42,7 +42,7 @@ fn assemble(chunks: &[GenerationChunk]) -> Seen {
     for chunk in &chunks[..chunks.len() - 1] {
         seen.0.push_str(&chunk.text_delta);
         seen.1.push_str(&chunk.reasoning_delta);
-        if let Some(code) = &chunk.error_code {
+        if let Some(code) = &chunk.rare.error_code {
             seen.3.push(code.clone());
         }
         if let Some(delta) = &chunk.tool_call_delta {
@@ -198,9 +198,9 @@ fn a_header_past_the_cap_is_an_error_naming_the_limit() {
         "x".repeat(MAX_HEADER)
     );
     let chunks = run(&[&long]);
-    let error = chunks.iter().find(|c| c.error_code.is_some()).unwrap();
-    assert_eq!(error.error_code.as_deref(), Some(ERR_HEADER_TOO_LARGE));
-    let message = error.error_message.as_deref().unwrap();
+    let error = chunks.iter().find(|c| c.rare.error_code.is_some()).unwrap();
+    assert_eq!(error.rare.error_code.as_deref(), Some(ERR_HEADER_TOO_LARGE));
+    let message = error.rare.error_message.as_deref().unwrap();
     assert!(
         message.contains(&format!("limit of {MAX_HEADER} bytes")),
         "{message}"
@@ -219,9 +219,9 @@ fn a_malformed_header_says_where_and_why() {
     let chunks = run(&[
         "<|channel|>analysis<|message|>a<|end|><|start|>assistant<|channel|>commentary to=functions.a to=functions.b<|message|>{}",
     ]);
-    let error = chunks.iter().find(|c| c.error_code.is_some()).unwrap();
-    assert_eq!(error.error_code.as_deref(), Some(ERR_HEADER_INVALID));
-    let message = error.error_message.as_deref().unwrap();
+    let error = chunks.iter().find(|c| c.rare.error_code.is_some()).unwrap();
+    assert_eq!(error.rare.error_code.as_deref(), Some(ERR_HEADER_INVALID));
+    let message = error.rare.error_message.as_deref().unwrap();
     assert!(
         message.contains("at character 38") && message.contains("two recipients"),
         "{message}"

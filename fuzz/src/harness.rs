@@ -172,8 +172,8 @@ pub fn meaning(chunks: &[GenerationChunk]) -> Meaning {
         if chunk.finish_reason.is_some() {
             m.finish = chunk.finish_reason;
         }
-        if chunk.error_code.is_some() {
-            m.errors.push(chunk.error_code.clone());
+        if chunk.rare.error_code.is_some() {
+            m.errors.push(chunk.rare.error_code.clone());
         }
     }
     m

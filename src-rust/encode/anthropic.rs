@@ -74,7 +74,7 @@ fn write_stop(message: &Message, out: &mut Vec<u8>) {
 /// `{"type":"error","error":{"type":...,"message":...}}`
 fn write_error(chunk: &GenerationChunk, out: &mut Vec<u8>) {
     out.extend_from_slice(b"{\"type\":\"error\",\"error\":{\"type\":");
-    write_str(out, chunk.error_code.as_deref().unwrap_or("api_error"));
+    write_str(out, chunk.rare.error_code.as_deref().unwrap_or("api_error"));
     out.extend_from_slice(b",\"message\":");
     write_str(out, error_message(chunk));
     out.extend_from_slice(b"}}");

@@ -158,7 +158,7 @@ impl Blocks {
     /// The chunk's content, in the order a model writes it: reasoning, text, refusal, a tool call.
     pub fn content(&mut self, chunk: &GenerationChunk, sink: &mut impl BlockSink) -> Result<()> {
         self.write(BlockKind::Reasoning, &chunk.reasoning_delta, None, sink);
-        if let Some(signature) = &chunk.reasoning_signature {
+        if let Some(signature) = &chunk.rare.reasoning_signature {
             // A signature with no reasoning block open gets an (empty) block of its own.
             self.ensure_open(BlockKind::Reasoning, sink);
             self.signature = Some(signature.clone());
@@ -166,7 +166,7 @@ impl Blocks {
         self.write(
             BlockKind::Text,
             &chunk.text_delta,
-            chunk.logprobs.as_deref(),
+            chunk.rare.logprobs.as_deref(),
             sink,
         );
         let refusal_kind = if self.refusal_as_text {
@@ -174,7 +174,7 @@ impl Blocks {
         } else {
             BlockKind::Refusal
         };
-        self.write(refusal_kind, &chunk.refusal_delta, None, sink);
+        self.write(refusal_kind, &chunk.rare.refusal_delta, None, sink);
         if let Some(call) = &chunk.tool_call_delta {
             self.tool_call(call, sink)?;
         }
@@ -275,19 +275,19 @@ impl Outcome {
                 chunk.choice_index
             )));
         }
-        if chunk.prompt_tokens.is_some() {
-            self.prompt_tokens = chunk.prompt_tokens;
+        if chunk.rare.prompt_tokens.is_some() {
+            self.prompt_tokens = chunk.rare.prompt_tokens;
         }
-        if chunk.completion_tokens.is_some() {
-            self.completion_tokens = chunk.completion_tokens;
+        if chunk.rare.completion_tokens.is_some() {
+            self.completion_tokens = chunk.rare.completion_tokens;
         }
-        if chunk.stop_sequence.is_some() {
-            self.stop_sequence.clone_from(&chunk.stop_sequence);
+        if chunk.rare.stop_sequence.is_some() {
+            self.stop_sequence.clone_from(&chunk.rare.stop_sequence);
         }
         if self.finish_reason.is_none() {
             self.finish_reason = chunk.finish_reason;
         }
-        self.saw_refusal |= !chunk.refusal_delta.is_empty();
+        self.saw_refusal |= !chunk.rare.refusal_delta.is_empty();
         Ok(())
     }
 
@@ -372,6 +372,7 @@ pub enum Whole<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chunk::RareFields;
 
     /// Records the sink calls as text, to check the lifecycle.
     #[derive(Default)]
@@ -407,18 +408,30 @@ mod tests {
         let mut blocks = Blocks::new("test", "call_", "resp_abc", false);
         let mut log = Log::default();
         let signed = GenerationChunk {
-            reasoning_signature: Some("sig".into()),
+            rare: RareFields {
+                reasoning_signature: Some("sig".into()),
+                ..RareFields::NONE
+            }
+            .into(),
             ..GenerationChunk::reasoning("b")
         };
         let chunks = [
             GenerationChunk::reasoning("a"),
             signed,
             GenerationChunk {
-                logprobs: Some("[1]".into()),
+                rare: RareFields {
+                    logprobs: Some("[1]".into()),
+                    ..RareFields::NONE
+                }
+                .into(),
                 ..GenerationChunk::text("t")
             },
             GenerationChunk {
-                refusal_delta: "no".into(),
+                rare: RareFields {
+                    refusal_delta: "no".into(),
+                    ..RareFields::NONE
+                }
+                .into(),
                 ..Default::default()
             },
             call(0, Some("c0"), Some("f"), ""),
@@ -458,7 +471,11 @@ mod tests {
         let mut blocks = Blocks::new("test", "call_", "x", true);
         let mut collected = Collected::default();
         let chunk = GenerationChunk {
-            refusal_delta: " no".into(),
+            rare: RareFields {
+                refusal_delta: " no".into(),
+                ..RareFields::NONE
+            }
+            .into(),
             ..GenerationChunk::text("I")
         };
         blocks.content(&chunk, &mut collected).unwrap();
@@ -491,7 +508,11 @@ mod tests {
         let mut collected = Collected::default();
         for logprobs in ["[{\"a\":1}]", "{\"content\":[]}", "[]", " [ {\"b\":2} ] "] {
             let chunk = GenerationChunk {
-                logprobs: Some(logprobs.into()),
+                rare: RareFields {
+                    logprobs: Some(logprobs.into()),
+                    ..RareFields::NONE
+                }
+                .into(),
                 ..GenerationChunk::text("x")
             };
             blocks.content(&chunk, &mut collected).unwrap();
@@ -504,7 +525,7 @@ mod tests {
         let mut outcome = Outcome::new(None);
         assert!(!outcome.usage_known());
         let mut chunk = GenerationChunk::finish(FinishReason::Length);
-        chunk.completion_tokens = Some(3);
+        chunk.rare.completion_tokens = Some(3);
         outcome.record(&chunk, "test").unwrap();
         outcome
             .record(&GenerationChunk::finish(FinishReason::Stop), "test")

@@ -253,17 +253,18 @@ where
 
 /// True when the chunk reports a failure that the formats write as an error event/body.
 pub fn is_error(chunk: &GenerationChunk) -> bool {
-    chunk.error_code.is_some()
-        || chunk.error_message.is_some()
+    chunk.rare.error_code.is_some()
+        || chunk.rare.error_message.is_some()
         || chunk.finish_reason == Some(crate::chunk::FinishReason::Error)
 }
 
 /// The message of an error chunk; a bare `finish_reason = "error"` gets a generic one.
 pub(crate) fn error_message(chunk: &GenerationChunk) -> &str {
     chunk
+        .rare
         .error_message
         .as_deref()
-        .or(chunk.error_code.as_deref())
+        .or(chunk.rare.error_code.as_deref())
         .unwrap_or("generation failed")
 }
 

@@ -45,7 +45,7 @@ pub(crate) fn write_error_object(chunk: &GenerationChunk, out: &mut Vec<u8>) {
     out.extend_from_slice(b"{\"message\":");
     write_str(out, error_message(chunk));
     out.extend_from_slice(b",\"type\":\"server_error\",\"param\":null,\"code\":");
-    write_opt_str(out, chunk.error_code.as_deref());
+    write_opt_str(out, chunk.rare.error_code.as_deref());
     out.push(b'}');
 }
 
@@ -160,11 +160,11 @@ impl StreamEncoder {
         if self.ended_by_error {
             return Ok(());
         }
-        if chunk.prompt_tokens.is_some() {
-            self.prompt_tokens = chunk.prompt_tokens;
+        if chunk.rare.prompt_tokens.is_some() {
+            self.prompt_tokens = chunk.rare.prompt_tokens;
         }
-        if chunk.completion_tokens.is_some() {
-            self.completion_tokens = chunk.completion_tokens;
+        if chunk.rare.completion_tokens.is_some() {
+            self.completion_tokens = chunk.rare.completion_tokens;
         }
         if is_error(chunk) {
             out.extend_from_slice(b"data: {\"error\":");
@@ -174,7 +174,7 @@ impl StreamEncoder {
             return Ok(());
         }
         let position = self.choice_position(chunk.choice_index, out);
-        if chunk.has_content() || chunk.logprobs.is_some() {
+        if chunk.has_content() || chunk.rare.logprobs.is_some() {
             self.write_delta(position, chunk, out);
         }
         if (chunk.done || chunk.finish_reason.is_some()) && !self.choices[position].finished {
@@ -204,9 +204,9 @@ impl StreamEncoder {
             field(out, "content");
             write_str(out, &chunk.text_delta);
         }
-        if !chunk.refusal_delta.is_empty() {
+        if !chunk.rare.refusal_delta.is_empty() {
             field(out, "refusal");
-            write_str(out, &chunk.refusal_delta);
+            write_str(out, &chunk.rare.refusal_delta);
         }
         if let Some(call) = &chunk.tool_call_delta {
             field(out, "tool_calls");
@@ -216,7 +216,7 @@ impl StreamEncoder {
             out.push(b']');
         }
         out.extend_from_slice(b"},\"logprobs\":");
-        write_logprobs(chunk.logprobs.as_deref(), out);
+        write_logprobs(chunk.rare.logprobs.as_deref(), out);
         out.extend_from_slice(b",\"finish_reason\":null}]}\n\n");
     }
 
@@ -332,11 +332,11 @@ where
     let mut choices: Vec<ChoiceAccumulator<'a>> = Vec::new();
     let (mut prompt_tokens, mut completion_tokens) = (envelope.prompt_tokens, None);
     for chunk in chunks {
-        if chunk.prompt_tokens.is_some() {
-            prompt_tokens = chunk.prompt_tokens;
+        if chunk.rare.prompt_tokens.is_some() {
+            prompt_tokens = chunk.rare.prompt_tokens;
         }
-        if chunk.completion_tokens.is_some() {
-            completion_tokens = chunk.completion_tokens;
+        if chunk.rare.completion_tokens.is_some() {
+            completion_tokens = chunk.rare.completion_tokens;
         }
         if is_error(chunk) {
             out.extend_from_slice(b"{\"error\":");
@@ -356,7 +356,7 @@ where
         };
         choice.reasoning.push_str(&chunk.reasoning_delta);
         choice.text.push_str(&chunk.text_delta);
-        choice.refusal.push_str(&chunk.refusal_delta);
+        choice.refusal.push_str(&chunk.rare.refusal_delta);
         if let Some(delta) = &chunk.tool_call_delta {
             // Fragments of one call come together: look at the latest call first.
             let position = match choice.calls.last() {
@@ -381,7 +381,7 @@ where
             }
             call.arguments.push_str(&delta.arguments_delta);
         }
-        if let Some(raw) = chunk.logprobs.as_deref() {
+        if let Some(raw) = chunk.rare.logprobs.as_deref() {
             choice.has_logprobs = true;
             choice.logprob_items.extend(logprob_items(raw)?);
         }

@@ -276,7 +276,10 @@ fn write_response_object(
     match error {
         Some(chunk) => {
             out.extend_from_slice(b"{\"code\":");
-            write_str(out, chunk.error_code.as_deref().unwrap_or("server_error"));
+            write_str(
+                out,
+                chunk.rare.error_code.as_deref().unwrap_or("server_error"),
+            );
             out.extend_from_slice(b",\"message\":");
             write_str(out, error_message(chunk));
             out.push(b'}');

@@ -10,8 +10,10 @@
 //! | `thinking` + `thinking_delta`               | `reasoning_delta`                            |
 //! | `tool_use` (start) + `input_json_delta`     | `tool_call_delta` (id + name, then arguments)|
 //! | `signature_delta`                           | `reasoning_signature` (no text)              |
-//! | `citations_delta`                           | a chunk with only `raw` (the event)          |
-//! | `redacted_thinking`, `server_tool_use`, `mcp_tool_use`, `*_tool_result`, other blocks, and their deltas | a chunk with only `raw` |
+//! | `citations_delta`                           | `citations` (a one-item array)               |
+//! | `text` with `citations` (non-streaming body)  | `text_delta`, then `citations`               |
+//! | `redacted_thinking`                         | `redacted_thinking` (its `data`)             |
+//! | `server_tool_use`, `mcp_tool_use`, `*_tool_result`, other blocks, and their deltas | a chunk with only `raw` |
 //!
 //! Server tools run at Anthropic and are not the client's tool calls, so they never become
 //! `tool_call_delta`s; their content stays reachable through `raw`. `prompt_tokens` is the
@@ -26,7 +28,7 @@ use super::emit::Emitter;
 use super::json::{self, non_empty, non_empty_str, ErrorObject, JStr};
 use super::template::Template;
 use super::{Reducer, WireEvent};
-use crate::chunk::FinishReason;
+use crate::chunk::{FinishReason, RareFields};
 use crate::error::{Error, Result};
 use crate::providers::Chunks;
 
@@ -81,6 +83,8 @@ struct DeltaWire<'a> {
     #[serde(borrow, default)]
     signature: Option<JStr<'a>>,
     #[serde(borrow, default)]
+    citation: Option<&'a RawValue>,
+    #[serde(borrow, default)]
     stop_reason: Option<JStr<'a>>,
     #[serde(borrow, default)]
     stop_sequence: Option<JStr<'a>>,
@@ -103,6 +107,12 @@ struct BlockWire<'a> {
     name: Option<JStr<'a>>,
     #[serde(borrow, default)]
     input: Option<&'a RawValue>,
+    /// A `redacted_thinking` block's opaque data.
+    #[serde(borrow, default)]
+    data: Option<JStr<'a>>,
+    /// A text block's citations (whole in a body, `[]` at a stream's block start).
+    #[serde(borrow, default)]
+    citations: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize)]
@@ -286,6 +296,32 @@ impl AnthropicReducer {
                 if let Some(text) = block.text {
                     self.emit.text(text.into_string(), out);
                 }
+                if let Some(citations) = block.citations.filter(|raw| !json::is_blank_raw(raw)) {
+                    let citations = Some(citations.get().into());
+                    self.emit.rare(
+                        RareFields {
+                            citations,
+                            ..RareFields::NONE
+                        },
+                        out,
+                    );
+                }
+            }
+            Some("redacted_thinking") => {
+                self.set_block(index, Block::Other, offset)?;
+                match block.data {
+                    Some(data) => {
+                        let redacted_thinking = Some(data.into_string());
+                        self.emit.rare(
+                            RareFields {
+                                redacted_thinking,
+                                ..RareFields::NONE
+                            },
+                            out,
+                        );
+                    }
+                    None => self.emit.raw_only(out),
+                }
             }
             Some("thinking") => {
                 self.set_block(index, Block::Thinking, offset)?;
@@ -349,7 +385,17 @@ impl AnthropicReducer {
             Some("signature_delta") => self
                 .emit
                 .reasoning_signature(non_empty(delta.signature), out),
-            // citations, compaction and future deltas: raw only.
+            Some("citations_delta") => match delta.citation {
+                Some(citation) => self.emit.rare(
+                    RareFields {
+                        citations: Some(format!("[{}]", citation.get()).into()),
+                        ..RareFields::NONE
+                    },
+                    out,
+                ),
+                None => self.emit.raw_only(out),
+            },
+            // compaction and future deltas: raw only.
             _ => self.emit.raw_only(out),
         }
     }

@@ -4,7 +4,7 @@
 //! (`pipeline::stamp`) stamps them on every reducer's chunks, so a reducer only sets `raw`
 //! when it attaches another event's text (the terminal chunk's finish event).
 
-use crate::chunk::{FinishReason, GenerationChunk, ToolCallDelta};
+use crate::chunk::{FinishReason, GenerationChunk, Rare, RareFields, ToolCallDelta};
 use crate::providers::Chunks;
 use crate::shared_text::SharedText;
 use serde::Deserialize;
@@ -38,11 +38,15 @@ impl Ending {
         GenerationChunk {
             done: true,
             finish_reason: Some(finish_reason),
-            prompt_tokens: self.prompt_tokens,
-            completion_tokens: self.completion_tokens,
-            stop_sequence: self.stop_sequence,
-            error_code,
-            error_message,
+            rare: RareFields {
+                prompt_tokens: self.prompt_tokens,
+                completion_tokens: self.completion_tokens,
+                stop_sequence: self.stop_sequence,
+                error_code,
+                error_message,
+                ..RareFields::NONE
+            }
+            .into(),
             raw: self.raw,
             ..Default::default()
         }
@@ -112,12 +116,12 @@ impl Emitter {
             return;
         }
         let mut chunk = GenerationChunk {
-            logprobs,
+            rare: Rare::logprobs(logprobs),
             ..Default::default()
         };
         match kind {
             Answer::Text => chunk.text_delta = text,
-            Answer::Refusal => chunk.refusal_delta = text,
+            Answer::Refusal => chunk.rare.refusal_delta = text,
         }
         self.push(chunk, out);
     }
@@ -131,11 +135,16 @@ impl Emitter {
 
     /// The signature that closes the reasoning so far (sent even when empty: the event was there).
     pub fn reasoning_signature(&mut self, signature: Option<String>, out: &mut Chunks) {
-        let chunk = GenerationChunk {
-            reasoning_signature: signature,
-            ..Default::default()
+        let chunk = match signature {
+            Some(signature) => GenerationChunk::signature(signature),
+            None => GenerationChunk::default(),
         };
         self.push(chunk, out);
+    }
+
+    /// A chunk of rare fields only (a redacted reasoning block's data, citations).
+    pub fn rare(&mut self, fields: RareFields, out: &mut Chunks) {
+        self.push(GenerationChunk::with_rare(fields), out);
     }
 
     /// A chunk with no content whose `raw` carries model output we do not map (signatures,

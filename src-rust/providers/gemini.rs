@@ -399,7 +399,7 @@ impl GeminiReducer {
 fn sign(out: &mut Chunks, at: usize, signature: &mut Option<Cow<'_, str>>) {
     if let Some(chunk) = out.get_mut(at) {
         if let Some(signature) = signature.take() {
-            chunk.reasoning_signature = Some(signature.into_owned());
+            chunk.rare.reasoning_signature = Some(signature.into_owned());
         }
     }
 }

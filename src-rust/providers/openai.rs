@@ -658,8 +658,8 @@ mod tests {
         assert_eq!(out[0].text_delta, "Hi \"x\"");
         assert!(out[1].done);
         assert_eq!(out[1].finish_reason, Some(FinishReason::Stop));
-        assert_eq!(out[1].prompt_tokens, Some(3));
-        assert_eq!(out[1].completion_tokens, Some(2));
+        assert_eq!(out[1].rare.prompt_tokens, Some(3));
+        assert_eq!(out[1].rare.completion_tokens, Some(2));
     }
 
     #[test]
@@ -830,6 +830,6 @@ mod tests {
         let out = run(&[r#"{"choices":[{"index":0,"delta":{"content":"a"}}]}"#]);
         let last = out.last().unwrap();
         assert_eq!(last.finish_reason, Some(FinishReason::Error));
-        assert_eq!(last.error_code.as_deref(), Some("incomplete_stream"));
+        assert_eq!(last.rare.error_code.as_deref(), Some("incomplete_stream"));
     }
 }

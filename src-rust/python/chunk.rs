@@ -1,17 +1,20 @@
 //! `GenerationChunk` and `ToolCallDelta` for Python: frozen wrappers around the core structs.
 //! Fields are converted on access, so producing a chunk costs one small allocation.
 
+use std::sync::OnceLock;
+
 use crate::shared_text::SharedText;
 
 use pyo3::basic::CompareOp;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
+use pyo3::{PyTraverseError, PyVisit};
 
 use super::sse::{json_loads, orjson_loads};
 use crate::chunk::{
-    FinishReason, GenerationChunk as CoreChunk, ToolCallDelta as CoreToolCallDelta,
+    FinishReason, GenerationChunk as CoreChunk, Rare, RareFields,
+    ToolCallDelta as CoreToolCallDelta,
 };
 
 fn compare(equal: bool, op: CompareOp, py: Python<'_>) -> PyResult<Py<PyAny>> {
@@ -132,50 +135,126 @@ impl ToolCallDelta {
 }
 
 /// One item of the unified stream (see docs/ARCHITECTURE.md). Frozen; build with keywords.
+///
+/// Chunks made by the core hold no Python object except what they parse from their own JSON
+/// (`logprobs`, `citations`), which cannot refer back to the chunk, so they are untracked by
+/// the cyclic garbage collector: keeping a million of them costs a collection nothing.
 #[pyclass(module = "fastsse", frozen, freelist = 256)]
 pub struct GenerationChunk {
     pub inner: CoreChunk,
-    /// `logprobs` as a Python object: parsed from the core's JSON on first access, or given
-    /// by the caller at construction.
-    logprobs: PyOnceLock<Py<PyAny>>,
+    /// `(logprobs, citations)` as Python objects: parsed from the core's JSON on first access,
+    /// or given by the caller at construction (then the core holds no JSON for either).
+    objects: OnceLock<Py<PyTuple>>,
+}
+
+/// A list given for a sequence field becomes a tuple: the chunk is immutable.
+fn frozen_sequence(value: Bound<'_, PyAny>) -> Bound<'_, PyAny> {
+    match value.cast::<PyList>() {
+        Ok(list) => list.to_tuple().into_any(),
+        Err(_) => value,
+    }
+}
+
+fn parse_json_field<'py>(py: Python<'py>, json: Option<&str>) -> PyResult<Bound<'py, PyAny>> {
+    match json {
+        None => Ok(py.None().into_bound(py)),
+        Some(json) => Ok(frozen_sequence(orjson_loads(py)?.call1((json,))?)),
+    }
 }
 
 impl GenerationChunk {
     pub fn from_core(inner: CoreChunk) -> Self {
         GenerationChunk {
             inner,
-            logprobs: PyOnceLock::new(),
+            objects: OnceLock::new(),
         }
+    }
+
+    /// A chunk whose `logprobs` and `citations` are the given Python objects.
+    fn with_objects(
+        py: Python<'_>,
+        mut inner: CoreChunk,
+        logprobs: Bound<'_, PyAny>,
+        citations: Bound<'_, PyAny>,
+    ) -> PyResult<Self> {
+        if inner.rare.logprobs.is_some() || inner.rare.citations.is_some() {
+            inner.rare.logprobs = None;
+            inner.rare.citations = None;
+        }
+        let chunk = GenerationChunk::from_core(inner);
+        if !logprobs.is_none() || !citations.is_none() {
+            let objects =
+                PyTuple::new(py, [frozen_sequence(logprobs), frozen_sequence(citations)])?;
+            let _ = chunk.objects.set(objects.unbind());
+        }
+        Ok(chunk)
+    }
+
+    /// Whether the chunk holds objects that came from Python (which may refer to anything,
+    /// the chunk included), rather than ones parsed from its own JSON.
+    fn holds_python_objects(&self) -> bool {
+        let rare = &self.inner.rare;
+        self.objects.get().is_some() && rare.logprobs.is_none() && rare.citations.is_none()
+    }
+
+    /// The chunk as a Python object, left to the cyclic GC only when it can be in a cycle.
+    pub fn into_py(self, py: Python<'_>) -> PyResult<Bound<'_, GenerationChunk>> {
+        let object = Bound::new(py, self)?;
+        set_gc_tracking(&object);
+        Ok(object)
     }
 
     /// Logprobs given from Python at construction (the core holds no JSON for them then).
-    pub(crate) fn logprobs_from_python<'py>(&self, py: Python<'py>) -> Option<&Bound<'py, PyAny>> {
-        if self.inner.logprobs.is_some() {
+    pub(crate) fn logprobs_from_python<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyAny>> {
+        if !self.holds_python_objects() {
             return None;
         }
-        self.logprobs
-            .get(py)
-            .map(|value| value.bind(py))
-            .filter(|value| !value.is_none())
+        let objects = self.objects.get()?.bind(py);
+        objects.get_item(0).ok().filter(|value| !value.is_none())
     }
 
-    fn logprobs_value<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let value = self
-            .logprobs
-            .get_or_try_init(py, || -> PyResult<Py<PyAny>> {
-                match &self.inner.logprobs {
-                    None => Ok(py.None()),
-                    Some(json) => {
-                        let parsed = orjson_loads(py)?.call1((json.as_ref(),))?;
-                        // A list from the wire becomes a tuple: the chunk is immutable.
-                        match parsed.cast::<PyList>() {
-                            Ok(list) => Ok(list.to_tuple().into_any().unbind()),
-                            Err(_) => Ok(parsed.unbind()),
-                        }
-                    }
-                }
-            })?;
-        Ok(value.bind(py).clone())
+    /// `(logprobs, citations)` as Python objects, parsing the core's JSON on first use.
+    fn objects<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyTuple>>> {
+        if let Some(objects) = self.objects.get() {
+            return Ok(Some(objects.bind(py).clone()));
+        }
+        let rare = &self.inner.rare;
+        if rare.logprobs.is_none() && rare.citations.is_none() {
+            return Ok(None);
+        }
+        let parsed = PyTuple::new(
+            py,
+            [
+                parse_json_field(py, rare.logprobs.as_deref())?,
+                parse_json_field(py, rare.citations.as_deref())?,
+            ],
+        )?;
+        // Another thread may have parsed first: every reader then sees the first value.
+        let _ = self.objects.set(parsed.unbind());
+        Ok(self.objects.get().map(|objects| objects.bind(py).clone()))
+    }
+
+    fn object<'py>(&self, py: Python<'py>, position: usize) -> PyResult<Bound<'py, PyAny>> {
+        match self.objects(py)? {
+            Some(objects) => objects.get_item(position),
+            None => Ok(py.None().into_bound(py)),
+        }
+    }
+}
+
+/// Track `object` by the cyclic GC exactly when it holds objects that came from Python.
+fn set_gc_tracking(object: &Bound<'_, GenerationChunk>) {
+    let in_cycles = object.get().holds_python_objects();
+    // SAFETY: `object` is a live GC object and we hold the GIL. Untracking is what CPython
+    // does for tuples of atomic items; `tp_dealloc` untracks again, which is allowed. An
+    // object reused from the freelist comes back untracked, so track the ones that need it.
+    unsafe {
+        let tracked = pyo3::ffi::PyObject_GC_IsTracked(object.as_ptr()) != 0;
+        if in_cycles && !tracked {
+            pyo3::ffi::PyObject_GC_Track(object.as_ptr().cast());
+        } else if !in_cycles && tracked {
+            pyo3::ffi::PyObject_GC_UnTrack(object.as_ptr().cast());
+        }
     }
 }
 
@@ -198,7 +277,7 @@ pub fn chunks_to_list<'py>(
 ) -> PyResult<Bound<'py, PyList>> {
     let list = PyList::empty(py);
     for chunk in chunks {
-        list.append(Bound::new(py, GenerationChunk::from_core(chunk))?)?;
+        list.append(GenerationChunk::from_core(chunk).into_py(py)?)?;
     }
     Ok(list)
 }
@@ -224,6 +303,8 @@ impl GenerationChunk {
         choice_index = 0,
         stop_sequence = None,
         raw = None,
+        redacted_thinking = None,
+        citations = None,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn py_new(
@@ -244,34 +325,62 @@ impl GenerationChunk {
         choice_index: u32,
         stop_sequence: Option<String>,
         raw: Option<String>,
+        redacted_thinking: Option<String>,
+        citations: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        let finish_reason = parse_finish_reason(finish_reason)?;
-        let chunk = GenerationChunk::from_core(CoreChunk {
-            text_delta,
-            reasoning_delta,
+        let rare = RareFields {
             reasoning_signature,
+            redacted_thinking,
             refusal_delta,
-            done,
-            is_first,
-            finish_reason,
             prompt_tokens,
             completion_tokens,
-            tool_call_delta: tool_call_delta.map(|d| d.get().inner.clone()),
             error_code,
             error_message,
             logprobs: None,
-            choice_index,
+            citations: None,
             stop_sequence,
+        };
+        let inner = CoreChunk {
+            text_delta,
+            reasoning_delta,
+            tool_call_delta: tool_call_delta.map(|d| Box::new(d.get().inner.clone())),
             raw: raw.map(SharedText::from),
-        });
-        if let Some(value) = logprobs {
-            let value = match value.cast::<PyList>() {
-                Ok(list) => list.to_tuple().into_any(),
-                Err(_) => value,
-            };
-            let _ = chunk.logprobs.set(py, value.unbind());
+            rare: if rare == RareFields::NONE {
+                Rare::default()
+            } else {
+                rare.into()
+            },
+            choice_index,
+            done,
+            is_first,
+            finish_reason: parse_finish_reason(finish_reason)?,
+        };
+        let none = || py.None().into_bound(py);
+        GenerationChunk::with_objects(
+            py,
+            inner,
+            logprobs.unwrap_or_else(none),
+            citations.unwrap_or_else(none),
+        )
+    }
+
+    /// Runs after `__new__` (which has no object to track): a chunk given Python objects is
+    /// tracked by the cyclic GC, any other is not.
+    #[pyo3(signature = (*_args, **_kwargs))]
+    fn __init__(
+        slf: &Bound<'_, Self>,
+        _args: &Bound<'_, PyTuple>,
+        _kwargs: Option<&Bound<'_, PyDict>>,
+    ) {
+        set_gc_tracking(slf);
+    }
+
+    /// Only the Python objects a caller gave can lead back to the chunk.
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        if let Some(objects) = self.objects.get() {
+            visit.call(objects)?;
         }
-        Ok(chunk)
+        Ok(())
     }
 
     #[classattr]
@@ -299,11 +408,16 @@ impl GenerationChunk {
     }
     #[getter]
     fn reasoning_signature(&self) -> Option<&str> {
-        self.inner.reasoning_signature.as_deref()
+        self.inner.rare.reasoning_signature.as_deref()
+    }
+    /// An Anthropic `redacted_thinking` block's opaque data, to send back unchanged.
+    #[getter]
+    fn redacted_thinking(&self) -> Option<&str> {
+        self.inner.rare.redacted_thinking.as_deref()
     }
     #[getter]
     fn refusal_delta(&self) -> &str {
-        &self.inner.refusal_delta
+        &self.inner.rare.refusal_delta
     }
     #[getter]
     fn done(&self) -> bool {
@@ -319,30 +433,37 @@ impl GenerationChunk {
     }
     #[getter]
     fn prompt_tokens(&self) -> Option<u64> {
-        self.inner.prompt_tokens
+        self.inner.rare.prompt_tokens
     }
     #[getter]
     fn completion_tokens(&self) -> Option<u64> {
-        self.inner.completion_tokens
+        self.inner.rare.completion_tokens
     }
     #[getter]
     fn tool_call_delta(&self) -> Option<ToolCallDelta> {
         self.inner
             .tool_call_delta
-            .clone()
-            .map(|inner| ToolCallDelta { inner })
+            .as_deref()
+            .map(|inner| ToolCallDelta {
+                inner: inner.clone(),
+            })
     }
     #[getter]
     fn error_code(&self) -> Option<&str> {
-        self.inner.error_code.as_deref()
+        self.inner.rare.error_code.as_deref()
     }
     #[getter]
     fn error_message(&self) -> Option<&str> {
-        self.inner.error_message.as_deref()
+        self.inner.rare.error_message.as_deref()
     }
     #[getter]
     fn logprobs<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.logprobs_value(py)
+        self.object(py, 0)
+    }
+    /// The citations of the text this chunk is in (Anthropic `citations_delta`), a tuple.
+    #[getter]
+    fn citations<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.object(py, 1)
     }
     #[getter]
     fn choice_index(&self) -> u32 {
@@ -350,7 +471,7 @@ impl GenerationChunk {
     }
     #[getter]
     fn stop_sequence(&self) -> Option<&str> {
-        self.inner.stop_sequence.as_deref()
+        self.inner.rare.stop_sequence.as_deref()
     }
     /// The provider's own event (JSON text) this chunk came from, or None.
     #[getter]
@@ -358,44 +479,43 @@ impl GenerationChunk {
         self.inner.raw.as_deref()
     }
 
-    /// A copy with the given fields changed (chunks are frozen); every other field, `raw` and
-    /// `logprobs` included, is kept. An unknown field name raises `TypeError`.
+    /// A copy with the given fields changed (chunks are frozen); every other field, `raw`,
+    /// `logprobs` and `citations` included, is kept. An unknown field name raises `TypeError`.
     #[pyo3(signature = (**changes))]
-    fn replace(&self, py: Python<'_>, changes: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+    fn replace<'py>(
+        &self,
+        py: Python<'py>,
+        changes: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, GenerationChunk>> {
         let mut inner = self.inner.clone();
-        let mut logprobs = self.logprobs.get(py).map(|value| value.clone_ref(py));
+        let (mut logprobs, mut citations) = (None, None);
         for (name, value) in changes.into_iter().flat_map(|changes| changes.iter()) {
             let name = name.extract::<String>()?;
             match name.as_str() {
                 "text_delta" => inner.text_delta = value.extract()?,
                 "reasoning_delta" => inner.reasoning_delta = value.extract()?,
-                "reasoning_signature" => inner.reasoning_signature = value.extract()?,
-                "refusal_delta" => inner.refusal_delta = value.extract()?,
+                "reasoning_signature" => inner.rare.reasoning_signature = value.extract()?,
+                "redacted_thinking" => inner.rare.redacted_thinking = value.extract()?,
+                "refusal_delta" => inner.rare.refusal_delta = value.extract()?,
                 "done" => inner.done = value.extract()?,
                 "is_first" => inner.is_first = value.extract()?,
                 "finish_reason" => {
                     let name = value.extract::<Option<String>>()?;
                     inner.finish_reason = parse_finish_reason(name.as_deref())?
                 }
-                "prompt_tokens" => inner.prompt_tokens = value.extract()?,
-                "completion_tokens" => inner.completion_tokens = value.extract()?,
+                "prompt_tokens" => inner.rare.prompt_tokens = value.extract()?,
+                "completion_tokens" => inner.rare.completion_tokens = value.extract()?,
                 "tool_call_delta" => {
                     inner.tool_call_delta = value
                         .extract::<Option<Bound<'_, ToolCallDelta>>>()?
-                        .map(|delta| delta.get().inner.clone())
+                        .map(|delta| Box::new(delta.get().inner.clone()))
                 }
-                "error_code" => inner.error_code = value.extract()?,
-                "error_message" => inner.error_message = value.extract()?,
-                "logprobs" => {
-                    inner.logprobs = None;
-                    let value = match value.cast::<PyList>() {
-                        Ok(list) => list.to_tuple().into_any(),
-                        Err(_) => value,
-                    };
-                    logprobs = Some(value.unbind());
-                }
+                "error_code" => inner.rare.error_code = value.extract()?,
+                "error_message" => inner.rare.error_message = value.extract()?,
+                "logprobs" => logprobs = Some(value),
+                "citations" => citations = Some(value),
                 "choice_index" => inner.choice_index = value.extract()?,
-                "stop_sequence" => inner.stop_sequence = value.extract()?,
+                "stop_sequence" => inner.rare.stop_sequence = value.extract()?,
                 "raw" => inner.raw = value.extract::<Option<String>>()?.map(SharedText::from),
                 _ => {
                     return Err(PyTypeError::new_err(format!(
@@ -404,15 +524,26 @@ impl GenerationChunk {
                 }
             }
         }
-        let chunk = GenerationChunk::from_core(inner);
-        if let Some(value) = logprobs {
-            let _ = chunk.logprobs.set(py, value);
-        }
-        Ok(chunk)
+        let chunk = if logprobs.is_some() || citations.is_some() {
+            let logprobs = logprobs.map_or_else(|| self.object(py, 0), Ok)?;
+            let citations = citations.map_or_else(|| self.object(py, 1), Ok)?;
+            GenerationChunk::with_objects(py, inner, logprobs, citations)?
+        } else {
+            let chunk = GenerationChunk::from_core(inner);
+            if let Some(objects) = self.objects.get() {
+                let _ = chunk.objects.set(objects.clone_ref(py));
+            }
+            chunk
+        };
+        chunk.into_py(py)
     }
 
     #[pyo3(signature = (**changes))]
-    fn __replace__(&self, py: Python<'_>, changes: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+    fn __replace__<'py>(
+        &self,
+        py: Python<'py>,
+        changes: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, GenerationChunk>> {
         self.replace(py, changes)
     }
 
@@ -433,14 +564,20 @@ impl GenerationChunk {
                 repr_str(py, &c.reasoning_delta)?
             ));
         }
-        if c.reasoning_signature.is_some() {
-            parts.push(format!(
-                "reasoning_signature={}",
-                repr_opt_str(py, &c.reasoning_signature)?
-            ));
+        let optional_strings = [
+            ("reasoning_signature", &c.rare.reasoning_signature),
+            ("redacted_thinking", &c.rare.redacted_thinking),
+        ];
+        for (name, value) in optional_strings {
+            if value.is_some() {
+                parts.push(format!("{name}={}", repr_opt_str(py, value)?));
+            }
         }
-        if !c.refusal_delta.is_empty() {
-            parts.push(format!("refusal_delta={}", repr_str(py, &c.refusal_delta)?));
+        if !c.rare.refusal_delta.is_empty() {
+            parts.push(format!(
+                "refusal_delta={}",
+                repr_str(py, &c.rare.refusal_delta)?
+            ));
         }
         if c.done {
             parts.push("done=True".into());
@@ -451,38 +588,42 @@ impl GenerationChunk {
         if let Some(reason) = c.finish_reason {
             parts.push(format!("finish_reason='{}'", reason.as_str()));
         }
-        if c.prompt_tokens.is_some() {
-            parts.push(format!("prompt_tokens={}", repr_opt(&c.prompt_tokens)));
+        let counts = [
+            ("prompt_tokens", c.rare.prompt_tokens),
+            ("completion_tokens", c.rare.completion_tokens),
+        ];
+        for (name, value) in counts {
+            if value.is_some() {
+                parts.push(format!("{name}={}", repr_opt(&value)));
+            }
         }
-        if c.completion_tokens.is_some() {
-            parts.push(format!(
-                "completion_tokens={}",
-                repr_opt(&c.completion_tokens)
-            ));
-        }
-        if let Some(delta) = &c.tool_call_delta {
+        if let Some(delta) = c.tool_call_delta.as_deref() {
             let delta = ToolCallDelta {
                 inner: delta.clone(),
             };
             parts.push(format!("tool_call_delta={}", delta.__repr__(py)?));
         }
-        if c.error_code.is_some() {
-            parts.push(format!("error_code={}", repr_opt_str(py, &c.error_code)?));
-        }
-        if c.error_message.is_some() {
-            parts.push(format!(
-                "error_message={}",
-                repr_opt_str(py, &c.error_message)?
-            ));
+        let optional_strings = [
+            ("error_code", &c.rare.error_code),
+            ("error_message", &c.rare.error_message),
+        ];
+        for (name, value) in optional_strings {
+            if value.is_some() {
+                parts.push(format!("{name}={}", repr_opt_str(py, value)?));
+            }
         }
         if c.choice_index != 0 {
             parts.push(format!("choice_index={}", c.choice_index));
         }
-        if c.stop_sequence.is_some() {
+        if c.rare.stop_sequence.is_some() {
             parts.push(format!(
                 "stop_sequence={}",
-                repr_opt_str(py, &c.stop_sequence)?
+                repr_opt_str(py, &c.rare.stop_sequence)?
             ));
+        }
+        let citations = self.object(py, 1)?;
+        if !citations.is_none() {
+            parts.push(format!("citations={}", citations.repr()?));
         }
         Ok(format!("GenerationChunk({})", parts.join(", ")))
     }
@@ -495,21 +636,25 @@ impl GenerationChunk {
         };
         let other = other.get();
         let (a, b) = (&self.inner, &other.inner);
+        let (ra, rb) = (&*a.rare, &*b.rare);
         let same_fields = a.text_delta == b.text_delta
             && a.reasoning_delta == b.reasoning_delta
-            && a.reasoning_signature == b.reasoning_signature
-            && a.refusal_delta == b.refusal_delta
+            && ra.reasoning_signature == rb.reasoning_signature
+            && ra.redacted_thinking == rb.redacted_thinking
+            && ra.refusal_delta == rb.refusal_delta
             && a.done == b.done
             && a.is_first == b.is_first
             && a.finish_reason == b.finish_reason
-            && a.prompt_tokens == b.prompt_tokens
-            && a.completion_tokens == b.completion_tokens
+            && ra.prompt_tokens == rb.prompt_tokens
+            && ra.completion_tokens == rb.completion_tokens
             && a.tool_call_delta == b.tool_call_delta
-            && a.error_code == b.error_code
-            && a.error_message == b.error_message
+            && ra.error_code == rb.error_code
+            && ra.error_message == rb.error_message
             && a.choice_index == b.choice_index
-            && a.stop_sequence == b.stop_sequence;
-        let equal = same_fields && self.logprobs_value(py)?.eq(other.logprobs_value(py)?)?;
+            && ra.stop_sequence == rb.stop_sequence;
+        let equal = same_fields
+            && self.object(py, 0)?.eq(other.object(py, 0)?)?
+            && self.object(py, 1)?.eq(other.object(py, 1)?)?;
         compare(equal, op, py)
     }
 }

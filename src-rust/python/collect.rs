@@ -17,6 +17,7 @@ use pyo3::types::{PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 
 use super::chunk::{chunks_to_list, parse_finish_reason, GenerationChunk};
 use super::errors::to_py_err;
+use super::sse::orjson_loads;
 use super::strings::{extend_ascii, new_str};
 use crate::chunk::FinishReason;
 use crate::collect::{ChoiceState, Collector as CoreCollector};
@@ -384,7 +385,24 @@ fn choice_result(
         reasoning_signature: state.reasoning_signature.clone(),
         choice_index: index,
         choices: PyTuple::empty(py).unbind(),
+        redacted_thinking: PyTuple::new(py, &state.redacted_thinking)?.unbind(),
+        citations: citations_of(py, state)?,
     })
+}
+
+/// Every citation of the choice so far, in order (each chunk holds a JSON array of them).
+fn citations_of(py: Python<'_>, state: &ChoiceState) -> PyResult<Py<PyTuple>> {
+    if state.citations.is_empty() {
+        return Ok(PyTuple::empty(py).unbind());
+    }
+    let all = PyList::empty(py);
+    let loads = orjson_loads(py)?;
+    for array in &state.citations {
+        for citation in loads.call1((array.as_ref(),))?.try_iter()? {
+            all.append(citation?)?;
+        }
+    }
+    Ok(all.to_tuple().unbind())
 }
 
 #[pymethods]
@@ -654,6 +672,13 @@ pub struct GenerationResult {
     #[pyo3(get)]
     choice_index: u32,
     choices: Py<PyTuple>,
+    /// Each redacted reasoning block's opaque data (Anthropic `redacted_thinking`), to send
+    /// back unchanged in the next assistant turn.
+    #[pyo3(get)]
+    redacted_thinking: Py<PyTuple>,
+    /// The citation objects of the text, in order (Anthropic `citations_delta`).
+    #[pyo3(get)]
+    citations: Py<PyTuple>,
 }
 
 impl GenerationResult {
@@ -672,6 +697,8 @@ impl GenerationResult {
             reasoning_signature: None,
             choice_index: 0,
             choices: PyTuple::empty(py).unbind(),
+            redacted_thinking: PyTuple::empty(py).unbind(),
+            citations: PyTuple::empty(py).unbind(),
         }
     }
 
@@ -690,11 +717,13 @@ impl GenerationResult {
             reasoning_signature: self.reasoning_signature.clone(),
             choice_index: self.choice_index,
             choices: self.choices.clone_ref(py),
+            redacted_thinking: self.redacted_thinking.clone_ref(py),
+            citations: self.citations.clone_ref(py),
         }
     }
 }
 
-const RESULT_FIELDS: [&str; 13] = [
+const RESULT_FIELDS: [&str; 15] = [
     "text",
     "reasoning",
     "tool_calls",
@@ -708,6 +737,8 @@ const RESULT_FIELDS: [&str; 13] = [
     "reasoning_signature",
     "choice_index",
     "choices",
+    "redacted_thinking",
+    "citations",
 ];
 
 #[pymethods]
@@ -717,6 +748,7 @@ impl GenerationResult {
         text = "", reasoning = "", tool_calls = None, finish_reason = None, prompt_tokens = None,
         completion_tokens = None, refusal = "", stop_sequence = None, error_code = None,
         error_message = None, reasoning_signature = None, choice_index = 0, choices = None,
+        redacted_thinking = None, citations = None,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn py_new(
@@ -734,7 +766,26 @@ impl GenerationResult {
         reasoning_signature: Option<String>,
         choice_index: u32,
         choices: Option<&Bound<'_, PyAny>>,
+        redacted_thinking: Option<&Bound<'_, PyAny>>,
+        citations: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
+        let tuple_of = |items: Option<&Bound<'_, PyAny>>| -> PyResult<Py<PyTuple>> {
+            Ok(match items {
+                None => PyTuple::empty(py).unbind(),
+                Some(items) => {
+                    PyTuple::new(py, items.try_iter()?.collect::<PyResult<Vec<_>>>()?)?.unbind()
+                }
+            })
+        };
+        let redacted_thinking = tuple_of(redacted_thinking)?;
+        for data in redacted_thinking.bind(py).iter() {
+            if !data.is_instance_of::<PyString>() {
+                return Err(PyValueError::new_err(format!(
+                    "redacted_thinking must hold str, got {}",
+                    data.get_type().name()?
+                )));
+            }
+        }
         let tool_calls = match tool_calls {
             None => PyList::empty(py),
             Some(calls) => PyList::new(py, calls.try_iter()?.collect::<PyResult<Vec<_>>>()?)?,
@@ -765,6 +816,8 @@ impl GenerationResult {
             reasoning_signature,
             choice_index,
             choices: choices.unbind(),
+            redacted_thinking,
+            citations: tuple_of(citations)?,
         })
     }
 
@@ -842,10 +895,14 @@ impl GenerationResult {
     fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
         let mut parts = Vec::new();
         for name in RESULT_FIELDS {
-            if name == "choices" {
+            let value = slf.getattr(name)?;
+            // The rare block lists show only when there are some.
+            let rare_and_empty =
+                matches!(name, "redacted_thinking" | "citations") && value.len()? == 0;
+            if name == "choices" || rare_and_empty {
                 continue;
             }
-            parts.push(format!("{name}={}", slf.getattr(name)?.repr()?));
+            parts.push(format!("{name}={}", value.repr()?));
         }
         Ok(format!("GenerationResult({})", parts.join(", ")))
     }

@@ -136,10 +136,9 @@ impl<'py> Batch<'py> {
                 // orjson writes UTF-8; lossy conversion never replaces anything here.
                 let json = String::from_utf8_lossy(json.cast::<PyBytes>()?.as_bytes());
                 with_logprobs.resize(position + 1, None);
-                with_logprobs[position] = Some(CoreChunk {
-                    logprobs: Some(json.as_ref().into()),
-                    ..item.get().inner.clone()
-                });
+                let mut chunk = item.get().inner.clone();
+                chunk.rare.logprobs = Some(json.as_ref().into());
+                with_logprobs[position] = Some(chunk);
             }
         }
         Ok(Batch {

@@ -59,7 +59,10 @@ impl Runs {
                     }
                 }
                 Step::ReleaseMerged(merged) => {
-                    out(Py::new(py, GenerationChunk::from_core(*merged))?.into_any());
+                    out(GenerationChunk::from_core(*merged)
+                        .into_py(py)?
+                        .into_any()
+                        .unbind());
                 }
                 Step::Start => *first = chunk.map(|chunk| chunk.clone().unbind()),
                 Step::Pass => {

@@ -265,12 +265,12 @@ impl<'a> Emitter<'a> {
     pub fn announce_call(&mut self, id: String, name: String, arguments: &str) -> u32 {
         let index = self.state.next_index;
         self.state.next_index += 1;
-        self.push_new(true).tool_call_delta = Some(ToolCallDelta {
+        self.push_new(true).tool_call_delta = Some(Box::new(ToolCallDelta {
             index,
             id: Some(id),
             function_name: Some(name),
             arguments_delta: arguments.to_owned(),
-        });
+        }));
         index
     }
 
@@ -287,17 +287,17 @@ impl<'a> Emitter<'a> {
                 }
             }
         }
-        self.push_new(true).tool_call_delta = Some(ToolCallDelta {
+        self.push_new(true).tool_call_delta = Some(Box::new(ToolCallDelta {
             index,
             arguments_delta: text.to_owned(),
             ..Default::default()
-        });
+        }));
     }
 
     pub fn error(&mut self, code: &str, message: String) {
         let chunk = self.push_new(false);
-        chunk.error_code = Some(code.to_owned());
-        chunk.error_message = Some(message);
+        chunk.rare.error_code = Some(code.to_owned());
+        chunk.rare.error_message = Some(message);
     }
 
     /// The stream offset (in characters) of byte `pos` of `piece`, a slice of the current

@@ -321,7 +321,7 @@ impl TextParser {
             reason = FinishReason::ToolCalls;
         }
         let mut last = GenerationChunk::finish(reason);
-        last.stop_sequence = self.stop_sequence().map(str::to_owned);
+        last.rare.stop_sequence = self.stop_sequence().map(str::to_owned);
         out.push(last);
         Ok(())
     }

@@ -349,7 +349,7 @@ pub fn summarize(chunks: &[GenerationChunk], choice: u32) -> Summary {
     for chunk in chunks.iter().filter(|c| c.choice_index == choice) {
         summary.text.push_str(&chunk.text_delta);
         summary.reasoning.push_str(&chunk.reasoning_delta);
-        summary.refusal.push_str(&chunk.refusal_delta);
+        summary.refusal.push_str(&chunk.rare.refusal_delta);
         if let Some(delta) = &chunk.tool_call_delta {
             let tool = tools.entry(delta.index).or_insert_with(|| ToolCall {
                 index: delta.index,
@@ -366,10 +366,10 @@ pub fn summarize(chunks: &[GenerationChunk], choice: u32) -> Summary {
         if chunk.done {
             summary.done_chunks += 1;
             summary.finish_reason = chunk.finish_reason;
-            summary.prompt_tokens = chunk.prompt_tokens;
-            summary.completion_tokens = chunk.completion_tokens;
-            summary.stop_sequence.clone_from(&chunk.stop_sequence);
-            summary.error_code.clone_from(&chunk.error_code);
+            summary.prompt_tokens = chunk.rare.prompt_tokens;
+            summary.completion_tokens = chunk.rare.completion_tokens;
+            summary.stop_sequence.clone_from(&chunk.rare.stop_sequence);
+            summary.error_code.clone_from(&chunk.rare.error_code);
         } else if !chunk.has_content() {
             summary.raw_only += 1;
         }
