@@ -687,3 +687,40 @@ def test_extra_body_merges_objects_key_by_key() -> None:
     assert body["labels"] == {"a": "b"}
     replaced = ChatRequest(model="m", messages=[Message("user", "Hi")], extra_body={"messages": []})
     assert body_of("openai", replaced)["messages"] == []
+
+
+
+def redacted_issued(provider: str, data: bytes) -> list[str]:
+    """Each redacted thinking item of a capture, read without fastsse."""
+    if provider == "anthropic":
+        return [
+            e["content_block"]["data"]
+            for e in sse_json(data)
+            if e["type"] == "content_block_start" and e["content_block"]["type"] == "redacted_thinking"
+        ]
+    return [
+        p["delta"]["reasoningContent"]["redactedContent"]
+        for kind, p in bedrock_frames(data)
+        if kind == "contentBlockDelta" and "redactedContent" in p["delta"].get("reasoningContent", {})
+    ]
+
+
+@pytest.mark.parametrize(
+    ("provider", "capture"),
+    [("anthropic", "anthropic/redacted-thinking-text.sse"), ("bedrock", "bedrock/converse-stream-redacted-reasoning.bin")],
+)
+def test_redacted_thinking_goes_back_unchanged(provider: str, capture: str) -> None:
+    data = wire_bytes(capture)
+    issued = redacted_issued(provider, data)
+    assert len(issued) == 2
+    result = fastsse.collect(fastsse.iter_chunks([data], provider))  # type: ignore[arg-type]
+    assert list(result.redacted_thinking) == issued
+    turn = Message.from_result(result)
+    request = ChatRequest(model="m", messages=[Message("user", "Hi"), turn, Message("user", "And?")])
+    sent = body_of(provider, request)["messages"][1]["content"]
+    if provider == "anthropic":
+        assert sent[:2] == [{"type": "redacted_thinking", "data": d} for d in issued]
+        assert sent[2] == {"type": "text", "text": result.text}
+    else:
+        assert sent[:2] == [{"reasoningContent": {"redactedContent": d}} for d in issued]
+        assert sent[2] == {"text": result.text}

@@ -35,7 +35,7 @@ use serde_json::value::RawValue;
 
 use super::emit::{attach_raw, sum_present, Emitter};
 use super::{Reducer, WireEvent};
-use crate::chunk::FinishReason;
+use crate::chunk::{FinishReason, RareFields};
 use crate::error::{Error, Result};
 use crate::framing::eventstream::{Fault, FaultKind};
 use crate::providers::Chunks;
@@ -400,8 +400,18 @@ impl BedrockReducer {
                 self.emit
                     .reasoning_signature(Some(signature.into_owned()), out);
             }
-            if reasoning.redacted_content.is_some() {
-                self.emit.raw_only(out);
+            if let Some(redacted) = reasoning.redacted_content {
+                // A blob, base64 on the wire: kept as that text to be sent back unchanged.
+                match serde_json::from_str::<String>(redacted.get()) {
+                    Ok(data) => self.emit.rare(
+                        RareFields {
+                            redacted_thinking: Some(data),
+                            ..RareFields::NONE
+                        },
+                        out,
+                    ),
+                    Err(_) => self.emit.raw_only(out),
+                }
             }
         }
         if delta.tool_result.is_some() || delta.citation.is_some() {

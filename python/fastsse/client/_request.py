@@ -93,8 +93,7 @@ class Message:
     carries what the model reasoned, so that it can be sent back: ``reasoning`` (text),
     ``reasoning_signature`` (Anthropic / Bedrock thinking signature, Gemini
     ``thoughtSignature``) and ``redacted_thinking`` (opaque redacted-thinking data).
-    ``Message.from_result(result)`` fills the first two from a stream's ``GenerationResult``
-    (which does not keep redacted thinking yet: pass ``redacted_thinking`` yourself).
+    ``Message.from_result(result)`` fills all three from a stream's ``GenerationResult``.
     """
 
     role: Role
@@ -109,13 +108,14 @@ class Message:
     @classmethod
     def from_result(cls, result: Any) -> Message:
         """The assistant turn a stream produced (a ``fastsse.GenerationResult``), ready to be
-        the next request's history: text, tool calls, reasoning and its signature."""
+        the next request's history: text, tool calls, reasoning, its signature and redacted reasoning."""
         return cls(
             "assistant",
             result.text,
             tuple(as_tool_call(call) for call in result.tool_calls),
             reasoning=result.reasoning,
             reasoning_signature=result.reasoning_signature,
+            redacted_thinking=tuple(result.redacted_thinking),
         )
 
     def parts(self) -> list[ContentPart]:
