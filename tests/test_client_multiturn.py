@@ -689,7 +689,6 @@ def test_extra_body_merges_objects_key_by_key() -> None:
     assert body_of("openai", replaced)["messages"] == []
 
 
-
 def redacted_issued(provider: str, data: bytes) -> list[str]:
     """Each redacted thinking item of a capture, read without fastsse."""
     if provider == "anthropic":
@@ -707,7 +706,10 @@ def redacted_issued(provider: str, data: bytes) -> list[str]:
 
 @pytest.mark.parametrize(
     ("provider", "capture"),
-    [("anthropic", "anthropic/redacted-thinking-text.sse"), ("bedrock", "bedrock/converse-stream-redacted-reasoning.bin")],
+    [
+        ("anthropic", "anthropic/redacted-thinking-text.sse"),
+        ("bedrock", "bedrock/converse-stream-redacted-reasoning.bin"),
+    ],
 )
 def test_redacted_thinking_goes_back_unchanged(provider: str, capture: str) -> None:
     data = wire_bytes(capture)
