@@ -361,14 +361,18 @@ def test_a_tool_loop_with_thinking_keeps_the_signed_thinking_upstream(
     tool = {"name": "fixed_version", "description": "A tool", "input_schema": {"type": "object"}}
     messages: list[Any] = [{"role": "user", "content": "Which version?"}]
     thinking = {"type": "enabled", "budget_tokens": 2000}
-    with client.messages.stream(
-        model="m",
-        max_tokens=3000,
-        messages=messages,
-        tools=[tool],
-        thinking=thinking,  # type: ignore[arg-type,list-item]
-    ) as stream:
-        message = stream.get_final_message()
+
+    def turn() -> Any:
+        with client.messages.stream(
+            model="m",
+            max_tokens=3000,
+            messages=messages,
+            tools=[tool],
+            thinking=thinking,  # type: ignore[arg-type,list-item]
+        ) as stream:
+            return stream.get_final_message()
+
+    message = turn()
     blocks = [block.model_dump(exclude_none=True) for block in message.content]
     assert blocks[0]["type"] == "thinking" and blocks[0]["signature"]
     use = next(block for block in blocks if block["type"] == "tool_use")
@@ -376,14 +380,7 @@ def test_a_tool_loop_with_thinking_keeps_the_signed_thinking_upstream(
         {"role": "assistant", "content": blocks},
         {"role": "user", "content": [{"type": "tool_result", "tool_use_id": use["id"], "content": "1.2"}]},
     ]
-    with client.messages.stream(
-        model="m",
-        max_tokens=3000,
-        messages=messages,
-        tools=[tool],
-        thinking=thinking,  # type: ignore[arg-type,list-item]
-    ) as stream:
-        stream.get_final_message()
+    turn()
     sent = upstream.requests[-1][2]["messages"][1]["content"]
     assert sent[0] == {
         "type": "thinking",
