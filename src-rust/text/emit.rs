@@ -172,29 +172,30 @@ impl<'a> Emitter<'a> {
 
     #[inline]
     pub fn text(&mut self, text: &str) {
-        self.append(text, |chunk| &mut chunk.text_delta);
-    }
-
-    #[inline]
-    pub fn reasoning(&mut self, text: &str) {
-        self.append(text, |chunk| &mut chunk.reasoning_delta);
-    }
-
-    /// Append to the delta `field` picks: to the last chunk when it carries that kind already,
-    /// else in a new chunk.
-    #[inline(always)]
-    fn append(&mut self, text: &str, field: fn(&mut GenerationChunk) -> &mut String) {
         if text.is_empty() {
             return;
         }
         if let Some(last) = self.last_mut() {
-            let delta = field(last);
-            if !delta.is_empty() {
-                delta.push_str(text);
+            if !last.text_delta.is_empty() {
+                last.text_delta.push_str(text);
                 return;
             }
         }
-        field(self.push_new(true)).push_str(text);
+        self.push_new(true).text_delta.push_str(text);
+    }
+
+    #[inline]
+    pub fn reasoning(&mut self, text: &str) {
+        if text.is_empty() {
+            return;
+        }
+        if let Some(last) = self.last_mut() {
+            if !last.reasoning_delta.is_empty() {
+                last.reasoning_delta.push_str(text);
+                return;
+            }
+        }
+        self.push_new(true).reasoning_delta.push_str(text);
     }
 
     /// Answer text; while `*trim`, leading blanks are dropped (blanks after a marker that

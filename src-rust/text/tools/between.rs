@@ -44,6 +44,7 @@ impl Between {
     /// Read from `pos`: `Ok` with the position after the literal that begins the next call
     /// (the slot has begun it, or still holds the section's opener before the first call), or
     /// how the section stands.
+    #[inline(always)]
     pub fn step(
         &mut self,
         text: &str,

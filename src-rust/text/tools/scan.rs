@@ -117,6 +117,7 @@ impl Expect {
     /// The marker that closes a section after its calls, read from `text[pos..]`: the section
     /// ends after it; anything else ends the section where it diverges (the calls stand, what
     /// was matched goes back as text).
+    #[inline]
     pub fn close(
         &mut self,
         closers: &[&'static str],

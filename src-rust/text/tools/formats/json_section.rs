@@ -105,6 +105,7 @@ impl<H: CallHead> JsonSection<H> {
     }
 
     /// One phase's worth of `text` from `pos`: the next position, or how the section stands.
+    #[inline]
     fn step(&mut self, text: &str, pos: usize, em: &mut Emitter<'_>) -> Result<usize, Step> {
         let rest = &text[pos..];
         match self.phase {
@@ -271,6 +272,7 @@ impl UpTo {
     }
 
     /// Read `rest`, which is the call's raw text.
+    #[inline(always)]
     pub fn read(&mut self, rest: &str, slot: &mut CallSlot) -> Reached {
         let mut cut = rest.len().min(self.cap - self.read + 1);
         while !rest.is_char_boundary(cut) {
