@@ -17,8 +17,8 @@ use std::sync::Arc;
 use super::super::super::emit::Emitter;
 use super::super::super::matcher::{MarkerScanner, Markers, Scan};
 use super::super::{
-    drive, Between, CallSlot, Expect, Expected, JsonArgs, Opener, Problem, Recover, Step,
-    ToolContext, ToolSection,
+    Between, CallSlot, Expect, Expected, JsonArgs, Opener, Problem, Recover, Step, ToolContext,
+    ToolSection,
 };
 
 #[derive(Debug, PartialEq, Eq)]
@@ -103,87 +103,6 @@ impl<H: CallHead> JsonSection<H> {
         let at = em.char_offset(text, pos);
         self.fail(em, Problem::Unexpected { expected, at });
     }
-
-    /// One phase's worth of `text` from `pos`: the next position, or how the section stands.
-    #[inline]
-    fn step(&mut self, text: &str, pos: usize, em: &mut Emitter<'_>) -> Result<usize, Step> {
-        let rest = &text[pos..];
-        match self.phase {
-            Phase::Between => {
-                let next = self.between.step(text, pos, &mut self.slot, em)?;
-                self.head.start();
-                self.phase = Phase::Head;
-                Ok(next)
-            }
-            Phase::Head => match self.head.read(text, pos, &mut self.slot, em) {
-                Head::NeedMore => Err(Step::NeedMore),
-                Head::Reading(next) => Ok(next),
-                Head::Arguments(next) => {
-                    self.json.reset();
-                    self.phase = Phase::Arguments;
-                    Ok(next)
-                }
-                Head::GiveUp(consumed) => {
-                    self.slot.fallback(em);
-                    Err(Step::Ended { consumed })
-                }
-                Head::Unexpected { pos, expected } => {
-                    self.unexpected(em, text, pos, expected);
-                    Ok(pos)
-                }
-            },
-            Phase::Arguments => match self.json.feed(rest, &mut self.slot, em) {
-                Step::NeedMore => Err(Step::NeedMore),
-                Step::Ended { consumed } => {
-                    self.call_end.reset();
-                    self.phase = Phase::CallEnd;
-                    Ok(pos + consumed)
-                }
-                Step::Invalid { at, reason } => {
-                    let pos = pos + at;
-                    let at = em.char_offset(text, pos);
-                    self.fail(em, Problem::InvalidJson { at, reason });
-                    Ok(pos)
-                }
-            },
-            Phase::CallEnd => {
-                let pos = pos + self.slot.blanks(&self.call_end, rest);
-                if pos == text.len() {
-                    return Err(Step::NeedMore);
-                }
-                let literals = self.grammar.after_arguments;
-                match self.call_end.feed(literals, &text[pos..]) {
-                    Expected::Partial => Err(Step::NeedMore),
-                    Expected::Complete { which, consumed } => {
-                        if which == 0 {
-                            self.slot.complete(em);
-                            self.between.call_ended();
-                            self.phase = Phase::Between;
-                        }
-                        Ok(pos + consumed)
-                    }
-                    Expected::Mismatch { consumed, .. } => {
-                        let pos = pos + consumed;
-                        let expected = format!("{} after the arguments", literals[0]);
-                        self.unexpected(em, text, pos, &expected);
-                        Ok(pos)
-                    }
-                }
-            }
-            Phase::Recover => {
-                let Some((marker, consumed)) = self.recover.skip(rest) else {
-                    return Err(Step::NeedMore);
-                };
-                let pos = pos + consumed;
-                if marker != 0 {
-                    return Err(Step::Ended { consumed: pos });
-                }
-                self.between.call_ended();
-                self.phase = Phase::Between;
-                Ok(pos)
-            }
-        }
-    }
 }
 
 impl<H: CallHead> ToolSection for JsonSection<H> {
@@ -208,7 +127,90 @@ impl<H: CallHead> ToolSection for JsonSection<H> {
     }
 
     fn feed(&mut self, text: &str, em: &mut Emitter<'_>) -> Step {
-        drive(text, |pos| self.step(text, pos, em))
+        // The loop is written out (not `drive`): this is the per-piece path.
+        let mut pos = 0;
+        while pos < text.len() {
+            let rest = &text[pos..];
+            pos = match self.phase {
+                Phase::Between => match self.between.step(text, pos, &mut self.slot, em) {
+                    Ok(next) => {
+                        self.head.start();
+                        self.phase = Phase::Head;
+                        next
+                    }
+                    Err(step) => return step,
+                },
+                Phase::Head => match self.head.read(text, pos, &mut self.slot, em) {
+                    Head::NeedMore => return Step::NeedMore,
+                    Head::Reading(next) => next,
+                    Head::Arguments(next) => {
+                        self.json.reset();
+                        self.phase = Phase::Arguments;
+                        next
+                    }
+                    Head::GiveUp(consumed) => {
+                        self.slot.fallback(em);
+                        return Step::Ended { consumed };
+                    }
+                    Head::Unexpected { pos, expected } => {
+                        self.unexpected(em, text, pos, expected);
+                        pos
+                    }
+                },
+                Phase::Arguments => match self.json.feed(rest, &mut self.slot, em) {
+                    Step::NeedMore => return Step::NeedMore,
+                    Step::Ended { consumed } => {
+                        self.call_end.reset();
+                        self.phase = Phase::CallEnd;
+                        pos + consumed
+                    }
+                    Step::Invalid { at, reason } => {
+                        let pos = pos + at;
+                        let at = em.char_offset(text, pos);
+                        self.fail(em, Problem::InvalidJson { at, reason });
+                        pos
+                    }
+                },
+                Phase::CallEnd => {
+                    let pos = pos + self.slot.blanks(&self.call_end, rest);
+                    if pos == text.len() {
+                        break;
+                    }
+                    let literals = self.grammar.after_arguments;
+                    match self.call_end.feed(literals, &text[pos..]) {
+                        Expected::Partial => return Step::NeedMore,
+                        Expected::Complete { which, consumed } => {
+                            if which == 0 {
+                                self.slot.complete(em);
+                                self.between.call_ended();
+                                self.phase = Phase::Between;
+                            }
+                            pos + consumed
+                        }
+                        Expected::Mismatch { consumed, .. } => {
+                            let pos = pos + consumed;
+                            let expected = format!("{} after the arguments", literals[0]);
+                            self.unexpected(em, text, pos, &expected);
+                            pos
+                        }
+                    }
+                }
+                Phase::Recover => {
+                    let Some((marker, consumed)) = self.recover.skip(rest) else {
+                        return Step::NeedMore;
+                    };
+                    if marker != 0 {
+                        return Step::Ended {
+                            consumed: pos + consumed,
+                        };
+                    }
+                    self.between.call_ended();
+                    self.phase = Phase::Between;
+                    pos + consumed
+                }
+            };
+        }
+        Step::NeedMore
     }
 
     fn finish(&mut self, em: &mut Emitter<'_>) {
