@@ -140,6 +140,25 @@ impl Pythonic {
         }
     }
 
+    /// Something else than `expected` at byte `pos` of `text`: as `fail`.
+    fn unexpected(
+        &mut self,
+        em: &mut Emitter<'_>,
+        text: &str,
+        pos: usize,
+        expected: &str,
+    ) -> Option<Step> {
+        let at = em.char_offset(text, pos);
+        self.fail(em, Problem::Unexpected { expected, at }, pos)
+    }
+
+    /// `)`: the arguments object closes and the call is complete.
+    fn close_call(&mut self, em: &mut Emitter<'_>) {
+        self.slot.arguments(em, "}");
+        self.slot.complete(em);
+        self.phase = Phase::AfterCall;
+    }
+
     fn closer_index(&self) -> usize {
         self.grammar
             .closers
@@ -159,21 +178,15 @@ impl ToolSection for Pythonic {
     }
 
     fn begin(&mut self, opener: Opener, offset: u64) {
+        let (raw, closer) = match opener {
+            Opener::Marker(n) => (self.grammar.openers[n], Some(self.grammar.closers[n])),
+            Opener::Leading => ("", None),
+        };
         self.expect.reset();
-        match opener {
-            Opener::Marker(n) => {
-                self.closer = Some(self.grammar.closers[n]);
-                self.bracketed = false;
-                self.phase = Phase::Open;
-                self.slot.begin(self.grammar.openers[n], offset);
-            }
-            Opener::Leading => {
-                self.closer = None;
-                self.bracketed = false;
-                self.phase = Phase::Open;
-                self.slot.begin("", offset);
-            }
-        }
+        self.closer = closer;
+        self.bracketed = false;
+        self.phase = Phase::Open;
+        self.slot.begin(raw, offset);
     }
 
     fn feed(&mut self, text: &str, em: &mut Emitter<'_>) -> Step {
@@ -285,19 +298,13 @@ impl ToolSection for Pythonic {
                         pos += 1;
                     } else if b == b')' {
                         pos += 1;
-                        self.slot.arguments(em, "}");
-                        self.slot.complete(em);
-                        self.phase = Phase::AfterCall;
+                        self.close_call(em);
                     } else if is_name_start(b) {
                         self.key.clear();
                         self.phase = Phase::ArgName;
-                    } else {
-                        let at = em.char_offset(text, pos);
-                        let expected = "a keyword argument";
-                        if let Some(step) = self.fail(em, Problem::Unexpected { expected, at }, pos)
-                        {
-                            return step;
-                        }
+                    } else if let Some(step) = self.unexpected(em, text, pos, "a keyword argument")
+                    {
+                        return step;
                     }
                 }
                 Phase::ArgName => {
@@ -330,12 +337,7 @@ impl ToolSection for Pythonic {
                             "'=' after argument {:?} (positional arguments are not supported)",
                             self.key
                         );
-                        let at = em.char_offset(text, pos);
-                        let problem = Problem::Unexpected {
-                            expected: &expected,
-                            at,
-                        };
-                        if let Some(step) = self.fail(em, problem, pos) {
+                        if let Some(step) = self.unexpected(em, text, pos, &expected) {
                             return step;
                         }
                         continue;
@@ -384,16 +386,9 @@ impl ToolSection for Pythonic {
                         self.phase = Phase::ArgStart;
                     } else if b == b')' {
                         pos += 1;
-                        self.slot.arguments(em, "}");
-                        self.slot.complete(em);
-                        self.phase = Phase::AfterCall;
-                    } else {
-                        let at = em.char_offset(text, pos);
-                        let expected = "',' or ')'";
-                        if let Some(step) = self.fail(em, Problem::Unexpected { expected, at }, pos)
-                        {
-                            return step;
-                        }
+                        self.close_call(em);
+                    } else if let Some(step) = self.unexpected(em, text, pos, "',' or ')'") {
+                        return step;
                     }
                 }
                 Phase::AfterCall => {
