@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import sys
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,8 +86,13 @@ def table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
-def formats_table(rows: list[Row]) -> str:
-    """The `text_formats` bench as one row per format: fastsse per delta, vs hermes, and each peer."""
+#: The line `benches/text_formats.rs` writes when a peer read a stream wrong (so it has no time).
+LEFT_OUT = re.compile(r"^(?P<format>\S+): tool-parser announced .*; left out$", re.M)
+
+
+def formats_table(rows: list[Row], left_out: Collection[str] = ()) -> str:
+    """The `text_formats` bench as one row per format: fastsse per delta, vs hermes, and the peer
+    (`left_out`: the formats whose peer parser ran but did not announce the stream's calls)."""
     per_delta: dict[str, dict[str, float]] = {}
     deltas: dict[str, int] = {}
     for r in rows:
@@ -105,7 +112,10 @@ def formats_table(rows: list[Row]) -> str:
             continue
         versus = f"{own / hermes:.2f}x" if hermes else ""
         peer = times.get("tool-parser")
-        peer_cells = f"{peer:,.0f} | {peer / own:.1f}x" if peer is not None else "— | "
+        if peer is not None:
+            peer_cells = f"{peer:,.0f} | {peer / own:.1f}x"
+        else:
+            peer_cells = "no calls announced | " if fmt in left_out else "— | "
         lines.append(f"| {fmt} | {deltas[fmt]} | {own:,.0f} | {versus} | {peer_cells} |")
     return "\n".join(lines)
 
@@ -124,18 +134,23 @@ def main() -> int:
     if subprocess.run(build, cwd=ROOT, stdout=sys.stderr).returncode != 0:
         return 1
     rows: list[Row] = []
+    left_out: set[str] = set()
     for bench in args.benches:
         started = time.time() - 1  # file times may be coarser than time.time()
         command = ["cargo", "bench", "--bench", bench, *features, "--", "--noplot"]
         if args.quick:
             command.append("--quick")
         print(f"criterion_table: {' '.join(command)}", file=sys.stderr, flush=True)
-        if subprocess.run(command, cwd=ROOT, stdout=sys.stderr).returncode != 0:
+        # Criterion's report goes to standard error; keep a copy to find the peers left out.
+        run = subprocess.run(command, cwd=ROOT, stdout=sys.stderr, stderr=subprocess.PIPE, text=True)
+        sys.stderr.write(run.stderr)
+        if run.returncode != 0:
             return 1
+        left_out.update(m["format"] for m in LEFT_OUT.finditer(run.stderr))
         rows += measured_since(bench, started)
     mode = "criterion --quick" if args.quick else "criterion defaults of each bench"
     print(f"Rust core, release (bench) profile, {mode}; medians per iteration.\n")
-    print(formats_table(rows) if args.formats else table(rows))
+    print(formats_table(rows, left_out) if args.formats else table(rows))
     return 0
 
 

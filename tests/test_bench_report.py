@@ -100,3 +100,8 @@ def test_criterion_estimates_become_table_rows(tmp_path: Path, monkeypatch: pyte
         "| gemma4 | 100 | 600 | 1.50x | — |  |",
         "| hermes | 100 | 400 | 1.00x | 4,000 | 10.0x |",
     ]
+    # A peer that ran but read the stream wrong is named as such, not as absent.
+    bench_stderr = "gemma4: tool-parser announced [\"get_weather\"]; left out\n"
+    left_out = {m["format"] for m in criterion_table.LEFT_OUT.finditer(bench_stderr)}
+    formats = criterion_table.formats_table(rows, left_out).splitlines()
+    assert formats[2] == "| gemma4 | 100 | 600 | 1.50x | no calls announced |  |"
