@@ -115,6 +115,57 @@ impl RareFields {
 
 static NO_RARE_FIELDS: RareFields = RareFields::NONE;
 
+/// What a stream reported so far about its size and its stop: token counts and the stop
+/// string. Any chunk may carry some of them, and the latest value of each wins (providers send
+/// running totals). Every consumer that keeps a stream's outcome (the collector, the encoders,
+/// the coalescer) keeps one of these.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Usage {
+    pub prompt_tokens: Option<u64>,
+    pub completion_tokens: Option<u64>,
+    pub stop_sequence: Option<String>,
+}
+
+impl Usage {
+    /// `prompt_tokens` known up front (a request's), else reported by the chunks.
+    pub fn new(prompt_tokens: Option<u64>) -> Usage {
+        Usage {
+            prompt_tokens,
+            ..Usage::default()
+        }
+    }
+
+    /// Take the values a chunk carries; keep the others.
+    pub fn take_latest(&mut self, rare: &RareFields) {
+        if rare.prompt_tokens.is_some() {
+            self.prompt_tokens = rare.prompt_tokens;
+        }
+        if rare.completion_tokens.is_some() {
+            self.completion_tokens = rare.completion_tokens;
+        }
+        if rare.stop_sequence.is_some() {
+            self.stop_sequence.clone_from(&rare.stop_sequence);
+        }
+    }
+
+    /// True when some token count is known (formats write `usage: null` otherwise).
+    pub fn tokens_known(&self) -> bool {
+        self.prompt_tokens.is_some() || self.completion_tokens.is_some()
+    }
+
+    /// True when nothing was reported.
+    pub fn is_empty(&self) -> bool {
+        !self.tokens_known() && self.stop_sequence.is_none()
+    }
+
+    /// Write these values on a chunk's rare fields (the chunk that reports them).
+    pub fn write_to(&self, rare: &mut RareFields) {
+        rare.prompt_tokens = self.prompt_tokens;
+        rare.completion_tokens = self.completion_tokens;
+        rare.stop_sequence.clone_from(&self.stop_sequence);
+    }
+}
+
 /// [`RareFields`] out of line: reading a field of an absent box reads an empty field, writing
 /// one allocates the box. Two `Rare`s are equal when their fields are, boxed or not.
 #[derive(Debug, Clone, Default)]

@@ -9,7 +9,7 @@
 //! unchanged. A run of one chunk is handed out as it came; a longer run becomes one new chunk
 //! (no `raw`) holding the joined deltas, the first chunk's `is_first` and the latest usage.
 
-use crate::chunk::GenerationChunk;
+use crate::chunk::{GenerationChunk, Usage};
 
 /// Which delta a mergeable chunk carries (`Empty`: none, e.g. a usage-only chunk).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,8 +71,8 @@ pub struct Coalescer {
     chars: usize,
     is_first: bool,
     choice_index: u32,
-    prompt_tokens: Option<u64>,
-    completion_tokens: Option<u64>,
+    /// Token counts the run carried (a chunk with a stop sequence is a barrier, never in a run).
+    usage: Usage,
 }
 
 impl Coalescer {
@@ -86,8 +86,7 @@ impl Coalescer {
             chars: 0,
             is_first: false,
             choice_index: 0,
-            prompt_tokens: None,
-            completion_tokens: None,
+            usage: Usage::default(),
         }
     }
 
@@ -116,13 +115,7 @@ impl Coalescer {
             self.joined.push_str(delta);
             self.chars += delta.chars().count();
         }
-        // Running totals: the latest value wins.
-        if chunk.rare.prompt_tokens.is_some() {
-            self.prompt_tokens = chunk.rare.prompt_tokens;
-        }
-        if chunk.rare.completion_tokens.is_some() {
-            self.completion_tokens = chunk.rare.completion_tokens;
-        }
+        self.usage.take_latest(&chunk.rare);
         if self.chars >= self.min_chars {
             self.release(steps);
         }
@@ -166,9 +159,8 @@ impl Coalescer {
                 if !refusal.is_empty() {
                     merged.rare.refusal_delta = refusal;
                 }
-                if self.prompt_tokens.is_some() || self.completion_tokens.is_some() {
-                    merged.rare.prompt_tokens = self.prompt_tokens;
-                    merged.rare.completion_tokens = self.completion_tokens;
+                if !self.usage.is_empty() {
+                    self.usage.write_to(&mut merged.rare);
                 }
                 steps.push(Step::ReleaseMerged(Box::new(merged)));
             }
@@ -176,8 +168,7 @@ impl Coalescer {
         self.run_len = 0;
         self.kind = DeltaKind::Empty;
         self.chars = 0;
-        self.prompt_tokens = None;
-        self.completion_tokens = None;
+        self.usage = Usage::default();
     }
 }
 

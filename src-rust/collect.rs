@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::chunk::{FinishReason, GenerationChunk, RareFields, ToolCallDelta};
+use crate::chunk::{FinishReason, GenerationChunk, RareFields, ToolCallDelta, Usage};
 use crate::partial_json::PartialJson;
 
 /// One tool call so far.
@@ -45,9 +45,7 @@ pub struct ChoiceState {
     pub tools: BTreeMap<u32, ToolState>,
     pub finish_reason: Option<FinishReason>,
     pub done: bool,
-    pub prompt_tokens: Option<u64>,
-    pub completion_tokens: Option<u64>,
-    pub stop_sequence: Option<String>,
+    pub usage: Usage,
     pub error_code: Option<String>,
     pub error_message: Option<String>,
 }
@@ -70,15 +68,7 @@ impl ChoiceState {
         if let Some(delta) = &chunk.tool_call_delta {
             self.add_tool_delta(delta);
         }
-        if chunk.rare.prompt_tokens.is_some() {
-            self.prompt_tokens = chunk.rare.prompt_tokens;
-        }
-        if chunk.rare.completion_tokens.is_some() {
-            self.completion_tokens = chunk.rare.completion_tokens;
-        }
-        if chunk.rare.stop_sequence.is_some() {
-            self.stop_sequence.clone_from(&chunk.rare.stop_sequence);
-        }
+        self.usage.take_latest(&chunk.rare);
         if chunk.rare.error_code.is_some() || chunk.rare.error_message.is_some() {
             self.error_code.clone_from(&chunk.rare.error_code);
             self.error_message.clone_from(&chunk.rare.error_message);
@@ -177,23 +167,20 @@ impl ChoiceState {
         }
         if self.done
             || self.finish_reason.is_some()
-            || self.prompt_tokens.is_some()
-            || self.completion_tokens.is_some()
+            || !self.usage.is_empty()
             || self.error_code.is_some()
             || self.error_message.is_some()
         {
+            let mut rare = RareFields {
+                error_code: self.error_code.clone(),
+                error_message: self.error_message.clone(),
+                ..RareFields::NONE
+            };
+            self.usage.write_to(&mut rare);
             out.push(GenerationChunk {
                 done: self.done,
                 finish_reason: self.finish_reason,
-                rare: RareFields {
-                    prompt_tokens: self.prompt_tokens,
-                    completion_tokens: self.completion_tokens,
-                    stop_sequence: self.stop_sequence.clone(),
-                    error_code: self.error_code.clone(),
-                    error_message: self.error_message.clone(),
-                    ..RareFields::NONE
-                }
-                .into(),
+                rare: rare.into(),
                 ..base.clone()
             });
         }

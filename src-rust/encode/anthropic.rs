@@ -52,7 +52,7 @@ fn stop_reason(message: &Message) -> &'static str {
                 "refusal"
             } else if message.blocks.called_tools() {
                 "tool_use"
-            } else if outcome.stop_sequence.is_some() {
+            } else if outcome.usage.stop_sequence.is_some() {
                 "stop_sequence"
             } else {
                 "end_turn"
@@ -67,7 +67,7 @@ fn write_stop(message: &Message, out: &mut Vec<u8>) {
     out.extend_from_slice(b"\"stop_reason\":");
     write_str(out, stop_reason);
     out.extend_from_slice(b",\"stop_sequence\":");
-    let sequence = message.outcome.stop_sequence.as_deref();
+    let sequence = message.outcome.usage.stop_sequence.as_deref();
     write_opt_str(out, sequence.filter(|_| stop_reason == "stop_sequence"));
 }
 
@@ -185,7 +185,7 @@ impl StreamEncoder {
         out.extend_from_slice(
             b",\"content\":[],\"stop_reason\":null,\"stop_sequence\":null,\"usage\":{\"input_tokens\":",
         );
-        write_u64(out, self.message.outcome.prompt_tokens.unwrap_or(0));
+        write_u64(out, self.message.outcome.usage.prompt_tokens.unwrap_or(0));
         out.extend_from_slice(b",\"output_tokens\":0}}}\n\n");
         if self.ping {
             out.extend_from_slice(b"event: ping\ndata: {\"type\":\"ping\"}\n\n");
@@ -216,13 +216,16 @@ impl StreamEncoder {
         );
         write_stop(&self.message, out);
         out.extend_from_slice(b"},\"usage\":{");
-        if let Some(prompt_tokens) = self.message.outcome.prompt_tokens {
+        if let Some(prompt_tokens) = self.message.outcome.usage.prompt_tokens {
             out.extend_from_slice(b"\"input_tokens\":");
             write_u64(out, prompt_tokens);
             out.push(b',');
         }
         out.extend_from_slice(b"\"output_tokens\":");
-        write_u64(out, self.message.outcome.completion_tokens.unwrap_or(0));
+        write_u64(
+            out,
+            self.message.outcome.usage.completion_tokens.unwrap_or(0),
+        );
         out.extend_from_slice(b"}}\n\nevent: message_stop\ndata: {\"type\":\"message_stop\"}\n\n");
     }
 }
@@ -286,9 +289,9 @@ where
     out.extend_from_slice(b"],");
     write_stop(&message, out);
     out.extend_from_slice(b",\"usage\":{\"input_tokens\":");
-    write_u64(out, message.outcome.prompt_tokens.unwrap_or(0));
+    write_u64(out, message.outcome.usage.prompt_tokens.unwrap_or(0));
     out.extend_from_slice(b",\"output_tokens\":");
-    write_u64(out, message.outcome.completion_tokens.unwrap_or(0));
+    write_u64(out, message.outcome.usage.completion_tokens.unwrap_or(0));
     out.extend_from_slice(b"}}");
     Ok(())
 }

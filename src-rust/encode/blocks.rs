@@ -14,7 +14,7 @@
 //! cannot be reopened: a fragment of a tool call whose block already closed is a usage error.
 
 use super::{generated_call_id, is_error, SeenIndices};
-use crate::chunk::{FinishReason, GenerationChunk, ToolCallDelta};
+use crate::chunk::{FinishReason, GenerationChunk, ToolCallDelta, Usage};
 use crate::error::{Error, Result};
 
 /// What a block holds.
@@ -250,11 +250,9 @@ impl BlockSink for Collected {
 /// Usage and stop information of a single-choice message.
 #[derive(Debug, Default, Clone)]
 pub struct Outcome {
-    pub prompt_tokens: Option<u64>,
-    pub completion_tokens: Option<u64>,
+    pub usage: Usage,
     /// The first finish reason any chunk carried.
     pub finish_reason: Option<FinishReason>,
-    pub stop_sequence: Option<String>,
     pub saw_refusal: bool,
 }
 
@@ -262,7 +260,7 @@ impl Outcome {
     /// `prompt_tokens`: known up front (the envelope's), else reported by the chunks.
     pub fn new(prompt_tokens: Option<u64>) -> Outcome {
         Outcome {
-            prompt_tokens,
+            usage: Usage::new(prompt_tokens),
             ..Default::default()
         }
     }
@@ -275,25 +273,12 @@ impl Outcome {
                 chunk.choice_index
             )));
         }
-        if chunk.rare.prompt_tokens.is_some() {
-            self.prompt_tokens = chunk.rare.prompt_tokens;
-        }
-        if chunk.rare.completion_tokens.is_some() {
-            self.completion_tokens = chunk.rare.completion_tokens;
-        }
-        if chunk.rare.stop_sequence.is_some() {
-            self.stop_sequence.clone_from(&chunk.rare.stop_sequence);
-        }
+        self.usage.take_latest(&chunk.rare);
         if self.finish_reason.is_none() {
             self.finish_reason = chunk.finish_reason;
         }
         self.saw_refusal |= !chunk.rare.refusal_delta.is_empty();
         Ok(())
-    }
-
-    /// True when some token count is known (formats write `usage: null` otherwise).
-    pub fn usage_known(&self) -> bool {
-        self.prompt_tokens.is_some() || self.completion_tokens.is_some()
     }
 }
 
@@ -523,7 +508,7 @@ mod tests {
     #[test]
     fn outcome_records_the_first_finish_reason_and_the_latest_usage() {
         let mut outcome = Outcome::new(None);
-        assert!(!outcome.usage_known());
+        assert!(!outcome.usage.tokens_known());
         let mut chunk = GenerationChunk::finish(FinishReason::Length);
         chunk.rare.completion_tokens = Some(3);
         outcome.record(&chunk, "test").unwrap();
@@ -531,7 +516,7 @@ mod tests {
             .record(&GenerationChunk::finish(FinishReason::Stop), "test")
             .unwrap();
         assert_eq!(outcome.finish_reason, Some(FinishReason::Length));
-        assert!(outcome.usage_known());
+        assert!(outcome.usage.tokens_known());
         let other_choice = GenerationChunk {
             choice_index: 1,
             ..Default::default()

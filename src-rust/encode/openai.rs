@@ -24,7 +24,7 @@ use serde_json::value::RawValue;
 
 use super::json::{write_key, write_opt_str, write_str, write_u64};
 use super::{error_message, generated_call_id, is_error, Envelope, SeenIndices};
-use crate::chunk::{FinishReason, GenerationChunk, ToolCallDelta};
+use crate::chunk::{FinishReason, GenerationChunk, ToolCallDelta, Usage};
 use crate::error::{Error, Result};
 
 /// The finish reason OpenAI clients understand for a choice.
@@ -62,8 +62,9 @@ fn write_logprobs(logprobs: Option<&str>, out: &mut Vec<u8>) {
     }
 }
 
-fn write_usage(prompt: Option<u64>, completion: Option<u64>, out: &mut Vec<u8>) {
-    let (prompt, completion) = (prompt.unwrap_or(0), completion.unwrap_or(0));
+fn write_usage(usage: &Usage, out: &mut Vec<u8>) {
+    let prompt = usage.prompt_tokens.unwrap_or(0);
+    let completion = usage.completion_tokens.unwrap_or(0);
     out.extend_from_slice(b"{\"prompt_tokens\":");
     write_u64(out, prompt);
     out.extend_from_slice(b",\"completion_tokens\":");
@@ -105,8 +106,7 @@ pub struct StreamEncoder {
     reasoning_key: &'static str,
     include_usage: bool,
     choices: Vec<ChoiceState>,
-    prompt_tokens: Option<u64>,
-    completion_tokens: Option<u64>,
+    usage: Usage,
     started: bool,
     ended_by_error: bool,
 }
@@ -120,10 +120,9 @@ impl StreamEncoder {
             prefix,
             reasoning_key: envelope.reasoning_field.as_str(),
             include_usage: envelope.include_usage,
-            prompt_tokens: envelope.prompt_tokens,
+            usage: Usage::new(envelope.prompt_tokens),
             response_id: envelope.id,
             choices: Vec::new(),
-            completion_tokens: None,
             started: false,
             ended_by_error: false,
         }
@@ -160,12 +159,7 @@ impl StreamEncoder {
         if self.ended_by_error {
             return Ok(());
         }
-        if chunk.rare.prompt_tokens.is_some() {
-            self.prompt_tokens = chunk.rare.prompt_tokens;
-        }
-        if chunk.rare.completion_tokens.is_some() {
-            self.completion_tokens = chunk.rare.completion_tokens;
-        }
+        self.usage.take_latest(&chunk.rare);
         if is_error(chunk) {
             out.extend_from_slice(b"data: {\"error\":");
             write_error_object(chunk, out);
@@ -264,7 +258,7 @@ impl StreamEncoder {
             if self.include_usage {
                 out.extend_from_slice(&self.prefix);
                 out.extend_from_slice(b"],\"usage\":");
-                write_usage(self.prompt_tokens, self.completion_tokens, out);
+                write_usage(&self.usage, out);
                 out.extend_from_slice(b"}\n\n");
             }
         }
@@ -330,14 +324,9 @@ where
     I: IntoIterator<Item = &'a GenerationChunk>,
 {
     let mut choices: Vec<ChoiceAccumulator<'a>> = Vec::new();
-    let (mut prompt_tokens, mut completion_tokens) = (envelope.prompt_tokens, None);
+    let mut usage = Usage::new(envelope.prompt_tokens);
     for chunk in chunks {
-        if chunk.rare.prompt_tokens.is_some() {
-            prompt_tokens = chunk.rare.prompt_tokens;
-        }
-        if chunk.rare.completion_tokens.is_some() {
-            completion_tokens = chunk.rare.completion_tokens;
-        }
+        usage.take_latest(&chunk.rare);
         if is_error(chunk) {
             out.extend_from_slice(b"{\"error\":");
             write_error_object(chunk, out);
@@ -403,7 +392,7 @@ where
         write_choice(choice, envelope, out);
     }
     out.extend_from_slice(b"],\"usage\":");
-    write_usage(prompt_tokens, completion_tokens, out);
+    write_usage(&usage, out);
     out.push(b'}');
     Ok(())
 }

@@ -165,12 +165,12 @@ fn status(outcome: &Outcome) -> (&'static str, Option<&'static str>) {
 }
 
 fn write_usage(outcome: &Outcome, out: &mut Vec<u8>) {
-    if !outcome.usage_known() {
+    if !outcome.usage.tokens_known() {
         out.extend_from_slice(b"null");
         return;
     }
-    let prompt = outcome.prompt_tokens.unwrap_or(0);
-    let completion = outcome.completion_tokens.unwrap_or(0);
+    let prompt = outcome.usage.prompt_tokens.unwrap_or(0);
+    let completion = outcome.usage.completion_tokens.unwrap_or(0);
     out.extend_from_slice(b"{\"input_tokens\":");
     write_u64(out, prompt);
     out.extend_from_slice(

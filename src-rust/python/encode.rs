@@ -298,152 +298,76 @@ impl Encoder {
     }
 }
 
-/// What a one-shot call writes: the SSE stream or the non-streaming body.
-enum OneShot {
-    Stream,
-    Response,
+/// Declares a one-shot Python function: `chunks`, `format` and the envelope keywords in, the
+/// bytes `$encode` writes for the whole chunk sequence out (the keyword list is written once).
+macro_rules! one_shot_function {
+    ($(#[$attribute:meta])* fn $name:ident => $encode:path) => {
+        $(#[$attribute])*
+        #[pyo3(signature = (
+            chunks,
+            format = "openai",
+            *,
+            id = None,
+            model = "",
+            created = None,
+            system_fingerprint = None,
+            include_usage = false,
+            reasoning_field = "reasoning_content",
+            prompt_tokens = None,
+            ping = false,
+            reasoning_summary = false,
+            response_fields = None,
+        ))]
+        #[allow(clippy::too_many_arguments)]
+        pub fn $name<'py>(
+            chunks: &Bound<'py, PyAny>,
+            format: &str,
+            id: Option<String>,
+            model: &str,
+            created: Option<u64>,
+            system_fingerprint: Option<String>,
+            include_usage: bool,
+            reasoning_field: &str,
+            prompt_tokens: Option<u64>,
+            ping: bool,
+            reasoning_summary: bool,
+            response_fields: Option<&Bound<'py, PyAny>>,
+        ) -> PyResult<Bound<'py, PyBytes>> {
+            let py = chunks.py();
+            let format = Format::parse(format).py_result(py)?;
+            let envelope = envelope(
+                py,
+                format,
+                id,
+                model,
+                created,
+                system_fingerprint,
+                include_usage,
+                reasoning_field,
+                prompt_tokens,
+                ping,
+                reasoning_summary,
+                response_fields,
+            )?;
+            let batch = Batch::collect(chunks)?;
+            let bytes = $encode(batch.iter(), format, envelope).py_result(py)?;
+            Ok(PyBytes::new(py, &bytes))
+        }
+    };
 }
 
-/// The shared body of `encode` and `encode_response`: the same envelope, one pass over `chunks`.
-#[allow(clippy::too_many_arguments)]
-fn one_shot<'py>(
-    chunks: &Bound<'py, PyAny>,
-    format: &str,
-    id: Option<String>,
-    model: &str,
-    created: Option<u64>,
-    system_fingerprint: Option<String>,
-    include_usage: bool,
-    reasoning_field: &str,
-    prompt_tokens: Option<u64>,
-    ping: bool,
-    reasoning_summary: bool,
-    response_fields: Option<&Bound<'py, PyAny>>,
-    output: OneShot,
-) -> PyResult<Bound<'py, PyBytes>> {
-    let py = chunks.py();
-    let format = Format::parse(format).py_result(py)?;
-    let envelope = envelope(
-        py,
-        format,
-        id,
-        model,
-        created,
-        system_fingerprint,
-        include_usage,
-        reasoning_field,
-        prompt_tokens,
-        ping,
-        reasoning_summary,
-        response_fields,
-    )?;
-    let batch = Batch::collect(chunks)?;
-    let bytes = match output {
-        OneShot::Stream => encode::encode(batch.iter(), format, envelope),
-        OneShot::Response => encode::encode_response(batch.iter(), format, envelope),
-    }
-    .py_result(py)?;
-    Ok(PyBytes::new(py, &bytes))
+one_shot_function! {
+    /// The whole SSE stream for `chunks`: `Encoder(format, **envelope)`, `encode`, `finish`.
+    #[pyfunction(name = "encode")]
+    fn encode_stream => encode::encode
 }
 
-/// The whole SSE stream for `chunks`: `Encoder(format, **envelope)`, `encode`, `finish`.
-#[pyfunction(name = "encode")]
-#[pyo3(signature = (
-    chunks,
-    format = "openai",
-    *,
-    id = None,
-    model = "",
-    created = None,
-    system_fingerprint = None,
-    include_usage = false,
-    reasoning_field = "reasoning_content",
-    prompt_tokens = None,
-    ping = false,
-    reasoning_summary = false,
-    response_fields = None,
-))]
-#[allow(clippy::too_many_arguments)]
-pub fn encode_stream<'py>(
-    chunks: &Bound<'py, PyAny>,
-    format: &str,
-    id: Option<String>,
-    model: &str,
-    created: Option<u64>,
-    system_fingerprint: Option<String>,
-    include_usage: bool,
-    reasoning_field: &str,
-    prompt_tokens: Option<u64>,
-    ping: bool,
-    reasoning_summary: bool,
-    response_fields: Option<&Bound<'py, PyAny>>,
-) -> PyResult<Bound<'py, PyBytes>> {
-    one_shot(
-        chunks,
-        format,
-        id,
-        model,
-        created,
-        system_fingerprint,
-        include_usage,
-        reasoning_field,
-        prompt_tokens,
-        ping,
-        reasoning_summary,
-        response_fields,
-        OneShot::Stream,
-    )
-}
-
-/// The non-streaming body for `chunks`: an OpenAI `chat.completion`, an Anthropic `message` or
-/// an OpenAI Responses `response` ("vercel-ui" is a stream only).
-///
-/// When a chunk carries an error (`error_code`, `error_message` or `finish_reason="error"`),
-/// the body is the provider's error object instead; send it with a 5xx status.
-#[pyfunction]
-#[pyo3(signature = (
-    chunks,
-    format = "openai",
-    *,
-    id = None,
-    model = "",
-    created = None,
-    system_fingerprint = None,
-    include_usage = false,
-    reasoning_field = "reasoning_content",
-    prompt_tokens = None,
-    ping = false,
-    reasoning_summary = false,
-    response_fields = None,
-))]
-#[allow(clippy::too_many_arguments)]
-pub fn encode_response<'py>(
-    chunks: &Bound<'py, PyAny>,
-    format: &str,
-    id: Option<String>,
-    model: &str,
-    created: Option<u64>,
-    system_fingerprint: Option<String>,
-    include_usage: bool,
-    reasoning_field: &str,
-    prompt_tokens: Option<u64>,
-    ping: bool,
-    reasoning_summary: bool,
-    response_fields: Option<&Bound<'py, PyAny>>,
-) -> PyResult<Bound<'py, PyBytes>> {
-    one_shot(
-        chunks,
-        format,
-        id,
-        model,
-        created,
-        system_fingerprint,
-        include_usage,
-        reasoning_field,
-        prompt_tokens,
-        ping,
-        reasoning_summary,
-        response_fields,
-        OneShot::Response,
-    )
+one_shot_function! {
+    /// The non-streaming body for `chunks`: an OpenAI `chat.completion`, an Anthropic `message` or
+    /// an OpenAI Responses `response` ("vercel-ui" is a stream only).
+    ///
+    /// When a chunk carries an error (`error_code`, `error_message` or `finish_reason="error"`),
+    /// the body is the provider's error object instead; send it with a 5xx status.
+    #[pyfunction]
+    fn encode_response => encode::encode_response
 }
