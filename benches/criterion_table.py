@@ -6,10 +6,10 @@
 The benches are built first, in one `cargo bench --no-run` (the first time, this compiles the core
 and the peers with fat LTO: minutes). Then each runs as `cargo bench --bench NAME --features
 bench-peers -- --noplot` (criterion's own report goes to standard error), and every benchmark it
-wrote (`target/criterion/**/new/estimates.json` newer than the run's start) becomes a row: its id,
+wrote (each `target/criterion/**/new/estimates.json` it created or rewrote) becomes a row: its id,
 the median time per iteration, the time per element or the bytes per second (from the throughput
-the bench declares), and, in a group that has a `fastsse` benchmark, each other benchmark's time
-over fastsse's. `--quick` passes criterion's `--quick` (stop once the estimate is stable: a
+the bench declares), and, where the group has a `fastsse` benchmark on the same parameter, each
+other benchmark's time over fastsse's. `--quick` passes criterion's `--quick` (stop once the estimate is stable: a
 shorter, noisier run).
 """
 
@@ -20,7 +20,6 @@ import json
 import re
 import subprocess
 import sys
-import time
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,10 +43,17 @@ class Row:
     throughput: dict[str, int] | None
 
 
-def measured_since(bench: str, started: float) -> list[Row]:
+def estimate_times() -> dict[Path, int]:
+    """Every criterion estimate on disk, with when it was written (ns)."""
+    return {path: path.stat().st_mtime_ns for path in CRITERION.glob("**/new/estimates.json")}
+
+
+def measured_since(bench: str, before: dict[Path, int]) -> list[Row]:
+    """The rows of the estimates written since `before` was taken: `bench`'s own, exactly (a time
+    window would also catch the previous bench's last estimates)."""
     rows = []
-    for estimates in sorted(CRITERION.glob("**/new/estimates.json")):
-        if estimates.stat().st_mtime < started:
+    for estimates, written in sorted(estimate_times().items()):
+        if before.get(estimates) == written:
             continue
         info = json.loads((estimates.parent / "benchmark.json").read_text())
         median = json.loads(estimates.read_text())["median"]["point_estimate"]
@@ -74,13 +80,17 @@ def rate(row: Row) -> str:
 
 
 def table(rows: list[Row]) -> str:
-    fastsse = {(r.bench, r.group): r for r in rows if r.name.split("/")[0] == "fastsse"}
+    # A peer's time is compared with fastsse's on the same input: same group, same parameter.
+    def case(r: Row) -> tuple[str, str, str]:
+        return r.bench, r.group, r.name.partition("/")[2]
+
+    fastsse = {case(r): r for r in rows if r.name.partition("/")[0] == "fastsse"}
     lines = [
         "| bench | group | benchmark | median | throughput | time vs fastsse |",
         "|---|---|---|---:|---:|---:|",
     ]
     for r in rows:
-        own = fastsse.get((r.bench, r.group))
+        own = fastsse.get(case(r))
         ratio = f"{r.median_ns / own.median_ns:.1f}x" if own is not None and own is not r else ""
         lines.append(f"| {r.bench} | {r.group} | {r.name} | {duration(r.median_ns)} | {rate(r)} | {ratio} |")
     return "\n".join(lines)
@@ -136,7 +146,7 @@ def main() -> int:
     rows: list[Row] = []
     left_out: set[str] = set()
     for bench in args.benches:
-        started = time.time() - 1  # file times may be coarser than time.time()
+        before = estimate_times()
         command = ["cargo", "bench", "--bench", bench, *features, "--", "--noplot"]
         if args.quick:
             command.append("--quick")
@@ -147,7 +157,7 @@ def main() -> int:
         if run.returncode != 0:
             return 1
         left_out.update(m["format"] for m in LEFT_OUT.finditer(run.stderr))
-        rows += measured_since(bench, started)
+        rows += measured_since(bench, before)
     mode = "criterion --quick" if args.quick else "criterion defaults of each bench"
     print(f"Rust core, release (bench) profile, {mode}; medians per iteration.\n")
     print(formats_table(rows, left_out) if args.formats else table(rows))
