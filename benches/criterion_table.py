@@ -9,8 +9,8 @@ bench-peers -- --noplot` (criterion's own report goes to standard error), and ev
 wrote (each `target/criterion/**/new/estimates.json` it created or rewrote) becomes a row: its id,
 the median time per iteration, the time per element or the bytes per second (from the throughput
 the bench declares), and, where the group has a `fastsse` benchmark on the same parameter, each
-other benchmark's time over fastsse's. `--quick` passes criterion's `--quick` (stop once the estimate is stable: a
-shorter, noisier run).
+other benchmark's time over fastsse's. `--quick` passes criterion's `--quick` (stop once the
+estimate is stable: a shorter, noisier run).
 """
 
 from __future__ import annotations
