@@ -298,3 +298,47 @@ impl UpTo {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Feed `pieces` to a fresh `UpTo`: the bytes it took and how it stopped.
+    fn read_all(pieces: &[&str]) -> (usize, Reached, String) {
+        let mut up_to = UpTo::new("<sep>", 5);
+        let mut slot = CallSlot::new(1 << 10);
+        let mut taken = 0;
+        for piece in pieces {
+            match up_to.read(piece, &mut slot) {
+                Reached::Pending => taken += piece.len(),
+                stop @ (Reached::Over { consumed } | Reached::Found { consumed }) => {
+                    return (taken + consumed, stop, up_to.text().to_owned());
+                }
+            }
+        }
+        (taken, Reached::Pending, up_to.text().to_owned())
+    }
+
+    fn whole_and_by_char(text: &str) -> [(usize, Reached, String); 2] {
+        let chars: Vec<String> = text.chars().map(String::from).collect();
+        let by_char: Vec<&str> = chars.iter().map(String::as_str).collect();
+        [read_all(&[text]), read_all(&by_char)]
+    }
+
+    #[test]
+    fn a_head_past_its_cap_is_cut_at_the_same_byte_however_split() {
+        // The cap is 5 bytes and the marker's 5; the cut lands after the character that
+        // passes it, whole or piece by piece.
+        let [whole, by_char] = whole_and_by_char(&"é".repeat(20));
+        assert_eq!(whole.0, 12);
+        assert!(matches!(whole.1, Reached::Over { .. }));
+        assert_eq!(whole.0, by_char.0);
+    }
+
+    #[test]
+    fn a_head_ends_after_its_marker_however_split() {
+        let [whole, by_char] = whole_and_by_char("f.g<sep>{}");
+        assert_eq!(whole, (8, Reached::Found { consumed: 8 }, "f.g".to_owned()));
+        assert_eq!((by_char.0, by_char.2), (8, "f.g".to_owned()));
+    }
+}
