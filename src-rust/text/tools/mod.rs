@@ -8,11 +8,14 @@
 //!
 //! The parts every format shares live here: `Step` (how far any scanner got), `CallSlot` (one
 //! call's announcement, fallback and error chunk, with the one place error text is written),
-//! `scan` (literals and names split across pieces) and the phases: `envelope` (the JSON
+//! `scan` (literals and names split across pieces), `between` (the step between the calls of a
+//! section that holds several) and the phases: `envelope` (the JSON
 //! `{"name": .., "arguments": ..}` object, alone or in an array), `json_args` (JSON arguments
 //! streamed through), `xml_args` (raw-text values typed by the request's schema) and
 //! `pyliteral` (Python-literal values). A format in `formats/` is its markers and the order of
-//! its phases; formats that differ only in marker strings are rows of one grammar table.
+//! its phases; formats that differ only in marker strings are rows of one grammar table, and
+//! formats that differ only in a call's head are one grammar with a head reader
+//! (`formats/json_section`).
 //!
 //! Malformed calls never raise. A call whose name was never established (not a call after all,
 //! or cut off before its name was complete) is given back as ordinary text, exactly as the
