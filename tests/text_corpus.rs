@@ -34,17 +34,10 @@ fn strings(value: Option<&Value>) -> Vec<String> {
 }
 
 fn load_cases() -> Vec<Case> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/text");
-    let mut paths: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    paths.sort();
     let mut cases = Vec::new();
-    for path in paths {
-        let data: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-        let stem = path.file_stem().unwrap().to_string_lossy().to_string();
+    for path in support::files_in("text", &[".json"]) {
+        let data: Value = serde_json::from_slice(&support::data(&path)).unwrap();
+        let stem = path["text/".len()..].trim_end_matches(".json");
         for case in data["cases"].as_array().unwrap() {
             let mut config = data["config"].as_object().unwrap().clone();
             if let Some(extra) = case.get("config").and_then(Value::as_object) {

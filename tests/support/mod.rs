@@ -36,14 +36,16 @@ pub fn fixture(path: &str) -> Vec<u8> {
 
 /// Every stream fixture in a data directory (sorted).
 pub fn fixtures_in(dir: &str) -> Vec<String> {
+    files_in(dir, &[".sse", ".jsonl", ".ndjson", ".bin"])
+}
+
+/// Every file of a data directory ending in one of `extensions`, as paths under `tests/data`
+/// (sorted).
+pub fn files_in(dir: &str, extensions: &[&str]) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(data_dir().join(dir))
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .filter(|n| {
-            [".sse", ".jsonl", ".ndjson", ".bin"]
-                .iter()
-                .any(|ext| n.ends_with(ext))
-        })
+        .filter(|n| extensions.iter().any(|ext| n.ends_with(ext)))
         .map(|n| format!("{dir}/{n}"))
         .collect();
     names.sort();
