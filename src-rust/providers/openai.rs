@@ -49,85 +49,68 @@ pub fn map_finish_reason(reason: &str) -> FinishReason {
 // --- wire shapes (only the fields we read; serde skips the rest) ---------------------------
 
 #[derive(Deserialize)]
+#[serde(bound(deserialize = "'de: 'a"))]
 struct ChunkWire<'a> {
-    #[serde(borrow, default)]
     choices: Option<Choices<'a>>,
-    #[serde(default)]
     usage: Option<UsageWire>,
-    #[serde(default)]
     x_groq: Option<XGroqWire>,
-    #[serde(borrow, default)]
     error: Option<ErrorObject<'a>>,
 }
 
 #[derive(Deserialize)]
+#[serde(bound(deserialize = "'de: 'a"))]
 struct ChoiceWire<'a> {
     #[serde(default)]
     index: u32,
     /// Streaming shape.
-    #[serde(borrow, default)]
     delta: Option<DeltaWire<'a>>,
     /// Non-streaming shape (`chat.completion`): the same fields, whole. Boxed to keep the
     /// streaming struct small (serde moves it by value).
-    #[serde(borrow, default)]
     message: Option<Box<DeltaWire<'a>>>,
-    #[serde(borrow, default)]
     logprobs: Option<LogprobsWire<'a>>,
-    #[serde(borrow, default)]
     finish_reason: Option<JStr<'a>>,
 }
 
 #[derive(Deserialize, Default)]
+#[serde(bound(deserialize = "'de: 'a"))]
 struct DeltaWire<'a> {
-    #[serde(borrow, default)]
     content: Option<Content<'a>>,
-    #[serde(borrow, default)]
     reasoning_content: Option<JStr<'a>>,
-    #[serde(borrow, default)]
     reasoning: Option<JStr<'a>>,
-    #[serde(borrow, default)]
     refusal: Option<JStr<'a>>,
-    #[serde(borrow, default)]
     tool_calls: Option<Vec<ToolCallWire<'a>>>,
 }
 
 #[derive(Deserialize)]
+#[serde(bound(deserialize = "'de: 'a"))]
 struct LogprobsWire<'a> {
-    #[serde(borrow, default)]
     content: Option<&'a RawValue>,
-    #[serde(borrow, default)]
     refusal: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize)]
+#[serde(bound(deserialize = "'de: 'a"))]
 struct ToolCallWire<'a> {
-    #[serde(default)]
     index: Option<u32>,
-    #[serde(borrow, default)]
     id: Option<JStr<'a>>,
-    #[serde(borrow, default)]
     function: Option<FunctionWire<'a>>,
 }
 
 #[derive(Deserialize)]
+#[serde(bound(deserialize = "'de: 'a"))]
 struct FunctionWire<'a> {
-    #[serde(borrow, default)]
     name: Option<JStr<'a>>,
-    #[serde(borrow, default)]
     arguments: Option<JStr<'a>>,
 }
 
 #[derive(Deserialize, Clone, Copy)]
 struct UsageWire {
-    #[serde(default)]
     prompt_tokens: Option<u64>,
-    #[serde(default)]
     completion_tokens: Option<u64>,
 }
 
 #[derive(Deserialize)]
 struct XGroqWire {
-    #[serde(default)]
     usage: Option<UsageWire>,
 }
 
@@ -286,25 +269,24 @@ impl<'de: 'a, 'a> Deserialize<'de> for Content<'a> {
 }
 
 #[derive(Deserialize)]
+#[serde(bound(deserialize = "'de: 'a"))]
 struct PartWire<'a> {
-    #[serde(borrow, default, rename = "type")]
+    #[serde(rename = "type")]
     kind: Option<JStr<'a>>,
-    #[serde(borrow, default)]
     text: Option<JStr<'a>>,
-    #[serde(borrow, default)]
     thinking: Option<Vec<ThinkingWire<'a>>>,
 }
 
 #[derive(Deserialize)]
+#[serde(bound(deserialize = "'de: 'a"))]
 struct ThinkingWire<'a> {
-    #[serde(borrow, default)]
     text: Option<JStr<'a>>,
 }
 
 /// `{"error": {...}}` as sent by an `event: error` frame or a JSON error body.
 #[derive(Deserialize)]
+#[serde(bound(deserialize = "'de: 'a"))]
 struct ErrorEnvelope<'a> {
-    #[serde(borrow, default)]
     error: Option<ErrorObject<'a>>,
 }
 
