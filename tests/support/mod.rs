@@ -421,6 +421,17 @@ pub fn check_invariants(outcome: &Outcome) {
     }
 }
 
+/// A single-choice stream that ends before the provider's final event, decoded whole: no
+/// error, the shape `collect` checks, and a terminal chunk that says `finish_reason="error"`
+/// with code `incomplete_stream`. Returns it assembled.
+pub fn decode_incomplete(provider: &str, bytes: &[u8]) -> Summary {
+    let outcome = decode_whole(provider, bytes);
+    let summary = collect(&outcome.into_result().expect("a cut stream is not an error"));
+    assert_eq!(summary.finish_reason, Some(FinishReason::Error));
+    assert_eq!(summary.error_code.as_deref(), Some("incomplete_stream"));
+    summary
+}
+
 /// A single-choice stream assembled after checking its shape strictly: exactly one terminal
 /// chunk, last, with a finish reason and no content; `raw` on every chunk but arguments closed
 /// at end of stream; id and name on a call's first delta only; call indexes dense from 0.
@@ -611,6 +622,14 @@ pub fn assert_covered(rows: &[Row], others: &[&str], on_disk: Vec<String>) {
     let mut on_disk = on_disk;
     on_disk.sort_unstable();
     assert_eq!(listed, on_disk, "captures listed vs on disk");
+}
+
+/// The `Error::Provider` a stream or body had to fail with: its code, message and raw event.
+pub fn provider_error(error: Option<Error>) -> (Option<String>, String, String) {
+    match error {
+        Some(Error::Provider { code, message, raw }) => (code, message, raw),
+        other => panic!("expected a provider error, got {other:?}"),
+    }
 }
 
 /// Rows of captures that end in a provider error: `path code` (`-` for no code). Each is
