@@ -3,7 +3,6 @@
 
 mod support;
 
-use _fastsse::providers::ChunkDecoderConfig;
 use _fastsse::{Error, FinishReason};
 use support::*;
 
@@ -133,33 +132,28 @@ const MESSAGE_BODY: &str = r#"{"id":"msg_1","type":"message","role":"assistant",
 
 #[test]
 fn a_json_body_yields_the_chunks_a_stream_would() {
-    for content_type in [None, Some("application/json")] {
-        let config = ChunkDecoderConfig {
-            content_type: content_type.map(str::to_owned),
-            ..Default::default()
-        };
-        let outcome = decode_with("anthropic", config.clone(), &[MESSAGE_BODY.as_bytes()]);
-        let bytewise: Vec<&[u8]> = MESSAGE_BODY.as_bytes().chunks(1).collect();
-        assert_eq!(decode_with("anthropic", config, &bytewise), outcome);
-        check_invariants(&outcome);
-        let summary = summarize(&outcome.chunks, 0);
-        assert_eq!(summary.text, "Checking.");
-        assert_eq!(summary.reasoning, "Weather question.");
-        assert_eq!(summary.finish_reason, Some(FinishReason::ToolCalls));
-        assert_eq!(
-            (summary.prompt_tokens, summary.completion_tokens),
-            (Some(12), Some(30))
-        );
-        let tools: Vec<(&str, &str)> = summary
-            .tool_calls
-            .iter()
-            .map(|t| (t.name.as_str(), t.arguments.as_str()))
-            .collect();
-        assert_eq!(
-            tools,
-            vec![("get_weather", r#"{"city":"Paris"}"#), ("get_time", "{}")]
-        );
-    }
+    let body = MESSAGE_BODY.as_bytes();
+    let sniffed = decode_every_way_body("anthropic", body, None);
+    let declared = decode_every_way_body("anthropic", body, Some("application/json"));
+    assert_eq!(sniffed, declared);
+    check_invariants(&sniffed);
+    let summary = summarize(&sniffed.chunks, 0);
+    assert_eq!(summary.text, "Checking.");
+    assert_eq!(summary.reasoning, "Weather question.");
+    assert_eq!(summary.finish_reason, Some(FinishReason::ToolCalls));
+    assert_eq!(
+        (summary.prompt_tokens, summary.completion_tokens),
+        (Some(12), Some(30))
+    );
+    let tools: Vec<(&str, &str)> = summary
+        .tool_calls
+        .iter()
+        .map(|t| (t.name.as_str(), t.arguments.as_str()))
+        .collect();
+    assert_eq!(
+        tools,
+        vec![("get_weather", r#"{"city":"Paris"}"#), ("get_time", "{}")]
+    );
 }
 
 #[test]

@@ -309,21 +309,3 @@ fn a_declared_event_stream_is_never_sniffed() {
         Some("incomplete_stream")
     );
 }
-
-fn decode_every_way_body(provider: &str, body: &[u8], content_type: Option<&str>) -> Outcome {
-    let config = ChunkDecoderConfig {
-        content_type: content_type.map(str::to_owned),
-        ..Default::default()
-    };
-    let whole = decode_with(provider, config.clone(), &[body]);
-    let bytewise: Vec<&[u8]> = body.chunks(1).collect();
-    assert_eq!(decode_with(provider, config.clone(), &bytewise), whole);
-    let mut padded = b"\r\n  ".to_vec();
-    padded.extend_from_slice(body);
-    let padded_outcome = decode_with(provider, config, &[&padded[..1], &padded[1..]]);
-    assert_eq!(
-        summarize(&padded_outcome.chunks, 0),
-        summarize(&whole.chunks, 0)
-    );
-    whole
-}

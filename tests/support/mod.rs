@@ -131,6 +131,27 @@ pub fn run(provider: &str, parts: &[&[u8]]) -> Result<Vec<GenerationChunk>, Erro
     decode_parts(provider, parts).into_result()
 }
 
+/// A non-streaming body through the pipeline (`content_type` declared, or `None` to sniff it)
+/// whole and byte by byte, which must agree, and after leading blank space (the same
+/// summary). Returns the whole outcome.
+pub fn decode_every_way_body(provider: &str, body: &[u8], content_type: Option<&str>) -> Outcome {
+    let config = ChunkDecoderConfig {
+        content_type: content_type.map(str::to_owned),
+        ..Default::default()
+    };
+    let whole = decode_with(provider, config.clone(), &[body]);
+    let bytewise: Vec<&[u8]> = body.chunks(1).collect();
+    assert_eq!(decode_with(provider, config.clone(), &bytewise), whole);
+    let mut padded = b"\r\n  ".to_vec();
+    padded.extend_from_slice(body);
+    let padded_outcome = decode_with(provider, config, &[&padded[..1], &padded[1..]]);
+    assert_eq!(
+        summarize(&padded_outcome.chunks, 0),
+        summarize(&whole.chunks, 0)
+    );
+    whole
+}
+
 /// A non-streaming body through `on_complete_body` (then `finish`, which must add nothing),
 /// returned as the pipeline delivers it (with `raw` and `is_first`, which the pipeline stamps).
 pub fn run_body(provider: &str, body: &str) -> Result<Vec<GenerationChunk>, Error> {
