@@ -692,21 +692,35 @@ mod tests {
         assert!(matches!(err, Error::Protocol { .. }), "{err}");
     }
 
-    /// One event through the fast path (and its template) and through serde alone.
-    fn same_reading(fast: &mut OpenAiReducer, serde: &mut OpenAiReducer, data: &str, offset: u64) {
-        let event = WireEvent {
-            event: "message",
-            data,
-            offset,
-        };
+    /// A stream through two reducers, one reading with the fast path (and its template), one
+    /// with serde alone: the same chunks and errors, event by event and at the end. Returns
+    /// how often the template fitted.
+    fn fast_and_serde_agree(stream: &[String]) -> usize {
+        let (mut fast, mut serde) = (OpenAiReducer::new(), OpenAiReducer::new());
+        let mut template_hits = 0;
+        for (i, data) in stream.iter().enumerate() {
+            template_hits += usize::from(fast.template.fit(data).is_some());
+            let offset = i as u64;
+            let event = WireEvent {
+                event: "message",
+                data,
+                offset,
+            };
+            assert_same_reading(
+                data,
+                |out| fast.on_event(&event, out),
+                |out| match is_done_marker(data) {
+                    true => serde.on_event(&event, out),
+                    false => serde.on_chunk_serde(data, offset, out),
+                },
+            );
+        }
         assert_same_reading(
-            data,
-            |out| fast.on_event(&event, out),
-            |out| match is_done_marker(data) {
-                true => serde.on_event(&event, out),
-                false => serde.on_chunk_serde(data, offset, out),
-            },
+            "end of stream",
+            |out| fast.finish(out),
+            |out| serde.finish(out),
         );
+        template_hits
     }
 
     /// The `data:` payloads of each chat-completions capture, in stream order.
@@ -758,14 +772,7 @@ mod tests {
         let mut fast_taken = 0;
         for data in &payloads {
             fast_taken += usize::from(fast::parse(data).is_some());
-            let (mut fast_reducer, mut serde_reducer) =
-                (OpenAiReducer::new(), OpenAiReducer::new());
-            same_reading(&mut fast_reducer, &mut serde_reducer, data, 7);
-            assert_same_reading(
-                data,
-                |out| fast_reducer.finish(out),
-                |out| serde_reducer.finish(out),
-            );
+            fast_and_serde_agree(std::slice::from_ref(data));
         }
         assert!(fast_taken > 50, "fast path taken {fast_taken} times");
     }
@@ -792,17 +799,7 @@ mod tests {
         streams.push(synthetic);
         let mut template_hits = 0;
         for stream in &streams {
-            let (mut fast_reducer, mut serde_reducer) =
-                (OpenAiReducer::new(), OpenAiReducer::new());
-            for (i, data) in stream.iter().enumerate() {
-                template_hits += usize::from(fast_reducer.template.fit(data).is_some());
-                same_reading(&mut fast_reducer, &mut serde_reducer, data, i as u64);
-            }
-            assert_same_reading(
-                "end of stream",
-                |out| fast_reducer.finish(out),
-                |out| serde_reducer.finish(out),
-            );
+            template_hits += fast_and_serde_agree(stream);
         }
         assert!(template_hits > 50, "template fitted {template_hits} times");
     }
