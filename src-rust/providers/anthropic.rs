@@ -434,13 +434,7 @@ impl Reducer for AnthropicReducer {
         }
         let wire: EventWire<'_> = match json::parse(PROVIDER, data, event.offset) {
             Ok(wire) => wire,
-            Err(_) if event.event == "error" => {
-                return Err(Error::Provider {
-                    code: None,
-                    message: data.to_owned(),
-                    raw: data.to_owned(),
-                })
-            }
+            Err(_) if event.event == "error" => return Err(Error::provider(None, data, data)),
             Err(err) => return Err(err),
         };
         let kind = match &wire.kind {

@@ -311,11 +311,8 @@ impl BedrockReducer {
             }
             name if name.ends_with("Exception") => {
                 let body: ExceptionBody = self.parse(data, offset)?;
-                return Err(Error::Provider {
-                    code: Some(name.to_owned()),
-                    message: body.message.unwrap_or_else(|| name.to_owned()),
-                    raw: data.to_owned(),
-                });
+                let message = body.message.unwrap_or_else(|| name.to_owned());
+                return Err(Error::provider(Some(name.to_owned()), message, data));
             }
             "" | "message" => return self.reduce_wrapped(data, offset, out),
             _ => {} // a newer event type: nothing we map
@@ -457,14 +454,11 @@ impl Reducer for BedrockReducer {
         let response: ConverseResponse<'_> = self.parse(body, offset)?;
         let Some(message) = response.output.and_then(|o| o.message) else {
             // An error body (`{"message": "..."}`) or something else without output.
-            return Err(Error::Provider {
-                code: None,
-                message: response.message.map_or_else(
-                    || "the Converse body has no output.message".to_owned(),
-                    JStr::into_string,
-                ),
-                raw: body.to_owned(),
-            });
+            let message = response.message.map_or_else(
+                || "the Converse body has no output.message".to_owned(),
+                JStr::into_string,
+            );
+            return Err(Error::provider(None, message, body));
         };
         for block in message.content {
             if let Some(reasoning) = block.reasoning_content {

@@ -180,13 +180,10 @@ impl GeminiReducer {
                 .status
                 .map(JStr::into_string)
                 .or_else(|| error.code.map(|c| c.to_string()));
-            return Err(Error::Provider {
-                message: error
-                    .message
-                    .map_or_else(|| "unknown error".to_owned(), JStr::into_string),
-                code,
-                raw: data.to_owned(),
-            });
+            let message = error
+                .message
+                .map_or_else(|| "unknown error".to_owned(), JStr::into_string);
+            return Err(Error::provider(code, message, data));
         }
         for candidate in response.candidates {
             self.reduce_candidate(candidate, data, offset, out)?;

@@ -120,11 +120,7 @@ impl ErrorObject<'_> {
             .message
             .map(JStr::into_string)
             .unwrap_or_else(|| "the provider reported an error without a message".to_owned());
-        Error::Provider {
-            code,
-            message,
-            raw: raw.to_owned(),
-        }
+        Error::provider(code, message, raw)
     }
 }
 

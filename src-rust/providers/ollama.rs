@@ -158,11 +158,7 @@ fn provider_error(error: &RawValue, raw: &str) -> Error {
     } else {
         (None, text.to_owned())
     };
-    Error::Provider {
-        code,
-        message,
-        raw: raw.to_owned(),
-    }
+    Error::provider(code, message, raw)
 }
 
 impl Reducer for OllamaReducer {

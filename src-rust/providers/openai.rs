@@ -598,11 +598,7 @@ fn error_event(data: &str, offset: u64) -> Error {
         }
     }
     let _ = offset;
-    Error::Provider {
-        code: None,
-        message: data.to_owned(),
-        raw: data.to_owned(),
-    }
+    Error::provider(None, data, data)
 }
 
 #[cfg(test)]

@@ -92,11 +92,7 @@ impl TgiReducer {
 }
 
 fn provider_error(message: JStr<'_>, kind: Option<JStr<'_>>, raw: &str) -> Error {
-    Error::Provider {
-        code: kind.map(JStr::into_string),
-        message: message.into_string(),
-        raw: raw.to_owned(),
-    }
+    Error::provider(kind.map(JStr::into_string), message, raw)
 }
 
 impl Reducer for TgiReducer {
