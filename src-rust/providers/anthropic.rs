@@ -213,22 +213,15 @@ impl AnthropicReducer {
         Self::default()
     }
 
+    /// Counts an event reports replace the ones before; the others stay.
     fn take_usage(&mut self, usage: Option<UsageWire>) {
         let Some(usage) = usage else { return };
-        let fields = [
-            (&mut self.input_tokens, usage.input_tokens),
-            (
-                &mut self.cache_creation_tokens,
-                usage.cache_creation_input_tokens,
-            ),
-            (&mut self.cache_read_tokens, usage.cache_read_input_tokens),
-            (&mut self.output_tokens, usage.output_tokens),
-        ];
-        for (slot, value) in fields {
-            if value.is_some() {
-                *slot = value;
-            }
-        }
+        self.input_tokens = usage.input_tokens.or(self.input_tokens);
+        self.cache_creation_tokens = usage
+            .cache_creation_input_tokens
+            .or(self.cache_creation_tokens);
+        self.cache_read_tokens = usage.cache_read_input_tokens.or(self.cache_read_tokens);
+        self.output_tokens = usage.output_tokens.or(self.output_tokens);
     }
 
     fn prompt_tokens(&self) -> Option<u64> {

@@ -356,14 +356,11 @@ impl OpenAiReducer {
         &mut self.choices[index as usize]
     }
 
+    /// Counts an event reports replace the ones before; the others stay.
     fn take_usage(&mut self, usage: Option<UsageWire>) {
         if let Some(usage) = usage {
-            if usage.prompt_tokens.is_some() {
-                self.prompt_tokens = usage.prompt_tokens;
-            }
-            if usage.completion_tokens.is_some() {
-                self.completion_tokens = usage.completion_tokens;
-            }
+            self.prompt_tokens = usage.prompt_tokens.or(self.prompt_tokens);
+            self.completion_tokens = usage.completion_tokens.or(self.completion_tokens);
         }
     }
 
