@@ -3,7 +3,7 @@ import datetime
 import os
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, ClassVar, Literal, TypeAlias, final
+from typing import Any, ClassVar, Generic, Literal, TypeAlias, TypeVar, final
 
 from typing_extensions import Buffer
 
@@ -12,6 +12,14 @@ __version__: str
 def build_info() -> dict[str, Any]: ...
 
 FinishReason = Literal["stop", "length", "cancelled", "tool_calls", "content_filter", "error"]
+
+_Item = TypeVar("_Item")
+
+class _Decoder(Generic[_Item]):
+    """What every incremental decoder has: ``decode`` per network chunk, ``flush`` at the end."""
+
+    def decode(self, data: Buffer) -> list[_Item]: ...
+    def flush(self) -> list[_Item]: ...
 
 # --- framing -------------------------------------------------------------------------------
 
@@ -39,10 +47,8 @@ class ServerSentEvent:
     def __hash__(self) -> int: ...
 
 @final
-class SSEDecoder:
+class SSEDecoder(_Decoder[ServerSentEvent]):
     def __new__(cls, *, max_event_size: int = ..., dispatch_unterminated: bool = False) -> SSEDecoder: ...
-    def decode(self, data: Buffer) -> list[ServerSentEvent]: ...
-    def flush(self) -> list[ServerSentEvent]: ...
     @property
     def last_event_id(self) -> str: ...
     @property
@@ -53,10 +59,8 @@ class SSEDecoder:
 def encode_sse(events: Iterable[ServerSentEvent | str | Any]) -> bytes: ...
 
 @final
-class NDJSONDecoder:
+class NDJSONDecoder(_Decoder[str]):
     def __new__(cls, *, max_line_size: int = ...) -> NDJSONDecoder: ...
-    def decode(self, data: Buffer) -> list[str]: ...
-    def flush(self) -> list[str]: ...
     @property
     def max_line_size(self) -> int: ...
 
@@ -160,7 +164,7 @@ class GenerationChunk:
 PROVIDERS: tuple[str, ...]
 
 @final
-class ChunkDecoder:
+class ChunkDecoder(_Decoder[GenerationChunk]):
     def __new__(
         cls,
         provider: str,
@@ -168,8 +172,6 @@ class ChunkDecoder:
         content_type: str | None = None,
         max_event_size: int = ...,
     ) -> ChunkDecoder: ...
-    def decode(self, data: Buffer) -> list[GenerationChunk]: ...
-    def flush(self) -> list[GenerationChunk]: ...
     @property
     def provider(self) -> str: ...
     @property
@@ -379,10 +381,8 @@ class EventStreamMessage:
     __hash__: ClassVar[None]  # type: ignore[assignment]
 
 @final
-class EventStreamDecoder:
+class EventStreamDecoder(_Decoder[EventStreamMessage]):
     def __new__(cls, *, max_message_size: int = ...) -> EventStreamDecoder: ...
-    def decode(self, data: Buffer) -> list[EventStreamMessage]: ...
-    def flush(self) -> list[EventStreamMessage]: ...
     @property
     def max_message_size(self) -> int: ...
 
@@ -526,8 +526,10 @@ class AnthropicEventDecoder:
     def mode(self, mode: str) -> None: ...
 
 class _SdkView:
-    """What every native view has: conversions through the SDK's own model, and ``==``."""
+    """What every native view has: its ``type`` (a class attribute), conversions through the
+    SDK's own model, and ``==``."""
 
+    type: str
     def sdk_model(self) -> Any:
         """The SDK's own pydantic model for this event (built on each call)."""
     def model_dump(self, **options: Any) -> Any: ...
@@ -540,7 +542,6 @@ class _SdkView:
 class RawContentBlockDeltaEvent(_SdkView):
     """The SDK's ``RawContentBlockDeltaEvent``, as a native view."""
 
-    type: str
     @property
     def index(self) -> int: ...
     @property
@@ -548,25 +549,21 @@ class RawContentBlockDeltaEvent(_SdkView):
 
 @final
 class TextDelta(_SdkView):
-    type: str
     @property
     def text(self) -> str: ...
 
 @final
 class InputJSONDelta(_SdkView):
-    type: str
     @property
     def partial_json(self) -> str: ...
 
 @final
 class ThinkingDelta(_SdkView):
-    type: str
     @property
     def thinking(self) -> str: ...
 
 @final
 class SignatureDelta(_SdkView):
-    type: str
     @property
     def signature(self) -> str: ...
 
@@ -574,7 +571,6 @@ class SignatureDelta(_SdkView):
 class TextEvent(_SdkView):
     """The ``messages.stream`` helper's ``TextEvent``; ``snapshot`` is made when read."""
 
-    type: str
     @property
     def text(self) -> str: ...
     @property
@@ -582,7 +578,6 @@ class TextEvent(_SdkView):
 
 @final
 class ThinkingEvent(_SdkView):
-    type: str
     @property
     def thinking(self) -> str: ...
     @property
@@ -592,7 +587,6 @@ class ThinkingEvent(_SdkView):
 class InputJsonEvent(_SdkView):
     """The helper's ``InputJsonEvent``; ``snapshot`` (the tool input so far) is parsed when read."""
 
-    type: str
     @property
     def partial_json(self) -> str: ...
     @property
@@ -600,6 +594,5 @@ class InputJsonEvent(_SdkView):
 
 @final
 class SignatureEvent(_SdkView):
-    type: str
     @property
     def signature(self) -> Any: ...
