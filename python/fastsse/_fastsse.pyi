@@ -21,11 +21,17 @@ class _Decoder(Generic[_Item]):
     def decode(self, data: Buffer) -> list[_Item]: ...
     def flush(self) -> list[_Item]: ...
 
+class _Value:
+    """What the frozen value classes share: positional pattern matching and ``==`` by value."""
+
+    __match_args__: ClassVar[tuple[str, ...]]
+    def __eq__(self, value: object, /) -> bool: ...
+    def __ne__(self, value: object, /) -> bool: ...
+
 # --- framing -------------------------------------------------------------------------------
 
 @final
-class ServerSentEvent:
-    __match_args__: ClassVar[tuple[str, ...]]
+class ServerSentEvent(_Value):
     def __new__(
         cls,
         event: str | None = None,
@@ -42,8 +48,6 @@ class ServerSentEvent:
     @property
     def retry(self) -> int | None: ...
     def json(self) -> Any: ...
-    def __eq__(self, value: object, /) -> bool: ...
-    def __ne__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
 @final
@@ -67,8 +71,7 @@ class NDJSONDecoder(_Decoder[str]):
 # --- unified chunks ------------------------------------------------------------------------
 
 @final
-class ToolCallDelta:
-    __match_args__: ClassVar[tuple[str, ...]]
+class ToolCallDelta(_Value):
     def __new__(
         cls,
         index: int,
@@ -87,13 +90,10 @@ class ToolCallDelta:
     def function_name(self) -> str | None: ...
     @property
     def arguments_delta(self) -> str: ...
-    def __eq__(self, value: object, /) -> bool: ...
-    def __ne__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
 @final
-class GenerationChunk:
-    __match_args__: ClassVar[tuple[str, ...]]
+class GenerationChunk(_Value):
     def __new__(
         cls,
         text_delta: str = ...,
@@ -155,8 +155,6 @@ class GenerationChunk:
     def raw_json(self) -> Any: ...
     def replace(self, **changes: Any) -> GenerationChunk: ...
     def __replace__(self, **changes: Any) -> GenerationChunk: ...
-    def __eq__(self, value: object, /) -> bool: ...
-    def __ne__(self, value: object, /) -> bool: ...
     __hash__: ClassVar[None]  # type: ignore[assignment]
 
 # --- providers (pipeline: bytes -> provider reducer -> unified chunks) ----------------------
@@ -217,8 +215,7 @@ class Coalesced:
     def __next__(self) -> GenerationChunk: ...
 
 @final
-class ToolCall:
-    __match_args__: ClassVar[tuple[str, ...]]
+class ToolCall(_Value):
     def __new__(
         cls, id: str | None, name: str | None, arguments: str, index: int = 0, *, complete: bool = True
     ) -> ToolCall: ...
@@ -236,8 +233,7 @@ class ToolCall:
     def parsed_arguments(self) -> Any: ...
 
 @final
-class GenerationResult:
-    __match_args__: ClassVar[tuple[str, ...]]
+class GenerationResult(_Value):
     def __new__(
         cls,
         text: str = "",
@@ -362,8 +358,7 @@ def encode_response(
 _HeaderValue: TypeAlias = bool | int | bytes | str | datetime.datetime | uuid.UUID
 
 @final
-class EventStreamMessage:
-    __match_args__: ClassVar[tuple[str, ...]]
+class EventStreamMessage(_Value):
     def __new__(
         cls, headers: dict[str, _HeaderValue] | None = None, payload: Buffer | None = None
     ) -> EventStreamMessage: ...
@@ -376,8 +371,6 @@ class EventStreamMessage:
     @property
     def message_type(self) -> str | None: ...
     def json(self) -> Any: ...
-    def __eq__(self, other: object, /) -> bool: ...
-    def __ne__(self, other: object, /) -> bool: ...
     __hash__: ClassVar[None]  # type: ignore[assignment]
 
 @final

@@ -27,12 +27,12 @@ use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 use pyo3::PyClass;
 
 use super::bytes_input::with_bytes;
-use super::errors::{catch_panic, internal_error, require_positive_size, IntoPyResult};
-use super::sse::json_loads;
+use super::errors::{catch_panic, internal_error, IntoPyResult};
+use super::sse::{json_loads, sse_decoder};
 use super::strings::new_str;
 use crate::anthropic_delta::{plain_delta, DeltaKind};
 use crate::error::Error;
-use crate::sse::{SseConfig, SseDecoder, DEFAULT_MAX_EVENT_SIZE};
+use crate::sse::{SseDecoder, DEFAULT_MAX_EVENT_SIZE};
 
 /// The most text (or tool-input JSON) one content block may gather, unless told otherwise.
 const DEFAULT_MAX_BLOCK_BYTES: usize = 64 << 20;
@@ -838,12 +838,8 @@ impl AnthropicEventDecoder {
         max_event_size: usize,
         max_block_bytes: usize,
     ) -> PyResult<Self> {
-        require_positive_size("max_event_size", max_event_size)?;
         Ok(AnthropicEventDecoder {
-            sse: SseDecoder::new(SseConfig {
-                max_event_size,
-                dispatch_unterminated: false,
-            }),
+            sse: sse_decoder(max_event_size, false)?,
             state: Stream {
                 mode: parse_mode(mode)?,
                 hooks,

@@ -209,6 +209,16 @@ impl SSEDecoder {
     }
 }
 
+/// The core SSE decoder for the keywords `max_event_size` and `dispatch_unterminated` given
+/// from Python (`SSEDecoder`, `AnthropicEventDecoder`).
+pub fn sse_decoder(max_event_size: usize, dispatch_unterminated: bool) -> PyResult<SseDecoder> {
+    require_positive_size("max_event_size", max_event_size)?;
+    Ok(SseDecoder::new(SseConfig {
+        max_event_size,
+        dispatch_unterminated,
+    }))
+}
+
 #[pymethods]
 impl SSEDecoder {
     #[new]
@@ -218,12 +228,8 @@ impl SSEDecoder {
         max_event_size: usize,
         dispatch_unterminated: bool,
     ) -> PyResult<Self> {
-        require_positive_size("max_event_size", max_event_size)?;
         Ok(SSEDecoder {
-            inner: SseDecoder::new(SseConfig {
-                max_event_size,
-                dispatch_unterminated,
-            }),
+            inner: sse_decoder(max_event_size, dispatch_unterminated)?,
             message_type: PyString::intern(py, "message").unbind(),
             last_type: None,
             last_id: (String::new(), PyString::intern(py, "").unbind()),
