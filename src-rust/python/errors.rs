@@ -1,4 +1,5 @@
-//! Core `Error` -> the Python exception classes defined in `fastsse/errors.py`.
+//! Core `Error` -> the Python exception classes defined in `fastsse/errors.py`, and the guard
+//! every call into the core goes through (`catch_panic`, `decode_into_list`).
 
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
