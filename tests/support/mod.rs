@@ -442,6 +442,21 @@ pub fn check_invariants(outcome: &Outcome) {
     }
 }
 
+/// A finish-reason table: the stream `stream` makes of each row's provider reason must end with
+/// the row's unified reason. Returns each stream assembled (`collect`), for further checks.
+pub fn check_finish_reasons(
+    provider: &str,
+    rows: &[(&str, FinishReason)],
+    stream: impl Fn(&str) -> Vec<u8>,
+) -> Vec<Summary> {
+    let check = |&(reason, want): &(&str, FinishReason)| {
+        let summary = collect(&run(provider, &[&stream(reason)]).unwrap());
+        assert_eq!(summary.finish_reason, Some(want), "{reason}");
+        summary
+    };
+    rows.iter().map(check).collect()
+}
+
 /// A single-choice stream that ends before the provider's final event, decoded whole: no
 /// error, the shape `collect` checks, and a terminal chunk that says `finish_reason="error"`
 /// with code `incomplete_stream`. Returns it assembled.
