@@ -51,8 +51,16 @@ fn feed<P, T>(
     Ok(out)
 }
 
-/// Whole and split runs must agree on success and, when both succeed, on the output.
-fn same<T: PartialEq + std::fmt::Debug, E>(whole: Result<T, E>, split: Result<T, E>) {
+/// `run` over the input whole and over `pieces` of it: both runs must agree on failing and,
+/// when both succeed, on the output. (Errors may surface one call later in pieces, so only
+/// "did it fail" is compared when either run failed.)
+fn whole_and_split<'a, P: ?Sized, T: PartialEq + std::fmt::Debug>(
+    whole: &'a P,
+    mut pieces: impl Iterator<Item = &'a P>,
+    run: impl Fn(&mut dyn Iterator<Item = &'a P>) -> Result<T, Error>,
+) {
+    let whole = run(&mut std::iter::once(whole));
+    let split = run(&mut pieces);
     assert_eq!(
         whole.is_ok(),
         split.is_ok(),
@@ -63,15 +71,24 @@ fn same<T: PartialEq + std::fmt::Debug, E>(whole: Result<T, E>, split: Result<T,
     }
 }
 
-pub fn sse_decoder(input: &[u8]) {
+/// A byte decoder's harness: the first byte picks the piece size (`split_seed`), and
+/// `run(piece_size, pieces)` over the rest whole and in pieces of that size must agree.
+fn bytes_whole_and_split<T: PartialEq + std::fmt::Debug>(
+    input: &[u8],
+    run: impl Fn(usize, &mut dyn Iterator<Item = &[u8]>) -> Result<T, Error>,
+) {
     let Some((step, data)) = split_seed(input) else {
         return;
     };
-    let config = SseConfig {
-        max_event_size: 1 << 12,
-        dispatch_unterminated: step % 2 == 1,
-    };
-    let run = |pieces: &mut dyn Iterator<Item = &[u8]>| {
+    whole_and_split(data, data.chunks(step), |pieces| run(step, pieces));
+}
+
+pub fn sse_decoder(input: &[u8]) {
+    bytes_whole_and_split(input, |step, pieces| {
+        let config = SseConfig {
+            max_event_size: 1 << 12,
+            dispatch_unterminated: step % 2 == 1,
+        };
         let mut decoder = SseDecoder::new(config);
         let out = feed(pieces, |piece, out| match piece {
             Some(bytes) => decoder.decode(bytes, out),
@@ -81,40 +98,31 @@ pub fn sse_decoder(input: &[u8]) {
         assert!(out
             .iter()
             .all(|e| e.data.len() <= 3 * config.max_event_size));
-        Ok::<_, Error>(out)
-    };
-    same(run(&mut std::iter::once(data)), run(&mut data.chunks(step)));
+        Ok(out)
+    });
 }
 
 pub fn ndjson_decoder(input: &[u8]) {
-    let Some((step, data)) = split_seed(input) else {
-        return;
-    };
-    let run = |pieces: &mut dyn Iterator<Item = &[u8]>| {
+    bytes_whole_and_split(input, |_, pieces| {
         let mut decoder = NdjsonDecoder::new(1 << 10);
         let out = feed(pieces, |piece, out| match piece {
             Some(bytes) => decoder.decode(bytes, out),
             None => decoder.flush(out),
         })?;
         assert!(out.iter().all(|line| line.len() <= 3 << 10)); // U+FFFD: 3 bytes for 1
-        Ok::<_, Error>(out)
-    };
-    same(run(&mut std::iter::once(data)), run(&mut data.chunks(step)));
+        Ok(out)
+    });
 }
 
 pub fn eventstream_decoder(input: &[u8]) {
-    let Some((step, data)) = split_seed(input) else {
-        return;
-    };
-    let run = |pieces: &mut dyn Iterator<Item = &[u8]>| {
+    bytes_whole_and_split(input, |_, pieces| {
         // A cap far above the input: the decoder must not reserve what a prelude declares.
         let mut decoder = EventStreamDecoder::new(u32::MAX as usize);
         feed(pieces, |piece, out| match piece {
             Some(bytes) => decoder.decode(bytes, out),
             None => decoder.flush(),
         })
-    };
-    same(run(&mut std::iter::once(data)), run(&mut data.chunks(step)));
+    });
 }
 
 /// Byte 0 picks the provider (registry order), byte 1 the split; the rest is the body.
@@ -122,12 +130,9 @@ pub fn providers(input: &[u8]) {
     let Some((&pick, rest)) = input.split_first() else {
         return;
     };
-    let Some((step, data)) = split_seed(rest) else {
-        return;
-    };
     let names = _fastsse::providers::registry::PROVIDERS;
     let name = names[usize::from(pick) % names.len()].name;
-    let run = |pieces: &mut dyn Iterator<Item = &[u8]>| {
+    bytes_whole_and_split(rest, |_, pieces| {
         let config = ChunkDecoderConfig {
             max_event_size: 1 << 14,
             content_type: None,
@@ -137,10 +142,7 @@ pub fn providers(input: &[u8]) {
             Some(bytes) => decoder.decode_into(bytes, out),
             None => decoder.flush_into(out),
         })
-    };
-    // Errors may surface one call later in pieces, so only "did it fail" is compared when
-    // either run failed; successful runs must give the same chunks.
-    same(run(&mut std::iter::once(data)), run(&mut data.chunks(step)));
+    });
 }
 
 /// What a stream of chunks means, independent of how deltas were cut.
@@ -191,22 +193,26 @@ pub fn text_parser(input: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let config = TextParserConfig {
         stop: vec!["STOP".into(), "\n\n\n".into()],
-        tools: TOOL_FORMATS.get(usize::from(*tools)).map(|s| s.to_string()),
+        ..formats_config(*tools, *reasoning)
+    };
+    whole_and_split(&*text, char_pieces(&text, step), |pieces| {
+        let parser = TextParser::new(config.clone()).expect("valid configuration");
+        parse(parser, pieces).map(|out| meaning(&out))
+    });
+}
+
+/// The parser the selector bytes `tools` and `reasoning` pick (an index past the format lists:
+/// none), with a small buffer cap and fixed call ids.
+fn formats_config(tools: u8, reasoning: u8) -> TextParserConfig {
+    TextParserConfig {
+        tools: TOOL_FORMATS.get(usize::from(tools)).map(|s| s.to_string()),
         reasoning: REASONING_FORMATS
-            .get(usize::from(*reasoning))
+            .get(usize::from(reasoning))
             .and_then(|name| ReasoningSpec::named(name)),
         max_buffer: 1 << 12,
         id_seed: Some(7),
         ..Default::default()
-    };
-    let run = |pieces: &mut dyn Iterator<Item = &str>| {
-        let parser = TextParser::new(config.clone()).expect("valid configuration");
-        parse(parser, pieces).map(|out| meaning(&out))
-    };
-    same(
-        run(&mut std::iter::once(&*text)),
-        run(&mut char_pieces(&text, step)),
-    );
+    }
 }
 
 /// The chunks of `parser` over `pieces`, flushed with finish reason "stop".
@@ -262,14 +268,13 @@ pub fn stop_strings(input: &[u8]) {
         stop: stops.clone(),
         ..Default::default()
     };
-    let run = |pieces: &mut dyn Iterator<Item = &str>| {
-        parse(TextParser::new(config.clone())?, pieces).map(|out| meaning(&out).text)
-    };
-    let whole = run(&mut std::iter::once(&*text));
-    if let Ok(answer) = &whole {
-        assert_eq!(answer, &reference_stop(&text, &stops));
-    }
-    same(whole, run(&mut char_pieces(&text, step)));
+    let reference = reference_stop(&text, &stops);
+    whole_and_split(&*text, char_pieces(&text, step), |pieces| {
+        let answer =
+            parse(TextParser::new(config.clone())?, pieces).map(|out| meaning(&out).text)?;
+        assert_eq!(answer, reference);
+        Ok(answer)
+    });
 }
 
 /// The text before the earliest-completing stop string (ties to the first listed), naively.
@@ -292,17 +297,8 @@ pub fn encode_roundtrip(input: &[u8]) {
     let [tools, reasoning, data @ ..] = input else {
         return;
     };
-    let config = TextParserConfig {
-        tools: TOOL_FORMATS.get(usize::from(*tools)).map(|s| s.to_string()),
-        reasoning: REASONING_FORMATS
-            .get(usize::from(*reasoning))
-            .and_then(|name| ReasoningSpec::named(name)),
-        max_buffer: 1 << 12,
-        id_seed: Some(7),
-        ..Default::default()
-    };
     let text = String::from_utf8_lossy(data);
-    let parser = TextParser::new(config).expect("valid configuration");
+    let parser = TextParser::new(formats_config(*tools, *reasoning)).expect("valid configuration");
     let Ok(chunks) = parse(parser, std::iter::once(&*text)) else {
         return;
     };

@@ -3,7 +3,7 @@ import datetime
 import os
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, ClassVar, Literal, TypeAlias, final
+from typing import Any, ClassVar, Generic, Literal, TypeAlias, TypeVar, final
 
 from typing_extensions import Buffer
 
@@ -13,11 +13,25 @@ def build_info() -> dict[str, Any]: ...
 
 FinishReason = Literal["stop", "length", "cancelled", "tool_calls", "content_filter", "error"]
 
+_Item = TypeVar("_Item")
+
+class _Decoder(Generic[_Item]):
+    """What every incremental decoder has: ``decode`` per network chunk, ``flush`` at the end."""
+
+    def decode(self, data: Buffer) -> list[_Item]: ...
+    def flush(self) -> list[_Item]: ...
+
+class _Value:
+    """What the frozen value classes share: positional pattern matching and ``==`` by value."""
+
+    __match_args__: ClassVar[tuple[str, ...]]
+    def __eq__(self, value: object, /) -> bool: ...
+    def __ne__(self, value: object, /) -> bool: ...
+
 # --- framing -------------------------------------------------------------------------------
 
 @final
-class ServerSentEvent:
-    __match_args__: ClassVar[tuple[str, ...]]
+class ServerSentEvent(_Value):
     def __new__(
         cls,
         event: str | None = None,
@@ -34,15 +48,11 @@ class ServerSentEvent:
     @property
     def retry(self) -> int | None: ...
     def json(self) -> Any: ...
-    def __eq__(self, value: object, /) -> bool: ...
-    def __ne__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
 @final
-class SSEDecoder:
+class SSEDecoder(_Decoder[ServerSentEvent]):
     def __new__(cls, *, max_event_size: int = ..., dispatch_unterminated: bool = False) -> SSEDecoder: ...
-    def decode(self, data: Buffer) -> list[ServerSentEvent]: ...
-    def flush(self) -> list[ServerSentEvent]: ...
     @property
     def last_event_id(self) -> str: ...
     @property
@@ -53,18 +63,15 @@ class SSEDecoder:
 def encode_sse(events: Iterable[ServerSentEvent | str | Any]) -> bytes: ...
 
 @final
-class NDJSONDecoder:
+class NDJSONDecoder(_Decoder[str]):
     def __new__(cls, *, max_line_size: int = ...) -> NDJSONDecoder: ...
-    def decode(self, data: Buffer) -> list[str]: ...
-    def flush(self) -> list[str]: ...
     @property
     def max_line_size(self) -> int: ...
 
 # --- unified chunks ------------------------------------------------------------------------
 
 @final
-class ToolCallDelta:
-    __match_args__: ClassVar[tuple[str, ...]]
+class ToolCallDelta(_Value):
     def __new__(
         cls,
         index: int,
@@ -83,13 +90,10 @@ class ToolCallDelta:
     def function_name(self) -> str | None: ...
     @property
     def arguments_delta(self) -> str: ...
-    def __eq__(self, value: object, /) -> bool: ...
-    def __ne__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
 @final
-class GenerationChunk:
-    __match_args__: ClassVar[tuple[str, ...]]
+class GenerationChunk(_Value):
     def __new__(
         cls,
         text_delta: str = ...,
@@ -151,8 +155,6 @@ class GenerationChunk:
     def raw_json(self) -> Any: ...
     def replace(self, **changes: Any) -> GenerationChunk: ...
     def __replace__(self, **changes: Any) -> GenerationChunk: ...
-    def __eq__(self, value: object, /) -> bool: ...
-    def __ne__(self, value: object, /) -> bool: ...
     __hash__: ClassVar[None]  # type: ignore[assignment]
 
 # --- providers (pipeline: bytes -> provider reducer -> unified chunks) ----------------------
@@ -160,7 +162,7 @@ class GenerationChunk:
 PROVIDERS: tuple[str, ...]
 
 @final
-class ChunkDecoder:
+class ChunkDecoder(_Decoder[GenerationChunk]):
     def __new__(
         cls,
         provider: str,
@@ -168,8 +170,6 @@ class ChunkDecoder:
         content_type: str | None = None,
         max_event_size: int = ...,
     ) -> ChunkDecoder: ...
-    def decode(self, data: Buffer) -> list[GenerationChunk]: ...
-    def flush(self) -> list[GenerationChunk]: ...
     @property
     def provider(self) -> str: ...
     @property
@@ -215,8 +215,7 @@ class Coalesced:
     def __next__(self) -> GenerationChunk: ...
 
 @final
-class ToolCall:
-    __match_args__: ClassVar[tuple[str, ...]]
+class ToolCall(_Value):
     def __new__(
         cls, id: str | None, name: str | None, arguments: str, index: int = 0, *, complete: bool = True
     ) -> ToolCall: ...
@@ -234,8 +233,7 @@ class ToolCall:
     def parsed_arguments(self) -> Any: ...
 
 @final
-class GenerationResult:
-    __match_args__: ClassVar[tuple[str, ...]]
+class GenerationResult(_Value):
     def __new__(
         cls,
         text: str = "",
@@ -360,8 +358,7 @@ def encode_response(
 _HeaderValue: TypeAlias = bool | int | bytes | str | datetime.datetime | uuid.UUID
 
 @final
-class EventStreamMessage:
-    __match_args__: ClassVar[tuple[str, ...]]
+class EventStreamMessage(_Value):
     def __new__(
         cls, headers: dict[str, _HeaderValue] | None = None, payload: Buffer | None = None
     ) -> EventStreamMessage: ...
@@ -374,15 +371,11 @@ class EventStreamMessage:
     @property
     def message_type(self) -> str | None: ...
     def json(self) -> Any: ...
-    def __eq__(self, other: object, /) -> bool: ...
-    def __ne__(self, other: object, /) -> bool: ...
     __hash__: ClassVar[None]  # type: ignore[assignment]
 
 @final
-class EventStreamDecoder:
+class EventStreamDecoder(_Decoder[EventStreamMessage]):
     def __new__(cls, *, max_message_size: int = ...) -> EventStreamDecoder: ...
-    def decode(self, data: Buffer) -> list[EventStreamMessage]: ...
-    def flush(self) -> list[EventStreamMessage]: ...
     @property
     def max_message_size(self) -> int: ...
 
@@ -526,8 +519,10 @@ class AnthropicEventDecoder:
     def mode(self, mode: str) -> None: ...
 
 class _SdkView:
-    """What every native view has: conversions through the SDK's own model, and ``==``."""
+    """What every native view has: its ``type`` (a class attribute), conversions through the
+    SDK's own model, and ``==``."""
 
+    type: str
     def sdk_model(self) -> Any:
         """The SDK's own pydantic model for this event (built on each call)."""
     def model_dump(self, **options: Any) -> Any: ...
@@ -540,7 +535,6 @@ class _SdkView:
 class RawContentBlockDeltaEvent(_SdkView):
     """The SDK's ``RawContentBlockDeltaEvent``, as a native view."""
 
-    type: str
     @property
     def index(self) -> int: ...
     @property
@@ -548,25 +542,21 @@ class RawContentBlockDeltaEvent(_SdkView):
 
 @final
 class TextDelta(_SdkView):
-    type: str
     @property
     def text(self) -> str: ...
 
 @final
 class InputJSONDelta(_SdkView):
-    type: str
     @property
     def partial_json(self) -> str: ...
 
 @final
 class ThinkingDelta(_SdkView):
-    type: str
     @property
     def thinking(self) -> str: ...
 
 @final
 class SignatureDelta(_SdkView):
-    type: str
     @property
     def signature(self) -> str: ...
 
@@ -574,7 +564,6 @@ class SignatureDelta(_SdkView):
 class TextEvent(_SdkView):
     """The ``messages.stream`` helper's ``TextEvent``; ``snapshot`` is made when read."""
 
-    type: str
     @property
     def text(self) -> str: ...
     @property
@@ -582,7 +571,6 @@ class TextEvent(_SdkView):
 
 @final
 class ThinkingEvent(_SdkView):
-    type: str
     @property
     def thinking(self) -> str: ...
     @property
@@ -592,7 +580,6 @@ class ThinkingEvent(_SdkView):
 class InputJsonEvent(_SdkView):
     """The helper's ``InputJsonEvent``; ``snapshot`` (the tool input so far) is parsed when read."""
 
-    type: str
     @property
     def partial_json(self) -> str: ...
     @property
@@ -600,6 +587,5 @@ class InputJsonEvent(_SdkView):
 
 @final
 class SignatureEvent(_SdkView):
-    type: str
     @property
     def signature(self) -> Any: ...

@@ -11,35 +11,18 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 use pyo3::{PyTraverseError, PyVisit};
 
+use super::errors::{catch_panic, internal_error, IntoPyResult};
 use super::sse::{json_loads, orjson_loads};
+use super::value_objects::{repr_opt_str, repr_str, richcmp};
 use crate::chunk::{
     FinishReason, GenerationChunk as CoreChunk, Rare, RareFields,
     ToolCallDelta as CoreToolCallDelta,
 };
 
-fn compare(equal: bool, op: CompareOp, py: Python<'_>) -> PyResult<Py<PyAny>> {
-    match op {
-        CompareOp::Eq => Ok(equal.into_pyobject(py)?.to_owned().into_any().unbind()),
-        CompareOp::Ne => Ok((!equal).into_pyobject(py)?.to_owned().into_any().unbind()),
-        _ => Ok(py.NotImplemented()),
-    }
-}
-
 fn repr_opt<T: std::fmt::Debug>(value: &Option<T>) -> String {
     match value {
         Some(v) => format!("{v:?}"),
         None => "None".into(),
-    }
-}
-
-fn repr_str(py: Python<'_>, s: &str) -> PyResult<String> {
-    Ok(PyString::new(py, s).repr()?.to_string())
-}
-
-fn repr_opt_str(py: Python<'_>, s: &Option<String>) -> PyResult<String> {
-    match s {
-        Some(s) => repr_str(py, s),
-        None => Ok("None".into()),
     }
 }
 
@@ -115,11 +98,7 @@ impl ToolCallDelta {
     }
 
     fn __richcmp__(&self, other: &Bound<'_, PyAny>, op: CompareOp) -> PyResult<Py<PyAny>> {
-        let py = other.py();
-        match other.cast::<ToolCallDelta>() {
-            Ok(other) => compare(self.inner == other.get().inner, op, py),
-            Err(_) => Ok(py.NotImplemented()),
-        }
+        richcmp(self, other, op, |a, b| Ok(a.inner == b.inner))
     }
 
     fn __hash__(&self, py: Python<'_>) -> PyResult<isize> {
@@ -259,15 +238,17 @@ fn set_gc_tracking(object: &Bound<'_, GenerationChunk>) {
 }
 
 /// A finish-reason name from Python, checked against the six the core knows.
-pub(crate) fn parse_finish_reason(name: Option<&str>) -> PyResult<Option<FinishReason>> {
-    name.map(|name| {
-        FinishReason::parse(name).ok_or_else(|| {
-            PyValueError::new_err(format!(
-                "finish_reason must be one of stop, length, cancelled, tool_calls, content_filter, error; got {name:?}"
-            ))
-        })
+pub(crate) fn finish_reason_named(name: &str) -> PyResult<FinishReason> {
+    FinishReason::parse(name).ok_or_else(|| {
+        PyValueError::new_err(format!(
+            "finish_reason must be one of stop, length, cancelled, tool_calls, content_filter, error; got {name:?}"
+        ))
     })
-    .transpose()
+}
+
+/// An optional finish-reason name from Python (see `finish_reason_named`).
+pub(crate) fn parse_finish_reason(name: Option<&str>) -> PyResult<Option<FinishReason>> {
+    name.map(finish_reason_named).transpose()
 }
 
 /// Turn core chunks into a Python list in one go (one FFI return per network chunk).
@@ -280,6 +261,21 @@ pub fn chunks_to_list<'py>(
         list.append(GenerationChunk::from_core(chunk).into_py(py)?)?;
     }
     Ok(list)
+}
+
+/// One guarded call into the core that writes chunks into `out` (a buffer reused between
+/// calls): the chunks as a list, or the core's error; a panic becomes `InternalError` carrying
+/// the chunks made before it.
+pub fn guarded_chunks<'py>(
+    py: Python<'py>,
+    out: &mut Vec<CoreChunk>,
+    call: impl FnOnce(&mut Vec<CoreChunk>) -> crate::error::Result<()>,
+) -> PyResult<Bound<'py, PyList>> {
+    out.clear();
+    let result = catch_panic(|| call(out));
+    let result = result.map_err(|m| internal_error(py, m, chunks_to_list(py, out.drain(..))))?;
+    result.py_result(py)?;
+    chunks_to_list(py, out.drain(..))
 }
 
 #[pymethods]
@@ -631,10 +627,12 @@ impl GenerationChunk {
     /// Equal when every field is equal; `raw` (where the chunk came from) is not compared.
     fn __richcmp__(&self, other: &Bound<'_, PyAny>, op: CompareOp) -> PyResult<Py<PyAny>> {
         let py = other.py();
-        let Ok(other) = other.cast::<GenerationChunk>() else {
-            return Ok(py.NotImplemented());
-        };
-        let other = other.get();
+        richcmp(self, other, op, |this, other| this.equals(py, other))
+    }
+}
+
+impl GenerationChunk {
+    fn equals(&self, py: Python<'_>, other: &GenerationChunk) -> PyResult<bool> {
         let (a, b) = (&self.inner, &other.inner);
         let (ra, rb) = (&*a.rare, &*b.rare);
         let same_fields = a.text_delta == b.text_delta
@@ -652,9 +650,8 @@ impl GenerationChunk {
             && ra.error_message == rb.error_message
             && a.choice_index == b.choice_index
             && ra.stop_sequence == rb.stop_sequence;
-        let equal = same_fields
+        Ok(same_fields
             && self.object(py, 0)?.eq(other.object(py, 0)?)?
-            && self.object(py, 1)?.eq(other.object(py, 1)?)?;
-        compare(equal, op, py)
+            && self.object(py, 1)?.eq(other.object(py, 1)?)?)
     }
 }

@@ -19,6 +19,7 @@ use super::chunk::{chunks_to_list, parse_finish_reason, GenerationChunk};
 use super::errors::to_py_err;
 use super::sse::orjson_loads;
 use super::strings::{extend_ascii, new_str};
+use super::value_objects::{compare, repr_opt_str, richcmp};
 use crate::chunk::FinishReason;
 use crate::collect::{ChoiceState, Collector as CoreCollector};
 use crate::partial_json::{Container, PartialJson, Value};
@@ -49,13 +50,16 @@ impl Buffer {
 /// A string given from Python, or a prefix of a collector's buffer built on first read.
 enum LazyText {
     Owned(Py<PyString>),
-    Collected {
-        collector: Py<Collector>,
-        choice: u32,
-        buffer: Buffer,
-        len: usize,
-        cache: PyOnceLock<Py<PyString>>,
-    },
+    Collected(CollectedText),
+}
+
+/// The first `len` bytes of a collector's buffer, as a Python str once read.
+struct CollectedText {
+    collector: Py<Collector>,
+    choice: u32,
+    buffer: Buffer,
+    len: usize,
+    cache: PyOnceLock<Py<PyString>>,
 }
 
 impl LazyText {
@@ -66,33 +70,29 @@ impl LazyText {
         buffer: Buffer,
         len: usize,
     ) -> Self {
-        LazyText::Collected {
+        LazyText::Collected(CollectedText {
             collector: collector.clone_ref(py),
             choice,
             buffer,
             len,
             cache: PyOnceLock::new(),
-        }
+        })
     }
 
     fn get<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyString>> {
         match self {
             LazyText::Owned(text) => Ok(text.bind(py).clone()),
-            LazyText::Collected {
-                collector,
-                choice,
-                buffer,
-                len,
-                cache,
-            } => {
-                let text = cache.get_or_try_init(py, || -> PyResult<Py<PyString>> {
-                    let collector = collector.bind(py).try_borrow()?;
-                    let full = collector
-                        .core
-                        .choice(*choice)
-                        .map_or("", |state| buffer.of(state));
-                    Ok(new_str(py, &full[..*len]).unbind())
-                })?;
+            LazyText::Collected(collected) => {
+                let text = collected
+                    .cache
+                    .get_or_try_init(py, || -> PyResult<Py<PyString>> {
+                        let collector = collected.collector.bind(py).try_borrow()?;
+                        let full = collector
+                            .core
+                            .choice(collected.choice)
+                            .map_or("", |state| collected.buffer.of(state));
+                        Ok(new_str(py, &full[..collected.len]).unbind())
+                    })?;
                 Ok(text.bind(py).clone())
             }
         }
@@ -101,24 +101,16 @@ impl LazyText {
     fn clone_ref(&self, py: Python<'_>) -> Self {
         match self {
             LazyText::Owned(text) => LazyText::Owned(text.clone_ref(py)),
-            LazyText::Collected {
-                collector,
-                choice,
-                buffer,
-                len,
-                cache,
-            } => {
-                let copy = PyOnceLock::new();
-                if let Some(text) = cache.get(py) {
-                    let _ = copy.set(py, text.clone_ref(py));
+            LazyText::Collected(collected) => {
+                let cache = PyOnceLock::new();
+                if let Some(text) = collected.cache.get(py) {
+                    let _ = cache.set(py, text.clone_ref(py));
                 }
-                LazyText::Collected {
-                    collector: collector.clone_ref(py),
-                    choice: *choice,
-                    buffer: *buffer,
-                    len: *len,
-                    cache: copy,
-                }
+                LazyText::Collected(CollectedText {
+                    collector: collected.collector.clone_ref(py),
+                    cache,
+                    ..*collected
+                })
             }
         }
     }
@@ -527,7 +519,7 @@ pub struct ToolCall {
 impl ToolCall {
     fn arguments_len(&self, py: Python<'_>) -> PyResult<usize> {
         match &self.arguments {
-            LazyText::Collected { len, .. } => Ok(*len),
+            LazyText::Collected(collected) => Ok(collected.len),
             LazyText::Owned(text) => Ok(text.bind(py).to_str()?.len()),
         }
     }
@@ -609,8 +601,8 @@ impl ToolCall {
         };
         Ok(format!(
             "ToolCall(id={}, name={}, arguments={}, index={}{complete})",
-            opt_repr(py, &self.id)?,
-            opt_repr(py, &self.name)?,
+            repr_opt_str(py, &self.id)?,
+            repr_opt_str(py, &self.name)?,
             self.arguments.get(py)?.repr()?,
             self.index
         ))
@@ -618,30 +610,12 @@ impl ToolCall {
 
     fn __richcmp__(&self, other: &Bound<'_, PyAny>, op: CompareOp) -> PyResult<Py<PyAny>> {
         let py = other.py();
-        let Ok(other) = other.cast::<ToolCall>() else {
-            return Ok(py.NotImplemented());
-        };
-        let other = other.get();
-        let equal = self.id == other.id
-            && self.name == other.name
-            && self.index == other.index
-            && self.arguments.get(py)?.to_str()? == other.arguments.get(py)?.to_str()?;
-        rich(py, equal, op)
-    }
-}
-
-fn opt_repr(py: Python<'_>, value: &Option<String>) -> PyResult<String> {
-    match value {
-        Some(text) => Ok(PyString::new(py, text).repr()?.to_string()),
-        None => Ok("None".into()),
-    }
-}
-
-fn rich(py: Python<'_>, equal: bool, op: CompareOp) -> PyResult<Py<PyAny>> {
-    match op {
-        CompareOp::Eq => Ok(equal.into_pyobject(py)?.to_owned().into_any().unbind()),
-        CompareOp::Ne => Ok((!equal).into_pyobject(py)?.to_owned().into_any().unbind()),
-        _ => Ok(py.NotImplemented()),
+        richcmp(self, other, op, |a, b| {
+            Ok(a.id == b.id
+                && a.name == b.name
+                && a.index == b.index
+                && a.arguments.get(py)?.to_str()? == b.arguments.get(py)?.to_str()?)
+        })
     }
 }
 
@@ -741,6 +715,30 @@ const RESULT_FIELDS: [&str; 15] = [
     "citations",
 ];
 
+/// The items of an optional iterable given from Python (None: no items).
+fn items_of<'py>(items: Option<&Bound<'py, PyAny>>) -> PyResult<Vec<Bound<'py, PyAny>>> {
+    match items {
+        None => Ok(Vec::new()),
+        Some(items) => items.try_iter()?.collect(),
+    }
+}
+
+/// `ValueError` unless every item of the field `name` is `valid` ("{name} must hold {what}").
+fn check_items(
+    items: &[Bound<'_, PyAny>],
+    name: &str,
+    what: &str,
+    valid: impl Fn(&Bound<'_, PyAny>) -> bool,
+) -> PyResult<()> {
+    match items.iter().find(|item| !valid(item)) {
+        None => Ok(()),
+        Some(item) => Err(PyValueError::new_err(format!(
+            "{name} must hold {what}, got {}",
+            item.get_type().name()?
+        ))),
+    }
+}
+
 #[pymethods]
 impl GenerationResult {
     #[new]
@@ -769,44 +767,23 @@ impl GenerationResult {
         redacted_thinking: Option<&Bound<'_, PyAny>>,
         citations: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        let tuple_of = |items: Option<&Bound<'_, PyAny>>| -> PyResult<Py<PyTuple>> {
-            Ok(match items {
-                None => PyTuple::empty(py).unbind(),
-                Some(items) => {
-                    PyTuple::new(py, items.try_iter()?.collect::<PyResult<Vec<_>>>()?)?.unbind()
-                }
-            })
-        };
-        let redacted_thinking = tuple_of(redacted_thinking)?;
-        for data in redacted_thinking.bind(py).iter() {
-            if !data.is_instance_of::<PyString>() {
-                return Err(PyValueError::new_err(format!(
-                    "redacted_thinking must hold str, got {}",
-                    data.get_type().name()?
-                )));
-            }
-        }
-        let tool_calls = match tool_calls {
-            None => PyList::empty(py),
-            Some(calls) => PyList::new(py, calls.try_iter()?.collect::<PyResult<Vec<_>>>()?)?,
-        };
-        for call in tool_calls.iter() {
-            if call.cast::<ToolCall>().is_err() {
-                return Err(PyValueError::new_err(format!(
-                    "tool_calls must hold fastsse.ToolCall objects, got {}",
-                    call.get_type().name()?
-                )));
-            }
-        }
-        let choices = match choices {
-            None => PyTuple::empty(py),
-            Some(choices) => PyTuple::new(py, choices.try_iter()?.collect::<PyResult<Vec<_>>>()?)?,
-        };
+        let redacted_thinking = items_of(redacted_thinking)?;
+        check_items(&redacted_thinking, "redacted_thinking", "str", |data| {
+            data.is_instance_of::<PyString>()
+        })?;
+        let tool_calls = items_of(tool_calls)?;
+        check_items(
+            &tool_calls,
+            "tool_calls",
+            "fastsse.ToolCall objects",
+            |call| call.cast::<ToolCall>().is_ok(),
+        )?;
+        let choices = items_of(choices)?;
         Ok(GenerationResult {
             text: owned_text(py, text),
             reasoning: owned_text(py, reasoning),
             refusal: owned_text(py, refusal),
-            tool_calls: tool_calls.unbind(),
+            tool_calls: PyList::new(py, tool_calls)?.unbind(),
             finish_reason: parse_finish_reason(finish_reason)?,
             prompt_tokens,
             completion_tokens,
@@ -815,9 +792,9 @@ impl GenerationResult {
             error_message,
             reasoning_signature,
             choice_index,
-            choices: choices.unbind(),
-            redacted_thinking,
-            citations: tuple_of(citations)?,
+            choices: PyTuple::new(py, choices)?.unbind(),
+            redacted_thinking: PyTuple::new(py, redacted_thinking)?.unbind(),
+            citations: PyTuple::new(py, items_of(citations)?)?.unbind(),
         })
     }
 
@@ -923,7 +900,7 @@ impl GenerationResult {
                 break;
             }
         }
-        rich(py, equal, op)
+        compare(equal, op, py)
     }
 }
 

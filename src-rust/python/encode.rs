@@ -9,10 +9,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyList, PyTuple};
 
 use super::chunk::GenerationChunk;
 use super::errors::{catch_panic, internal_error, IntoPyResult};
+use super::value_objects::repr_str;
 use crate::chunk::GenerationChunk as CoreChunk;
 use crate::encode::{self, Envelope, Format, ReasoningField, ResponseFields};
 
@@ -181,6 +182,23 @@ pub struct Encoder {
     created: u64,
 }
 
+impl Encoder {
+    /// One guarded call into the core encoder, writing into the reused buffer: its bytes.
+    fn write<'py>(
+        &mut self,
+        py: Python<'py>,
+        call: impl FnOnce(&mut encode::Encoder, &mut Vec<u8>) -> crate::error::Result<()>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        self.buffer.clear();
+        let result = catch_panic(|| call(&mut self.inner, &mut self.buffer));
+        let nothing_made = Ok(PyList::empty(py));
+        result
+            .map_err(|m| internal_error(py, m, nothing_made))?
+            .py_result(py)?;
+        Ok(PyBytes::new(py, &self.buffer))
+    }
+}
+
 #[pymethods]
 impl Encoder {
     #[new]
@@ -239,26 +257,15 @@ impl Encoder {
 
     /// SSE bytes for a batch of chunks (the first call also writes the preamble).
     fn encode<'py>(&mut self, chunks: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
-        let py = chunks.py();
         let batch = Batch::collect(chunks)?;
-        self.buffer.clear();
-        let result = catch_panic(|| self.inner.encode(batch.iter(), &mut self.buffer));
-        let empty = Ok(PyList::empty(py));
-        result
-            .map_err(|m| internal_error(py, m, empty))?
-            .py_result(py)?;
-        Ok(PyBytes::new(py, &self.buffer))
+        self.write(chunks.py(), |encoder, out| {
+            encoder.encode(batch.iter(), out)
+        })
     }
 
     /// The end of the stream; the encoder accepts nothing after this.
     fn finish<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
-        self.buffer.clear();
-        let result = catch_panic(|| self.inner.finish(&mut self.buffer));
-        let empty = Ok(PyList::empty(py));
-        result
-            .map_err(|m| internal_error(py, m, empty))?
-            .py_result(py)?;
-        Ok(PyBytes::new(py, &self.buffer))
+        self.write(py, |encoder, out| encoder.finish(out))
     }
 
     #[getter]
@@ -283,12 +290,11 @@ impl Encoder {
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        let repr = |s: &str| -> PyResult<String> { Ok(PyString::new(py, s).repr()?.to_string()) };
         Ok(format!(
             "Encoder({}, id={}, model={}{})",
-            repr(self.inner.format().as_str())?,
-            repr(&self.id)?,
-            repr(&self.model)?,
+            repr_str(py, self.inner.format().as_str())?,
+            repr_str(py, &self.id)?,
+            repr_str(py, &self.model)?,
             if self.inner.is_finished() {
                 ", finished"
             } else {

@@ -1,6 +1,7 @@
-//! Core `Error` -> the Python exception classes defined in `fastsse/errors.py`.
+//! Core `Error` -> the Python exception classes defined in `fastsse/errors.py`, and the guard
+//! every call into the core goes through (`catch_panic`, `decode_into_list`).
 
-use pyo3::exceptions::PyRuntimeError;
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList};
@@ -77,6 +78,17 @@ pub fn error_of_class(py: Python<'_>, name: &str, message: String) -> PyErr {
     }
 }
 
+/// A size cap given from Python must be positive (a zero cap would refuse every input):
+/// `ValueError` naming the keyword otherwise.
+pub fn require_positive_size(keyword: &str, value: usize) -> PyResult<()> {
+    if value == 0 {
+        return Err(PyValueError::new_err(format!(
+            "{keyword} must be a positive number of bytes"
+        )));
+    }
+    Ok(())
+}
+
 /// Shorthand for `map_err` at call sites that hold a `Python` token.
 pub trait IntoPyResult<T> {
     fn py_result(self, py: Python<'_>) -> PyResult<T>;
@@ -115,6 +127,46 @@ pub fn internal_error(
         Ok(PyErr::from_value(instance))
     };
     build().unwrap_or_else(|e| e)
+}
+
+/// Where a core decoder's callback puts the Python objects it makes (see `decode_into_list`).
+pub struct ListSink<'py> {
+    list: Bound<'py, PyList>,
+    /// The first Python error (making or appending an object).
+    error: Option<PyErr>,
+}
+
+impl<'py> ListSink<'py> {
+    /// Append `item`; on a Python error, keep it and hand the core a placeholder error so
+    /// that it stops.
+    #[inline]
+    pub fn push<T: IntoPyObject<'py>>(&mut self, item: PyResult<T>) -> crate::error::Result<()> {
+        item.and_then(|item| self.list.append(item))
+            .map_err(|error| {
+                self.error = Some(error);
+                Error::usage("python error")
+            })
+    }
+}
+
+/// One guarded decode call (`run`: the core's `decode_with` / `flush_with`, whose callback
+/// pushes to the sink) -> the list of what it made. A panic becomes `InternalError` carrying
+/// what was made; else the callback's Python error is raised, then the core's own error.
+pub fn decode_into_list<'py>(
+    py: Python<'py>,
+    run: impl FnOnce(&mut ListSink<'py>) -> crate::error::Result<()>,
+) -> PyResult<Bound<'py, PyList>> {
+    let mut sink = ListSink {
+        list: PyList::empty(py),
+        error: None,
+    };
+    let outcome = catch_panic(|| run(&mut sink));
+    let result = outcome.map_err(|m| internal_error(py, m, Ok(sink.list.clone())))?;
+    if let Some(error) = sink.error {
+        return Err(error);
+    }
+    result.py_result(py)?;
+    Ok(sink.list)
 }
 
 /// Test hook: a panic inside the core, through the same guard as every decode call, so the

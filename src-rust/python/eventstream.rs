@@ -9,9 +9,9 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 
 use super::bytes_input::with_bytes;
-use super::errors::{catch_panic, internal_error, IntoPyResult};
+use super::errors::decode_into_list;
 use super::sse::orjson_loads;
-use crate::error::Error;
+use super::value_objects::richcmp;
 use crate::eventstream::{
     EventStreamDecoder as CoreDecoder, EventStreamMessage as CoreMessage, HeaderValue,
     DEFAULT_MAX_MESSAGE_SIZE,
@@ -201,17 +201,10 @@ impl EventStreamMessage {
 
     fn __richcmp__(&self, other: &Bound<'_, PyAny>, op: CompareOp) -> PyResult<Py<PyAny>> {
         let py = other.py();
-        let Ok(other) = other.cast::<EventStreamMessage>() else {
-            return Ok(py.NotImplemented());
-        };
-        let other = other.get();
-        let equal = self.payload.bind(py).as_any().eq(other.payload.bind(py))?
-            && self.headers.bind(py).as_any().eq(other.headers.bind(py))?;
-        match op {
-            CompareOp::Eq => Ok(equal.into_pyobject(py)?.to_owned().into_any().unbind()),
-            CompareOp::Ne => Ok((!equal).into_pyobject(py)?.to_owned().into_any().unbind()),
-            _ => Ok(py.NotImplemented()),
-        }
+        richcmp(self, other, op, |a, b| {
+            Ok(a.payload.bind(py).as_any().eq(b.payload.bind(py))?
+                && a.headers.bind(py).as_any().eq(b.headers.bind(py))?)
+        })
     }
 }
 
@@ -224,29 +217,16 @@ pub struct EventStreamDecoder {
 
 impl EventStreamDecoder {
     fn run<'py>(&mut self, py: Python<'py>, input: Option<&[u8]>) -> PyResult<Bound<'py, PyList>> {
-        let list = PyList::empty(py);
-        let mut py_error: Option<PyErr> = None;
-        let strings = &mut self.strings;
-        let mut on_message = |message: CoreMessage<'_>| {
-            let appended = EventStreamMessage::from_core(py, &message, strings)
-                .and_then(|m| Bound::new(py, m))
-                .and_then(|m| list.append(m));
-            if let Err(err) = appended {
-                py_error = Some(err);
-                return Err(Error::usage("python error"));
+        let EventStreamDecoder { inner, strings } = self;
+        decode_into_list(py, |sink| {
+            let mut on_message = |message: CoreMessage<'_>| {
+                sink.push(EventStreamMessage::from_core(py, &message, strings))
+            };
+            match input {
+                Some(bytes) => inner.decode_with(bytes, &mut on_message),
+                None => inner.flush_with(&mut on_message),
             }
-            Ok(())
-        };
-        let result = catch_panic(|| match input {
-            Some(bytes) => self.inner.decode_with(bytes, &mut on_message),
-            None => self.inner.flush_with(&mut on_message),
-        });
-        let result = result.map_err(|m| internal_error(py, m, Ok(list.clone())))?;
-        if let Some(err) = py_error {
-            return Err(err);
-        }
-        result.py_result(py)?;
-        Ok(list)
+        })
     }
 }
 

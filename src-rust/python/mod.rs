@@ -17,6 +17,7 @@ mod sse;
 mod stages;
 mod strings;
 mod text;
+mod value_objects;
 
 use pyo3::prelude::*;
 

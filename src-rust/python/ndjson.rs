@@ -4,7 +4,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyList;
 
 use super::bytes_input::with_bytes;
-use super::errors::{catch_panic, internal_error, IntoPyResult};
+use super::errors::{decode_into_list, require_positive_size};
 use super::strings::new_str;
 use crate::ndjson::{NdjsonDecoder, DEFAULT_MAX_LINE_SIZE};
 
@@ -13,56 +13,36 @@ pub struct NDJSONDecoder {
     inner: NdjsonDecoder,
 }
 
+impl NDJSONDecoder {
+    /// The lines `input` completes (None: the end of the stream), as `str`s.
+    fn run<'py>(&mut self, py: Python<'py>, input: Option<&[u8]>) -> PyResult<Bound<'py, PyList>> {
+        decode_into_list(py, |sink| {
+            let mut on_line = |line: &str, _: u64| sink.push(Ok(new_str(py, line)));
+            match input {
+                Some(bytes) => self.inner.decode_with(bytes, &mut on_line),
+                None => self.inner.flush_with(&mut on_line),
+            }
+        })
+    }
+}
+
 #[pymethods]
 impl NDJSONDecoder {
     #[new]
     #[pyo3(signature = (*, max_line_size = DEFAULT_MAX_LINE_SIZE))]
     fn py_new(max_line_size: usize) -> PyResult<Self> {
-        if max_line_size == 0 {
-            return Err(pyo3::exceptions::PyValueError::new_err(
-                "max_line_size must be a positive number of bytes",
-            ));
-        }
+        require_positive_size("max_line_size", max_line_size)?;
         Ok(NDJSONDecoder {
             inner: NdjsonDecoder::new(max_line_size),
         })
     }
 
     fn decode<'py>(&mut self, data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyList>> {
-        let py = data.py();
-        let list = PyList::empty(py);
-        with_bytes(data, |bytes| {
-            let mut appended = Ok(());
-            let result = catch_panic(|| {
-                self.inner.decode_with(bytes, |line, _| {
-                    if appended.is_ok() {
-                        appended = list.append(new_str(py, line));
-                    }
-                    Ok(())
-                })
-            });
-            let result = result.map_err(|m| internal_error(py, m, Ok(list.clone())))?;
-            appended?;
-            result.py_result(py)
-        })?;
-        Ok(list)
+        with_bytes(data, |bytes| self.run(data.py(), Some(bytes)))
     }
 
     fn flush<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        let list = PyList::empty(py);
-        let mut appended = Ok(());
-        let result = catch_panic(|| {
-            self.inner.flush_with(|line, _| {
-                if appended.is_ok() {
-                    appended = list.append(new_str(py, line));
-                }
-                Ok(())
-            })
-        });
-        let result = result.map_err(|m| internal_error(py, m, Ok(list.clone())))?;
-        appended?;
-        result.py_result(py)?;
-        Ok(list)
+        self.run(py, None)
     }
 
     #[getter]

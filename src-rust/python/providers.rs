@@ -3,13 +3,12 @@
 
 use std::sync::Mutex;
 
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
 
 use super::bytes_input::with_bytes;
-use super::chunk::chunks_to_list;
-use super::errors::{catch_panic, error_of_class, internal_error, IntoPyResult};
+use super::chunk::guarded_chunks;
+use super::errors::{error_of_class, require_positive_size, IntoPyResult};
 use crate::chunk::GenerationChunk as CoreChunk;
 use crate::providers::registry::{self, Framing};
 use crate::providers::{ChunkDecoder as CoreDecoder, ChunkDecoderConfig};
@@ -37,11 +36,7 @@ impl ChunkDecoder {
         content_type: Option<String>,
         max_event_size: usize,
     ) -> PyResult<Self> {
-        if max_event_size == 0 {
-            return Err(PyValueError::new_err(
-                "max_event_size must be a positive number of bytes",
-            ));
-        }
+        require_positive_size("max_event_size", max_event_size)?;
         let config = ChunkDecoderConfig {
             max_event_size,
             content_type,
@@ -59,28 +54,17 @@ impl ChunkDecoder {
     }
 
     fn decode<'py>(&mut self, data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyList>> {
-        let py = data.py();
         let ChunkDecoder { inner, scratch, .. } = self;
         let inner = decoder(inner);
-        scratch.clear();
         with_bytes(data, |bytes| {
-            let result = catch_panic(|| inner.decode_into(bytes, scratch));
-            let result =
-                result.map_err(|m| internal_error(py, m, chunks_to_list(py, scratch.drain(..))))?;
-            result.py_result(py)
-        })?;
-        chunks_to_list(py, scratch.drain(..))
+            guarded_chunks(data.py(), scratch, |out| inner.decode_into(bytes, out))
+        })
     }
 
     fn flush<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         let ChunkDecoder { inner, scratch, .. } = self;
         let inner = decoder(inner);
-        scratch.clear();
-        let result = catch_panic(|| inner.flush_into(scratch));
-        let result =
-            result.map_err(|m| internal_error(py, m, chunks_to_list(py, scratch.drain(..))))?;
-        result.py_result(py)?;
-        chunks_to_list(py, scratch.drain(..))
+        guarded_chunks(py, scratch, |out| inner.flush_into(out))
     }
 
     /// The provider name this decoder reads.

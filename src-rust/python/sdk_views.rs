@@ -24,24 +24,35 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString};
+use pyo3::PyClass;
 
 use super::bytes_input::with_bytes;
 use super::errors::{catch_panic, internal_error, IntoPyResult};
-use super::sse::json_loads;
+use super::sse::{json_loads, sse_decoder};
 use super::strings::new_str;
 use crate::anthropic_delta::{plain_delta, DeltaKind};
 use crate::error::Error;
-use crate::sse::{SseConfig, SseDecoder, DEFAULT_MAX_EVENT_SIZE};
+use crate::sse::{SseDecoder, DEFAULT_MAX_EVENT_SIZE};
 
 /// The most text (or tool-input JSON) one content block may gather, unless told otherwise.
 const DEFAULT_MAX_BLOCK_BYTES: usize = 64 << 20;
 
 // --- the views ------------------------------------------------------------------------------
 
-/// The JSON a view stands for, in the SDK's key order, and the SDK class it is shaped after.
-trait SdkView {
-    const SDK_CLASS: &'static str;
-    fn fields<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>>;
+/// The JSON a view stands for, in the SDK's key order. The view's class is named after the
+/// SDK class it is shaped after (`PyClass::NAME`).
+trait SdkView: PyClass {
+    /// The event's `type`: the first key of its JSON, and its class attribute.
+    fn sdk_type() -> &'static str;
+    /// The keys after `type`.
+    fn add_fields(&self, py: Python<'_>, dict: &Bound<'_, PyDict>) -> PyResult<()>;
+
+    fn fields<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let dict = PyDict::new(py);
+        dict.set_item(intern!(py, "type"), Self::sdk_type())?;
+        self.add_fields(py, &dict)?;
+        Ok(dict)
+    }
 }
 
 static BUILD_MODEL: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
@@ -51,7 +62,7 @@ fn sdk_model<'py, V: SdkView>(py: Python<'py>, view: &V) -> PyResult<Bound<'py, 
     let build = BUILD_MODEL.get_or_try_init(py, || {
         Ok::<_, PyErr>(py.import("fastsse.sdk._native")?.getattr("build")?.unbind())
     })?;
-    build.bind(py).call1((V::SDK_CLASS, view.fields(py)?))
+    build.bind(py).call1((V::NAME, view.fields(py)?))
 }
 
 type Options<'a, 'py> = Option<&'a Bound<'py, PyDict>>;
@@ -67,12 +78,19 @@ fn convert<'py, V: SdkView>(
     sdk_model(py, view)?.call_method(method, (), options)
 }
 
-/// The pymethods every view has, around its own getters: conversions through the SDK's model,
-/// `==` on the JSON, and a repr.
+/// The pymethods every view has, around its own getters: `type`, conversions through the
+/// SDK's model, `==` on the JSON, and a repr.
 macro_rules! sdk_view_methods {
     ($class:ident { $($getters:tt)* }) => {
         #[pymethods]
         impl $class {
+            /// A class attribute: read faster than a getter, as every loop reads it.
+            #[classattr]
+            #[pyo3(name = "type")]
+            fn kind() -> &'static str {
+                <Self as SdkView>::sdk_type()
+            }
+
             $($getters)*
 
             /// The SDK's own pydantic model for this event (built on each call).
@@ -109,7 +127,7 @@ macro_rules! sdk_view_methods {
             }
 
             fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-                Ok(format!("{}(fastsse view of {})", Self::SDK_CLASS, self.fields(py)?.repr()?))
+                Ok(format!("{}(fastsse view of {})", Self::NAME, self.fields(py)?.repr()?))
             }
         }
     };
@@ -126,23 +144,15 @@ macro_rules! delta_view {
         }
 
         impl SdkView for $class {
-            const SDK_CLASS: &'static str = stringify!($class);
-            fn fields<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-                let dict = PyDict::new(py);
-                dict.set_item(intern!(py, "type"), $kind.wire_type())?;
-                dict.set_item($kind.field(), self.$field.bind(py))?;
-                Ok(dict)
+            fn sdk_type() -> &'static str {
+                $kind.wire_type()
+            }
+            fn add_fields(&self, py: Python<'_>, dict: &Bound<'_, PyDict>) -> PyResult<()> {
+                dict.set_item($kind.field(), self.$field.bind(py))
             }
         }
 
-        sdk_view_methods!($class {
-            /// A class attribute: read faster than a getter, as every loop reads it.
-            #[classattr]
-            #[pyo3(name = "type")]
-            fn kind() -> &'static str {
-                $kind.wire_type()
-            }
-        });
+        sdk_view_methods!($class {});
     };
 }
 
@@ -181,10 +191,10 @@ pub struct RawContentBlockDeltaEvent {
 }
 
 impl SdkView for RawContentBlockDeltaEvent {
-    const SDK_CLASS: &'static str = "RawContentBlockDeltaEvent";
-    fn fields<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let dict = PyDict::new(py);
-        dict.set_item(intern!(py, "type"), intern!(py, "content_block_delta"))?;
+    fn sdk_type() -> &'static str {
+        "content_block_delta"
+    }
+    fn add_fields(&self, py: Python<'_>, dict: &Bound<'_, PyDict>) -> PyResult<()> {
         dict.set_item(intern!(py, "index"), self.index)?;
         let delta = self.delta.bind(py);
         let nested = [
@@ -197,18 +207,11 @@ impl SdkView for RawContentBlockDeltaEvent {
             .into_iter()
             .find_map(Result::ok)
             .ok_or_else(|| PyTypeError::new_err("unexpected delta view"))??;
-        dict.set_item(intern!(py, "delta"), fields)?;
-        Ok(dict)
+        dict.set_item(intern!(py, "delta"), fields)
     }
 }
 
-sdk_view_methods!(RawContentBlockDeltaEvent {
-    #[classattr]
-    #[pyo3(name = "type")]
-    fn kind() -> &'static str {
-        "content_block_delta"
-    }
-});
+sdk_view_methods!(RawContentBlockDeltaEvent {});
 
 /// What one content block gathered so far (text, thinking or tool-input JSON), shared with the
 /// helper events that show a prefix of it; it only grows, so a prefix never changes.
@@ -258,24 +261,30 @@ macro_rules! snapshot_view {
             len: usize,
         }
 
+        impl $class {
+            /// The event for a delta that brought `log` to `len` bytes.
+            fn object(
+                py: Python<'_>,
+                $field: Py<PyString>,
+                log: &Arc<Log>,
+                len: usize,
+            ) -> PyResult<Py<PyAny>> {
+                let log = log.clone();
+                Py::new(py, $class { $field, log, len }).map(Py::into_any)
+            }
+        }
+
         impl SdkView for $class {
-            const SDK_CLASS: &'static str = stringify!($class);
-            fn fields<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-                let dict = PyDict::new(py);
-                dict.set_item(intern!(py, "type"), $sdk_type)?;
+            fn sdk_type() -> &'static str {
+                $sdk_type
+            }
+            fn add_fields(&self, py: Python<'_>, dict: &Bound<'_, PyDict>) -> PyResult<()> {
                 dict.set_item(stringify!($field), self.$field.bind(py))?;
-                dict.set_item(intern!(py, "snapshot"), self.log.prefix(py, self.len))?;
-                Ok(dict)
+                dict.set_item(intern!(py, "snapshot"), self.log.prefix(py, self.len))
             }
         }
 
         sdk_view_methods!($class {
-            #[classattr]
-            #[pyo3(name = "type")]
-            fn kind() -> &'static str {
-                $sdk_type
-            }
-
             #[getter]
             fn snapshot<'py>(&self, py: Python<'py>) -> Bound<'py, PyString> {
                 self.log.prefix(py, self.len)
@@ -323,23 +332,16 @@ fn parse_partial<'py>(
 }
 
 impl SdkView for InputJsonEvent {
-    const SDK_CLASS: &'static str = "InputJsonEvent";
-    fn fields<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let dict = PyDict::new(py);
-        dict.set_item(intern!(py, "type"), intern!(py, "input_json"))?;
+    fn sdk_type() -> &'static str {
+        "input_json"
+    }
+    fn add_fields(&self, py: Python<'_>, dict: &Bound<'_, PyDict>) -> PyResult<()> {
         dict.set_item(intern!(py, "partial_json"), self.partial_json.bind(py))?;
-        dict.set_item(intern!(py, "snapshot"), self.parsed(py)?)?;
-        Ok(dict)
+        dict.set_item(intern!(py, "snapshot"), self.parsed(py)?)
     }
 }
 
 sdk_view_methods!(InputJsonEvent {
-    #[classattr]
-    #[pyo3(name = "type")]
-    fn kind() -> &'static str {
-        "input_json"
-    }
-
     #[getter]
     fn snapshot<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         self.parsed(py)
@@ -354,22 +356,15 @@ pub struct SignatureEvent {
 }
 
 impl SdkView for SignatureEvent {
-    const SDK_CLASS: &'static str = "SignatureEvent";
-    fn fields<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let dict = PyDict::new(py);
-        dict.set_item(intern!(py, "type"), intern!(py, "signature"))?;
-        dict.set_item(intern!(py, "signature"), self.signature.bind(py))?;
-        Ok(dict)
+    fn sdk_type() -> &'static str {
+        "signature"
+    }
+    fn add_fields(&self, py: Python<'_>, dict: &Bound<'_, PyDict>) -> PyResult<()> {
+        dict.set_item(intern!(py, "signature"), self.signature.bind(py))
     }
 }
 
-sdk_view_methods!(SignatureEvent {
-    #[classattr]
-    #[pyo3(name = "type")]
-    fn kind() -> &'static str {
-        "signature"
-    }
-});
+sdk_view_methods!(SignatureEvent {});
 
 // --- the decoder ----------------------------------------------------------------------------
 
@@ -404,17 +399,15 @@ impl Block {
     fn new(json: Bound<'_, PyAny>) -> PyResult<Block> {
         let py = json.py();
         let json = json.cast_into::<PyDict>()?;
-        let kind = json.get_item(intern!(py, "type"))?;
-        let kind = kind.as_ref().and_then(|k| k.cast::<PyString>().ok());
+        let kind = str_item(&json, intern!(py, "type"))?;
         let initial = |key: &Bound<'_, PyString>| -> PyResult<Arc<Log>> {
-            let value = json.get_item(key)?;
-            let text = value.as_ref().and_then(|v| v.cast::<PyString>().ok());
-            Ok(Log::new(match text {
+            let text = str_item(&json, key)?;
+            Ok(Log::new(match &text {
                 Some(text) => text.to_str()?,
                 None => "",
             }))
         };
-        let content = match kind.map(|k| k.to_str()).transpose()? {
+        let content = match kind.as_ref().map(|k| k.to_str()).transpose()? {
             Some("text") => Content::Text(initial(intern!(py, "text"))?),
             Some("thinking") => Content::Thinking(initial(intern!(py, "thinking"))?),
             Some("tool_use" | "server_tool_use") => {
@@ -461,6 +454,20 @@ impl Block {
         }
         Ok(())
     }
+}
+
+/// The string at `key` of a JSON object; None when `value` is not an object or the item is
+/// missing or not a string.
+fn str_item<'py>(
+    value: &Bound<'py, PyAny>,
+    key: &Bound<'py, PyString>,
+) -> PyResult<Option<Bound<'py, PyString>>> {
+    let Ok(object) = value.cast::<PyDict>() else {
+        return Ok(None);
+    };
+    Ok(object
+        .get_item(key)?
+        .and_then(|item| item.cast_into::<PyString>().ok()))
 }
 
 /// How an event's raw view is made: natively from a plain delta, or already made by the hooks.
@@ -593,12 +600,8 @@ impl Stream {
         payload: Bound<'py, PyAny>,
         out: &Bound<'py, PyList>,
     ) -> PyResult<()> {
-        let kind = match payload.cast::<PyDict>() {
-            Ok(dict) => dict.get_item(intern!(py, "type"))?,
-            Err(_) => None,
-        };
-        let kind = kind.as_ref().and_then(|k| k.cast::<PyString>().ok());
-        let kind = kind.map(|k| k.to_str()).transpose()?.unwrap_or("");
+        let kind = str_item(&payload, intern!(py, "type"))?;
+        let kind = kind.as_ref().map(|k| k.to_str()).transpose()?.unwrap_or("");
         if kind == "content_block_delta" {
             return self.general_delta(py, payload, out);
         }
@@ -659,12 +662,9 @@ impl Stream {
             0 // not read before the message started
         };
         let delta = payload.get_item(intern!(py, "delta"))?;
-        let kind = match delta.cast::<PyDict>() {
-            Ok(dict) => dict.get_item(intern!(py, "type"))?,
-            Err(_) => None,
-        };
-        let kind = kind.as_ref().and_then(|k| k.cast::<PyString>().ok());
+        let kind = str_item(&delta, intern!(py, "type"))?;
         let kind = kind
+            .as_ref()
             .map(|k| k.to_str())
             .transpose()?
             .unwrap_or("")
@@ -734,31 +734,11 @@ impl Stream {
         let event = match (kind, &block.content) {
             (DeltaKind::Text, Content::Text(log)) => {
                 let (text, len) = gather(py, log, &value, limit)?;
-                helper.then(|| {
-                    Py::new(
-                        py,
-                        TextEvent {
-                            text,
-                            log: log.clone(),
-                            len,
-                        },
-                    )
-                    .map(Py::into_any)
-                })
+                helper.then(|| TextEvent::object(py, text, log, len))
             }
             (DeltaKind::Thinking, Content::Thinking(log)) => {
                 let (thinking, len) = gather(py, log, &value, limit)?;
-                helper.then(|| {
-                    Py::new(
-                        py,
-                        ThinkingEvent {
-                            thinking,
-                            log: log.clone(),
-                            len,
-                        },
-                    )
-                    .map(Py::into_any)
-                })
+                helper.then(|| ThinkingEvent::object(py, thinking, log, len))
             }
             (DeltaKind::InputJson, Content::ToolInput(log, initial)) => {
                 let (partial_json, len) = gather(py, log, &value, limit)?;
@@ -858,16 +838,8 @@ impl AnthropicEventDecoder {
         max_event_size: usize,
         max_block_bytes: usize,
     ) -> PyResult<Self> {
-        if max_event_size == 0 {
-            return Err(PyValueError::new_err(
-                "max_event_size must be a positive number of bytes",
-            ));
-        }
         Ok(AnthropicEventDecoder {
-            sse: SseDecoder::new(SseConfig {
-                max_event_size,
-                dispatch_unterminated: false,
-            }),
+            sse: sse_decoder(max_event_size, false)?,
             state: Stream {
                 mode: parse_mode(mode)?,
                 hooks,

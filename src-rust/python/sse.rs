@@ -6,8 +6,9 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
 
 use super::bytes_input::with_bytes;
-use super::errors::{catch_panic, internal_error, IntoPyResult};
+use super::errors::{decode_into_list, require_positive_size, IntoPyResult};
 use super::strings::new_str;
+use super::value_objects::richcmp;
 use crate::error::Error;
 use crate::sse::{write_event, OutgoingEvent, SseConfig, SseDecoder, DEFAULT_MAX_EVENT_SIZE};
 
@@ -132,19 +133,12 @@ impl ServerSentEvent {
 
     fn __richcmp__(&self, other: &Bound<'_, PyAny>, op: CompareOp) -> PyResult<Py<PyAny>> {
         let py = other.py();
-        let Ok(other) = other.cast::<ServerSentEvent>() else {
-            return Ok(py.NotImplemented());
-        };
-        let other = other.get();
-        let equal = self.retry_ms(py)? == other.retry_ms(py)?
-            && self.event.bind(py).as_any().eq(other.event.bind(py))?
-            && self.data.bind(py).as_any().eq(other.data.bind(py))?
-            && self.id.bind(py).as_any().eq(other.id.bind(py))?;
-        match op {
-            CompareOp::Eq => Ok(equal.into_pyobject(py)?.to_owned().into_any().unbind()),
-            CompareOp::Ne => Ok((!equal).into_pyobject(py)?.to_owned().into_any().unbind()),
-            _ => Ok(py.NotImplemented()),
-        }
+        richcmp(self, other, op, |a, b| {
+            Ok(a.retry_ms(py)? == b.retry_ms(py)?
+                && a.event.bind(py).as_any().eq(b.event.bind(py))?
+                && a.data.bind(py).as_any().eq(b.data.bind(py))?
+                && a.id.bind(py).as_any().eq(b.id.bind(py))?)
+        })
     }
 
     fn __hash__(&self, py: Python<'_>) -> PyResult<isize> {
@@ -172,56 +166,57 @@ pub struct SSEDecoder {
 
 impl SSEDecoder {
     fn run<'py>(&mut self, py: Python<'py>, input: Option<&[u8]>) -> PyResult<Bound<'py, PyList>> {
-        let list = PyList::empty(py);
         let SSEDecoder {
             inner,
             message_type,
             last_type,
             last_id,
         } = self;
-        let mut py_error: Option<PyErr> = None;
-        let mut on_event = |view: crate::sse::SseEventView<'_>| {
-            let event = if view.event == "message" {
-                message_type.clone_ref(py)
-            } else {
-                match last_type {
-                    Some((name, obj)) if name == view.event => obj.clone_ref(py),
-                    _ => {
-                        let obj = PyString::new(py, view.event).unbind();
-                        *last_type = Some((view.event.to_owned(), obj.clone_ref(py)));
-                        obj
+        decode_into_list(py, |sink| {
+            let mut on_event = |view: crate::sse::SseEventView<'_>| {
+                let event = if view.event == "message" {
+                    message_type.clone_ref(py)
+                } else {
+                    match last_type {
+                        Some((name, obj)) if name == view.event => obj.clone_ref(py),
+                        _ => {
+                            let obj = PyString::new(py, view.event).unbind();
+                            *last_type = Some((view.event.to_owned(), obj.clone_ref(py)));
+                            obj
+                        }
                     }
+                };
+                // Lengths first: two empty strings compared with `!=` reach memcmp with
+                // dangling pointers, which takes a slow path on this machine (see
+                // `dispatch_at` in the core).
+                if last_id.0.len() != view.id.len() || (!view.id.is_empty() && last_id.0 != view.id)
+                {
+                    *last_id = (view.id.to_owned(), PyString::new(py, view.id).unbind());
                 }
+                let event = ServerSentEvent {
+                    event,
+                    data: new_str(py, view.data).unbind(),
+                    id: last_id.1.clone_ref(py),
+                    retry: retry_object(py, view.retry),
+                };
+                sink.push(Bound::new(py, event))
             };
-            // Lengths first: two empty strings compared with `!=` reach memcmp with dangling
-            // pointers, which takes a slow path on this machine (see `dispatch_at` in the core).
-            if last_id.0.len() != view.id.len() || (!view.id.is_empty() && last_id.0 != view.id) {
-                *last_id = (view.id.to_owned(), PyString::new(py, view.id).unbind());
+            match input {
+                Some(bytes) => inner.decode_with(bytes, &mut on_event),
+                None => inner.flush_with(&mut on_event),
             }
-            let event = ServerSentEvent {
-                event,
-                data: new_str(py, view.data).unbind(),
-                id: last_id.1.clone_ref(py),
-                retry: retry_object(py, view.retry),
-            };
-            let appended = Bound::new(py, event).and_then(|obj| list.append(obj));
-            if let Err(err) = appended {
-                py_error = Some(err);
-                return Err(crate::error::Error::usage("python error"));
-            }
-            Ok(())
-        };
-        let result = catch_panic(|| match input {
-            Some(bytes) => inner.decode_with(bytes, &mut on_event),
-            None => inner.flush_with(&mut on_event),
-        });
-        let result = result.map_err(|m| internal_error(py, m, Ok(list.clone())))?;
-        if let Some(err) = py_error {
-            return Err(err);
-        }
-        result.py_result(py)?;
-        Ok(list)
+        })
     }
+}
+
+/// The core SSE decoder for the keywords `max_event_size` and `dispatch_unterminated` given
+/// from Python (`SSEDecoder`, `AnthropicEventDecoder`).
+pub fn sse_decoder(max_event_size: usize, dispatch_unterminated: bool) -> PyResult<SseDecoder> {
+    require_positive_size("max_event_size", max_event_size)?;
+    Ok(SseDecoder::new(SseConfig {
+        max_event_size,
+        dispatch_unterminated,
+    }))
 }
 
 #[pymethods]
@@ -233,16 +228,8 @@ impl SSEDecoder {
         max_event_size: usize,
         dispatch_unterminated: bool,
     ) -> PyResult<Self> {
-        if max_event_size == 0 {
-            return Err(pyo3::exceptions::PyValueError::new_err(
-                "max_event_size must be a positive number of bytes",
-            ));
-        }
         Ok(SSEDecoder {
-            inner: SseDecoder::new(SseConfig {
-                max_event_size,
-                dispatch_unterminated,
-            }),
+            inner: sse_decoder(max_event_size, dispatch_unterminated)?,
             message_type: PyString::intern(py, "message").unbind(),
             last_type: None,
             last_id: (String::new(), PyString::intern(py, "").unbind()),

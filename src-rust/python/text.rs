@@ -6,9 +6,9 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
 
-use super::chunk::chunks_to_list;
-use super::errors::{catch_panic, internal_error, to_py_err, IntoPyResult};
-use crate::chunk::{FinishReason, GenerationChunk as CoreChunk};
+use super::chunk::{finish_reason_named, guarded_chunks};
+use super::errors::{require_positive_size, to_py_err};
+use crate::chunk::GenerationChunk as CoreChunk;
 use crate::error::Error;
 use crate::text::harmony::tokens::TokenText;
 use crate::text::schema;
@@ -89,11 +89,7 @@ fn shared_options(
     tool_schemas: Option<Bound<'_, PyAny>>,
     max_buffer_size: usize,
 ) -> PyResult<TextParserConfig> {
-    if max_buffer_size == 0 {
-        return Err(PyValueError::new_err(
-            "max_buffer_size must be a positive number of bytes",
-        ));
-    }
+    require_positive_size("max_buffer_size", max_buffer_size)?;
     Ok(TextParserConfig {
         stop: strings(stop, "stop")?,
         include_stop,
@@ -232,12 +228,7 @@ impl TextParser {
     }
 
     fn decode<'py>(&mut self, py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyList>> {
-        self.out.clear();
-        let result = catch_panic(|| self.inner.decode(text, &mut self.out));
-        let result =
-            result.map_err(|m| internal_error(py, m, chunks_to_list(py, self.out.drain(..))))?;
-        result.py_result(py)?;
-        chunks_to_list(py, self.out.drain(..))
+        guarded_chunks(py, &mut self.out, |out| self.inner.decode(text, out))
     }
 
     /// gpt-oss token ids (o200k_harmony, special tokens included) instead of text.
@@ -255,24 +246,15 @@ impl TextParser {
 
     #[pyo3(signature = (finish_reason = "stop"))]
     fn flush<'py>(&mut self, py: Python<'py>, finish_reason: &str) -> PyResult<Bound<'py, PyList>> {
-        let reason = FinishReason::parse(finish_reason).ok_or_else(|| {
-            PyValueError::new_err(format!(
-                "finish_reason must be one of stop, length, cancelled, tool_calls, content_filter, error; got {finish_reason:?}"
-            ))
-        })?;
-        self.out.clear();
+        let reason = finish_reason_named(finish_reason)?;
         let mut rest = String::new();
         self.token_text.finish(&mut rest);
-        let result = catch_panic(|| {
+        guarded_chunks(py, &mut self.out, |out| {
             if !rest.is_empty() {
-                self.inner.decode(&rest, &mut self.out)?;
+                self.inner.decode(&rest, out)?;
             }
-            self.inner.flush(reason, &mut self.out)
-        });
-        let result =
-            result.map_err(|m| internal_error(py, m, chunks_to_list(py, self.out.drain(..))))?;
-        result.py_result(py)?;
-        chunks_to_list(py, self.out.drain(..))
+            self.inner.flush(reason, out)
+        })
     }
 
     /// True once a stop string matched; later text is ignored (stop generating).

@@ -218,6 +218,34 @@ pub fn split_at<'a>(bytes: &'a [u8], cuts: &[usize]) -> Vec<&'a [u8]> {
     parts
 }
 
+/// `text` one character a piece.
+pub fn by_char(text: &str) -> Vec<&str> {
+    text.char_indices()
+        .map(|(i, c)| &text[i..i + c.len_utf8()])
+        .collect()
+}
+
+/// Where `text` may be cut in two: the character boundaries inside it.
+pub fn char_boundaries(text: &str) -> Vec<usize> {
+    text.char_indices().map(|(i, _)| i).skip(1).collect()
+}
+
+/// `text` cut at the character boundaries `seeds` pick (seed `s` picks boundary `s % count`,
+/// repeats cut once); whole when it has none.
+pub fn cut_at_chars<'a>(text: &'a str, seeds: &[u16]) -> Vec<&'a str> {
+    let bounds = char_boundaries(text);
+    let mut cuts: Vec<usize> = match bounds.len() {
+        0 => Vec::new(),
+        n => seeds.iter().map(|&s| bounds[usize::from(s) % n]).collect(),
+    };
+    cuts.sort_unstable();
+    cuts.dedup();
+    split_at(text.as_bytes(), &cuts)
+        .into_iter()
+        .map(|piece| std::str::from_utf8(piece).expect("cut at character boundaries"))
+        .collect()
+}
+
 /// Inputs up to this size are also cut once at every point.
 pub const EVERY_POINT_LIMIT: usize = 12 * 1024;
 
