@@ -152,6 +152,16 @@ pub fn decode_every_way_body(provider: &str, body: &[u8], content_type: Option<&
     whole
 }
 
+/// A non-streaming body read sniffed and under its declared `content_type`, each every way
+/// (`decode_every_way_body`): the same outcome, which obeys the stream invariants. Returns it.
+pub fn decode_body_both_ways(provider: &str, body: &str, content_type: &str) -> Outcome {
+    let sniffed = decode_every_way_body(provider, body.as_bytes(), None);
+    let declared = decode_every_way_body(provider, body.as_bytes(), Some(content_type));
+    assert_eq!(sniffed, declared, "sniffed vs declared {content_type}");
+    check_invariants(&sniffed);
+    sniffed
+}
+
 /// A non-streaming body through `on_complete_body` (then `finish`, which must add nothing),
 /// returned as the pipeline delivers it (with `raw` and `is_first`, which the pipeline stamps).
 pub fn run_body(provider: &str, body: &str) -> Result<Vec<GenerationChunk>, Error> {
