@@ -132,12 +132,8 @@ const MESSAGE_BODY: &str = r#"{"id":"msg_1","type":"message","role":"assistant",
 
 #[test]
 fn a_json_body_yields_the_chunks_a_stream_would() {
-    let body = MESSAGE_BODY.as_bytes();
-    let sniffed = decode_every_way_body("anthropic", body, None);
-    let declared = decode_every_way_body("anthropic", body, Some("application/json"));
-    assert_eq!(sniffed, declared);
-    check_invariants(&sniffed);
-    let summary = summarize(&sniffed.chunks, 0);
+    let outcome = decode_body_both_ways("anthropic", MESSAGE_BODY, "application/json");
+    let summary = summarize(&outcome.chunks, 0);
     assert_eq!(summary.text, "Checking.");
     assert_eq!(summary.reasoning, "Weather question.");
     assert_eq!(summary.finish_reason, Some(FinishReason::ToolCalls));

@@ -146,7 +146,7 @@ fn captures_match_their_rows_and_the_reference() {
 
 #[test]
 fn stop_reason_mapping() {
-    for (reason, want) in [
+    let rows = [
         ("end_turn", FinishReason::Stop),
         ("stop_sequence", FinishReason::Stop),
         ("tool_use", FinishReason::ToolCalls),
@@ -154,8 +154,9 @@ fn stop_reason_mapping() {
         ("model_context_window_exceeded", FinishReason::Length),
         ("guardrail_intervened", FinishReason::ContentFilter),
         ("content_filtered", FinishReason::ContentFilter),
-    ] {
-        let stream = [
+    ];
+    let stream = |reason: &str| {
+        [
             event("messageStart", r#"{"role":"assistant"}"#),
             event("messageStop", &format!(r#"{{"stopReason":"{reason}"}}"#)),
             event(
@@ -163,9 +164,9 @@ fn stop_reason_mapping() {
                 r#"{"usage":{"inputTokens":10,"outputTokens":2,"cacheReadInputTokens":5,"totalTokens":17}}"#,
             ),
         ]
-        .concat();
-        let got = collect(&run("bedrock", &[&stream]).unwrap());
-        assert_eq!(got.finish_reason, Some(want), "{reason}");
+        .concat()
+    };
+    for got in check_finish_reasons("bedrock", &rows, stream) {
         assert_eq!(
             (got.prompt_tokens, got.completion_tokens),
             (Some(15), Some(2))

@@ -109,18 +109,17 @@ fn error_line_is_a_provider_error() {
 
 #[test]
 fn done_reasons() {
-    for (reason, want) in [
+    let rows = [
         ("stop", FinishReason::Stop),
         ("length", FinishReason::Length),
         ("load", FinishReason::Stop),
         ("unload", FinishReason::Stop),
-    ] {
-        let line = format!(r#"{{"model":"m","response":"","done":true,"done_reason":"{reason}"}}"#);
-        assert_eq!(
-            collect(&run("ollama", &[line.as_bytes()]).unwrap()).finish_reason,
-            Some(want)
-        );
-    }
+    ];
+    let line = |reason: &str| {
+        format!(r#"{{"model":"m","response":"","done":true,"done_reason":"{reason}"}}"#)
+            .into_bytes()
+    };
+    check_finish_reasons("ollama", &rows, line);
 }
 
 #[test]

@@ -42,8 +42,7 @@ use crate::framing::eventstream::{Fault, FaultKind};
 use crate::providers::Chunks;
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-#[serde(bound(deserialize = "'de: 'a"))]
+#[serde(rename_all = "camelCase", bound(deserialize = "'de: 'a"))]
 struct BlockStart<'a> {
     #[serde(default)]
     content_block_index: u32,
@@ -51,16 +50,14 @@ struct BlockStart<'a> {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-#[serde(bound(deserialize = "'de: 'a"))]
+#[serde(rename_all = "camelCase", bound(deserialize = "'de: 'a"))]
 struct StartBody<'a> {
     tool_use: Option<ToolUse<'a>>,
     tool_result: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-#[serde(bound(deserialize = "'de: 'a"))]
+#[serde(rename_all = "camelCase", bound(deserialize = "'de: 'a"))]
 struct BlockDelta<'a> {
     #[serde(default)]
     content_block_index: u32,
@@ -68,8 +65,7 @@ struct BlockDelta<'a> {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-#[serde(bound(deserialize = "'de: 'a"))]
+#[serde(rename_all = "camelCase", bound(deserialize = "'de: 'a"))]
 struct Delta<'a> {
     text: Option<JStr<'a>>,
     tool_use: Option<ToolUseDelta<'a>>,
@@ -85,8 +81,7 @@ struct ToolUseDelta<'a> {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-#[serde(bound(deserialize = "'de: 'a"))]
+#[serde(rename_all = "camelCase", bound(deserialize = "'de: 'a"))]
 struct ReasoningDelta<'a> {
     text: Option<JStr<'a>>,
     signature: Option<JStr<'a>>,
@@ -101,8 +96,7 @@ struct BlockStop {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-#[serde(bound(deserialize = "'de: 'a"))]
+#[serde(rename_all = "camelCase", bound(deserialize = "'de: 'a"))]
 struct MessageStop<'a> {
     stop_reason: JStr<'a>,
 }
@@ -129,8 +123,7 @@ struct ExceptionBody {
 
 /// The non-streaming `Converse` response.
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-#[serde(bound(deserialize = "'de: 'a"))]
+#[serde(rename_all = "camelCase", bound(deserialize = "'de: 'a"))]
 struct ConverseResponse<'a> {
     output: Option<ConverseOutput<'a>>,
     stop_reason: Option<JStr<'a>>,
@@ -153,8 +146,7 @@ struct ConverseMessage<'a> {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-#[serde(bound(deserialize = "'de: 'a"))]
+#[serde(rename_all = "camelCase", bound(deserialize = "'de: 'a"))]
 struct ContentBlock<'a> {
     text: Option<JStr<'a>>,
     tool_use: Option<ToolUse<'a>>,
@@ -163,8 +155,7 @@ struct ContentBlock<'a> {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-#[serde(bound(deserialize = "'de: 'a"))]
+#[serde(rename_all = "camelCase", bound(deserialize = "'de: 'a"))]
 /// A `toolUse` block: opened by a stream's `contentBlockStart`, or whole in a body.
 struct ToolUse<'a> {
     tool_use_id: Option<JStr<'a>>,
@@ -176,8 +167,7 @@ struct ToolUse<'a> {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-#[serde(bound(deserialize = "'de: 'a"))]
+#[serde(rename_all = "camelCase", bound(deserialize = "'de: 'a"))]
 struct ReasoningBlock<'a> {
     reasoning_text: Option<ReasoningText<'a>>,
 }

@@ -46,8 +46,7 @@ use crate::providers::Chunks;
 const MAX_CANDIDATES: u32 = 64;
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-#[serde(bound(deserialize = "'de: 'a"))]
+#[serde(rename_all = "camelCase", bound(deserialize = "'de: 'a"))]
 struct Response<'a> {
     #[serde(default)]
     candidates: Vec<Candidate<'a>>,
@@ -57,8 +56,7 @@ struct Response<'a> {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-#[serde(bound(deserialize = "'de: 'a"))]
+#[serde(rename_all = "camelCase", bound(deserialize = "'de: 'a"))]
 struct Candidate<'a> {
     content: Option<Content<'a>>,
     finish_reason: Option<JStr<'a>>,
@@ -75,8 +73,7 @@ struct Content<'a> {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-#[serde(bound(deserialize = "'de: 'a"))]
+#[serde(rename_all = "camelCase", bound(deserialize = "'de: 'a"))]
 struct Part<'a> {
     text: Option<JStr<'a>>,
     #[serde(default)]
@@ -90,8 +87,7 @@ struct Part<'a> {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-#[serde(bound(deserialize = "'de: 'a"))]
+#[serde(rename_all = "camelCase", bound(deserialize = "'de: 'a"))]
 struct FunctionCall<'a> {
     id: Option<JStr<'a>>,
     name: Option<JStr<'a>>,
@@ -103,8 +99,7 @@ struct FunctionCall<'a> {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-#[serde(bound(deserialize = "'de: 'a"))]
+#[serde(rename_all = "camelCase", bound(deserialize = "'de: 'a"))]
 struct PartialArg<'a> {
     json_path: JStr<'a>,
     string_value: Option<&'a RawValue>,
@@ -125,8 +120,7 @@ struct Usage {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-#[serde(bound(deserialize = "'de: 'a"))]
+#[serde(rename_all = "camelCase", bound(deserialize = "'de: 'a"))]
 struct PromptFeedback<'a> {
     block_reason: Option<JStr<'a>>,
 }

@@ -154,6 +154,16 @@ pub fn decode_every_way_body(provider: &str, body: &[u8], content_type: Option<&
     whole
 }
 
+/// A non-streaming body read sniffed and under its declared `content_type`, each every way
+/// (`decode_every_way_body`): the same outcome, which obeys the stream invariants. Returns it.
+pub fn decode_body_both_ways(provider: &str, body: &str, content_type: &str) -> Outcome {
+    let sniffed = decode_every_way_body(provider, body.as_bytes(), None);
+    let declared = decode_every_way_body(provider, body.as_bytes(), Some(content_type));
+    assert_eq!(sniffed, declared, "sniffed vs declared {content_type}");
+    check_invariants(&sniffed);
+    sniffed
+}
+
 /// A non-streaming body through `on_complete_body` (then `finish`, which must add nothing),
 /// returned as the pipeline delivers it (with `raw` and `is_first`, which the pipeline stamps).
 pub fn run_body(provider: &str, body: &str) -> Result<Vec<GenerationChunk>, Error> {
@@ -470,6 +480,21 @@ pub fn check_invariants(outcome: &Outcome) {
             "choice {choice} does not end with its terminal"
         );
     }
+}
+
+/// A finish-reason table: the stream `stream` makes of each row's provider reason must end with
+/// the row's unified reason. Returns each stream assembled (`collect`), for further checks.
+pub fn check_finish_reasons(
+    provider: &str,
+    rows: &[(&str, FinishReason)],
+    stream: impl Fn(&str) -> Vec<u8>,
+) -> Vec<Summary> {
+    let check = |&(reason, want): &(&str, FinishReason)| {
+        let summary = collect(&run(provider, &[&stream(reason)]).unwrap());
+        assert_eq!(summary.finish_reason, Some(want), "{reason}");
+        summary
+    };
+    rows.iter().map(check).collect()
 }
 
 /// A single-choice stream that ends before the provider's final event, decoded whole: no
