@@ -8,6 +8,7 @@ use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
 
 use super::chunk::{finish_reason_named, guarded_chunks};
 use super::errors::{require_positive_size, to_py_err};
+use super::json::orjson_dumps;
 use crate::chunk::GenerationChunk as CoreChunk;
 use crate::error::Error;
 use crate::text::harmony::tokens::TokenText;
@@ -63,18 +64,14 @@ fn parse_schemas(py: Python<'_>, value: Option<Bound<'_, PyAny>>) -> PyResult<To
     if value.is_none() {
         return Ok(ToolSchemas::default());
     }
-    let json = py
-        .import("orjson")?
-        .getattr("dumps")?
-        .call1((value,))
-        .map_err(|e| {
-            if e.to_string().contains("Recursion limit") {
-                return to_py_err(py, schema::too_deep()); // orjson stops at 255 levels
-            }
-            PyTypeError::new_err(format!(
-                "tool_schemas must be JSON-serialisable (the request's `tools` list): {e}"
-            ))
-        })?;
+    let json = orjson_dumps(py)?.call1((value,)).map_err(|e| {
+        if e.to_string().contains("Recursion limit") {
+            return to_py_err(py, schema::too_deep()); // orjson stops at 255 levels
+        }
+        PyTypeError::new_err(format!(
+            "tool_schemas must be JSON-serialisable (the request's `tools` list): {e}"
+        ))
+    })?;
     let bytes = json.cast::<PyBytes>()?;
     let text = std::str::from_utf8(bytes.as_bytes())
         .map_err(|e| PyValueError::new_err(format!("tool_schemas: {e}")))?;
