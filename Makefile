@@ -61,7 +61,13 @@ test-python: system-deps $(BUILT) ## pytest on the Python package
 demo: $(RELEASE) ## the main job on an embedded default (no network, no key)
 	$(PY) -m fastsse demo
 
-bench: $(RELEASE) ## every benchmark once, rewriting README.md's marked tables (~20 min; release builds)
+# The gateway bench's peer, LiteLLM's proxy, in a venv of its own (its pins fight the dev dependencies).
+LITELLM := .venv-litellm/bin/litellm
+$(LITELLM):
+	python3 -m venv .venv-litellm
+	.venv-litellm/bin/python -m pip install --quiet 'litellm[proxy]==1.108.7'
+
+bench: $(RELEASE) $(LITELLM) ## every benchmark once, rewriting README.md's marked tables (~20 min; release builds)
 	$(PY) benches/report.py
 
 bench-rust: ## criterion benches of the Rust core

@@ -6,20 +6,21 @@
 The benches are built first, in one `cargo bench --no-run` (the first time, this compiles the core
 and the peers with fat LTO: minutes). Then each runs as `cargo bench --bench NAME --features
 bench-peers -- --noplot` (criterion's own report goes to standard error), and every benchmark it
-wrote (`target/criterion/**/new/estimates.json` newer than the run's start) becomes a row: its id,
+wrote (each `target/criterion/**/new/estimates.json` it created or rewrote) becomes a row: its id,
 the median time per iteration, the time per element or the bytes per second (from the throughput
-the bench declares), and, in a group that has a `fastsse` benchmark, each other benchmark's time
-over fastsse's. `--quick` passes criterion's `--quick` (stop once the estimate is stable: a
-shorter, noisier run).
+the bench declares), and, where the group has a `fastsse` benchmark on the same parameter, each
+other benchmark's time over fastsse's. `--quick` passes criterion's `--quick` (stop once the
+estimate is stable: a shorter, noisier run).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import sys
-import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,10 +43,17 @@ class Row:
     throughput: dict[str, int] | None
 
 
-def measured_since(bench: str, started: float) -> list[Row]:
+def estimate_times() -> dict[Path, int]:
+    """Every criterion estimate on disk, with when it was written (ns)."""
+    return {path: path.stat().st_mtime_ns for path in CRITERION.glob("**/new/estimates.json")}
+
+
+def measured_since(bench: str, before: dict[Path, int]) -> list[Row]:
+    """The rows of the estimates written since `before` was taken: `bench`'s own, exactly (a time
+    window would also catch the previous bench's last estimates)."""
     rows = []
-    for estimates in sorted(CRITERION.glob("**/new/estimates.json")):
-        if estimates.stat().st_mtime < started:
+    for estimates, written in sorted(estimate_times().items()):
+        if before.get(estimates) == written:
             continue
         info = json.loads((estimates.parent / "benchmark.json").read_text())
         median = json.loads(estimates.read_text())["median"]["point_estimate"]
@@ -72,20 +80,29 @@ def rate(row: Row) -> str:
 
 
 def table(rows: list[Row]) -> str:
-    fastsse = {(r.bench, r.group): r for r in rows if r.name.split("/")[0] == "fastsse"}
+    # A peer's time is compared with fastsse's on the same input: same group, same parameter.
+    def case(r: Row) -> tuple[str, str, str]:
+        return r.bench, r.group, r.name.partition("/")[2]
+
+    fastsse = {case(r): r for r in rows if r.name.partition("/")[0] == "fastsse"}
     lines = [
         "| bench | group | benchmark | median | throughput | time vs fastsse |",
         "|---|---|---|---:|---:|---:|",
     ]
     for r in rows:
-        own = fastsse.get((r.bench, r.group))
+        own = fastsse.get(case(r))
         ratio = f"{r.median_ns / own.median_ns:.1f}x" if own is not None and own is not r else ""
         lines.append(f"| {r.bench} | {r.group} | {r.name} | {duration(r.median_ns)} | {rate(r)} | {ratio} |")
     return "\n".join(lines)
 
 
-def formats_table(rows: list[Row]) -> str:
-    """The `text_formats` bench as one row per format: fastsse per delta, vs hermes, and each peer."""
+#: The line `benches/text_formats.rs` writes when a peer read a stream wrong (so it has no time).
+LEFT_OUT = re.compile(r"^(?P<format>\S+): tool-parser announced .*; left out$", re.M)
+
+
+def formats_table(rows: list[Row], left_out: Collection[str] = ()) -> str:
+    """The `text_formats` bench as one row per format: fastsse per delta, vs hermes, and the peer
+    (`left_out`: the formats whose peer parser ran but did not announce the stream's calls)."""
     per_delta: dict[str, dict[str, float]] = {}
     deltas: dict[str, int] = {}
     for r in rows:
@@ -105,7 +122,10 @@ def formats_table(rows: list[Row]) -> str:
             continue
         versus = f"{own / hermes:.2f}x" if hermes else ""
         peer = times.get("tool-parser")
-        peer_cells = f"{peer:,.0f} | {peer / own:.1f}x" if peer is not None else "— | "
+        if peer is not None:
+            peer_cells = f"{peer:,.0f} | {peer / own:.1f}x"
+        else:
+            peer_cells = "no calls announced | " if fmt in left_out else "— | "
         lines.append(f"| {fmt} | {deltas[fmt]} | {own:,.0f} | {versus} | {peer_cells} |")
     return "\n".join(lines)
 
@@ -124,18 +144,23 @@ def main() -> int:
     if subprocess.run(build, cwd=ROOT, stdout=sys.stderr).returncode != 0:
         return 1
     rows: list[Row] = []
+    left_out: set[str] = set()
     for bench in args.benches:
-        started = time.time() - 1  # file times may be coarser than time.time()
+        before = estimate_times()
         command = ["cargo", "bench", "--bench", bench, *features, "--", "--noplot"]
         if args.quick:
             command.append("--quick")
         print(f"criterion_table: {' '.join(command)}", file=sys.stderr, flush=True)
-        if subprocess.run(command, cwd=ROOT, stdout=sys.stderr).returncode != 0:
+        # Criterion's report goes to standard error; keep a copy to find the peers left out.
+        run = subprocess.run(command, cwd=ROOT, stdout=sys.stderr, stderr=subprocess.PIPE, text=True)
+        sys.stderr.write(run.stderr)
+        if run.returncode != 0:
             return 1
-        rows += measured_since(bench, started)
+        left_out.update(m["format"] for m in LEFT_OUT.finditer(run.stderr))
+        rows += measured_since(bench, before)
     mode = "criterion --quick" if args.quick else "criterion defaults of each bench"
     print(f"Rust core, release (bench) profile, {mode}; medians per iteration.\n")
-    print(formats_table(rows) if args.formats else table(rows))
+    print(formats_table(rows, left_out) if args.formats else table(rows))
     return 0
 
 

@@ -9,6 +9,9 @@ use _fastsse::eventstream::{EventStreamDecoder, MessageKind};
 use _fastsse::providers::bedrock::BedrockReducer;
 use _fastsse::providers::Reducer;
 
+#[path = "support/mod.rs"]
+mod support;
+
 fn stream() -> (Vec<u8>, usize) {
     let capture = std::fs::read(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -100,10 +103,7 @@ fn bench(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default()
-        .sample_size(20)
-        .warm_up_time(std::time::Duration::from_millis(500))
-        .measurement_time(std::time::Duration::from_secs(2));
+    config = support::criterion(20, 500, 2000);
     targets = bench
 }
 criterion_main!(benches);

@@ -6,12 +6,9 @@
 //! * `harmony_linear`: one call with 16 / 64 / 256 KiB of arguments in 4-character deltas; the
 //!   time per byte must stay flat (no rescans); Hermes at 64 KiB for a same-run comparison.
 
-use std::hint::black_box;
-
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
 
 use _fastsse::text::{ReasoningSpec, TextParser, TextParserConfig};
-use _fastsse::FinishReason;
 
 const REASONING: &str = "The user wants the weather in Paris and the Louvre's opening hours. \
 I should call get_weather with the city and a unit; they write from France, so celsius is the \
@@ -56,22 +53,9 @@ fn long_call(size: usize, harmony: bool) -> String {
     }
 }
 
-/// Cut `text` into pieces of 1-4 characters (or `sizes`), cycling.
-fn cut<'a>(text: &'a str, sizes: &[usize]) -> Vec<&'a str> {
-    let mut pieces = Vec::new();
-    let mut rest = text;
-    for n in sizes.iter().cycle() {
-        if rest.is_empty() {
-            break;
-        }
-        let end = rest.char_indices().nth(*n).map_or(rest.len(), |(at, _)| at);
-        pieces.push(&rest[..end]);
-        rest = &rest[end..];
-    }
-    pieces
-}
-
-const DELTAS: [usize; 8] = [1, 3, 2, 4, 1, 2, 3, 4];
+#[path = "support/mod.rs"]
+mod support;
+use support::{cut, run, DELTAS};
 
 fn parser(tools: &str, reasoning: Option<&str>) -> TextParser {
     TextParser::new(TextParserConfig {
@@ -81,20 +65,6 @@ fn parser(tools: &str, reasoning: Option<&str>) -> TextParser {
         ..TextParserConfig::default()
     })
     .unwrap()
-}
-
-/// Feed every piece; the number of chunks out (so nothing is optimised away).
-fn run(mut parser: TextParser, pieces: &[&str]) -> usize {
-    let mut out = Vec::new();
-    let mut chunks = 0;
-    for piece in pieces {
-        out.clear();
-        parser.decode(black_box(piece), &mut out).unwrap();
-        chunks += out.len();
-    }
-    out.clear();
-    parser.flush(FinishReason::Stop, &mut out).unwrap();
-    chunks + out.len()
 }
 
 fn versus_hermes(c: &mut Criterion) {

@@ -8,12 +8,9 @@
 //! * `hermes_side_by_side`: the same Hermes streams through fastsse and through `tool-parser`
 //!   (the Rust parser behind SGLang's gateway, `QwenParser`), parser construction excluded.
 
-use std::hint::black_box;
-
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
 
 use _fastsse::text::{ReasoningSpec, TextParser, TextParserConfig};
-use _fastsse::{FinishReason, GenerationChunk};
 
 const STOPS: [&str; 4] = ["<|im_end|>", "\n\nUser:", "</s>", "Observation:"];
 
@@ -64,9 +61,7 @@ fn long_call(size: usize) -> String {
 
 #[path = "support/mod.rs"]
 mod support;
-use support::cut;
-
-const DELTAS: [usize; 8] = [1, 3, 2, 4, 1, 2, 3, 4];
+use support::{cut, run, DELTAS};
 
 fn parser(stop: &[&str], reasoning: bool) -> TextParser {
     TextParser::new(TextParserConfig {
@@ -76,21 +71,6 @@ fn parser(stop: &[&str], reasoning: bool) -> TextParser {
         ..Default::default()
     })
     .unwrap()
-}
-
-/// Feed every piece; returns the number of chunks (so nothing is optimised away).
-fn run(mut parser: TextParser, pieces: &[&str]) -> usize {
-    let mut out: Vec<GenerationChunk> = Vec::with_capacity(8);
-    let mut chunks = 0;
-    for piece in pieces {
-        out.clear();
-        parser.decode(piece, &mut out).unwrap();
-        chunks += out.len();
-        black_box(&out);
-    }
-    out.clear();
-    parser.flush(FinishReason::Stop, &mut out).unwrap();
-    chunks + out.len()
 }
 
 fn mixed(c: &mut Criterion) {
@@ -251,10 +231,7 @@ fn all(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default()
-        .sample_size(20)
-        .warm_up_time(std::time::Duration::from_millis(500))
-        .measurement_time(std::time::Duration::from_secs(2));
+    config = support::criterion(20, 500, 2000);
     targets = all
 }
 criterion_main!(benches);

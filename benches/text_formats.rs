@@ -25,9 +25,7 @@ use _fastsse::{FinishReason, GenerationChunk};
 
 #[path = "support/mod.rs"]
 mod support;
-use support::cut;
-
-const DELTAS: [usize; 8] = [1, 3, 2, 4, 1, 2, 3, 4];
+use support::{cut, DELTAS};
 
 struct Streams {
     names: Vec<String>,
@@ -338,10 +336,7 @@ fn formats(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default()
-        .sample_size(10)
-        .warm_up_time(std::time::Duration::from_millis(300))
-        .measurement_time(std::time::Duration::from_secs(1));
+    config = support::criterion(10, 300, 1000);
     targets = formats
 }
 criterion_main!(benches);

@@ -58,6 +58,15 @@ impl Error {
         }
     }
 
+    /// The provider's own error, with the event (or body) that reported it.
+    pub fn provider(code: Option<String>, message: impl Into<String>, raw: &str) -> Self {
+        Error::Provider {
+            code,
+            message: message.into(),
+            raw: raw.to_owned(),
+        }
+    }
+
     pub fn limit(limit_name: &'static str, limit: usize, message: impl Into<String>) -> Self {
         Error::LimitExceeded {
             limit_name,

@@ -1,6 +1,7 @@
 """Fixtures shared by the server tests: a module-scoped fastsse server on 127.0.0.1 (the replay
 engine, hermes tools, think reasoning; see serving.py) and the official SDKs as its clients. A module
-may define its own `replay`, `app` or `base_url`."""
+may define its own `replay`, `app` or `base_url`; `scripted` makes the replay engine write
+support.chat's SCRIPTED for one test."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 from fastsse.adapters import ReplayAdapter
 from fastsse.server import FastSSEApp, create_app
 from serving import running_server
+from support.chat import SCRIPTED, answering
 from support.processes import RedisServer
 
 
@@ -29,6 +31,13 @@ def app(replay: ReplayAdapter) -> FastSSEApp:
 def base_url(app: FastSSEApp) -> Iterator[str]:
     with running_server(app) as url:
         yield url
+
+
+@pytest.fixture
+def scripted(replay: ReplayAdapter) -> Iterator[ReplayAdapter]:
+    """The shared adapter answers with SCRIPTED (or what the test sets) for one test."""
+    with answering(replay, [SCRIPTED]):
+        yield replay
 
 
 @pytest.fixture

@@ -56,16 +56,39 @@ fn call(index: u32, id: Option<&str>, name: Option<&str>, arguments: &str) -> Ge
     })
 }
 
-fn terminal(reason: FinishReason, prompt: u64, completion: u64) -> GenerationChunk {
+/// `base` with `rare` fields.
+fn with_rare(base: GenerationChunk, rare: RareFields) -> GenerationChunk {
     GenerationChunk {
-        rare: RareFields {
-            prompt_tokens: Some(prompt),
-            completion_tokens: Some(completion),
-            ..RareFields::NONE
-        }
-        .into(),
-        ..GenerationChunk::finish(reason)
+        rare: rare.into(),
+        ..base
     }
+}
+
+fn terminal(reason: FinishReason, prompt: u64, completion: u64) -> GenerationChunk {
+    let usage = RareFields {
+        prompt_tokens: Some(prompt),
+        completion_tokens: Some(completion),
+        ..RareFields::NONE
+    };
+    with_rare(GenerationChunk::finish(reason), usage)
+}
+
+fn with_logprobs(base: GenerationChunk, logprobs: &str) -> GenerationChunk {
+    let logprobs = RareFields {
+        logprobs: Some(logprobs.into()),
+        ..RareFields::NONE
+    };
+    with_rare(base, logprobs)
+}
+
+/// `base` reporting an error.
+fn failed(base: GenerationChunk, code: Option<&str>, message: &str) -> GenerationChunk {
+    let error = RareFields {
+        error_code: code.map(Into::into),
+        error_message: Some(message.into()),
+        ..RareFields::NONE
+    };
+    with_rare(base, error)
 }
 
 // --- OpenAI -----------------------------------------------------------------------------------
@@ -206,24 +229,11 @@ fn openai_choices_each_get_role_and_finish() {
 #[test]
 fn openai_refusal_and_logprobs_pass_through() {
     let chunks = [
-        GenerationChunk {
-            rare: RareFields {
-                logprobs: Some(
-                    r#"[{"token":"a","logprob":-0.5,"bytes":[97],"top_logprobs":[]}]"#.into(),
-                ),
-                ..RareFields::NONE
-            }
-            .into(),
-            ..GenerationChunk::text("a")
-        },
-        GenerationChunk {
-            rare: RareFields {
-                refusal_delta: "no".into(),
-                ..RareFields::NONE
-            }
-            .into(),
-            ..Default::default()
-        },
+        with_logprobs(
+            GenerationChunk::text("a"),
+            r#"[{"token":"a","logprob":-0.5,"bytes":[97],"top_logprobs":[]}]"#,
+        ),
+        GenerationChunk::refusal("no"),
     ];
     let events = json_events(&encode(&chunks, Format::OpenAi, envelope()).unwrap());
     let with_logprobs = &events[1].1["choices"][0];
@@ -236,15 +246,11 @@ fn openai_refusal_and_logprobs_pass_through() {
 fn openai_error_chunk_becomes_error_event_then_done() {
     let chunks = [
         GenerationChunk::text("partial"),
-        GenerationChunk {
-            rare: RareFields {
-                error_code: Some("overloaded".into()),
-                error_message: Some("engine \"died\"".into()),
-                ..RareFields::NONE
-            }
-            .into(),
-            ..GenerationChunk::finish(FinishReason::Error)
-        },
+        failed(
+            GenerationChunk::finish(FinishReason::Error),
+            Some("overloaded"),
+            "engine \"died\"",
+        ),
         GenerationChunk::text("ignored after the error"),
     ];
     let with_usage = Envelope {
@@ -288,22 +294,11 @@ fn openai_response_body() {
     let chunks = [
         GenerationChunk::reasoning("r1"),
         GenerationChunk::reasoning("r2"),
-        GenerationChunk {
-            rare: RareFields {
-                logprobs: Some("[{\"token\":\"x\",\"logprob\":0}]".into()),
-                ..RareFields::NONE
-            }
-            .into(),
-            ..GenerationChunk::text("x")
-        },
-        GenerationChunk {
-            rare: RareFields {
-                logprobs: Some("[]".into()),
-                ..RareFields::NONE
-            }
-            .into(),
-            ..call(0, Some("call_z"), Some("f"), "{\"a\"")
-        },
+        with_logprobs(
+            GenerationChunk::text("x"),
+            "[{\"token\":\"x\",\"logprob\":0}]",
+        ),
+        with_logprobs(call(0, Some("call_z"), Some("f"), "{\"a\""), "[]"),
         call(0, None, None, ":1}"),
         terminal(FinishReason::ToolCalls, 4, 5),
     ];
@@ -341,14 +336,7 @@ fn openai_response_body() {
     assert_eq!(empty["choices"][0]["finish_reason"], "stop");
     let refusal: Value = serde_json::from_slice(
         &encode_response(
-            &[GenerationChunk {
-                rare: RareFields {
-                    refusal_delta: "nope".into(),
-                    ..RareFields::NONE
-                }
-                .into(),
-                ..Default::default()
-            }],
+            &[GenerationChunk::refusal("nope")],
             Format::OpenAi,
             envelope(),
         )
@@ -363,14 +351,7 @@ fn openai_response_body() {
 fn openai_response_error_body() {
     let chunks = [
         GenerationChunk::text("lost"),
-        GenerationChunk {
-            rare: RareFields {
-                error_message: Some("boom".into()),
-                ..RareFields::NONE
-            }
-            .into(),
-            ..Default::default()
-        },
+        failed(GenerationChunk::default(), None, "boom"),
     ];
     let body: Value =
         serde_json::from_slice(&encode_response(&chunks, Format::OpenAi, envelope()).unwrap())
@@ -427,14 +408,13 @@ fn anthropic_exact_bytes_for_a_short_stream() {
 fn anthropic_blocks_are_contiguous_and_typed() {
     let chunks = [
         GenerationChunk::reasoning("hm"),
-        GenerationChunk {
-            rare: RareFields {
+        with_rare(
+            GenerationChunk::reasoning(" ok"),
+            RareFields {
                 reasoning_signature: Some("sig".into()),
                 ..RareFields::NONE
-            }
-            .into(),
-            ..GenerationChunk::reasoning(" ok")
-        },
+            },
+        ),
         GenerationChunk::text("Let me check."),
         call(0, Some("toolu_a"), Some("get"), "{\"q\":"),
         call(0, None, None, "1}"),
@@ -522,23 +502,13 @@ fn anthropic_stop_reason_table() {
         with(FinishReason::Stop, call(0, Some("t"), Some("f"), "{}"))["stop_reason"],
         "tool_use"
     );
-    let refusal = GenerationChunk {
-        rare: RareFields {
-            refusal_delta: "I can't".into(),
-            ..RareFields::NONE
-        }
-        .into(),
-        ..Default::default()
-    };
+    let refusal = GenerationChunk::refusal("I can't");
     assert_eq!(with(FinishReason::Stop, refusal)["stop_reason"], "refusal");
-    let stopped = GenerationChunk {
-        rare: RareFields {
-            stop_sequence: Some("END".into()),
-            ..RareFields::NONE
-        }
-        .into(),
-        ..text()
+    let end = RareFields {
+        stop_sequence: Some("END".into()),
+        ..RareFields::NONE
     };
+    let stopped = with_rare(text(), end);
     assert_eq!(
         with(FinishReason::Stop, stopped),
         json!({"stop_reason": "stop_sequence", "stop_sequence": "END"})
@@ -549,15 +519,11 @@ fn anthropic_stop_reason_table() {
 fn anthropic_error_event_ends_the_stream() {
     let chunks = [
         GenerationChunk::text("partial"),
-        GenerationChunk {
-            rare: RareFields {
-                error_code: Some("overloaded_error".into()),
-                error_message: Some("Overloaded".into()),
-                ..RareFields::NONE
-            }
-            .into(),
-            ..Default::default()
-        },
+        failed(
+            GenerationChunk::default(),
+            Some("overloaded_error"),
+            "Overloaded",
+        ),
         GenerationChunk::text("ignored"),
     ];
     let events = json_events(&encode(&chunks, Format::Anthropic, anthropic_envelope()).unwrap());
@@ -601,14 +567,7 @@ fn anthropic_usage_errors() {
 fn anthropic_response_body() {
     let chunks = [
         GenerationChunk::reasoning("why"),
-        GenerationChunk {
-            rare: RareFields {
-                reasoning_signature: Some("s".into()),
-                ..RareFields::NONE
-            }
-            .into(),
-            ..Default::default()
-        },
+        GenerationChunk::signature("s"),
         GenerationChunk::text("ok"),
         call(0, Some("toolu_x"), Some("get"), " {\"city\": \"Paris\"} "),
         call(1, Some("toolu_y"), Some("bad"), "{\"unterminated"),

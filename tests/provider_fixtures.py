@@ -50,7 +50,10 @@ def decode(
     return chunks, None
 
 
-def error_key(error: Exception | None) -> tuple[str, str | None, str] | None:
+ErrorKey = tuple[str, str | None, str]
+
+
+def error_key(error: Exception | None) -> ErrorKey | None:
     if error is None:
         return None
     return (
@@ -58,6 +61,26 @@ def error_key(error: Exception | None) -> tuple[str, str | None, str] | None:
         getattr(error, "code", None),
         getattr(error, "provider_message", str(error)),
     )
+
+
+def outcome(
+    provider: str, parts: Iterable[bytes], **options: Any
+) -> tuple[list[fastsse.GenerationChunk], ErrorKey | None]:
+    """`decode` with the ending error as its `error_key`, so that two outcomes compare equal."""
+    chunks, error = decode(provider, parts, **options)
+    return chunks, error_key(error)
+
+
+def fed_every_way(
+    provider: str, data: bytes, *rewritten: bytes
+) -> tuple[list[fastsse.GenerationChunk], ErrorKey | None]:
+    """The outcome of `data` fed whole, which `data` fed byte by byte and each of `rewritten`
+    (the same stream with other line endings) fed whole must equal."""
+    whole = outcome(provider, [data])
+    assert outcome(provider, [data[i : i + 1] for i in range(len(data))]) == whole
+    for other in rewritten:
+        assert outcome(provider, [other]) == whole
+    return whole
 
 
 # --- the common view a result is compared in --------------------------------------------

@@ -3,7 +3,6 @@
 
 mod support;
 
-use _fastsse::providers::ChunkDecoderConfig;
 use _fastsse::{Error, FinishReason};
 use support::*;
 
@@ -98,16 +97,12 @@ fn error_event_raises_after_what_arrived() {
     );
     let outcome = decode_whole("anthropic", stream.as_bytes());
     assert_eq!(summarize(&outcome.chunks, 0).text.chars().count(), 1312);
-    match outcome.error {
-        Some(Error::Provider { code, message, raw }) => {
-            assert_eq!(
-                (code.as_deref(), message.as_str()),
-                (Some("overloaded_error"), "Overloaded")
-            );
-            assert!(raw.contains("overloaded_error"));
-        }
-        other => panic!("expected a provider error, got {other:?}"),
-    }
+    let (code, message, raw) = provider_error(outcome.error);
+    assert_eq!(
+        (code.as_deref(), message.as_str()),
+        (Some("overloaded_error"), "Overloaded")
+    );
+    assert!(raw.contains("overloaded_error"));
 }
 
 #[test]
@@ -115,11 +110,7 @@ fn a_stream_cut_before_the_stop_reason_ends_with_an_error_terminal() {
     let bytes = fixture("anthropic/thinking-text.sse");
     let text = String::from_utf8(bytes).unwrap();
     let cut = text.find("event: message_delta").unwrap();
-    let outcome = decode_whole("anthropic", &text.as_bytes()[..cut]);
-    check_invariants(&outcome);
-    let summary = summarize(&outcome.chunks, 0);
-    assert_eq!(summary.finish_reason, Some(FinishReason::Error));
-    assert_eq!(summary.error_code.as_deref(), Some("incomplete_stream"));
+    decode_incomplete("anthropic", &text.as_bytes()[..cut]);
 }
 
 #[test]
@@ -141,33 +132,28 @@ const MESSAGE_BODY: &str = r#"{"id":"msg_1","type":"message","role":"assistant",
 
 #[test]
 fn a_json_body_yields_the_chunks_a_stream_would() {
-    for content_type in [None, Some("application/json")] {
-        let config = ChunkDecoderConfig {
-            content_type: content_type.map(str::to_owned),
-            ..Default::default()
-        };
-        let outcome = decode_with("anthropic", config.clone(), &[MESSAGE_BODY.as_bytes()]);
-        let bytewise: Vec<&[u8]> = MESSAGE_BODY.as_bytes().chunks(1).collect();
-        assert_eq!(decode_with("anthropic", config, &bytewise), outcome);
-        check_invariants(&outcome);
-        let summary = summarize(&outcome.chunks, 0);
-        assert_eq!(summary.text, "Checking.");
-        assert_eq!(summary.reasoning, "Weather question.");
-        assert_eq!(summary.finish_reason, Some(FinishReason::ToolCalls));
-        assert_eq!(
-            (summary.prompt_tokens, summary.completion_tokens),
-            (Some(12), Some(30))
-        );
-        let tools: Vec<(&str, &str)> = summary
-            .tool_calls
-            .iter()
-            .map(|t| (t.name.as_str(), t.arguments.as_str()))
-            .collect();
-        assert_eq!(
-            tools,
-            vec![("get_weather", r#"{"city":"Paris"}"#), ("get_time", "{}")]
-        );
-    }
+    let body = MESSAGE_BODY.as_bytes();
+    let sniffed = decode_every_way_body("anthropic", body, None);
+    let declared = decode_every_way_body("anthropic", body, Some("application/json"));
+    assert_eq!(sniffed, declared);
+    check_invariants(&sniffed);
+    let summary = summarize(&sniffed.chunks, 0);
+    assert_eq!(summary.text, "Checking.");
+    assert_eq!(summary.reasoning, "Weather question.");
+    assert_eq!(summary.finish_reason, Some(FinishReason::ToolCalls));
+    assert_eq!(
+        (summary.prompt_tokens, summary.completion_tokens),
+        (Some(12), Some(30))
+    );
+    let tools: Vec<(&str, &str)> = summary
+        .tool_calls
+        .iter()
+        .map(|t| (t.name.as_str(), t.arguments.as_str()))
+        .collect();
+    assert_eq!(
+        tools,
+        vec![("get_weather", r#"{"city":"Paris"}"#), ("get_time", "{}")]
+    );
 }
 
 #[test]

@@ -191,14 +191,10 @@ fn exception_frame_is_a_provider_error() {
         ),
     ]
     .concat();
-    match run("bedrock", &[&stream]) {
-        Err(Error::Provider { code, message, raw }) => {
-            assert_eq!(code.as_deref(), Some("modelStreamErrorException"));
-            assert_eq!(message, "Model stream failed");
-            assert!(raw.contains("originalStatusCode"));
-        }
-        other => panic!("{other:?}"),
-    }
+    let (code, message, raw) = provider_error(run("bedrock", &[&stream]).err());
+    assert_eq!(code.as_deref(), Some("modelStreamErrorException"));
+    assert_eq!(message, "Model stream failed");
+    assert!(raw.contains("originalStatusCode"));
 }
 
 #[test]
@@ -245,10 +241,7 @@ fn stream_without_message_stop_is_incomplete() {
         "contentBlockDelta",
         r#"{"contentBlockIndex":0,"delta":{"text":"Hi"}}"#,
     );
-    let got = collect(&run("bedrock", &[&stream]).unwrap());
-    assert_eq!(got.text, "Hi");
-    assert_eq!(got.finish_reason, Some(FinishReason::Error));
-    assert_eq!(got.error_code.as_deref(), Some("incomplete_stream"));
+    assert_eq!(decode_incomplete("bedrock", &stream).text, "Hi");
 }
 
 #[test]

@@ -92,27 +92,19 @@ fn thinking_and_whole_tool_calls() {
 
 #[test]
 fn error_line_is_a_provider_error() {
-    match run("ollama", &[&data(ERROR)]) {
-        Err(Error::Provider { code, message, raw }) => {
-            assert_eq!(code, None);
-            assert_eq!(
-                message,
-                "an error was encountered while running the model: unexpected EOF"
-            );
-            assert!(raw.starts_with("{\"error\""));
-        }
-        other => panic!("{other:?}"),
-    }
+    let (code, message, raw) = provider_error(run("ollama", &[&data(ERROR)]).err());
+    assert_eq!(code, None);
+    assert_eq!(
+        message,
+        "an error was encountered while running the model: unexpected EOF"
+    );
+    assert!(raw.starts_with("{\"error\""));
     let object = r#"{"error":{"message":"model 'x' not found","code":404}}"#;
-    match run_body("ollama", object) {
-        Err(Error::Provider { code, message, .. }) => {
-            assert_eq!(
-                (code.as_deref(), message.as_str()),
-                (Some("404"), "model 'x' not found")
-            );
-        }
-        other => panic!("{other:?}"),
-    }
+    let (code, message, _) = provider_error(run_body("ollama", object).err());
+    assert_eq!(
+        (code.as_deref(), message.as_str()),
+        (Some("404"), "model 'x' not found")
+    );
 }
 
 #[test]
@@ -146,15 +138,8 @@ fn malformed_line_is_a_protocol_error_with_offset() {
 
 #[test]
 fn stream_without_done_is_incomplete() {
-    let got = collect(
-        &run(
-            "ollama",
-            &[b"{\"message\":{\"content\":\"Hi\"},\"done\":false}\n"],
-        )
-        .unwrap(),
-    );
-    assert_eq!(got.text, "Hi");
-    assert_eq!(got.error_code.as_deref(), Some("incomplete_stream"));
+    let line = b"{\"message\":{\"content\":\"Hi\"},\"done\":false}\n";
+    assert_eq!(decode_incomplete("ollama", line).text, "Hi");
 }
 
 #[test]

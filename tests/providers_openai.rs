@@ -75,12 +75,10 @@ fn error_captures_raise_after_what_arrived() {
     assert_eq!(reasoning[1].chars().count(), 412);
     let messages: Vec<String> = outcomes
         .into_iter()
-        .map(|(_, outcome)| match outcome.error {
-            Some(Error::Provider { message, raw, .. }) => {
-                assert!(raw.contains("error"));
-                message
-            }
-            other => panic!("{other:?}"),
+        .map(|(_, outcome)| {
+            let (_, message, raw) = provider_error(outcome.error);
+            assert!(raw.contains("error"));
+            message
         })
         .collect();
     assert_eq!(messages[0], "Token limit reached");
@@ -197,11 +195,7 @@ data: [DONE]\n\ndata: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"late\"
 #[test]
 fn a_cut_stream_ends_with_an_error_terminal() {
     let bytes = fixture("openai-chat/chat-text.sse");
-    let outcome = decode_whole("openai", &bytes[..bytes.len() / 2]);
-    check_invariants(&outcome);
-    let summary = summarize(&outcome.chunks, 0);
-    assert_eq!(summary.finish_reason, Some(FinishReason::Error));
-    assert_eq!(summary.error_code.as_deref(), Some("incomplete_stream"));
+    decode_incomplete("openai", &bytes[..bytes.len() / 2]);
 }
 
 #[test]
@@ -314,22 +308,4 @@ fn a_declared_event_stream_is_never_sniffed() {
         summarize(&outcome.chunks, 0).error_code.as_deref(),
         Some("incomplete_stream")
     );
-}
-
-fn decode_every_way_body(provider: &str, body: &[u8], content_type: Option<&str>) -> Outcome {
-    let config = ChunkDecoderConfig {
-        content_type: content_type.map(str::to_owned),
-        ..Default::default()
-    };
-    let whole = decode_with(provider, config.clone(), &[body]);
-    let bytewise: Vec<&[u8]> = body.chunks(1).collect();
-    assert_eq!(decode_with(provider, config.clone(), &bytewise), whole);
-    let mut padded = b"\r\n  ".to_vec();
-    padded.extend_from_slice(body);
-    let padded_outcome = decode_with(provider, config, &[&padded[..1], &padded[1..]]);
-    assert_eq!(
-        summarize(&padded_outcome.chunks, 0),
-        summarize(&whole.chunks, 0)
-    );
-    whole
 }

@@ -87,13 +87,9 @@ fn four_responses_in_one_capture() {
 #[test]
 fn error_event_is_a_provider_error() {
     let outcome = decode_every_way("openai-responses", ERROR);
-    match outcome.error {
-        Some(Error::Provider { code, message, .. }) => {
-            assert_eq!(code.as_deref(), Some("insufficient_quota"));
-            assert!(message.starts_with("You exceeded your current quota"));
-        }
-        other => panic!("expected a provider error, got {other:?}"),
-    }
+    let (code, message, _) = provider_error(outcome.error);
+    assert_eq!(code.as_deref(), Some("insufficient_quota"));
+    assert!(message.starts_with("You exceeded your current quota"));
 }
 
 #[test]

@@ -50,23 +50,18 @@ fn streams_match_their_rows_and_texts() {
 
 #[test]
 fn error_event_is_a_provider_error() {
-    match run("tgi", &[&data(ERROR)]) {
-        Err(Error::Provider { code, message, .. }) => {
-            assert_eq!(code.as_deref(), Some("generation"));
-            assert!(message.starts_with("Request failed during generation"));
-        }
-        other => panic!("{other:?}"),
-    }
+    let (code, message, _) = provider_error(run("tgi", &[&data(ERROR)]).err());
+    assert_eq!(code.as_deref(), Some("generation"));
+    assert!(message.starts_with("Request failed during generation"));
 }
 
 #[test]
 fn truncated_stream_is_incomplete() {
     let bytes = data("tgi/generate-stream-eos.sse");
     let cut = bytes.len() / 2;
-    let got = collect(&run("tgi", &[&bytes[..cut]]).unwrap());
-    assert!(got.text.starts_with(" Deep"));
-    assert_eq!(got.finish_reason, Some(FinishReason::Error));
-    assert_eq!(got.error_code.as_deref(), Some("incomplete_stream"));
+    assert!(decode_incomplete("tgi", &bytes[..cut])
+        .text
+        .starts_with(" Deep"));
 }
 
 #[test]

@@ -1,8 +1,9 @@
 //! Integration tests of the SSE core through its public API: split invariance on real captures.
 
-use std::path::Path;
+mod support;
 
 use _fastsse::sse::{SseConfig, SseDecoder, SseEvent};
+use support::{data, fixtures_in};
 
 fn decode(pieces: &[&[u8]]) -> Vec<SseEvent> {
     let mut decoder = SseDecoder::new(SseConfig::default());
@@ -14,31 +15,15 @@ fn decode(pieces: &[&[u8]]) -> Vec<SseEvent> {
     out
 }
 
-fn captures() -> Vec<(String, Vec<u8>)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sse");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "sse"))
-        .collect();
-    files.sort();
-    files
-        .into_iter()
-        .map(|path| {
-            let bytes = std::fs::read(&path).unwrap();
-            (path.display().to_string(), bytes)
-        })
-        .collect()
-}
-
 #[test]
 fn captures_decode_identically_however_split() {
-    let captures = captures();
+    let captures = fixtures_in("sse");
     assert!(
         captures.len() >= 3,
         "expected SSE captures in tests/data/sse"
     );
-    for (name, bytes) in captures {
+    for name in captures {
+        let bytes = data(&name);
         let expected = decode(&[&bytes]);
         assert!(!expected.is_empty(), "{name}: no events");
         let bytewise: Vec<&[u8]> = bytes.chunks(1).collect();
@@ -61,10 +46,7 @@ fn captures_decode_identically_however_split() {
 
 #[test]
 fn openai_capture_has_done_sentinel_last() {
-    let bytes = std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sse/openai-chat-text.sse"),
-    )
-    .unwrap();
+    let bytes = data("sse/openai-chat-text.sse");
     let events = decode(&[&bytes]);
     assert_eq!(events.last().unwrap().data, "[DONE]");
     assert!(events.iter().all(|e| e.event == "message"));

@@ -7,7 +7,6 @@ upstream server's raw-text ``/v1/completions`` (ReplayAdapter).
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 
 import anyio
@@ -16,7 +15,8 @@ import pytest
 from fastsse.adapters import OpenAICompatibleAdapter, ReplayAdapter
 from fastsse.errors import ProviderError
 from fastsse.server import create_app
-from serving import CLOSE_PROMPTLY, running_server
+from serving import running_server
+from support.chat import leave_mid_stream, paced
 
 TOOLS = [
     {
@@ -84,23 +84,11 @@ def test_leaving_the_proxy_stops_the_upstream_engine(
     proxy: openai.OpenAI, upstream: tuple[str, ReplayAdapter]
 ) -> None:
     engine = upstream[1]
-    engine.tokens_per_second = 100
-    try:
+    with paced(engine):
         stream = proxy.chat.completions.create(
             model="proxied", messages=[{"role": "user", "content": "Explain streaming"}], stream=True
         )
-        for _, _chunk in zip(range(5), stream, strict=False):
-            pass
-        record = engine.records[-1]
-        left = time.monotonic()
-        stream.close()
-        deadline = left + 5
-        while record.finished_at is None and time.monotonic() < deadline:
-            time.sleep(0.002)
-        assert record.outcome == "closed" and record.finished_at is not None
-        assert record.finished_at - left < CLOSE_PROMPTLY
-    finally:
-        engine.tokens_per_second = None
+        leave_mid_stream(stream, 5, engine)
 
 
 def test_upstream_errors_become_provider_errors(upstream: tuple[str, ReplayAdapter]) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+from typing import Any
+
 import orjson
 import pytest
 from fastsse import GenerationAdapter, GenerationChunk
@@ -9,20 +12,11 @@ from fastsse.adapters import ReplayAdapter, tokenize
 from fastsse.server import hermes_template
 from hypothesis import given
 from hypothesis import strategies as st
+from support.chat import WEATHER
 
-WEATHER_TOOL = {
-    "name": "get_weather",
-    "description": "Returns the current weather for a city.",
-    "parameters": {
-        "type": "object",
-        "properties": {
-            "city": {"type": "string"},
-            "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
-            "days": {"type": "integer", "minimum": 1},
-        },
-        "required": ["city", "unit"],
-    },
-}
+# The servers' weather tool with one optional argument more, which the responder leaves out.
+WEATHER_TOOL: dict[str, Any] = copy.deepcopy(WEATHER)
+WEATHER_TOOL["parameters"]["properties"]["days"] = {"type": "integer", "minimum": 1}
 
 
 @pytest.fixture(params=["asyncio", "trio"])

@@ -6,7 +6,6 @@ import importlib.util
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +81,9 @@ def test_criterion_estimates_become_table_rows(tmp_path: Path, monkeypatch: pyte
         ("format/gemma4", "fastsse", None): (60_000.0, {"Elements": 100}),
         ("events_64KiB", "16KiB_pieces", None): (2**20, {"Bytes": 2**30}),
         ("one_8MiB_line", "pieces", "1KiB"): (5e6, None),
+        ("side_by_side", "fastsse", "short"): (1_000.0, None),
+        ("side_by_side", "fastsse", "long"): (10_000.0, None),
+        ("side_by_side", "peer", "short"): (5_000.0, None),
     }
     for (group, function, value), (median, throughput) in runs.items():
         folder = tmp_path.joinpath(group, function, value or "", "new")
@@ -89,14 +91,21 @@ def test_criterion_estimates_become_table_rows(tmp_path: Path, monkeypatch: pyte
         info = {"group_id": group, "function_id": function, "value_str": value, "throughput": throughput}
         (folder / "benchmark.json").write_text(json.dumps(info))
         (folder / "estimates.json").write_text(json.dumps({"median": {"point_estimate": median}}))
-    rows = criterion_table.measured_since("text_formats", 0.0)
-    assert criterion_table.measured_since("text_formats", time.time() + 60) == []  # older than the run
+    rows = criterion_table.measured_since("text_formats", {})
+    assert criterion_table.measured_since("text_formats", criterion_table.estimate_times()) == []
     table = criterion_table.table(rows)
     assert "| text_formats | format/hermes | tool-parser | 400 µs | 4 µs per element | 10.0x |" in table
     assert "| text_formats | events_64KiB | 16KiB_pieces | 1.05 ms | 953.67 GiB/s |  |" in table
     assert "| text_formats | one_8MiB_line | pieces/1KiB | 5 ms |  |  |" in table
+    # A peer is compared with fastsse on its own input (the parameter), not another one of the group.
+    assert "| text_formats | side_by_side | peer/short | 5 µs |  | 5.0x |" in table
     formats = criterion_table.formats_table(rows).splitlines()
     assert formats[2:] == [
         "| gemma4 | 100 | 600 | 1.50x | — |  |",
         "| hermes | 100 | 400 | 1.00x | 4,000 | 10.0x |",
     ]
+    # A peer that ran but read the stream wrong is named as such, not as absent.
+    bench_stderr = 'gemma4: tool-parser announced ["get_weather"]; left out\n'
+    left_out = {m["format"] for m in criterion_table.LEFT_OUT.finditer(bench_stderr)}
+    formats = criterion_table.formats_table(rows, left_out).splitlines()
+    assert formats[2] == "| gemma4 | 100 | 600 | 1.50x | no calls announced |  |"

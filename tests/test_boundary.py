@@ -18,6 +18,7 @@ import pytest
 from fastsse import _fastsse
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support import eventstream
 
 # --- the error classes ------------------------------------------------------------------------
 
@@ -194,19 +195,11 @@ def test_an_index_less_call_after_the_last_index_is_an_error_not_a_wrap() -> Non
         decoder.decode(event({"id": "b", "function": {"name": "g", "arguments": ""}}))
 
 
-def _eventstream_frame(headers: bytes, payload: bytes) -> bytes:
-    total = 12 + len(headers) + len(payload) + 4
-    prelude = struct.pack(">II", total, len(headers))
-    prelude += struct.pack(">I", zlib.crc32(prelude))
-    body = prelude + headers + payload
-    return body + struct.pack(">I", zlib.crc32(body))
-
-
 def test_an_out_of_range_timestamp_header_keeps_the_frame() -> None:
     name = b"t"
     header = bytes([len(name)]) + name + bytes([8]) + struct.pack(">q", 2**62)
     good = bytes([1]) + b"u" + bytes([8]) + struct.pack(">q", 0)
-    frame = _eventstream_frame(header + good, b"{}")
+    frame = eventstream.frame(header + good, b"{}")
     (message,) = fastsse.EventStreamDecoder().decode(frame)
     assert message.headers["t"] == 2**62  # past datetime's range: milliseconds as an int
     assert message.headers["u"] == datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)

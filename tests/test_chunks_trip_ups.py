@@ -16,6 +16,7 @@ import fastsse
 import httpx
 import pytest
 from serving import running_server
+from support.fake_upstream import request_body
 
 DATA = Path(__file__).parent / "data"
 OPENAI_TEXT = (DATA / "openai-chat" / "chat-text.sse").read_bytes()
@@ -29,10 +30,7 @@ ROUTES: dict[str, tuple[int, list[tuple[bytes, bytes]], bytes]] = {
 
 
 async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    if scope["type"] == "lifespan":
-        while (await receive())["type"] != "lifespan.shutdown":
-            await send({"type": "lifespan.startup.complete"})
-        await send({"type": "lifespan.shutdown.complete"})
+    if await request_body(scope, receive, send) is None:  # lifespan, served to its shutdown
         return
     status, headers, body = ROUTES[scope["path"]]
     await send({"type": "http.response.start", "status": status, "headers": headers})

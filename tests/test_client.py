@@ -65,6 +65,13 @@ REQUEST = ChatRequest(
     extra_body={"seed": 7},
 )
 TOOL_ARGS = '{"city": "Paris"}'
+# REQUEST's tools as OpenAI Chat Completions sends them (Ollama takes the same shape).
+OPENAI_WIRE_TOOLS = [
+    {
+        "type": "function",
+        "function": {"name": "get_weather", "parameters": SCHEMA, "description": "Current weather"},
+    }
+]
 
 # A short /generate_stream body in TGI's documented event shape. SYNTHETIC: no TGI capture
 # exists in shared/fixtures.
@@ -120,16 +127,7 @@ CASES = [
             "max_tokens": 64,
             "temperature": 0.5,
             "stop": ["\n\n"],
-            "tools": [
-                {
-                    "type": "function",
-                    "function": {
-                        "name": "get_weather",
-                        "parameters": SCHEMA,
-                        "description": "Current weather",
-                    },
-                }
-            ],
+            "tools": OPENAI_WIRE_TOOLS,
             "seed": 7,
         },
         "openai-chat/chat-tool-call.sse",
@@ -256,16 +254,7 @@ CASES = [
             ],
             "stream": True,
             "options": {"num_predict": 64, "temperature": 0.5, "stop": ["\n\n"]},
-            "tools": [
-                {
-                    "type": "function",
-                    "function": {
-                        "name": "get_weather",
-                        "parameters": SCHEMA,
-                        "description": "Current weather",
-                    },
-                }
-            ],
+            "tools": OPENAI_WIRE_TOOLS,
             "seed": 7,
         },
         "ollama/chat-stream.ndjson",

@@ -12,6 +12,7 @@ import fastsse
 import pytest
 from fastsse.client import AsyncClient, Client, Retry
 from serving import running_server
+from support.fake_upstream import request_body
 
 STREAM = (Path(__file__).parent / "data" / "openai-chat" / "chat-text.sse").read_bytes()
 
@@ -24,10 +25,7 @@ class FlakyApp:
         self.requests = 0
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "lifespan":
-            while (await receive())["type"] != "lifespan.shutdown":
-                await send({"type": "lifespan.startup.complete"})
-            await send({"type": "lifespan.shutdown.complete"})
+        if await request_body(scope, receive, send) is None:  # lifespan, served to its shutdown
             return
         self.requests += 1
         if self.requests <= self.failures:

@@ -13,6 +13,7 @@ import pytest
 from fastsse import GenerationChunk, ToolCallDelta
 from provider_fixtures import capture_params
 from serving import running_server
+from support.fake_upstream import request_body
 
 DATA = Path(__file__).parent / "data"
 CAPTURES = capture_params()
@@ -102,10 +103,7 @@ def test_result_replace_and_match() -> None:
 
 
 async def _capture_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    if scope["type"] == "lifespan":
-        while (await receive())["type"] != "lifespan.shutdown":
-            await send({"type": "lifespan.startup.complete"})
-        await send({"type": "lifespan.shutdown.complete"})
+    if await request_body(scope, receive, send) is None:  # lifespan, served to its shutdown
         return
     body = (DATA / "openai-chat" / "chat-parallel-tool-calls.sse").read_bytes()
     await send(

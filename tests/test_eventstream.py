@@ -6,9 +6,7 @@ from __future__ import annotations
 import base64
 import datetime
 import json
-import struct
 import uuid
-import zlib
 from pathlib import Path
 
 import fastsse
@@ -16,7 +14,8 @@ import pytest
 from fastsse import ChecksumError, EventStreamDecoder, EventStreamMessage, ProtocolError, UsageError
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from support.splits import at_points
+from support import eventstream
+from support.splits import at_points, decode_all
 
 DATA = Path(__file__).parent / "data" / "bedrock"
 VECTORS = DATA / "codec-vectors"
@@ -28,12 +27,7 @@ CAPTURES = sorted(DATA.glob("converse-stream-*.bin"))
 def decode_pieces(
     pieces: list[bytes] | list[bytearray] | list[memoryview], **options: int
 ) -> list[EventStreamMessage]:
-    decoder = EventStreamDecoder(**options)
-    out: list[EventStreamMessage] = []
-    for piece in pieces:
-        out.extend(decoder.decode(piece))
-    out.extend(decoder.flush())
-    return out
+    return decode_all(EventStreamDecoder(**options), pieces)
 
 
 def expected_value(header: dict[str, object]) -> object:
@@ -121,15 +115,7 @@ def test_random_splits_give_identical_messages(cuts: list[int]) -> None:
 
 def encode(headers: list[tuple[str, str]], payload: bytes) -> bytes:
     """A minimal encoder (string headers only) to build test frames independently."""
-    header_bytes = b"".join(
-        bytes([len(n)]) + n.encode() + b"\x07" + struct.pack(">H", len(v.encode())) + v.encode()
-        for n, v in headers
-    )
-    total = 12 + len(header_bytes) + len(payload) + 4
-    prelude = struct.pack(">II", total, len(header_bytes))
-    prelude += struct.pack(">I", zlib.crc32(prelude))
-    body = prelude + header_bytes + payload
-    return body + struct.pack(">I", zlib.crc32(body))
+    return eventstream.frame(eventstream.string_headers(headers), payload)
 
 
 def test_size_cap() -> None:

@@ -9,18 +9,13 @@ import pytest
 from fastsse import EventTooLargeError, NDJSONDecoder, UsageError
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from support.splits import at_points, one_at_a_time, whole
+from support.splits import at_points, decode_all, one_at_a_time, whole
 
 DATA = Path(__file__).parent / "data"
 
 
 def decode(pieces: list[bytes], **options: int) -> list[str]:
-    decoder = NDJSONDecoder(**options)
-    lines: list[str] = []
-    for piece in pieces:
-        lines.extend(decoder.decode(piece))
-    lines.extend(decoder.flush())
-    return lines
+    return decode_all(NDJSONDecoder(**options), pieces)
 
 
 def test_lines_blank_lines_crlf_and_missing_final_newline() -> None:

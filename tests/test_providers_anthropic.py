@@ -11,7 +11,17 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from provider_fixtures import anthropic_sdk, decode, error_key, fixtures, to_crlf, view_of, wire_bytes
+from provider_fixtures import (
+    anthropic_sdk,
+    decode,
+    error_key,
+    fed_every_way,
+    fixtures,
+    outcome,
+    to_crlf,
+    view_of,
+    wire_bytes,
+)
 from support.splits import at_points
 
 CAPTURES = fixtures("anthropic")
@@ -24,10 +34,7 @@ def test_all_anthropic_captures_are_here() -> None:
 @pytest.mark.parametrize("name", CAPTURES)
 def test_every_way_of_feeding_gives_the_same_chunks(name: str) -> None:
     data = wire_bytes(name)
-    whole = decode("anthropic", [data])
-    assert whole[1] is None
-    assert decode("anthropic", [data[i : i + 1] for i in range(len(data))]) == whole
-    assert decode("anthropic", [to_crlf(data)]) == whole
+    assert fed_every_way("anthropic", data, to_crlf(data))[1] is None
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -38,7 +45,7 @@ def test_random_cuts_give_the_same_chunks(name: str, cuts: list[int], crlf: bool
     data = wire_bytes(name)
     if crlf:
         data = to_crlf(data)
-    assert decode("anthropic", at_points(data, cuts)) == decode("anthropic", [data])
+    assert outcome("anthropic", at_points(data, cuts)) == outcome("anthropic", [data])
 
 
 @pytest.mark.parametrize("name", CAPTURES)

@@ -5,8 +5,6 @@ own eventstream parser and the event JSON add up to."""
 from __future__ import annotations
 
 import json
-import struct
-import zlib
 from typing import Any
 
 import fastsse
@@ -14,7 +12,8 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from provider_fixtures import DATA, decode
+from provider_fixtures import DATA, decode, fed_every_way, outcome
+from support import eventstream
 from support.splits import at_points
 
 CAPTURES = sorted(p.name for p in (DATA / "bedrock").glob("converse-stream-*.bin"))
@@ -26,13 +25,7 @@ def read(name: str) -> bytes:
 
 
 def frame(headers: dict[str, str], payload: bytes) -> bytes:
-    encoded = b"".join(
-        bytes([len(k)]) + k.encode() + b"\x07" + struct.pack(">H", len(v.encode())) + v.encode()
-        for k, v in headers.items()
-    )
-    prelude = struct.pack(">II", 16 + len(encoded) + len(payload), len(encoded))
-    message = prelude + struct.pack(">I", zlib.crc32(prelude)) + encoded + payload
-    return message + struct.pack(">I", zlib.crc32(message))
+    return eventstream.frame(eventstream.string_headers(headers.items()), payload)
 
 
 def event(kind: str, body: dict[str, Any]) -> bytes:
@@ -73,10 +66,9 @@ def botocore_reference(data: bytes) -> dict[str, Any]:
 @pytest.mark.parametrize("name", CAPTURES)
 def test_every_way_of_feeding_gives_the_same_chunks(name: str) -> None:
     data = read(name)
-    whole = decode("bedrock", [data])
+    whole = fed_every_way("bedrock", data)
     assert whole[1] is None
-    assert decode("bedrock", [data[i : i + 1] for i in range(len(data))]) == whole
-    declared = decode("bedrock", [data], content_type="application/vnd.amazon.eventstream")
+    declared = outcome("bedrock", [data], content_type="application/vnd.amazon.eventstream")
     assert declared == whole
 
 
@@ -84,7 +76,7 @@ def test_every_way_of_feeding_gives_the_same_chunks(name: str) -> None:
 @given(name=st.sampled_from(CAPTURES), cuts=st.lists(st.integers(min_value=0), max_size=30))
 def test_random_cuts_give_the_same_chunks(name: str, cuts: list[int]) -> None:
     data = read(name)
-    assert decode("bedrock", at_points(data, cuts)) == decode("bedrock", [data])
+    assert outcome("bedrock", at_points(data, cuts)) == outcome("bedrock", [data])
 
 
 @pytest.mark.parametrize("name", CAPTURES)

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from provider_fixtures import decode, fixtures, wire_bytes
+from provider_fixtures import decode, fed_every_way, fixtures, outcome, wire_bytes
 from support.splits import at_points
 
 CAPTURES = fixtures("gemini")
@@ -91,11 +91,7 @@ def test_all_gemini_captures_are_here() -> None:
 @pytest.mark.parametrize("name", CAPTURES)
 def test_every_way_of_feeding_gives_the_same_chunks(name: str) -> None:
     data = wire_bytes(name)
-    whole = decode("gemini", [data])
-    assert whole[1] is None
-    assert decode("gemini", [data[i : i + 1] for i in range(len(data))]) == whole
-    assert decode("gemini", [as_lf(data)]) == whole
-    assert decode("gemini", [as_crlf(data)]) == whole
+    assert fed_every_way("gemini", data, as_lf(data), as_crlf(data))[1] is None
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -104,7 +100,7 @@ def test_every_way_of_feeding_gives_the_same_chunks(name: str) -> None:
 )
 def test_random_cuts_give_the_same_chunks(name: str, cuts: list[int], crlf: bool) -> None:
     data = as_crlf(wire_bytes(name)) if crlf else as_lf(wire_bytes(name))
-    assert decode("gemini", at_points(data, cuts)) == decode("gemini", [data])
+    assert outcome("gemini", at_points(data, cuts)) == outcome("gemini", [data])
 
 
 @pytest.mark.parametrize("name", CAPTURES)
@@ -152,15 +148,6 @@ def test_error_object_mid_stream_keeps_what_arrived() -> None:
         fastsse.collect(fastsse.iter_chunks([data], "gemini"))
     assert (info.value.code, info.value.provider_message) == ("UNAVAILABLE", "The model is overloaded.")
     assert info.value.partial.text == "Hel"
-
-
-def test_malformed_json_is_a_protocol_error_with_offset() -> None:
-    good = b'data: {"candidates":[{"content":{"parts":[{"text":"a"}]}}]}\n\n'
-    bad = b'data: {"candidates":[{"content":{"parts":[{"text":"a"}]}]}\n\n'
-    chunks, error = decode("gemini", [good + bad])
-    assert [c.text_delta for c in chunks] == ["a"]
-    assert isinstance(error, fastsse.ProtocolError)
-    assert error.offset == len(good + bad)
 
 
 def test_json_body_yields_what_the_stream_yields() -> None:

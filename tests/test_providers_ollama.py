@@ -13,7 +13,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from provider_fixtures import DATA, decode
+from provider_fixtures import DATA, fed_every_way, outcome
 from support.splits import at_points
 
 CAPTURES = sorted(f"ollama/{p.name}" for p in (DATA / "ollama").glob("*.ndjson"))
@@ -40,18 +40,15 @@ def test_all_ollama_captures_are_here() -> None:
 @pytest.mark.parametrize("name", STREAMS)
 def test_every_way_of_feeding_gives_the_same_chunks(name: str) -> None:
     data = read(name)
-    whole = decode("ollama", [data])
-    assert whole[1] is None
-    assert decode("ollama", [data[i : i + 1] for i in range(len(data))]) == whole
-    assert decode("ollama", [data.replace(b"\n", b"\r\n")]) == whole
-    assert decode("ollama", [data.rstrip(b"\n")]) == whole  # no final newline
+    no_final_newline = data.rstrip(b"\n")
+    assert fed_every_way("ollama", data, data.replace(b"\n", b"\r\n"), no_final_newline)[1] is None
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(name=st.sampled_from(STREAMS), cuts=st.lists(st.integers(min_value=0), max_size=30))
 def test_random_cuts_give_the_same_chunks(name: str, cuts: list[int]) -> None:
     data = read(name)
-    assert decode("ollama", at_points(data, cuts)) == decode("ollama", [data])
+    assert outcome("ollama", at_points(data, cuts)) == outcome("ollama", [data])
 
 
 @pytest.mark.parametrize("name", STREAMS)
@@ -89,14 +86,6 @@ def test_error_line_keeps_what_arrived() -> None:
     assert info.value.code is None
     assert "unexpected EOF" in info.value.provider_message
     assert info.value.partial.text == "Once"
-
-
-def test_malformed_line_is_a_protocol_error_with_offset() -> None:
-    good = b'{"message":{"content":"a"},"done":false}\n'
-    chunks, error = decode("ollama", [good + b'{"message":\n'])
-    assert [c.text_delta for c in chunks] == ["a"]
-    assert isinstance(error, fastsse.ProtocolError)
-    assert error.offset == len(good) + 12
 
 
 def test_non_streaming_body_through_httpx() -> None:

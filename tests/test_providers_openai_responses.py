@@ -11,9 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from provider_fixtures import (
     decode,
-    error_key,
+    fed_every_way,
     fixtures,
     openai_responses_sdk,
+    outcome,
     to_crlf,
     view_of,
     wire_bytes,
@@ -51,12 +52,7 @@ def test_all_responses_captures_are_here() -> None:
 @pytest.mark.parametrize("name", CAPTURES)
 def test_every_way_of_feeding_gives_the_same_chunks(name: str) -> None:
     data = wire_bytes(name)
-    whole = decode("openai-responses", [data])
-    bytewise = decode("openai-responses", [data[i : i + 1] for i in range(len(data))])
-    crlf = decode("openai-responses", [to_crlf(data)])
-    for other in (bytewise, crlf):
-        assert other[0] == whole[0]
-        assert error_key(other[1]) == error_key(whole[1])
+    fed_every_way("openai-responses", data, to_crlf(data))
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -65,10 +61,7 @@ def test_every_way_of_feeding_gives_the_same_chunks(name: str) -> None:
 )
 def test_random_cuts_give_the_same_chunks(name: str, cuts: list[int], crlf: bool) -> None:
     data = to_crlf(wire_bytes(name)) if crlf else wire_bytes(name)
-    whole = decode("openai-responses", [data])
-    pieces = decode("openai-responses", at_points(data, cuts))
-    assert pieces[0] == whole[0]
-    assert error_key(pieces[1]) == error_key(whole[1])
+    assert outcome("openai-responses", at_points(data, cuts)) == outcome("openai-responses", [data])
 
 
 @pytest.mark.parametrize(("name", "index"), STREAMS)

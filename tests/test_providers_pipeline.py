@@ -6,9 +6,24 @@ from __future__ import annotations
 import fastsse
 import pytest
 from fastsse import ChunkDecoder
+from provider_fixtures import decode
 
 TEXT_EVENT = b'data: {"choices":[{"index":0,"delta":{"content":"hi"}}]}\n\n'
 BODY = b'{"choices":[{"index":0,"message":{"content":"hi"},"finish_reason":"stop"}]}'
+# (provider, an event with the text "a", a malformed event after it)
+MALFORMED = [
+    (
+        "openai",
+        b'data: {"choices":[{"index":0,"delta":{"content":"a"}}]}\n\n',
+        b'data: {"choices":[{"index":0,"delta":{"content":"a"}]}\n\n',
+    ),
+    (
+        "gemini",
+        b'data: {"candidates":[{"content":{"parts":[{"text":"a"}]}}]}\n\n',
+        b'data: {"candidates":[{"content":{"parts":[{"text":"a"}]}]}\n\n',
+    ),
+    ("ollama", b'{"message":{"content":"a"},"done":false}\n', b'{"message":\n'),
+]
 
 
 def test_provider_table() -> None:
@@ -22,6 +37,15 @@ def test_provider_table() -> None:
     )
     with pytest.raises(ValueError, match='unknown provider "nope"'):
         fastsse.provider_capabilities("nope")
+
+
+@pytest.mark.parametrize(("provider", "good", "bad"), MALFORMED)
+def test_malformed_json_is_a_protocol_error_with_offset(provider: str, good: bytes, bad: bytes) -> None:
+    chunks, error = decode(provider, [good + bad])
+    assert [c.text_delta for c in chunks] == ["a"]
+    assert isinstance(error, fastsse.ProtocolError)
+    assert error.offset == len(good + bad)
+    assert "malformed JSON" in str(error)
 
 
 def test_unknown_provider_and_bad_options() -> None:

@@ -10,7 +10,7 @@ import fastsse
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from provider_fixtures import DATA, decode, error_key, to_crlf
+from provider_fixtures import DATA, fed_every_way, outcome, to_crlf
 from support.splits import at_points
 
 STREAMS = sorted(f"tgi/{p.name}" for p in (DATA / "tgi").glob("*.sse"))
@@ -21,11 +21,6 @@ def read(name: str) -> bytes:
     return (DATA / name).read_bytes()
 
 
-def outcome(parts: list[bytes]) -> tuple[list[fastsse.GenerationChunk], object]:
-    chunks, error = decode("tgi", parts)
-    return chunks, error_key(error)
-
-
 def events(name: str) -> list[dict[str, Any]]:
     blocks = read(name).decode().split("\n\n")
     return [json.loads(b.split(":", 1)[1]) for b in blocks if b.startswith("data:")]
@@ -34,16 +29,14 @@ def events(name: str) -> list[dict[str, Any]]:
 @pytest.mark.parametrize("name", STREAMS)
 def test_every_way_of_feeding_gives_the_same_chunks(name: str) -> None:
     data = read(name)
-    whole = outcome([data])
-    assert outcome([data[i : i + 1] for i in range(len(data))]) == whole
-    assert outcome([to_crlf(data)]) == whole
+    fed_every_way("tgi", data, to_crlf(data))
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(name=st.sampled_from(STREAMS), cuts=st.lists(st.integers(min_value=0), max_size=20))
 def test_random_cuts_give_the_same_chunks(name: str, cuts: list[int]) -> None:
     data = read(name)
-    assert outcome(at_points(data, cuts)) == outcome([data])
+    assert outcome("tgi", at_points(data, cuts)) == outcome("tgi", [data])
 
 
 @pytest.mark.parametrize("name", OK_STREAMS)

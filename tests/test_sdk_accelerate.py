@@ -22,6 +22,7 @@ from fastsse import accelerate
 from fastsse.sdk import VIEW_TYPES
 from provider_fixtures import DATA, fixtures
 from serving import running_server
+from support.fake_upstream import request_body
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # the SDKs' own serializer warnings
 
@@ -462,13 +463,8 @@ def test_closing_early_releases_the_response() -> None:
 
 def capture_app(piece: int = 41) -> Any:
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "lifespan":
-            while (await receive())["type"] != "lifespan.shutdown":
-                await send({"type": "lifespan.startup.complete"})
-            await send({"type": "lifespan.shutdown.complete"})
+        if await request_body(scope, receive, send) is None:  # lifespan, served to its shutdown
             return
-        while (await receive()).get("more_body"):
-            pass
         name = dict(scope["headers"])[b"x-capture"].decode()
         body = (DATA / name).read_bytes()
         headers = [(b"content-type", b"text/event-stream")]

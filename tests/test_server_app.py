@@ -12,7 +12,8 @@ import orjson
 import pytest
 from fastsse.adapters import ReplayAdapter
 from fastsse.server import create_app
-from serving import CLOSE_PROMPTLY, running_server
+from serving import running_server
+from support.chat import assert_engine_closed_since
 
 CHAT = {"model": "m", "messages": [{"role": "user", "content": "Hi"}]}
 MESSAGE = {**CHAT, "max_tokens": 100}
@@ -27,15 +28,6 @@ def served(request: pytest.FixtureRequest) -> Iterator[tuple[httpx.Client, Repla
     app = create_app(adapter, reasoning="think", tools="hermes", model="m", **options)
     with running_server(app) as url, httpx.Client(base_url=url, timeout=10) as client:
         yield client, adapter
-
-
-def wait_closed(adapter: ReplayAdapter, since: float) -> float:
-    record = adapter.records[-1]
-    deadline = time.monotonic() + 5
-    while record.finished_at is None and time.monotonic() < deadline:
-        time.sleep(0.002)
-    assert record.outcome == "closed" and record.finished_at is not None
-    return record.finished_at - since
 
 
 def test_health_and_models(served: tuple[httpx.Client, ReplayAdapter]) -> None:
@@ -147,7 +139,7 @@ def test_a_client_that_stops_reading_pauses_the_engine(served: tuple[httpx.Clien
         assert record.outcome is None and record.tokens_emitted == paused_at
         assert 0 < paused_at < 100_000, "far from the whole output: bounded by the buffers"
         left = time.monotonic()
-    assert wait_closed(adapter, left) < CLOSE_PROMPTLY
+    assert_engine_closed_since(adapter.records[-1], left)
 
 
 @pytest.mark.app(adapter=ReplayAdapter(tokens_per_second=20, script=["word " * 100]))
@@ -158,7 +150,7 @@ def test_a_client_leaving_a_non_streamed_request_closes_the_engine(
     with pytest.raises(httpx.ReadTimeout):
         client.post("/v1/chat/completions", json=CHAT, timeout=0.3)
     left = time.monotonic()
-    assert wait_closed(adapter, left) < CLOSE_PROMPTLY
+    assert_engine_closed_since(adapter.records[-1], left)
     assert adapter.records[-1].tokens_emitted < 100
     health = client.get("/health").json()
     assert health["cancelled"] == 1 and health["active_streams"] == 0

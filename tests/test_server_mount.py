@@ -9,38 +9,22 @@ import anthropic
 import httpx
 import openai
 import pytest
-from fastsse.adapters import ReplayAdapter
-from fastsse.server import create_app
+from fastsse.server import FastSSEApp
 from fastsse.server._asgi import route_path
 from serving import running_server
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Mount, Route
-
-WEATHER = {
-    "name": "get_weather",
-    "description": "Returns the current weather for a city.",
-    "parameters": {
-        "type": "object",
-        "properties": {
-            "city": {"type": "string"},
-            "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
-        },
-        "required": ["city", "unit"],
-    },
-}
-QUESTION = [{"role": "user", "content": "What's the weather in Paris?"}]
+from support.chat import OPENAI_TOOLS, QUESTION, WEATHER
 
 
 @pytest.fixture(scope="module")
-def base_url() -> Iterator[str]:
-    fastsse_app = create_app(
-        ReplayAdapter(tokens_per_second=None), reasoning="think", tools="hermes", model="replay-1"
-    )
+def base_url(app: FastSSEApp) -> Iterator[str]:
+    """conftest's app (the replay engine) mounted at /llm of a site."""
     site = Starlette(
         routes=[
             Route("/", lambda request: PlainTextResponse("the site")),
-            Mount("/llm", app=fastsse_app),
+            Mount("/llm", app=app),
         ]
     )
     with running_server(site) as url:
@@ -51,7 +35,7 @@ def test_openai_sdk_through_the_mount(base_url: str) -> None:
     with openai.OpenAI(base_url=f"{base_url}/llm/v1", api_key="unused", max_retries=0) as client:
         assert [model.id for model in client.models.list()] == ["replay-1"]
         with client.chat.completions.stream(
-            model="replay-1", messages=QUESTION, tools=[{"type": "function", "function": WEATHER}]
+            model="replay-1", messages=QUESTION, tools=OPENAI_TOOLS
         ) as stream:
             completion = stream.get_final_completion()
         call = completion.choices[0].message.tool_calls[0]  # type: ignore[index]

@@ -14,20 +14,8 @@ from fastsse.adapters import ReplayAdapter
 from fastsse.cli import build_parser
 from fastsse.server import create_app
 from pydantic import BaseModel
+from support.chat import ANTHROPIC_TOOLS, OPENAI_TOOLS, QUESTION, answering
 
-WEATHER = {
-    "name": "get_weather",
-    "description": "Returns the current weather for a city.",
-    "parameters": {
-        "type": "object",
-        "properties": {
-            "city": {"type": "string"},
-            "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
-        },
-        "required": ["city", "unit"],
-    },
-}
-QUESTION = [{"role": "user", "content": "What's the weather in Paris?"}]
 SCRIPT = "<think>\nA greeting.\n</think>\n\nHello there, friend."
 
 
@@ -38,11 +26,8 @@ class Weather(BaseModel):
 
 @pytest.fixture
 def scripted(replay: ReplayAdapter) -> Iterator[ReplayAdapter]:
-    replay._script = lambda prompt: SCRIPT
-    try:
+    with answering(replay, lambda prompt: SCRIPT):
         yield replay
-    finally:
-        replay._script = None
 
 
 @pytest.mark.parametrize(
@@ -70,11 +55,7 @@ def test_fastsse_serve_refuses_unknown_format_names(option: str, capsys: pytest.
 
 
 def test_anthropic_tool_ids_are_toolu_and_openai_ids_call(base_url: str, oai: openai.OpenAI) -> None:
-    tool = {
-        "name": WEATHER["name"],
-        "description": WEATHER["description"],
-        "input_schema": WEATHER["parameters"],
-    }
+    tool = ANTHROPIC_TOOLS[0]
     with anthropic.Anthropic(base_url=base_url, api_key="unused", max_retries=0) as claude:
         whole = claude.messages.create(model="replay-1", max_tokens=1000, messages=QUESTION, tools=[tool])  # type: ignore[list-item]
         with claude.messages.stream(
@@ -84,9 +65,7 @@ def test_anthropic_tool_ids_are_toolu_and_openai_ids_call(base_url: str, oai: op
     for message in (whole, streamed):
         uses = [block for block in message.content if block.type == "tool_use"]
         assert uses and all(use.id.startswith("toolu_") and len(use.id) > 10 for use in uses), uses
-    completion = oai.chat.completions.create(
-        model="replay-1", messages=QUESTION, tools=[{"type": "function", "function": WEATHER}]
-    )
+    completion = oai.chat.completions.create(model="replay-1", messages=QUESTION, tools=OPENAI_TOOLS)
     assert completion.choices[0].message.tool_calls[0].id.startswith("call_")  # type: ignore[index]
 
 
@@ -141,8 +120,7 @@ def test_n_choices_stream_interleaved_and_whole(oai: openai.OpenAI, scripted: Re
 
 
 def test_response_format_reaches_the_adapter(oai: openai.OpenAI, replay: ReplayAdapter) -> None:
-    replay._script = lambda prompt: '{"city": "Paris", "celsius": 18}'
-    try:
+    with answering(replay, lambda prompt: '{"city": "Paris", "celsius": 18}'):
         parsed = oai.chat.completions.parse(model="replay-1", messages=QUESTION, response_format=Weather)
         sent = replay.records[-1].options["response_format"]
         assert sent["type"] == "json_schema" and sent["json_schema"]["name"] == "Weather"
@@ -154,5 +132,3 @@ def test_response_format_reaches_the_adapter(oai: openai.OpenAI, replay: ReplayA
         assert json.loads(plain.choices[0].message.content or "") == {"city": "Paris", "celsius": 18}
         oai.chat.completions.create(model="replay-1", messages=QUESTION, response_format={"type": "text"})
         assert "response_format" not in replay.records[-1].options
-    finally:
-        replay._script = None

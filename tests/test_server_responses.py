@@ -4,7 +4,6 @@ fastsse server on 127.0.0.1 (uvicorn), reading text, reasoning, function calls, 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import fastsse
@@ -14,22 +13,14 @@ import pytest
 from fastsse.adapters import ReplayAdapter
 from fastsse.server import create_app
 from serving import running_server
+from support.chat import SCRIPTED, WEATHER
 from test_server_resume import read_events
-from test_server_sdk import SCRIPTED, WEATHER, expected_usage
+from test_server_sdk import expected_usage
 
 TOOLS: list[Any] = [{"type": "function", "strict": False, **WEATHER}]
 QUESTION = "What's the weather in Paris?"
 ANSWER = "Hello! Nice to meet you — how can I help?"
 THOUGHT = "The user greets me; a short friendly answer fits."
-
-
-@pytest.fixture
-def scripted(replay: ReplayAdapter) -> Iterator[ReplayAdapter]:
-    replay._script = [SCRIPTED]
-    try:
-        yield replay
-    finally:
-        replay._script = None
 
 
 def reasoning_text(response: Any) -> str:

@@ -14,39 +14,15 @@ import pytest
 from fastsse import GenerationChunk
 from fastsse.adapters import ReplayAdapter
 from fastsse.server import create_app
-from serving import CLOSE_PROMPTLY, running_server
-
-WEATHER = {
-    "name": "get_weather",
-    "description": "Returns the current weather for a city.",
-    "parameters": {
-        "type": "object",
-        "properties": {
-            "city": {"type": "string"},
-            "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
-        },
-        "required": ["city", "unit"],
-    },
-}
-OPENAI_TOOLS = [{"type": "function", "function": WEATHER}]
-ANTHROPIC_TOOLS = [
-    {"name": WEATHER["name"], "description": WEATHER["description"], "input_schema": WEATHER["parameters"]}
-]
-QUESTION = [{"role": "user", "content": "What's the weather in Paris?"}]
-SCRIPTED = (
-    "<think>\nThe user greets me; a short friendly answer fits.\n</think>\n\n"
-    "Hello! Nice to meet you — how can I help?"
+from serving import running_server
+from support.chat import (
+    ANTHROPIC_TOOLS,
+    OPENAI_TOOLS,
+    QUESTION,
+    assert_engine_closed_since,
+    leave_mid_stream,
+    paced,
 )
-
-
-@pytest.fixture
-def scripted(replay: ReplayAdapter) -> Iterator[ReplayAdapter]:
-    """The shared adapter answers with SCRIPTED (or what the test sets) for one test."""
-    replay._script = [SCRIPTED]
-    try:
-        yield replay
-    finally:
-        replay._script = None
 
 
 def expected_usage(replay: ReplayAdapter) -> tuple[int, int]:
@@ -217,23 +193,9 @@ def test_openai_bad_requests(oai: openai.OpenAI, options: dict[str, object], par
 def test_openai_client_leaving_mid_stream_closes_the_engine(
     oai: openai.OpenAI, replay: ReplayAdapter
 ) -> None:
-    replay.tokens_per_second = 100
-    try:
+    with paced(replay):
         stream = oai.chat.completions.create(model="replay-1", messages=QUESTION, stream=True)
-        for _, _chunk in zip(range(5), stream, strict=False):
-            pass
-        record = replay.records[-1]
-        left = time.monotonic()
-        stream.close()
-        deadline = left + 5
-        while record.finished_at is None and time.monotonic() < deadline:
-            time.sleep(0.002)
-        assert record.outcome == "closed" and record.finished_at is not None
-        assert record.finished_at - left < CLOSE_PROMPTLY, (
-            f"engine closed {record.finished_at - left:.3f}s after the client left"
-        )
-    finally:
-        replay.tokens_per_second = None
+        leave_mid_stream(stream, 5, replay)
     # The server keeps serving.
     again = oai.chat.completions.create(model="replay-1", messages=QUESTION, tools=OPENAI_TOOLS)
     assert again.choices[0].finish_reason == "tool_calls"
@@ -341,20 +303,13 @@ def test_anthropic_bad_requests(claude: anthropic.Anthropic, options: dict[str, 
 
 
 def test_anthropic_client_leaving_mid_stream(claude: anthropic.Anthropic, replay: ReplayAdapter) -> None:
-    replay.tokens_per_second = 100
-    try:
+    with paced(replay):
         with claude.messages.stream(model="replay-1", max_tokens=1000, messages=QUESTION) as stream:
             for _, _event in zip(range(6), stream, strict=False):
                 pass
             record = replay.records[-1]
             left = time.monotonic()
-        deadline = left + 5
-        while record.finished_at is None and time.monotonic() < deadline:
-            time.sleep(0.002)
-        assert record.outcome == "closed" and record.finished_at is not None
-        assert record.finished_at - left < CLOSE_PROMPTLY
-    finally:
-        replay.tokens_per_second = None
+        assert_engine_closed_since(record, left)
     assert (
         claude.messages.create(model="replay-1", max_tokens=5, messages=QUESTION).stop_reason == "max_tokens"
     )

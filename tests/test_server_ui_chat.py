@@ -15,8 +15,8 @@ import httpx
 import pytest
 from fastsse.adapters import ReplayAdapter
 from fastsse.server import FastSSEApp
+from support.chat import OPENAI_TOOLS
 from test_encode_vercel_ui import parts
-from test_server_sdk import OPENAI_TOOLS, SCRIPTED
 
 QUESTION = "What's the weather in Paris?"
 
@@ -40,15 +40,6 @@ def user(text: str, id: str = "u1") -> dict[str, Any]:
 def client(base_url: str) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=base_url, timeout=30) as client:
         yield client
-
-
-@pytest.fixture
-def scripted(replay: ReplayAdapter) -> Iterator[ReplayAdapter]:
-    replay._script = [SCRIPTED]
-    try:
-        yield replay
-    finally:
-        replay._script = None
 
 
 def test_text_and_reasoning_parts(client: httpx.Client, scripted: ReplayAdapter) -> None:

@@ -15,16 +15,19 @@ from fastsse import EventTooLargeError, ProtocolError, ServerSentEvent, SSEDecod
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from support.reference_sse import reference_decode
-from support.splits import all_two_way_splits, at_points, one_at_a_time, whole, with_leading_empty
+from support.splits import (
+    all_two_way_splits,
+    at_points,
+    decode_all,
+    one_at_a_time,
+    whole,
+    with_leading_empty,
+)
 
 
 def decode_pieces(pieces: Iterable[bytes], **options: object) -> tuple[list[ServerSentEvent], SSEDecoder]:
     decoder = SSEDecoder(**options)  # type: ignore[arg-type]
-    events: list[ServerSentEvent] = []
-    for piece in pieces:
-        events.extend(decoder.decode(piece))
-    events.extend(decoder.flush())
-    return events, decoder
+    return decode_all(decoder, pieces), decoder
 
 
 def E(data: str, event: str = "message", id: str = "", retry: int | None = None) -> ServerSentEvent:

@@ -2,6 +2,8 @@
 //! time, split at every single position and at random positions (proptest). Every way must give
 //! the expected aggregate and a well-formed stream.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -268,10 +270,6 @@ fn check_streaming(case: &Case) {
     );
 }
 
-fn boundaries(text: &str) -> Vec<usize> {
-    text.char_indices().map(|(i, _)| i).skip(1).collect()
-}
-
 #[test]
 fn corpus_whole_and_char_by_char() {
     for case in load_cases() {
@@ -280,9 +278,7 @@ fn corpus_whole_and_char_by_char() {
         let expected = aggregate(&whole);
         check_expected(&case, &expected);
 
-        let chars: Vec<String> = case.input.chars().map(String::from).collect();
-        let pieces: Vec<&str> = chars.iter().map(String::as_str).collect();
-        let by_char = run(&case, &pieces);
+        let by_char = run(&case, &support::by_char(&case.input));
         check_shape(&case.id, &by_char);
         assert_eq!(aggregate(&by_char), expected, "{}: char by char", case.id);
         check_streaming(&case);
@@ -293,7 +289,7 @@ fn corpus_whole_and_char_by_char() {
 fn corpus_every_two_way_split() {
     for case in load_cases() {
         let expected = aggregate(&run(&case, &[&case.input]));
-        for cut in boundaries(&case.input) {
+        for cut in support::char_boundaries(&case.input) {
             let (a, b) = case.input.split_at(cut);
             let chunks = run(&case, &[a, b]);
             check_shape(&case.id, &chunks);
@@ -308,21 +304,7 @@ proptest! {
     fn corpus_random_splits(seeds in proptest::collection::vec(any::<u16>(), 0..16)) {
         for case in load_cases() {
             let expected = aggregate(&run(&case, &[&case.input]));
-            let all = boundaries(&case.input);
-            if all.is_empty() {
-                continue;
-            }
-            let mut cuts: Vec<usize> = seeds.iter().map(|s| all[*s as usize % all.len()]).collect();
-            cuts.sort_unstable();
-            cuts.dedup();
-            let mut pieces = Vec::new();
-            let mut start = 0;
-            for cut in cuts {
-                pieces.push(&case.input[start..cut]);
-                start = cut;
-            }
-            pieces.push(&case.input[start..]);
-            let chunks = run(&case, &pieces);
+            let chunks = run(&case, &support::cut_at_chars(&case.input, &seeds));
             check_shape(&case.id, &chunks);
             prop_assert_eq!(aggregate(&chunks), expected.clone(), "{}", case.id);
         }

@@ -2,6 +2,8 @@
 //! text_corpus.rs): random soups of Harmony markers never raise and read the same however they
 //! are split; content streams out as it arrives; the header cap; the format names.
 
+mod support;
+
 use _fastsse::text::harmony::{ERR_HEADER_INVALID, ERR_HEADER_TOO_LARGE, MAX_HEADER};
 use _fastsse::text::{ReasoningSpec, TextParser, TextParserConfig};
 use _fastsse::{FinishReason, GenerationChunk};
@@ -110,23 +112,8 @@ proptest! {
     ) {
         let text: String = picks.iter().map(|&n| PIECES[n]).collect();
         let whole = assemble(&run(&[&text]));
-        let chars: Vec<String> = text.chars().map(String::from).collect();
-        let by_char: Vec<&str> = chars.iter().map(String::as_str).collect();
-        prop_assert_eq!(&assemble(&run(&by_char)), &whole);
-        let bounds: Vec<usize> = text.char_indices().map(|(i, _)| i).skip(1).collect();
-        if !bounds.is_empty() {
-            let mut at: Vec<usize> = cuts.iter().map(|c| bounds[*c as usize % bounds.len()]).collect();
-            at.sort_unstable();
-            at.dedup();
-            let mut pieces = Vec::new();
-            let mut start = 0;
-            for cut in at {
-                pieces.push(&text[start..cut]);
-                start = cut;
-            }
-            pieces.push(&text[start..]);
-            prop_assert_eq!(&assemble(&run(&pieces)), &whole);
-        }
+        prop_assert_eq!(&assemble(&run(&support::by_char(&text))), &whole);
+        prop_assert_eq!(&assemble(&run(&support::cut_at_chars(&text, &cuts))), &whole);
     }
 }
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import gc
+import random
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 import fastsse
@@ -29,6 +30,18 @@ class Result:
     @property
     def ns_per_item(self) -> float:
         return self.seconds / self.items * 1e9
+
+
+def cut(data: bytes, low: int, high: int, seed: int = 7) -> list[bytes]:
+    """``data`` as network reads of random sizes from ``low`` to ``high`` bytes (the same reads
+    for the same seed, so every contender gets the same pieces)."""
+    rng = random.Random(seed)
+    pieces, start = [], 0
+    while start < len(data):
+        end = min(len(data), start + rng.randint(low, high))
+        pieces.append(data[start:end])
+        start = end
+    return pieces
 
 
 def measure(
@@ -71,6 +84,29 @@ def measure_interleaved(
             if expected is not None and produced != expected:
                 raise AssertionError(f"{name}: produced {produced} items, expected {expected}")
     return {name: statistics.median(runs) for name, runs in times.items()}
+
+
+def medians_ns(cases: Mapping[str, Callable[[], object]], *, loops: int, repeat: int) -> dict[str, float]:
+    """Median ns per call of each case, `loops` calls a run (`measure_interleaved`: the cases take
+    turns in every round, so a noisy neighbour on the machine slows them all alike)."""
+
+    def looped(fn: Callable[[], object]) -> Callable[[], int]:
+        def run() -> int:
+            for _ in range(loops):
+                fn()
+            return loops
+
+        return run
+
+    seconds = measure_interleaved({name: looped(fn) for name, fn in cases.items()}, repeat=repeat)
+    return {name: run / loops * 1e9 for name, run in seconds.items()}
+
+
+def versus_fastsse(results: dict[str, float]) -> Iterator[tuple[str, float, str]]:
+    """Each case's name, time and time over fastsse's ("" for fastsse itself), for a table row."""
+    fast = results["fastsse"]
+    for name, value in results.items():
+        yield name, value, "" if name == "fastsse" else f"{value / fast:.1f}x"
 
 
 def table(results: list[Result]) -> str:

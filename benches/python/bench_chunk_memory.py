@@ -19,13 +19,12 @@ from __future__ import annotations
 import argparse
 import gc
 import os
-import random
 import statistics
 import sys
 import time
 
-import _harness  # noqa: F401  (warns when fastsse is a debug build)
 import fastsse
+from _harness import cut  # (importing it warns when fastsse is a debug build)
 
 WORDS = [" the", " model", " streams", " one", " delta", " at", " a", " time", "."]
 HEAD = (
@@ -39,12 +38,7 @@ def stream_reads() -> list[bytes]:
     tail = ',"logprobs":null,"finish_reason":null}]}\n\n'
     events = [f'data: {HEAD}{{"content":"{WORDS[i % len(WORDS)]}"}}{tail}' for i in range(EVENTS_PER_STREAM)]
     data = "".join(events).encode()
-    rng, reads, at = random.Random(7), [], 0
-    while at < len(data):
-        size = rng.randint(1024, 16 * 1024)
-        reads.append(data[at : at + size])
-        at += size
-    return reads
+    return cut(data, 1024, 16 * 1024)
 
 
 def resident_bytes() -> int:

@@ -16,16 +16,14 @@ ratios come from the same run.
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import platform
-import statistics
-import time
 from collections.abc import Callable
 from typing import Any
 
 import fastsse
 import orjson
+from _harness import medians_ns, versus_fastsse
 from fastsse import GenerationChunk, ToolCallDelta
 from openai.types.chat import ChatCompletionChunk
 
@@ -35,6 +33,14 @@ ID, MODEL, CREATED, FINGERPRINT = (
     1727346163,
     "fp_5050",
 )
+# The fields every chunk of the stream repeats (the peers copy them into each chunk they build).
+ENVELOPE: dict[str, Any] = {
+    "id": ID,
+    "object": "chat.completion.chunk",
+    "created": CREATED,
+    "model": MODEL,
+    "system_fingerprint": FINGERPRINT,
+}
 TEXT = " the quick"
 CALL_ID, CALL_NAME, ARGUMENTS = "call_DdmO9pD3xa9XTPNJ32zg2hcA", "get_weather", '{"location": "Pa'
 
@@ -43,6 +49,26 @@ def fastsse_encoder() -> fastsse.Encoder:
     encoder = fastsse.Encoder("openai", id=ID, model=MODEL, created=CREATED, system_fingerprint=FINGERPRINT)
     encoder.encode([])  # the role chunk, written once per stream
     return encoder
+
+
+def peers(delta: dict[str, Any]) -> dict[str, Callable[[], bytes]]:
+    """The peers, each writing a chunk whose one choice carries ``delta`` (built on each call)."""
+
+    def pydantic() -> bytes:
+        model = ChatCompletionChunk(
+            **ENVELOPE,
+            choices=[{"index": 0, "delta": delta, "logprobs": None, "finish_reason": None}],
+        )
+        return f"data: {model.model_dump_json(exclude_unset=True)}\n\n".encode()
+
+    def orjson_dict() -> bytes:
+        body = {
+            **ENVELOPE,
+            "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": None}],
+        }
+        return b"data: " + orjson.dumps(body) + b"\n\n"
+
+    return {"pydantic ChatCompletionChunk + model_dump_json": pydantic, "orjson.dumps(dict)": orjson_dict}
 
 
 def text_cases() -> dict[str, Callable[[], bytes]]:
@@ -56,33 +82,10 @@ def text_cases() -> dict[str, Callable[[], bytes]]:
     def fastsse_with_chunk() -> bytes:
         return encoder.encode([GenerationChunk(TEXT)])
 
-    def pydantic() -> bytes:
-        model = ChatCompletionChunk(
-            id=ID,
-            object="chat.completion.chunk",
-            created=CREATED,
-            model=MODEL,
-            system_fingerprint=FINGERPRINT,
-            choices=[{"index": 0, "delta": {"content": TEXT}, "logprobs": None, "finish_reason": None}],
-        )
-        return f"data: {model.model_dump_json(exclude_unset=True)}\n\n".encode()
-
-    def orjson_dict() -> bytes:
-        body = {
-            "id": ID,
-            "object": "chat.completion.chunk",
-            "created": CREATED,
-            "model": MODEL,
-            "system_fingerprint": FINGERPRINT,
-            "choices": [{"index": 0, "delta": {"content": TEXT}, "logprobs": None, "finish_reason": None}],
-        }
-        return b"data: " + orjson.dumps(body) + b"\n\n"
-
     return {
         "fastsse": fastsse_built,
         "fastsse (+ chunk construction)": fastsse_with_chunk,
-        "pydantic ChatCompletionChunk + model_dump_json": pydantic,
-        "orjson.dumps(dict)": orjson_dict,
+        **peers({"content": TEXT}),
     }
 
 
@@ -91,7 +94,6 @@ def tool_call_cases() -> dict[str, Callable[[], bytes]]:
     # The id/name fragment was sent; this is a later arguments fragment of the same call...
     encoder.encode([GenerationChunk(tool_call_delta=ToolCallDelta(0, id=CALL_ID, function_name=CALL_NAME))])
     fragment = [GenerationChunk(tool_call_delta=ToolCallDelta(0, arguments_delta=ARGUMENTS))]
-    call: dict[str, Any] = {"index": 0, "function": {"arguments": ARGUMENTS}}
 
     def fastsse_built() -> bytes:
         return encoder.encode(fragment)
@@ -99,42 +101,10 @@ def tool_call_cases() -> dict[str, Callable[[], bytes]]:
     def fastsse_with_chunk() -> bytes:
         return encoder.encode([GenerationChunk(tool_call_delta=ToolCallDelta(0, arguments_delta=ARGUMENTS))])
 
-    def pydantic() -> bytes:
-        model = ChatCompletionChunk(
-            id=ID,
-            object="chat.completion.chunk",
-            created=CREATED,
-            model=MODEL,
-            system_fingerprint=FINGERPRINT,
-            choices=[
-                {
-                    "index": 0,
-                    "delta": {"tool_calls": [{"index": 0, "function": {"arguments": ARGUMENTS}}]},
-                    "logprobs": None,
-                    "finish_reason": None,
-                }
-            ],
-        )
-        return f"data: {model.model_dump_json(exclude_unset=True)}\n\n".encode()
-
-    def orjson_dict() -> bytes:
-        body = {
-            "id": ID,
-            "object": "chat.completion.chunk",
-            "created": CREATED,
-            "model": MODEL,
-            "system_fingerprint": FINGERPRINT,
-            "choices": [
-                {"index": 0, "delta": {"tool_calls": [call]}, "logprobs": None, "finish_reason": None}
-            ],
-        }
-        return b"data: " + orjson.dumps(body) + b"\n\n"
-
     return {
         "fastsse": fastsse_built,
         "fastsse (+ chunk construction)": fastsse_with_chunk,
-        "pydantic ChatCompletionChunk + model_dump_json": pydantic,
-        "orjson.dumps(dict)": orjson_dict,
+        **peers({"tool_calls": [{"index": 0, "function": {"arguments": ARGUMENTS}}]}),
     }
 
 
@@ -150,20 +120,6 @@ def same_event(cases: dict[str, Callable[[], bytes]]) -> None:
         assert value == first, f"{name} writes {value}, expected {first}"
 
 
-def medians_ns(cases: dict[str, Callable[[], bytes]], *, loops: int, repeat: int) -> dict[str, float]:
-    """Median ns per call of each case; the cases take turns in every round, so a noisy
-    neighbour on the machine slows them all alike."""
-    times: dict[str, list[float]] = {name: [] for name in cases}
-    for _ in range(repeat):
-        for name, fn in cases.items():
-            gc.collect()
-            start = time.perf_counter()
-            for _ in range(loops):
-                fn()
-            times[name].append((time.perf_counter() - start) / loops * 1e9)
-    return {name: statistics.median(samples) for name, samples in times.items()}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="fewer loops (a smoke run)")
@@ -176,10 +132,7 @@ def main() -> None:
     print("|---|---|---:|---:|")
     for label, cases in (("text delta", text_cases()), ("tool-call arguments", tool_call_cases())):
         same_event(cases)
-        results = medians_ns(cases, loops=loops, repeat=repeat)
-        fast = results["fastsse"]
-        for name, ns in results.items():
-            ratio = "" if name == "fastsse" else f"{ns / fast:.1f}x"
+        for name, ns, ratio in versus_fastsse(medians_ns(cases, loops=loops, repeat=repeat)):
             print(f"| {label} | {name} | {ns:,.0f} ns | {ratio} |")
 
 

@@ -15,26 +15,15 @@ from __future__ import annotations
 
 import argparse
 import platform
-import random
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 
 import fastsse
-from _harness import Result, measure, table
+from _harness import Result, cut, measure, table
 
 CAPTURE = Path(__file__).resolve().parents[2] / "tests" / "data" / "bedrock" / "converse-stream-text.bin"
 FRAMES_PER_CAPTURE = 33
-
-
-def cut(data: bytes, low: int, high: int, seed: int = 7) -> list[bytes]:
-    rng = random.Random(seed)
-    pieces, start = [], 0
-    while start < len(data):
-        end = min(len(data), start + rng.randint(low, high))
-        pieces.append(data[start:end])
-        start = end
-    return pieces
 
 
 def run_fastsse(pieces: list[bytes]) -> int:

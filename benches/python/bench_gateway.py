@@ -4,7 +4,8 @@ A fake upstream (its own process, uvicorn) replays a recorded stream, one event 
 client (this process, plain asyncio HTTP/1.1 and fastsse's decoders, so it costs little) reads
 it three ways: **direct** (decoding the upstream's own format), through **fastsse serve
 --upstream-provider** (re-encoded as OpenAI Chat Completions), and through **LiteLLM's proxy**
-(``litellm --config``) when it is installed (``--litellm PATH`` to its executable).
+(``litellm --config``) when it is installed: ``--litellm PATH`` to its executable, else the one
+``make bench`` installs in ``.venv-litellm/``, else ``litellm`` on ``PATH``.
 
 * latency: the upstream paces its events (``--gap``) and records when it wrote each one; the
   client records when each text / reasoning delta arrived. Per delta, arrival minus the write
@@ -15,8 +16,8 @@ it three ways: **direct** (decoding the upstream's own format), through **fastss
 
 Interleaved: the cases run in rounds, each round every path once; medians over rounds.
 
-    python benches/python/bench_gateway.py                 # fastsse gateway vs direct
-    python benches/python/bench_gateway.py --litellm /tmp/litellm-venv/bin/litellm
+    python benches/python/bench_gateway.py                 # with LiteLLM if it is found
+    python benches/python/bench_gateway.py --litellm /path/to/litellm
 """
 
 from __future__ import annotations
@@ -38,7 +39,10 @@ import fastsse
 import httpx
 import orjson
 
-TESTS = Path(__file__).parents[2] / "tests"
+ROOT = Path(__file__).parents[2]
+TESTS = ROOT / "tests"
+#: Where `make bench` installs LiteLLM: a venv of its own, since its pins fight the dev dependencies.
+BENCH_LITELLM = ROOT / ".venv-litellm" / "bin" / "litellm"
 sys.path.insert(0, str(TESTS))
 from bench_server import cpu_seconds, percentile  # noqa: E402
 from support.processes import free_port, wait_until  # noqa: E402
@@ -280,7 +284,8 @@ def main() -> None:
     parser.add_argument(
         "--gap", type=float, default=0.005, help="seconds between the paced upstream's events"
     )
-    parser.add_argument("--litellm", default=shutil.which("litellm"), help="LiteLLM's executable")
+    found = str(BENCH_LITELLM) if BENCH_LITELLM.exists() else shutil.which("litellm")
+    parser.add_argument("--litellm", default=found, help="LiteLLM's executable")
     parser.add_argument("--serve-upstream", type=int, metavar="PORT", help=argparse.SUPPRESS)
     parser.add_argument("--capture", help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import random
 import statistics
 import time
 from collections.abc import Callable
@@ -30,6 +29,7 @@ import fastsse
 import httpx2
 import openai
 import orjson
+from _harness import cut
 from anthropic._streaming import SSEDecoder as AnthropicSSEDecoder
 from openai._streaming import SSEDecoder as OpenAISSEDecoder
 
@@ -80,13 +80,7 @@ def anthropic_stream(deltas: int) -> bytes:
 
 
 def network_reads(data: bytes, seed: int = 7) -> list[bytes]:
-    rng = random.Random(seed)
-    reads, at = [], 0
-    while at < len(data):
-        size = rng.randint(1024, 16 * 1024)
-        reads.append(data[at : at + size])
-        at += size
-    return reads
+    return cut(data, 1024, 16 * 1024, seed)
 
 
 # --- contenders: each returns the list of text deltas ------------------------------------

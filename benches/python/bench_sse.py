@@ -16,13 +16,12 @@ import argparse
 import codecs
 import gc
 import platform
-import random
 import statistics
 import time
 from collections.abc import Callable
 
 import fastsse
-from _harness import Result, table
+from _harness import Result, cut, table
 
 
 def openai_stream(n: int) -> bytes:
@@ -32,16 +31,6 @@ def openai_stream(n: int) -> bytes:
         '"delta":{"content":" tok%d"},"logprobs":null,"finish_reason":null}]}\n\n'
     )
     return "".join(chunk % i for i in range(n)).encode() + b"data: [DONE]\n\n"
-
-
-def cut(data: bytes, low: int, high: int, seed: int = 7) -> list[bytes]:
-    rng = random.Random(seed)
-    pieces, start = [], 0
-    while start < len(data):
-        end = min(len(data), start + rng.randint(low, high))
-        pieces.append(data[start:end])
-        start = end
-    return pieces
 
 
 def run_fastsse(pieces: list[bytes]) -> int:

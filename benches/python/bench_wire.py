@@ -28,7 +28,7 @@ from typing import Any
 
 import fastsse
 import orjson
-from bench_encode import medians_ns
+from _harness import medians_ns, versus_fastsse
 from fastsse import GenerationChunk, ToolCallDelta
 from openai.types.responses import (
     Response,
@@ -454,9 +454,7 @@ def main() -> None:
     print("|---|---|---:|---:|---:|")
     for label, cases in (("OpenAI Responses", responses), ("AI SDK UI stream", ui)):
         results = {name: ns / 1e3 for name, ns in medians_ns(cases, loops=loops, repeat=repeat).items()}
-        fast = results["fastsse"]
-        for name, us in results.items():
-            ratio = "" if name == "fastsse" else f"{us / fast:.1f}x"
+        for name, us, ratio in versus_fastsse(results):
             print(f"| {label} | {name} | {us:,.0f} µs | {us / len(CHUNKS) * 1e3:,.0f} ns | {ratio} |")
 
 

@@ -11,13 +11,13 @@ import warnings
 from collections import deque
 from collections.abc import AsyncIterable, Generator, Iterable, Iterator
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any, Literal
 
 from ._fastsse import PROVIDERS, ChunkDecoder, Collector, GenerationChunk, GenerationResult, ToolCall
 from ._fastsse import provider_capabilities as _native_capabilities
 from ._http_status import araise_for_status, raise_for_status
 from ._iter import AsyncDecodingIterator, iter_decoded
+from ._resource import SyncResource
 from ._sources import http_response_of
 from .errors import IncompleteStreamError
 
@@ -126,7 +126,7 @@ class _Reader:
         )
 
 
-class ChunkIterator(Iterator[GenerationChunk]):
+class ChunkIterator(Iterator[GenerationChunk], SyncResource):
     """What `iter_chunks` returns: the chunks, and `snapshot()` of what was read so far.
 
     Every chunk passes through a native `Collector` as it is handed out, so keeping the result
@@ -156,14 +156,6 @@ class ChunkIterator(Iterator[GenerationChunk]):
     def close(self) -> None:
         """Stop reading and close the source (the HTTP response). Idempotent."""
         self._chunks.close()
-
-    def __enter__(self) -> ChunkIterator:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
 
 class AsyncChunkIterator(AsyncDecodingIterator[GenerationChunk]):

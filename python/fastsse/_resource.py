@@ -14,12 +14,15 @@ policy (docs/ARCHITECTURE.md, "Resources"):
 * an iterator dropped without `aclose()` closes what can be closed synchronously when collected.
 
 Never a bare async generator: those are closed only when the event loop gets to them.
+
+The sync streams and clients share `SyncResource`: `with` closes them with `close()`.
 """
 
 from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Callable
+from types import TracebackType
 from typing import TypeVar
 
 import anyio
@@ -27,9 +30,10 @@ import anyio.abc
 
 from ._sources import aclose_source, close_source
 
-__all__ = ["CLOSE_GRACE_SECONDS", "Closing", "OwningAsyncIterator", "aclose_shielded"]
+__all__ = ["CLOSE_GRACE_SECONDS", "Closing", "OwningAsyncIterator", "SyncResource", "aclose_shielded"]
 
 T = TypeVar("T")
+R = TypeVar("R", bound="SyncResource")
 
 #: How long closing the owned source may take once started (the close runs shielded, so it must
 #: be bounded even when the source never answers).
@@ -43,6 +47,23 @@ class Closing:
 
     def __init__(self, action: Callable[[], Awaitable[object]]) -> None:
         self.aclose = action
+
+
+class SyncResource:
+    """The sync twin of `anyio.abc.AsyncResource`: leaving `with` calls `close()`."""
+
+    __slots__ = ()
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self: R) -> R:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
 
 
 async def aclose_shielded(*owned: object) -> None:

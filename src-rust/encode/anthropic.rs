@@ -25,7 +25,7 @@
 
 use serde_json::value::RawValue;
 
-use super::blocks::{Block, BlockKind, BlockSink, Blocks, Message, Step, Whole};
+use super::blocks::{Block, BlockKind, BlockSink, Blocks, Message, Step};
 use super::json::{write_opt_str, write_str, write_u64};
 use super::{error_message, Envelope};
 use crate::chunk::{FinishReason, GenerationChunk};
@@ -247,12 +247,8 @@ where
     I: IntoIterator<Item = &'a GenerationChunk>,
 {
     let mut message = new_message(envelope);
-    let collected = match message.collect(chunks)? {
-        Whole::Blocks(collected) => collected,
-        Whole::Failed(chunk) => {
-            write_error(chunk, out);
-            return Ok(());
-        }
+    let Some(collected) = message.collect(chunks, |failed| write_error(failed, out))? else {
+        return Ok(());
     };
 
     out.extend_from_slice(b"{\"id\":");

@@ -328,9 +328,13 @@ impl Message {
         self.failed
     }
 
-    /// Every chunk's content as whole blocks (for a non-streaming body), or the chunk that
-    /// reported an error (the body is then the format's error).
-    pub fn collect<'a, I>(&mut self, chunks: I) -> Result<Whole<'a>>
+    /// Every chunk's content as whole blocks (for a non-streaming body); or, when a chunk
+    /// reports an error, `None` once `write_error` has written the format's error body for it.
+    pub fn collect<'a, I>(
+        &mut self,
+        chunks: I,
+        write_error: impl FnOnce(&GenerationChunk),
+    ) -> Result<Option<Collected>>
     where
         I: IntoIterator<Item = &'a GenerationChunk>,
     {
@@ -338,20 +342,16 @@ impl Message {
         for chunk in chunks {
             match self.step(chunk)? {
                 Step::Ignore => {}
-                Step::Fail => return Ok(Whole::Failed(chunk)),
+                Step::Fail => {
+                    write_error(chunk);
+                    return Ok(None);
+                }
                 Step::Write => self.blocks.content(chunk, &mut collected)?,
             }
         }
         self.blocks.close(&mut collected);
-        Ok(Whole::Blocks(collected))
+        Ok(Some(collected))
     }
-}
-
-/// What [`Message::collect`] made of a whole chunk sequence.
-#[derive(Debug)]
-pub enum Whole<'a> {
-    Blocks(Collected),
-    Failed(&'a GenerationChunk),
 }
 
 #[cfg(test)]
@@ -411,14 +411,7 @@ mod tests {
                 .into(),
                 ..GenerationChunk::text("t")
             },
-            GenerationChunk {
-                rare: RareFields {
-                    refusal_delta: "no".into(),
-                    ..RareFields::NONE
-                }
-                .into(),
-                ..Default::default()
-            },
+            GenerationChunk::refusal("no"),
             call(0, Some("c0"), Some("f"), ""),
             call(0, None, None, "{}"),
             call(1, None, Some("g"), ""),

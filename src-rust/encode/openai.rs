@@ -40,13 +40,14 @@ fn finish_reason_name(reason: Option<FinishReason>, had_tool_calls: bool) -> &'s
     }
 }
 
-/// `{"message":...,"type":"server_error","param":null,"code":...}`
-pub(crate) fn write_error_object(chunk: &GenerationChunk, out: &mut Vec<u8>) {
-    out.extend_from_slice(b"{\"message\":");
+/// `{"error":{"message":...,"type":"server_error","param":null,"code":...}}`: an OpenAI error
+/// body, and the data of the error event that ends a stream.
+pub(crate) fn write_error_body(chunk: &GenerationChunk, out: &mut Vec<u8>) {
+    out.extend_from_slice(b"{\"error\":{\"message\":");
     write_str(out, error_message(chunk));
     out.extend_from_slice(b",\"type\":\"server_error\",\"param\":null,\"code\":");
     write_opt_str(out, chunk.rare.error_code.as_deref());
-    out.push(b'}');
+    out.extend_from_slice(b"}}");
 }
 
 /// `logprobs` of a choice: the chunk holds the token array (or a whole logprobs object).
@@ -161,9 +162,9 @@ impl StreamEncoder {
         }
         self.usage.take_latest(&chunk.rare);
         if is_error(chunk) {
-            out.extend_from_slice(b"data: {\"error\":");
-            write_error_object(chunk, out);
-            out.extend_from_slice(b"}\n\n");
+            out.extend_from_slice(b"data: ");
+            write_error_body(chunk, out);
+            out.extend_from_slice(b"\n\n");
             self.ended_by_error = true;
             return Ok(());
         }
@@ -328,9 +329,7 @@ where
     for chunk in chunks {
         usage.take_latest(&chunk.rare);
         if is_error(chunk) {
-            out.extend_from_slice(b"{\"error\":");
-            write_error_object(chunk, out);
-            out.push(b'}');
+            write_error_body(chunk, out);
             return Ok(());
         }
         let choice = match choices.iter().position(|c| c.index == chunk.choice_index) {

@@ -32,7 +32,7 @@ use std::collections::BTreeMap;
 use serde_json::value::RawValue;
 
 use super::blocks::{
-    Block, BlockKind, BlockSink, Blocks, Collected, Message, Outcome, Step, Whole, WholeBlock,
+    Block, BlockKind, BlockSink, Blocks, Collected, Message, Outcome, Step, WholeBlock,
 };
 use super::json::{write_str, write_u64};
 use super::{error_message, generated_call_id, Envelope};
@@ -586,14 +586,9 @@ where
     I: IntoIterator<Item = &'a GenerationChunk>,
 {
     let mut message = new_message(envelope);
-    let collected = match message.collect(chunks)? {
-        Whole::Blocks(collected) => collected,
-        Whole::Failed(chunk) => {
-            out.extend_from_slice(b"{\"error\":");
-            super::openai::write_error_object(chunk, out);
-            out.push(b'}');
-            return Ok(());
-        }
+    let write_error = |failed: &GenerationChunk| super::openai::write_error_body(failed, out);
+    let Some(collected) = message.collect(chunks, write_error)? else {
+        return Ok(());
     };
     let outcome = &message.outcome;
     let head = Head::new(envelope);

@@ -99,7 +99,12 @@ mod tests {
                 "application/vnd.amazon.eventstream",
                 BodyKind::Framed(Framing::EventStream),
             ),
+            (
+                "Text/Event-Stream;charset=UTF-8",
+                BodyKind::Framed(Framing::Sse),
+            ),
             ("application/json", BodyKind::Json),
+            ("application/json; charset=utf-8", BodyKind::Json),
             ("application/problem+json", BodyKind::Json),
             ("text/plain", BodyKind::Unknown),
             ("", BodyKind::Unknown),

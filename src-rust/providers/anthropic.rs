@@ -53,100 +53,73 @@ pub fn map_stop_reason(reason: &str) -> FinishReason {
 /// Every event's fields in one struct. Fields of the rare events are boxed: serde moves
 /// the struct through several layers, and a small struct is most of the per-delta speed.
 #[derive(Deserialize)]
+#[serde(bound(deserialize = "'de: 'a"))]
 struct EventWire<'a> {
-    #[serde(borrow, default, rename = "type")]
+    #[serde(rename = "type")]
     kind: Option<JStr<'a>>,
-    #[serde(default)]
     index: Option<usize>,
-    #[serde(borrow, default)]
     delta: Option<DeltaWire<'a>>,
-    #[serde(borrow, default)]
     content_block: Option<Box<BlockWire<'a>>>,
-    #[serde(default)]
     message: Option<Box<MessageWire>>,
-    #[serde(default)]
     usage: Option<Box<UsageWire>>,
-    #[serde(borrow, default)]
     error: Option<Box<ErrorObject<'a>>>,
 }
 
 #[derive(Deserialize, Default)]
+#[serde(bound(deserialize = "'de: 'a"))]
 struct DeltaWire<'a> {
-    #[serde(borrow, default, rename = "type")]
+    #[serde(rename = "type")]
     kind: Option<JStr<'a>>,
-    #[serde(borrow, default)]
     text: Option<JStr<'a>>,
-    #[serde(borrow, default)]
     thinking: Option<JStr<'a>>,
-    #[serde(borrow, default)]
     partial_json: Option<JStr<'a>>,
-    #[serde(borrow, default)]
     signature: Option<JStr<'a>>,
-    #[serde(borrow, default)]
     citation: Option<&'a RawValue>,
-    #[serde(borrow, default)]
     stop_reason: Option<JStr<'a>>,
-    #[serde(borrow, default)]
     stop_sequence: Option<JStr<'a>>,
 }
 
 #[derive(Deserialize)]
+#[serde(bound(deserialize = "'de: 'a"))]
 struct BlockWire<'a> {
-    #[serde(borrow, default, rename = "type")]
+    #[serde(rename = "type")]
     kind: Option<JStr<'a>>,
-    #[serde(borrow, default)]
     text: Option<JStr<'a>>,
-    #[serde(borrow, default)]
     thinking: Option<JStr<'a>>,
     /// A whole thinking block's signature (non-streaming body).
-    #[serde(borrow, default)]
     signature: Option<JStr<'a>>,
-    #[serde(borrow, default)]
     id: Option<JStr<'a>>,
-    #[serde(borrow, default)]
     name: Option<JStr<'a>>,
-    #[serde(borrow, default)]
     input: Option<&'a RawValue>,
     /// A `redacted_thinking` block's opaque data.
-    #[serde(borrow, default)]
     data: Option<JStr<'a>>,
     /// A text block's citations (whole in a body, `[]` at a stream's block start).
-    #[serde(borrow, default)]
     citations: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize)]
 struct MessageWire {
-    #[serde(default)]
     usage: Option<UsageWire>,
 }
 
 #[derive(Deserialize, Clone, Copy)]
 struct UsageWire {
-    #[serde(default)]
     input_tokens: Option<u64>,
-    #[serde(default)]
     output_tokens: Option<u64>,
-    #[serde(default)]
     cache_creation_input_tokens: Option<u64>,
-    #[serde(default)]
     cache_read_input_tokens: Option<u64>,
 }
 
 /// The non-streaming body: a `message` object, or `{"type": "error", "error": {...}}`.
 #[derive(Deserialize)]
+#[serde(bound(deserialize = "'de: 'a"))]
 struct BodyWire<'a> {
-    #[serde(borrow, default, rename = "type")]
+    #[serde(rename = "type")]
     kind: Option<JStr<'a>>,
-    #[serde(borrow, default)]
     error: Option<ErrorObject<'a>>,
-    #[serde(default)]
     usage: Option<UsageWire>,
-    #[serde(borrow, default)]
     content: Option<Vec<BlockWire<'a>>>,
-    #[serde(borrow, default)]
     stop_reason: Option<JStr<'a>>,
-    #[serde(borrow, default)]
     stop_sequence: Option<JStr<'a>>,
 }
 
@@ -240,22 +213,15 @@ impl AnthropicReducer {
         Self::default()
     }
 
+    /// Counts an event reports replace the ones before; the others stay.
     fn take_usage(&mut self, usage: Option<UsageWire>) {
         let Some(usage) = usage else { return };
-        let fields = [
-            (&mut self.input_tokens, usage.input_tokens),
-            (
-                &mut self.cache_creation_tokens,
-                usage.cache_creation_input_tokens,
-            ),
-            (&mut self.cache_read_tokens, usage.cache_read_input_tokens),
-            (&mut self.output_tokens, usage.output_tokens),
-        ];
-        for (slot, value) in fields {
-            if value.is_some() {
-                *slot = value;
-            }
-        }
+        self.input_tokens = usage.input_tokens.or(self.input_tokens);
+        self.cache_creation_tokens = usage
+            .cache_creation_input_tokens
+            .or(self.cache_creation_tokens);
+        self.cache_read_tokens = usage.cache_read_input_tokens.or(self.cache_read_tokens);
+        self.output_tokens = usage.output_tokens.or(self.output_tokens);
     }
 
     fn prompt_tokens(&self) -> Option<u64> {
@@ -461,13 +427,7 @@ impl Reducer for AnthropicReducer {
         }
         let wire: EventWire<'_> = match json::parse(PROVIDER, data, event.offset) {
             Ok(wire) => wire,
-            Err(_) if event.event == "error" => {
-                return Err(Error::Provider {
-                    code: None,
-                    message: data.to_owned(),
-                    raw: data.to_owned(),
-                })
-            }
+            Err(_) if event.event == "error" => return Err(Error::provider(None, data, data)),
             Err(err) => return Err(err),
         };
         let kind = match &wire.kind {

@@ -34,6 +34,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::emit::{attach_raw, sum_present, Emitter};
+use super::json::JStr;
 use super::{Reducer, WireEvent};
 use crate::chunk::{FinishReason, RareFields};
 use crate::error::{Error, Result};
@@ -42,71 +43,53 @@ use crate::providers::Chunks;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[serde(bound(deserialize = "'de: 'a"))]
 struct BlockStart<'a> {
     #[serde(default)]
     content_block_index: u32,
-    #[serde(borrow)]
     start: Option<StartBody<'a>>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[serde(bound(deserialize = "'de: 'a"))]
 struct StartBody<'a> {
-    #[serde(borrow)]
-    tool_use: Option<ToolUseStart<'a>>,
-    #[serde(borrow)]
+    tool_use: Option<ToolUse<'a>>,
     tool_result: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct ToolUseStart<'a> {
-    #[serde(borrow)]
-    tool_use_id: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    name: Cow<'a, str>,
-    #[serde(borrow, rename = "type")]
-    kind: Option<Cow<'a, str>>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(bound(deserialize = "'de: 'a"))]
 struct BlockDelta<'a> {
     #[serde(default)]
     content_block_index: u32,
-    #[serde(borrow)]
     delta: Delta<'a>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[serde(bound(deserialize = "'de: 'a"))]
 struct Delta<'a> {
-    #[serde(borrow)]
-    text: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    text: Option<JStr<'a>>,
     tool_use: Option<ToolUseDelta<'a>>,
-    #[serde(borrow)]
     reasoning_content: Option<ReasoningDelta<'a>>,
-    #[serde(borrow)]
     tool_result: Option<&'a RawValue>,
-    #[serde(borrow)]
     citation: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize)]
+#[serde(bound(deserialize = "'de: 'a"))]
 struct ToolUseDelta<'a> {
-    #[serde(borrow)]
-    input: Cow<'a, str>,
+    input: JStr<'a>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[serde(bound(deserialize = "'de: 'a"))]
 struct ReasoningDelta<'a> {
-    #[serde(borrow)]
-    text: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    signature: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    text: Option<JStr<'a>>,
+    signature: Option<JStr<'a>>,
     redacted_content: Option<&'a RawValue>,
 }
 
@@ -119,9 +102,9 @@ struct BlockStop {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[serde(bound(deserialize = "'de: 'a"))]
 struct MessageStop<'a> {
-    #[serde(borrow)]
-    stop_reason: Cow<'a, str>,
+    stop_reason: JStr<'a>,
 }
 
 #[derive(Deserialize)]
@@ -147,67 +130,63 @@ struct ExceptionBody {
 /// The non-streaming `Converse` response.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[serde(bound(deserialize = "'de: 'a"))]
 struct ConverseResponse<'a> {
-    #[serde(borrow)]
     output: Option<ConverseOutput<'a>>,
-    #[serde(borrow)]
-    stop_reason: Option<Cow<'a, str>>,
+    stop_reason: Option<JStr<'a>>,
     usage: Option<Usage>,
-    #[serde(borrow, alias = "Message")]
-    message: Option<Cow<'a, str>>,
+    #[serde(alias = "Message")]
+    message: Option<JStr<'a>>,
 }
 
 #[derive(Deserialize)]
+#[serde(bound(deserialize = "'de: 'a"))]
 struct ConverseOutput<'a> {
-    #[serde(borrow)]
     message: Option<ConverseMessage<'a>>,
 }
 
 #[derive(Deserialize)]
+#[serde(bound(deserialize = "'de: 'a"))]
 struct ConverseMessage<'a> {
-    #[serde(borrow, default)]
+    #[serde(default)]
     content: Vec<ContentBlock<'a>>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[serde(bound(deserialize = "'de: 'a"))]
 struct ContentBlock<'a> {
-    #[serde(borrow)]
-    text: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    tool_use: Option<ToolUseBlock<'a>>,
-    #[serde(borrow)]
+    text: Option<JStr<'a>>,
+    tool_use: Option<ToolUse<'a>>,
     reasoning_content: Option<ReasoningBlock<'a>>,
-    #[serde(borrow)]
     tool_result: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct ToolUseBlock<'a> {
-    #[serde(borrow)]
-    tool_use_id: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    name: Cow<'a, str>,
-    #[serde(borrow)]
+#[serde(bound(deserialize = "'de: 'a"))]
+/// A `toolUse` block: opened by a stream's `contentBlockStart`, or whole in a body.
+struct ToolUse<'a> {
+    tool_use_id: Option<JStr<'a>>,
+    name: JStr<'a>,
+    /// Whole blocks only: a stream sends the input in deltas.
     input: Option<&'a RawValue>,
-    #[serde(borrow, rename = "type")]
-    kind: Option<Cow<'a, str>>,
+    #[serde(rename = "type")]
+    kind: Option<JStr<'a>>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[serde(bound(deserialize = "'de: 'a"))]
 struct ReasoningBlock<'a> {
-    #[serde(borrow)]
     reasoning_text: Option<ReasoningText<'a>>,
 }
 
 #[derive(Deserialize)]
+#[serde(bound(deserialize = "'de: 'a"))]
 struct ReasoningText<'a> {
-    #[serde(borrow)]
-    text: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    signature: Option<Cow<'a, str>>,
+    text: Option<JStr<'a>>,
+    signature: Option<JStr<'a>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -260,6 +239,16 @@ impl BedrockReducer {
         self.blocks.entry(index).or_insert(block);
     }
 
+    /// A client tool call opens (its index returned); a server tool's block is raw only.
+    fn start_tool(&mut self, tool: &ToolUse<'_>, out: &mut Chunks) -> Option<u32> {
+        if is_server_tool(tool.kind.as_deref()) {
+            self.emit.raw_only(out);
+            return None;
+        }
+        let id = tool.tool_use_id.as_deref();
+        Some(self.emit.start_tool_call(id, Some(&tool.name), out))
+    }
+
     fn parse<'a, T: Deserialize<'a>>(&self, data: &'a str, offset: u64) -> Result<T> {
         self.emit.parse(data, offset)
     }
@@ -280,23 +269,14 @@ impl BedrockReducer {
                     return Ok(());
                 };
                 if let Some(tool) = body.tool_use {
-                    if is_server_tool(tool.kind.as_deref()) {
-                        self.open(index, Block::Server);
-                        self.emit.raw_only(out);
-                    } else {
-                        let unified = self.emit.start_tool_call(
-                            tool.tool_use_id.as_deref(),
-                            Some(&tool.name),
-                            out,
-                        );
-                        self.open(
-                            index,
-                            Block::ClientTool {
-                                index: unified,
-                                has_input: false,
-                            },
-                        );
-                    }
+                    let block = match self.start_tool(&tool, out) {
+                        Some(unified) => Block::ClientTool {
+                            index: unified,
+                            has_input: false,
+                        },
+                        None => Block::Server,
+                    };
+                    self.open(index, block);
                 } else if body.tool_result.is_some() {
                     self.open(index, Block::Server);
                     self.emit.raw_only(out);
@@ -331,11 +311,8 @@ impl BedrockReducer {
             }
             name if name.ends_with("Exception") => {
                 let body: ExceptionBody = self.parse(data, offset)?;
-                return Err(Error::Provider {
-                    code: Some(name.to_owned()),
-                    message: body.message.unwrap_or_else(|| name.to_owned()),
-                    raw: data.to_owned(),
-                });
+                let message = body.message.unwrap_or_else(|| name.to_owned());
+                return Err(Error::provider(Some(name.to_owned()), message, data));
             }
             "" | "message" => return self.reduce_wrapped(data, offset, out),
             _ => {} // a newer event type: nothing we map
@@ -381,7 +358,7 @@ impl BedrockReducer {
                         *has_input = true;
                     }
                     self.emit
-                        .tool_arguments(index, tool.input.into_owned(), out);
+                        .tool_arguments(index, tool.input.into_string(), out);
                 }
                 Some(Block::Server) => self.emit.raw_only(out),
                 None => {
@@ -398,7 +375,7 @@ impl BedrockReducer {
             }
             if let Some(signature) = reasoning.signature.filter(|s| !s.is_empty()) {
                 self.emit
-                    .reasoning_signature(Some(signature.into_owned()), out);
+                    .reasoning_signature(Some(signature.into_string()), out);
             }
             if let Some(redacted) = reasoning.redacted_content {
                 // A blob, base64 on the wire: kept as that text to be sent back unchanged.
@@ -477,14 +454,11 @@ impl Reducer for BedrockReducer {
         let response: ConverseResponse<'_> = self.parse(body, offset)?;
         let Some(message) = response.output.and_then(|o| o.message) else {
             // An error body (`{"message": "..."}`) or something else without output.
-            return Err(Error::Provider {
-                code: None,
-                message: response.message.map_or_else(
-                    || "the Converse body has no output.message".to_owned(),
-                    Cow::into_owned,
-                ),
-                raw: body.to_owned(),
-            });
+            let message = response.message.map_or_else(
+                || "the Converse body has no output.message".to_owned(),
+                JStr::into_string,
+            );
+            return Err(Error::provider(None, message, body));
         };
         for block in message.content {
             if let Some(reasoning) = block.reasoning_content {
@@ -493,7 +467,7 @@ impl Reducer for BedrockReducer {
                         self.emit.reasoning(reasoning.text.unwrap_or_default(), out);
                         if let Some(signature) = reasoning.signature.filter(|s| !s.is_empty()) {
                             self.emit
-                                .reasoning_signature(Some(signature.into_owned()), out);
+                                .reasoning_signature(Some(signature.into_string()), out);
                         }
                     }
                     None => self.emit.raw_only(out), // redacted
@@ -506,15 +480,10 @@ impl Reducer for BedrockReducer {
                 self.emit.raw_only(out);
             }
             if let Some(tool) = block.tool_use {
-                if is_server_tool(tool.kind.as_deref()) {
-                    self.emit.raw_only(out);
-                    continue;
+                if let Some(index) = self.start_tool(&tool, out) {
+                    let input = tool.input.map_or("{}", RawValue::get);
+                    self.emit.tool_arguments(index, input, out);
                 }
-                let index =
-                    self.emit
-                        .start_tool_call(tool.tool_use_id.as_deref(), Some(&tool.name), out);
-                let input = tool.input.map_or("{}", RawValue::get);
-                self.emit.tool_arguments(index, input, out);
             }
         }
         let reason = response

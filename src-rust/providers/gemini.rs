@@ -31,12 +31,11 @@
 //! Usage: `prompt_tokens` = `promptTokenCount` + `toolUsePromptTokenCount`,
 //! `completion_tokens` = `candidatesTokenCount` + `thoughtsTokenCount`.
 
-use std::borrow::Cow;
-
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::emit::{attach_raw, sum_present, Emitter};
+use super::json::JStr;
 use super::partial_args::{parse_path, ArgumentsBuilder, Scalar};
 use super::{Reducer, WireEvent};
 use crate::chunk::FinishReason;
@@ -48,66 +47,56 @@ const MAX_CANDIDATES: u32 = 64;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[serde(bound(deserialize = "'de: 'a"))]
 struct Response<'a> {
-    #[serde(borrow, default)]
+    #[serde(default)]
     candidates: Vec<Candidate<'a>>,
     usage_metadata: Option<Usage>,
-    #[serde(borrow)]
     prompt_feedback: Option<PromptFeedback<'a>>,
-    #[serde(borrow)]
     error: Option<ApiError<'a>>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[serde(bound(deserialize = "'de: 'a"))]
 struct Candidate<'a> {
-    #[serde(borrow)]
     content: Option<Content<'a>>,
-    #[serde(borrow)]
-    finish_reason: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    finish_message: Option<Cow<'a, str>>,
+    finish_reason: Option<JStr<'a>>,
+    finish_message: Option<JStr<'a>>,
     #[serde(default)]
     index: u32,
 }
 
 #[derive(Deserialize)]
+#[serde(bound(deserialize = "'de: 'a"))]
 struct Content<'a> {
-    #[serde(borrow, default)]
+    #[serde(default)]
     parts: Vec<Part<'a>>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[serde(bound(deserialize = "'de: 'a"))]
 struct Part<'a> {
-    #[serde(borrow)]
-    text: Option<Cow<'a, str>>,
+    text: Option<JStr<'a>>,
     #[serde(default)]
     thought: bool,
-    #[serde(borrow)]
-    thought_signature: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    thought_signature: Option<JStr<'a>>,
     function_call: Option<FunctionCall<'a>>,
-    #[serde(borrow)]
     executable_code: Option<&'a RawValue>,
-    #[serde(borrow)]
     code_execution_result: Option<&'a RawValue>,
-    #[serde(borrow)]
     inline_data: Option<&'a RawValue>,
-    #[serde(borrow)]
     file_data: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[serde(bound(deserialize = "'de: 'a"))]
 struct FunctionCall<'a> {
-    #[serde(borrow)]
-    id: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    name: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    id: Option<JStr<'a>>,
+    name: Option<JStr<'a>>,
     args: Option<&'a RawValue>,
-    #[serde(borrow, default)]
+    #[serde(default)]
     partial_args: Vec<PartialArg<'a>>,
     #[serde(default)]
     will_continue: bool,
@@ -115,15 +104,12 @@ struct FunctionCall<'a> {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[serde(bound(deserialize = "'de: 'a"))]
 struct PartialArg<'a> {
-    #[serde(borrow)]
-    json_path: Cow<'a, str>,
-    #[serde(borrow)]
+    json_path: JStr<'a>,
     string_value: Option<&'a RawValue>,
-    #[serde(borrow)]
     number_value: Option<&'a RawValue>,
     bool_value: Option<bool>,
-    #[serde(borrow)]
     null_value: Option<&'a RawValue>,
     #[serde(default)]
     will_continue: bool,
@@ -140,18 +126,17 @@ struct Usage {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[serde(bound(deserialize = "'de: 'a"))]
 struct PromptFeedback<'a> {
-    #[serde(borrow)]
-    block_reason: Option<Cow<'a, str>>,
+    block_reason: Option<JStr<'a>>,
 }
 
 #[derive(Deserialize)]
+#[serde(bound(deserialize = "'de: 'a"))]
 struct ApiError<'a> {
     code: Option<i64>,
-    #[serde(borrow)]
-    message: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    status: Option<Cow<'a, str>>,
+    message: Option<JStr<'a>>,
+    status: Option<JStr<'a>>,
 }
 
 /// A function call whose arguments are still streaming.
@@ -193,15 +178,12 @@ impl GeminiReducer {
         if let Some(error) = response.error {
             let code = error
                 .status
-                .map(Cow::into_owned)
+                .map(JStr::into_string)
                 .or_else(|| error.code.map(|c| c.to_string()));
-            return Err(Error::Provider {
-                message: error
-                    .message
-                    .map_or_else(|| "unknown error".to_owned(), Cow::into_owned),
-                code,
-                raw: data.to_owned(),
-            });
+            let message = error
+                .message
+                .map_or_else(|| "unknown error".to_owned(), JStr::into_string);
+            return Err(Error::provider(code, message, data));
         }
         for candidate in response.candidates {
             self.reduce_candidate(candidate, data, offset, out)?;
@@ -258,8 +240,8 @@ impl GeminiReducer {
                 self.emit.set_finish(finish, raw);
                 let ending = &mut self.emit.ending;
                 if failed {
-                    ending.error_code = Some(reason.into_owned());
-                    ending.error_message = candidate.finish_message.map(Cow::into_owned);
+                    ending.error_code = Some(reason.into_string());
+                    ending.error_message = candidate.finish_message.map(JStr::into_string);
                 } else {
                     ending.error_code = None;
                     ending.error_message = None;
@@ -287,7 +269,7 @@ impl GeminiReducer {
         self.reduce_part_content(slot, part, &mut signature, offset, out)?;
         if let Some(signature) = signature {
             self.emit
-                .reasoning_signature(Some(signature.into_owned()), out);
+                .reasoning_signature(Some(signature.into_string()), out);
         }
         Ok(())
     }
@@ -296,7 +278,7 @@ impl GeminiReducer {
         &mut self,
         slot: usize,
         part: Part<'_>,
-        signature: &mut Option<Cow<'_, str>>,
+        signature: &mut Option<JStr<'_>>,
         offset: u64,
         out: &mut Chunks,
     ) -> Result<()> {
@@ -330,7 +312,7 @@ impl GeminiReducer {
         &mut self,
         slot: usize,
         call: FunctionCall<'_>,
-        signature: &mut Option<Cow<'_, str>>,
+        signature: &mut Option<JStr<'_>>,
         offset: u64,
         out: &mut Chunks,
     ) -> Result<()> {
@@ -346,22 +328,13 @@ impl GeminiReducer {
                 self.emit.tool_arguments(index, args.get(), out);
                 return Ok(());
             }
-            let mut arguments = ArgumentsBuilder::default();
-            let mut text = std::mem::take(&mut self.scratch);
-            text.clear();
-            let applied = apply_partial_args(&mut arguments, &call.partial_args, &mut text);
-            if applied.is_ok() && !call.will_continue {
-                arguments.finish(&mut text);
-            }
-            self.emit.tool_arguments(index, text.as_str(), out);
-            self.scratch = text;
-            applied.map_err(|e| self.emit.bad_json(e, offset))?;
-            if call.will_continue {
-                self.candidates[slot].streamed_call = Some(StreamedCall { index, arguments });
-            }
-            return Ok(());
+            let opened = StreamedCall {
+                index,
+                arguments: ArgumentsBuilder::default(),
+            };
+            return self.stream_arguments(slot, opened, &call, offset, out);
         }
-        let Some(mut streamed) = self.candidates[slot].streamed_call.take() else {
+        let Some(streamed) = self.candidates[slot].streamed_call.take() else {
             if call.partial_args.is_empty() && call.args.is_none() {
                 return Ok(()); // a stray end marker
             }
@@ -370,6 +343,19 @@ impl GeminiReducer {
                 offset,
             ));
         };
+        self.stream_arguments(slot, streamed, &call, offset, out)
+    }
+
+    /// A part's `partialArgs` applied to the call in progress: the argument text they add is
+    /// sent, and the call stays open while the part says `willContinue`.
+    fn stream_arguments(
+        &mut self,
+        slot: usize,
+        mut streamed: StreamedCall,
+        call: &FunctionCall<'_>,
+        offset: u64,
+        out: &mut Chunks,
+    ) -> Result<()> {
         let mut text = std::mem::take(&mut self.scratch);
         text.clear();
         let applied = apply_partial_args(&mut streamed.arguments, &call.partial_args, &mut text);
@@ -396,10 +382,10 @@ impl GeminiReducer {
 }
 
 /// Put the part's signature on `out[at]`, the part's own first chunk, when there is one.
-fn sign(out: &mut Chunks, at: usize, signature: &mut Option<Cow<'_, str>>) {
+fn sign(out: &mut Chunks, at: usize, signature: &mut Option<JStr<'_>>) {
     if let Some(chunk) = out.get_mut(at) {
         if let Some(signature) = signature.take() {
-            chunk.rare.reasoning_signature = Some(signature.into_owned());
+            chunk.rare.reasoning_signature = Some(signature.into_string());
         }
     }
 }
@@ -422,7 +408,7 @@ fn apply_partial_args(
         } else {
             return Err(format!(
                 "partialArgs entry for {:?} has no value",
-                piece.json_path
+                piece.json_path.as_str()
             ));
         };
         arguments.apply(&path, value, piece.will_continue, out)?;

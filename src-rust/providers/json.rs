@@ -1,5 +1,11 @@
 //! Small serde helpers shared by the provider reducers: strings that borrow from the event
 //! when they can, provider error objects, and JSON errors turned into `Error::Protocol`.
+//!
+//! Every reducer reads its events into wire structs written one way: only the fields it
+//! reads, absent fields as `None` (serde's reading of a missing `Option`), strings as
+//! [`JStr`] and unparsed values as `&RawValue`, both borrowed from the event. A struct with
+//! borrowed fields says so once, with `#[serde(bound(deserialize = "'de: 'a"))]` (the event
+//! outlives what is read from it), instead of a `#[serde(borrow)]` on each field.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -21,12 +27,22 @@ impl<'a> JStr<'a> {
         &self.0
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
     pub fn into_string(self) -> String {
         self.0.into_owned()
+    }
+}
+
+impl std::ops::Deref for JStr<'_> {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<JStr<'_>> for String {
+    fn from(text: JStr<'_>) -> String {
+        text.into_string()
     }
 }
 
@@ -74,12 +90,11 @@ pub fn non_empty_str<'s>(value: &'s Option<JStr<'_>>) -> Option<&'s str> {
 /// The error object providers put in a stream or a body: `{"code": .., "message": .., "type": ..}`.
 /// `code` may be a string or a number (OpenRouter sends HTTP statuses).
 #[derive(Debug, Default, serde::Deserialize)]
+#[serde(bound(deserialize = "'de: 'a"))]
 pub struct ErrorObject<'a> {
-    #[serde(borrow, default)]
     pub code: Option<&'a RawValue>,
-    #[serde(borrow, default)]
     pub message: Option<JStr<'a>>,
-    #[serde(borrow, default, rename = "type")]
+    #[serde(rename = "type")]
     pub kind: Option<JStr<'a>>,
 }
 
@@ -105,11 +120,7 @@ impl ErrorObject<'_> {
             .message
             .map(JStr::into_string)
             .unwrap_or_else(|| "the provider reported an error without a message".to_owned());
-        Error::Provider {
-            code,
-            message,
-            raw: raw.to_owned(),
-        }
+        Error::provider(code, message, raw)
     }
 }
 

@@ -21,54 +21,47 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::emit::Emitter;
+use super::json::JStr;
 use super::{Reducer, WireEvent};
 use crate::chunk::FinishReason;
 use crate::error::{Error, Result};
 use crate::providers::Chunks;
 
 #[derive(Deserialize)]
+#[serde(bound(deserialize = "'de: 'a"))]
 struct Line<'a> {
-    #[serde(borrow)]
     message: Option<Message<'a>>,
     /// `/api/generate` text.
-    #[serde(borrow)]
-    response: Option<Cow<'a, str>>,
+    response: Option<JStr<'a>>,
     /// `/api/generate` reasoning.
-    #[serde(borrow)]
-    thinking: Option<Cow<'a, str>>,
+    thinking: Option<JStr<'a>>,
     #[serde(default)]
     done: bool,
-    #[serde(borrow)]
-    done_reason: Option<Cow<'a, str>>,
+    done_reason: Option<JStr<'a>>,
     prompt_eval_count: Option<u64>,
     eval_count: Option<u64>,
-    #[serde(borrow)]
     error: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize)]
+#[serde(bound(deserialize = "'de: 'a"))]
 struct Message<'a> {
-    #[serde(borrow)]
-    content: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    thinking: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    content: Option<JStr<'a>>,
+    thinking: Option<JStr<'a>>,
     tool_calls: Option<Vec<ToolCall<'a>>>,
 }
 
 #[derive(Deserialize)]
+#[serde(bound(deserialize = "'de: 'a"))]
 struct ToolCall<'a> {
-    #[serde(borrow)]
-    id: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    id: Option<JStr<'a>>,
     function: Function<'a>,
 }
 
 #[derive(Deserialize)]
+#[serde(bound(deserialize = "'de: 'a"))]
 struct Function<'a> {
-    #[serde(borrow)]
-    name: Cow<'a, str>,
-    #[serde(borrow)]
+    name: JStr<'a>,
     arguments: Option<&'a RawValue>,
 }
 
@@ -165,11 +158,7 @@ fn provider_error(error: &RawValue, raw: &str) -> Error {
     } else {
         (None, text.to_owned())
     };
-    Error::Provider {
-        code,
-        message,
-        raw: raw.to_owned(),
-    }
+    Error::provider(code, message, raw)
 }
 
 impl Reducer for OllamaReducer {

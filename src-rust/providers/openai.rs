@@ -49,85 +49,68 @@ pub fn map_finish_reason(reason: &str) -> FinishReason {
 // --- wire shapes (only the fields we read; serde skips the rest) ---------------------------
 
 #[derive(Deserialize)]
+#[serde(bound(deserialize = "'de: 'a"))]
 struct ChunkWire<'a> {
-    #[serde(borrow, default)]
     choices: Option<Choices<'a>>,
-    #[serde(default)]
     usage: Option<UsageWire>,
-    #[serde(default)]
     x_groq: Option<XGroqWire>,
-    #[serde(borrow, default)]
     error: Option<ErrorObject<'a>>,
 }
 
 #[derive(Deserialize)]
+#[serde(bound(deserialize = "'de: 'a"))]
 struct ChoiceWire<'a> {
     #[serde(default)]
     index: u32,
     /// Streaming shape.
-    #[serde(borrow, default)]
     delta: Option<DeltaWire<'a>>,
     /// Non-streaming shape (`chat.completion`): the same fields, whole. Boxed to keep the
     /// streaming struct small (serde moves it by value).
-    #[serde(borrow, default)]
     message: Option<Box<DeltaWire<'a>>>,
-    #[serde(borrow, default)]
     logprobs: Option<LogprobsWire<'a>>,
-    #[serde(borrow, default)]
     finish_reason: Option<JStr<'a>>,
 }
 
 #[derive(Deserialize, Default)]
+#[serde(bound(deserialize = "'de: 'a"))]
 struct DeltaWire<'a> {
-    #[serde(borrow, default)]
     content: Option<Content<'a>>,
-    #[serde(borrow, default)]
     reasoning_content: Option<JStr<'a>>,
-    #[serde(borrow, default)]
     reasoning: Option<JStr<'a>>,
-    #[serde(borrow, default)]
     refusal: Option<JStr<'a>>,
-    #[serde(borrow, default)]
     tool_calls: Option<Vec<ToolCallWire<'a>>>,
 }
 
 #[derive(Deserialize)]
+#[serde(bound(deserialize = "'de: 'a"))]
 struct LogprobsWire<'a> {
-    #[serde(borrow, default)]
     content: Option<&'a RawValue>,
-    #[serde(borrow, default)]
     refusal: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize)]
+#[serde(bound(deserialize = "'de: 'a"))]
 struct ToolCallWire<'a> {
-    #[serde(default)]
     index: Option<u32>,
-    #[serde(borrow, default)]
     id: Option<JStr<'a>>,
-    #[serde(borrow, default)]
     function: Option<FunctionWire<'a>>,
 }
 
 #[derive(Deserialize)]
+#[serde(bound(deserialize = "'de: 'a"))]
 struct FunctionWire<'a> {
-    #[serde(borrow, default)]
     name: Option<JStr<'a>>,
-    #[serde(borrow, default)]
     arguments: Option<JStr<'a>>,
 }
 
 #[derive(Deserialize, Clone, Copy)]
 struct UsageWire {
-    #[serde(default)]
     prompt_tokens: Option<u64>,
-    #[serde(default)]
     completion_tokens: Option<u64>,
 }
 
 #[derive(Deserialize)]
 struct XGroqWire {
-    #[serde(default)]
     usage: Option<UsageWire>,
 }
 
@@ -286,25 +269,24 @@ impl<'de: 'a, 'a> Deserialize<'de> for Content<'a> {
 }
 
 #[derive(Deserialize)]
+#[serde(bound(deserialize = "'de: 'a"))]
 struct PartWire<'a> {
-    #[serde(borrow, default, rename = "type")]
+    #[serde(rename = "type")]
     kind: Option<JStr<'a>>,
-    #[serde(borrow, default)]
     text: Option<JStr<'a>>,
-    #[serde(borrow, default)]
     thinking: Option<Vec<ThinkingWire<'a>>>,
 }
 
 #[derive(Deserialize)]
+#[serde(bound(deserialize = "'de: 'a"))]
 struct ThinkingWire<'a> {
-    #[serde(borrow, default)]
     text: Option<JStr<'a>>,
 }
 
 /// `{"error": {...}}` as sent by an `event: error` frame or a JSON error body.
 #[derive(Deserialize)]
+#[serde(bound(deserialize = "'de: 'a"))]
 struct ErrorEnvelope<'a> {
-    #[serde(borrow, default)]
     error: Option<ErrorObject<'a>>,
 }
 
@@ -374,14 +356,11 @@ impl OpenAiReducer {
         &mut self.choices[index as usize]
     }
 
+    /// Counts an event reports replace the ones before; the others stay.
     fn take_usage(&mut self, usage: Option<UsageWire>) {
         if let Some(usage) = usage {
-            if usage.prompt_tokens.is_some() {
-                self.prompt_tokens = usage.prompt_tokens;
-            }
-            if usage.completion_tokens.is_some() {
-                self.completion_tokens = usage.completion_tokens;
-            }
+            self.prompt_tokens = usage.prompt_tokens.or(self.prompt_tokens);
+            self.completion_tokens = usage.completion_tokens.or(self.completion_tokens);
         }
     }
 
@@ -616,11 +595,7 @@ fn error_event(data: &str, offset: u64) -> Error {
         }
     }
     let _ = offset;
-    Error::Provider {
-        code: None,
-        message: data.to_owned(),
-        raw: data.to_owned(),
-    }
+    Error::provider(None, data, data)
 }
 
 #[cfg(test)]
@@ -710,21 +685,35 @@ mod tests {
         assert!(matches!(err, Error::Protocol { .. }), "{err}");
     }
 
-    /// One event through the fast path (and its template) and through serde alone.
-    fn same_reading(fast: &mut OpenAiReducer, serde: &mut OpenAiReducer, data: &str, offset: u64) {
-        let event = WireEvent {
-            event: "message",
-            data,
-            offset,
-        };
+    /// A stream through two reducers, one reading with the fast path (and its template), one
+    /// with serde alone: the same chunks and errors, event by event and at the end. Returns
+    /// how often the template fitted.
+    fn fast_and_serde_agree(stream: &[String]) -> usize {
+        let (mut fast, mut serde) = (OpenAiReducer::new(), OpenAiReducer::new());
+        let mut template_hits = 0;
+        for (i, data) in stream.iter().enumerate() {
+            template_hits += usize::from(fast.template.fit(data).is_some());
+            let offset = i as u64;
+            let event = WireEvent {
+                event: "message",
+                data,
+                offset,
+            };
+            assert_same_reading(
+                data,
+                |out| fast.on_event(&event, out),
+                |out| match is_done_marker(data) {
+                    true => serde.on_event(&event, out),
+                    false => serde.on_chunk_serde(data, offset, out),
+                },
+            );
+        }
         assert_same_reading(
-            data,
-            |out| fast.on_event(&event, out),
-            |out| match is_done_marker(data) {
-                true => serde.on_event(&event, out),
-                false => serde.on_chunk_serde(data, offset, out),
-            },
+            "end of stream",
+            |out| fast.finish(out),
+            |out| serde.finish(out),
         );
+        template_hits
     }
 
     /// The `data:` payloads of each chat-completions capture, in stream order.
@@ -776,14 +765,7 @@ mod tests {
         let mut fast_taken = 0;
         for data in &payloads {
             fast_taken += usize::from(fast::parse(data).is_some());
-            let (mut fast_reducer, mut serde_reducer) =
-                (OpenAiReducer::new(), OpenAiReducer::new());
-            same_reading(&mut fast_reducer, &mut serde_reducer, data, 7);
-            assert_same_reading(
-                data,
-                |out| fast_reducer.finish(out),
-                |out| serde_reducer.finish(out),
-            );
+            fast_and_serde_agree(std::slice::from_ref(data));
         }
         assert!(fast_taken > 50, "fast path taken {fast_taken} times");
     }
@@ -810,17 +792,7 @@ mod tests {
         streams.push(synthetic);
         let mut template_hits = 0;
         for stream in &streams {
-            let (mut fast_reducer, mut serde_reducer) =
-                (OpenAiReducer::new(), OpenAiReducer::new());
-            for (i, data) in stream.iter().enumerate() {
-                template_hits += usize::from(fast_reducer.template.fit(data).is_some());
-                same_reading(&mut fast_reducer, &mut serde_reducer, data, i as u64);
-            }
-            assert_same_reading(
-                "end of stream",
-                |out| fast_reducer.finish(out),
-                |out| serde_reducer.finish(out),
-            );
+            template_hits += fast_and_serde_agree(stream);
         }
         assert!(template_hits > 50, "template fitted {template_hits} times");
     }

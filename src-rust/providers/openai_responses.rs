@@ -53,97 +53,75 @@ pub fn map_status(
 // --- wire shapes --------------------------------------------------------------------------
 
 #[derive(Deserialize)]
+#[serde(bound(deserialize = "'de: 'a"))]
 struct EventWire<'a> {
-    #[serde(borrow, default, rename = "type")]
+    #[serde(rename = "type")]
     kind: Option<JStr<'a>>,
     /// A string for the `*.delta` events; kept raw so unknown events of other shapes parse.
-    #[serde(borrow, default)]
     delta: Option<&'a RawValue>,
-    #[serde(borrow, default)]
     logprobs: Option<&'a RawValue>,
-    #[serde(default)]
     output_index: Option<u32>,
-    #[serde(borrow, default)]
     item: Option<&'a RawValue>,
-    #[serde(borrow, default)]
     response: Option<&'a RawValue>,
-    #[serde(borrow, default)]
     arguments: Option<JStr<'a>>,
     /// The `error` event: either `{"error": {...}}` or code/message at the top level.
-    #[serde(borrow, default)]
     error: Option<ErrorObject<'a>>,
-    #[serde(borrow, default)]
     code: Option<&'a RawValue>,
-    #[serde(borrow, default)]
     message: Option<JStr<'a>>,
 }
 
 #[derive(Deserialize)]
+#[serde(bound(deserialize = "'de: 'a"))]
 struct ItemWire<'a> {
-    #[serde(borrow, default, rename = "type")]
+    #[serde(rename = "type")]
     kind: Option<JStr<'a>>,
-    #[serde(borrow, default)]
     call_id: Option<JStr<'a>>,
-    #[serde(borrow, default)]
     name: Option<JStr<'a>>,
-    #[serde(borrow, default)]
     arguments: Option<JStr<'a>>,
     /// `custom_tool_call` input.
-    #[serde(borrow, default)]
     input: Option<JStr<'a>>,
     /// Message and reasoning content (whole items only).
-    #[serde(borrow, default)]
     content: Option<Vec<PartWire<'a>>>,
-    #[serde(borrow, default)]
     summary: Option<Vec<PartWire<'a>>>,
 }
 
 #[derive(Deserialize)]
+#[serde(bound(deserialize = "'de: 'a"))]
 struct PartWire<'a> {
-    #[serde(borrow, default, rename = "type")]
+    #[serde(rename = "type")]
     kind: Option<JStr<'a>>,
-    #[serde(borrow, default)]
     text: Option<JStr<'a>>,
-    #[serde(borrow, default)]
     refusal: Option<JStr<'a>>,
-    #[serde(borrow, default)]
     logprobs: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize)]
+#[serde(bound(deserialize = "'de: 'a"))]
 struct ResponseWire<'a> {
-    #[serde(borrow, default)]
     status: Option<JStr<'a>>,
-    #[serde(default)]
     usage: Option<UsageWire>,
-    #[serde(borrow, default)]
     incomplete_details: Option<IncompleteWire<'a>>,
-    #[serde(borrow, default)]
     error: Option<ErrorObject<'a>>,
-    #[serde(borrow, default)]
     output: Option<Vec<&'a RawValue>>,
 }
 
 #[derive(Deserialize, Clone, Copy)]
 struct UsageWire {
-    #[serde(default)]
     input_tokens: Option<u64>,
-    #[serde(default)]
     output_tokens: Option<u64>,
 }
 
 #[derive(Deserialize)]
+#[serde(bound(deserialize = "'de: 'a"))]
 struct IncompleteWire<'a> {
-    #[serde(borrow, default)]
     reason: Option<JStr<'a>>,
 }
 
 /// A JSON body may be a response object or `{"error": {...}}` (an HTTP error).
 #[derive(Deserialize)]
+#[serde(bound(deserialize = "'de: 'a"))]
 struct BodyErrorWire<'a> {
-    #[serde(borrow, default)]
     error: Option<ErrorObject<'a>>,
-    #[serde(borrow, default)]
     object: Option<JStr<'a>>,
 }
 

@@ -407,38 +407,13 @@ mod tests {
     fn shape_conflicts_are_errors() {
         let mut builder = ArgumentsBuilder::default();
         let mut out = String::new();
-        builder
-            .apply(
-                &parse_path("$.a[0]").unwrap(),
-                Scalar::Other("1"),
-                false,
-                &mut out,
-            )
-            .unwrap();
-        assert!(builder
-            .apply(
-                &parse_path("$.a.b").unwrap(),
-                Scalar::Other("1"),
-                false,
-                &mut out
-            )
-            .is_err());
-        assert!(builder
-            .apply(
-                &parse_path("$").unwrap(),
-                Scalar::Other("1"),
-                false,
-                &mut out
-            )
-            .is_err());
-        assert!(builder
-            .apply(
-                &parse_path("$.s").unwrap(),
-                Scalar::String("nope"),
-                false,
-                &mut out
-            )
-            .is_err());
+        let mut apply = |path: &str, value: Scalar<'_>| {
+            builder.apply(&parse_path(path).unwrap(), value, false, &mut out)
+        };
+        apply("$.a[0]", Scalar::Other("1")).unwrap();
+        assert!(apply("$.a.b", Scalar::Other("1")).is_err());
+        assert!(apply("$", Scalar::Other("1")).is_err());
+        assert!(apply("$.s", Scalar::String("nope")).is_err());
     }
 
     #[test]

@@ -412,21 +412,6 @@ impl Stamper {
 mod tests {
     use super::*;
 
-    #[test]
-    fn content_types() {
-        assert_eq!(body_kind("application/json; charset=utf-8"), BodyKind::Json);
-        assert_eq!(body_kind("application/problem+json"), BodyKind::Json);
-        assert_eq!(
-            body_kind("Text/Event-Stream;charset=UTF-8"),
-            BodyKind::Framed(Framing::Sse)
-        );
-        assert_eq!(
-            body_kind("application/x-ndjson"),
-            BodyKind::Framed(Framing::Ndjson)
-        );
-        assert_eq!(body_kind("text/plain"), BodyKind::Unknown);
-    }
-
     /// The raw buffer is reused only once no chunk of an earlier call holds it.
     #[test]
     fn raw_of_kept_chunks_survives_later_calls() {

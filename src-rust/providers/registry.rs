@@ -22,9 +22,12 @@
 //! `error` / `response.failed`) raises `ProviderError` instead, after the chunks before it.
 //! The gemini, ollama, bedrock and tgi columns describe their modules' mapping.
 
+use super::anthropic::AnthropicReducer;
 use super::bedrock::BedrockReducer;
 use super::gemini::GeminiReducer;
 use super::ollama::OllamaReducer;
+use super::openai::OpenAiReducer;
+use super::openai_responses::ResponsesReducer;
 use super::tgi::TgiReducer;
 use super::Reducer;
 
@@ -39,6 +42,21 @@ pub struct Capabilities {
     pub usage: bool,
 }
 
+/// Streams of text, reasoning, tool calls and usage: what a chat API sends.
+const CHAT: Capabilities = Capabilities {
+    streaming: true,
+    tools: true,
+    reasoning: true,
+    usage: true,
+};
+
+/// Raw text generation (TGI's `/generate_stream`): no tool calls or reasoning fields.
+const TEXT: Capabilities = Capabilities {
+    tools: false,
+    reasoning: false,
+    ..CHAT
+};
+
 pub struct ProviderSpec {
     /// The `provider=` name (a public name: never renamed).
     pub name: &'static str,
@@ -47,86 +65,33 @@ pub struct ProviderSpec {
     pub new_reducer: fn() -> Box<dyn Reducer>,
 }
 
+/// A row of the table: the provider `name`, reduced by `R`.
+const fn spec<R: Reducer + Default + 'static>(
+    name: &'static str,
+    framing: Framing,
+    capabilities: Capabilities,
+) -> ProviderSpec {
+    ProviderSpec {
+        name,
+        framing,
+        capabilities,
+        new_reducer: new_boxed::<R>,
+    }
+}
+
+fn new_boxed<R: Reducer + Default + 'static>() -> Box<dyn Reducer> {
+    Box::new(R::default())
+}
+
 /// Every provider, in the order the README lists them.
 pub static PROVIDERS: &[ProviderSpec] = &[
-    ProviderSpec {
-        name: "openai",
-        framing: Framing::Sse,
-        capabilities: Capabilities {
-            streaming: true,
-            tools: true,
-            reasoning: true,
-            usage: true,
-        },
-        new_reducer: || Box::new(super::openai::OpenAiReducer::new()),
-    },
-    ProviderSpec {
-        name: "openai-responses",
-        framing: Framing::Sse,
-        capabilities: Capabilities {
-            streaming: true,
-            tools: true,
-            reasoning: true,
-            usage: true,
-        },
-        new_reducer: || Box::new(super::openai_responses::ResponsesReducer::new()),
-    },
-    ProviderSpec {
-        name: "anthropic",
-        framing: Framing::Sse,
-        capabilities: Capabilities {
-            streaming: true,
-            tools: true,
-            reasoning: true,
-            usage: true,
-        },
-        new_reducer: || Box::new(super::anthropic::AnthropicReducer::new()),
-    },
-    ProviderSpec {
-        name: "gemini",
-        framing: Framing::Sse,
-        capabilities: Capabilities {
-            streaming: true,
-            tools: true,
-            reasoning: true,
-            usage: true,
-        },
-        new_reducer: || Box::new(GeminiReducer::new()),
-    },
-    ProviderSpec {
-        name: "ollama",
-        framing: Framing::Ndjson,
-        capabilities: Capabilities {
-            streaming: true,
-            tools: true,
-            reasoning: true,
-            usage: true,
-        },
-        new_reducer: || Box::new(OllamaReducer::new()),
-    },
-    ProviderSpec {
-        name: "bedrock",
-        framing: Framing::EventStream,
-        capabilities: Capabilities {
-            streaming: true,
-            tools: true,
-            reasoning: true,
-            usage: true,
-        },
-        new_reducer: || Box::new(BedrockReducer::new()),
-    },
-    ProviderSpec {
-        name: "tgi",
-        framing: Framing::Sse,
-        capabilities: Capabilities {
-            streaming: true,
-            // /generate_stream is raw text generation: no tool calls or reasoning fields.
-            tools: false,
-            reasoning: false,
-            usage: true,
-        },
-        new_reducer: || Box::new(TgiReducer::new()),
-    },
+    spec::<OpenAiReducer>("openai", Framing::Sse, CHAT),
+    spec::<ResponsesReducer>("openai-responses", Framing::Sse, CHAT),
+    spec::<AnthropicReducer>("anthropic", Framing::Sse, CHAT),
+    spec::<GeminiReducer>("gemini", Framing::Sse, CHAT),
+    spec::<OllamaReducer>("ollama", Framing::Ndjson, CHAT),
+    spec::<BedrockReducer>("bedrock", Framing::EventStream, CHAT),
+    spec::<TgiReducer>("tgi", Framing::Sse, TEXT),
 ];
 
 pub fn lookup(name: &str) -> Option<&'static ProviderSpec> {

@@ -16,57 +16,49 @@
 //!
 //! Usage: `completion_tokens` = `generated_tokens`, `prompt_tokens` = `prompt_tokens` when sent.
 
-use std::borrow::Cow;
-
 use serde::Deserialize;
 
 use super::emit::Emitter;
+use super::json::JStr;
 use super::{Reducer, WireEvent};
 use crate::chunk::FinishReason;
 use crate::error::{Error, Result};
 use crate::providers::Chunks;
 
 #[derive(Deserialize)]
+#[serde(bound(deserialize = "'de: 'a"))]
 struct StreamResponse<'a> {
-    #[serde(borrow)]
     token: Option<Token<'a>>,
-    #[serde(borrow)]
-    generated_text: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    generated_text: Option<JStr<'a>>,
     details: Option<Details<'a>>,
-    #[serde(borrow)]
-    error: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    error_type: Option<Cow<'a, str>>,
+    error: Option<JStr<'a>>,
+    error_type: Option<JStr<'a>>,
 }
 
 #[derive(Deserialize)]
+#[serde(bound(deserialize = "'de: 'a"))]
 struct Token<'a> {
-    #[serde(borrow)]
-    text: Cow<'a, str>,
+    text: JStr<'a>,
     #[serde(default)]
     special: bool,
 }
 
 #[derive(Deserialize)]
+#[serde(bound(deserialize = "'de: 'a"))]
 struct Details<'a> {
-    #[serde(borrow)]
-    finish_reason: Option<Cow<'a, str>>,
+    finish_reason: Option<JStr<'a>>,
     generated_tokens: Option<u64>,
     prompt_tokens: Option<u64>,
 }
 
 /// The `/generate` body: `generated_text` with optional details.
 #[derive(Deserialize)]
+#[serde(bound(deserialize = "'de: 'a"))]
 struct GenerateResponse<'a> {
-    #[serde(borrow)]
-    generated_text: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    generated_text: Option<JStr<'a>>,
     details: Option<Details<'a>>,
-    #[serde(borrow)]
-    error: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    error_type: Option<Cow<'a, str>>,
+    error: Option<JStr<'a>>,
+    error_type: Option<JStr<'a>>,
 }
 
 pub struct TgiReducer {
@@ -99,12 +91,8 @@ impl TgiReducer {
     }
 }
 
-fn provider_error(message: Cow<'_, str>, kind: Option<Cow<'_, str>>, raw: &str) -> Error {
-    Error::Provider {
-        code: kind.map(Cow::into_owned),
-        message: message.into_owned(),
-        raw: raw.to_owned(),
-    }
+fn provider_error(message: JStr<'_>, kind: Option<JStr<'_>>, raw: &str) -> Error {
+    Error::provider(kind.map(JStr::into_string), message, raw)
 }
 
 impl Reducer for TgiReducer {

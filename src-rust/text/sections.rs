@@ -55,17 +55,7 @@ const THINK: (&[&str], &[&str]) = (&["<think>"], &["</think>"]);
 
 /// A row with `<think>…</think>` markers and nothing else.
 const fn think(name: &'static str, starts_inside: bool) -> Row {
-    Row {
-        name,
-        starts: THINK.0,
-        ends: THINK.1,
-        starts_inside,
-        label: None,
-        drop: &[],
-        as_text: false,
-        trim_after: false,
-        reader: None,
-    }
+    markers(name, THINK.0, THINK.1, starts_inside)
 }
 
 /// A row with other markers and nothing else.

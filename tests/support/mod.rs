@@ -131,6 +131,27 @@ pub fn run(provider: &str, parts: &[&[u8]]) -> Result<Vec<GenerationChunk>, Erro
     decode_parts(provider, parts).into_result()
 }
 
+/// A non-streaming body through the pipeline (`content_type` declared, or `None` to sniff it)
+/// whole and byte by byte, which must agree, and after leading blank space (the same
+/// summary). Returns the whole outcome.
+pub fn decode_every_way_body(provider: &str, body: &[u8], content_type: Option<&str>) -> Outcome {
+    let config = ChunkDecoderConfig {
+        content_type: content_type.map(str::to_owned),
+        ..Default::default()
+    };
+    let whole = decode_with(provider, config.clone(), &[body]);
+    let bytewise: Vec<&[u8]> = body.chunks(1).collect();
+    assert_eq!(decode_with(provider, config.clone(), &bytewise), whole);
+    let mut padded = b"\r\n  ".to_vec();
+    padded.extend_from_slice(body);
+    let padded_outcome = decode_with(provider, config, &[&padded[..1], &padded[1..]]);
+    assert_eq!(
+        summarize(&padded_outcome.chunks, 0),
+        summarize(&whole.chunks, 0)
+    );
+    whole
+}
+
 /// A non-streaming body through `on_complete_body` (then `finish`, which must add nothing),
 /// returned as the pipeline delivers it (with `raw` and `is_first`, which the pipeline stamps).
 pub fn run_body(provider: &str, body: &str) -> Result<Vec<GenerationChunk>, Error> {
@@ -195,6 +216,34 @@ pub fn split_at<'a>(bytes: &'a [u8], cuts: &[usize]) -> Vec<&'a [u8]> {
     }
     parts.push(&bytes[start..]);
     parts
+}
+
+/// `text` one character a piece.
+pub fn by_char(text: &str) -> Vec<&str> {
+    text.char_indices()
+        .map(|(i, c)| &text[i..i + c.len_utf8()])
+        .collect()
+}
+
+/// Where `text` may be cut in two: the character boundaries inside it.
+pub fn char_boundaries(text: &str) -> Vec<usize> {
+    text.char_indices().map(|(i, _)| i).skip(1).collect()
+}
+
+/// `text` cut at the character boundaries `seeds` pick (seed `s` picks boundary `s % count`,
+/// repeats cut once); whole when it has none.
+pub fn cut_at_chars<'a>(text: &'a str, seeds: &[u16]) -> Vec<&'a str> {
+    let bounds = char_boundaries(text);
+    let mut cuts: Vec<usize> = match bounds.len() {
+        0 => Vec::new(),
+        n => seeds.iter().map(|&s| bounds[usize::from(s) % n]).collect(),
+    };
+    cuts.sort_unstable();
+    cuts.dedup();
+    split_at(text.as_bytes(), &cuts)
+        .into_iter()
+        .map(|piece| std::str::from_utf8(piece).expect("cut at character boundaries"))
+        .collect()
 }
 
 /// Inputs up to this size are also cut once at every point.
@@ -421,6 +470,17 @@ pub fn check_invariants(outcome: &Outcome) {
     }
 }
 
+/// A single-choice stream that ends before the provider's final event, decoded whole: no
+/// error, the shape `collect` checks, and a terminal chunk that says `finish_reason="error"`
+/// with code `incomplete_stream`. Returns it assembled.
+pub fn decode_incomplete(provider: &str, bytes: &[u8]) -> Summary {
+    let outcome = decode_whole(provider, bytes);
+    let summary = collect(&outcome.into_result().expect("a cut stream is not an error"));
+    assert_eq!(summary.finish_reason, Some(FinishReason::Error));
+    assert_eq!(summary.error_code.as_deref(), Some("incomplete_stream"));
+    summary
+}
+
 /// A single-choice stream assembled after checking its shape strictly: exactly one terminal
 /// chunk, last, with a finish reason and no content; `raw` on every chunk but arguments closed
 /// at end of stream; id and name on a call's first delta only; call indexes dense from 0.
@@ -611,6 +671,14 @@ pub fn assert_covered(rows: &[Row], others: &[&str], on_disk: Vec<String>) {
     let mut on_disk = on_disk;
     on_disk.sort_unstable();
     assert_eq!(listed, on_disk, "captures listed vs on disk");
+}
+
+/// The `Error::Provider` a stream or body had to fail with: its code, message and raw event.
+pub fn provider_error(error: Option<Error>) -> (Option<String>, String, String) {
+    match error {
+        Some(Error::Provider { code, message, raw }) => (code, message, raw),
+        other => panic!("expected a provider error, got {other:?}"),
+    }
 }
 
 /// Rows of captures that end in a provider error: `path code` (`-` for no code). Each is

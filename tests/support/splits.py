@@ -1,11 +1,29 @@
-"""Ways of cutting one input into network chunks; every decoder must give the same output."""
+"""Ways of cutting one input into network chunks; every decoder must give the same output
+(`decode_all` feeds a decoder the pieces)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import TypeVar
+from typing import Any, Protocol, TypeVar
 
 T = TypeVar("T", bytes, str)
+Item = TypeVar("Item")
+Item_co = TypeVar("Item_co", covariant=True)
+
+
+class Decoder(Protocol[Item_co]):
+    def decode(self, data: Any, /) -> Iterable[Item_co]: ...
+
+    def flush(self) -> Iterable[Item_co]: ...
+
+
+def decode_all(decoder: Decoder[Item], pieces: Iterable[Any]) -> list[Item]:
+    """What `decoder` makes of `pieces` fed in order, then of its flush."""
+    out: list[Item] = []
+    for piece in pieces:
+        out.extend(decoder.decode(piece))
+    out.extend(decoder.flush())
+    return out
 
 
 def whole(data: T) -> list[T]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._base import GenerationAdapter
+from ._base import GenerationAdapter, GenerationOptions
 from .gateway import GatewayAdapter
 from .openai_compatible import OpenAICompatibleAdapter
 from .replay import GenerationRecord, ReplayAdapter, tokenize
@@ -10,6 +10,7 @@ from .replay import GenerationRecord, ReplayAdapter, tokenize
 __all__ = [
     "GatewayAdapter",
     "GenerationAdapter",
+    "GenerationOptions",
     "GenerationRecord",
     "OpenAICompatibleAdapter",
     "ReplayAdapter",

@@ -14,11 +14,41 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from .._fastsse import GenerationChunk
 
-__all__ = ["GenerationAdapter"]
+if TYPE_CHECKING:
+    from typing import Unpack
+
+__all__ = ["OPTION_DEFAULTS", "GenerationAdapter", "GenerationOptions"]
+
+
+class _Always(TypedDict):
+    max_new_tokens: int
+
+
+class GenerationOptions(_Always, total=False):
+    """The keyword arguments of :meth:`GenerationAdapter.generate`: ``max_new_tokens`` always, the
+    others when the request set them (a missing ``temperature`` or ``top_p`` means 1.0, a missing
+    ``logprobs`` False, any other None)."""
+
+    temperature: float
+    top_p: float
+    stop: list[str] | None
+    frequency_penalty: float | None
+    presence_penalty: float | None
+    top_k: int | None
+    repetition_penalty: float | None
+    seed: int | None
+    logit_bias: dict[str, float] | None
+    logprobs: bool
+    top_logprobs: int | None
+    response_format: dict[str, Any] | None
+
+
+#: What an option the server left out means (any other missing option means None), as above.
+OPTION_DEFAULTS: dict[str, Any] = {"temperature": 1.0, "top_p": 1.0, "logprobs": False}
 
 
 class GenerationAdapter(ABC):
@@ -29,24 +59,7 @@ class GenerationAdapter(ABC):
     """
 
     @abstractmethod
-    def generate(
-        self,
-        prompt: str,
-        *,
-        max_new_tokens: int,
-        temperature: float = 1.0,
-        top_p: float = 1.0,
-        stop: list[str] | None = None,
-        frequency_penalty: float | None = None,
-        presence_penalty: float | None = None,
-        top_k: int | None = None,
-        repetition_penalty: float | None = None,
-        seed: int | None = None,
-        logit_bias: dict[str, float] | None = None,
-        logprobs: bool = False,
-        top_logprobs: int | None = None,
-        response_format: dict[str, Any] | None = None,
-    ) -> AsyncIterator[GenerationChunk]:
+    def generate(self, prompt: str, **options: Unpack[GenerationOptions]) -> AsyncIterator[GenerationChunk]:
         """Stream the raw output for ``prompt`` (chat template already applied).
 
         Yields delta chunks (``text_delta`` = raw model text), then one terminal chunk
@@ -54,6 +67,8 @@ class GenerationAdapter(ABC):
         ``prompt_tokens`` / ``completion_tokens`` when the engine knows them). Closing the
         iterator must cancel the request in the engine.
 
+        ``options`` are the :class:`GenerationOptions`; an implementation may take them as
+        ``**options`` or spell them out as keyword parameters.
         The server passes ``logprobs`` / ``top_logprobs`` and ``response_format`` (OpenAI's
         ``json_object`` / ``json_schema`` object, for an engine that constrains its output) only
         when the request asked for them. An engine that reports logprobs sets each delta

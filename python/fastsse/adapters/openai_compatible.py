@@ -16,9 +16,11 @@ import orjson
 from .._fastsse import GenerationChunk
 from .._sse import aiter_sse
 from ..errors import ProviderError
-from ._base import GenerationAdapter
+from ._base import OPTION_DEFAULTS, GenerationAdapter, GenerationOptions
 
 if TYPE_CHECKING:
+    from typing import Unpack
+
     import httpx
 
     from .._fastsse import FinishReason
@@ -76,44 +78,17 @@ class OpenAICompatibleAdapter(GenerationAdapter):
             # The completions API takes the number of alternatives as `logprobs`.
             body["logprobs"] = params.pop("top_logprobs", None) or 0
         params.pop("top_logprobs", None)
+        if not params.get("stop"):  # an empty list: no stop strings
+            params.pop("stop", None)
         body.update({key: value for key, value in params.items() if value is not None})
         body.update(self.extra_body)
         return body
 
     async def generate(
-        self,
-        prompt: str,
-        *,
-        max_new_tokens: int,
-        temperature: float = 1.0,
-        top_p: float = 1.0,
-        stop: list[str] | None = None,
-        frequency_penalty: float | None = None,
-        presence_penalty: float | None = None,
-        top_k: int | None = None,
-        repetition_penalty: float | None = None,
-        seed: int | None = None,
-        logit_bias: dict[str, float] | None = None,
-        logprobs: bool = False,
-        top_logprobs: int | None = None,
-        response_format: dict[str, Any] | None = None,
+        self, prompt: str, **options: Unpack[GenerationOptions]
     ) -> AsyncIterator[GenerationChunk]:
-        body = self._request_body(
-            prompt,
-            max_new_tokens,
-            temperature=temperature,
-            top_p=top_p,
-            stop=stop or None,
-            frequency_penalty=frequency_penalty,
-            presence_penalty=presence_penalty,
-            top_k=top_k,
-            repetition_penalty=repetition_penalty,
-            seed=seed,
-            logit_bias=logit_bias,
-            logprobs=logprobs,
-            top_logprobs=top_logprobs,
-            response_format=response_format,
-        )
+        settings: dict[str, Any] = {**OPTION_DEFAULTS, **options}
+        body = self._request_body(prompt, **settings)
         async with self._client.stream(
             "POST",
             self.url,

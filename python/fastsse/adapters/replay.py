@@ -12,14 +12,17 @@ import re
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
 from .._fastsse import GenerationChunk
-from ._base import GenerationAdapter
+from ._base import OPTION_DEFAULTS, GenerationAdapter, GenerationOptions
 from ._replay_harmony import harmony_from_hermes, is_harmony_model
 from ._replay_script import respond
+
+if TYPE_CHECKING:
+    from typing import Unpack
 
 __all__ = ["GenerationRecord", "ReplayAdapter", "tokenize"]
 
@@ -32,6 +35,8 @@ _SPECIAL = re.compile(
 )
 _PIECE = re.compile(r" ?[^\W\d_]+| ?\d{1,3}| ?[^\s\w]+| ?_+|\s+(?=\s)|\s+")
 _SUBWORD = 7  # longer words are cut into pieces of at most this many characters
+# The options a generation record keeps (those given, and the defaults of the others).
+_RECORDED = ("max_new_tokens", "temperature", "top_p", "seed", "logprobs", "top_logprobs", "response_format")
 
 
 def tokenize(text: str) -> list[str]:
@@ -114,26 +119,14 @@ class ReplayAdapter(GenerationAdapter):
         return record
 
     async def generate(
-        self,
-        prompt: str,
-        *,
-        max_new_tokens: int,
-        temperature: float = 1.0,
-        top_p: float = 1.0,
-        stop: list[str] | None = None,
-        frequency_penalty: float | None = None,
-        presence_penalty: float | None = None,
-        top_k: int | None = None,
-        repetition_penalty: float | None = None,
-        seed: int | None = None,
-        logit_bias: dict[str, float] | None = None,
-        logprobs: bool = False,
-        top_logprobs: int | None = None,
-        response_format: dict[str, Any] | None = None,
+        self, prompt: str, **options: Unpack[GenerationOptions]
     ) -> AsyncIterator[GenerationChunk]:
         # Sampling parameters do not change a replay (they are recorded); stop strings are
         # honoured like an engine does (the text before the earliest match, finish reason
         # "stop"); logprobs, when asked, say each token was certain (the replay is).
+        settings: dict[str, Any] = {**OPTION_DEFAULTS, **options}
+        stop, max_new_tokens = settings.get("stop"), settings["max_new_tokens"]
+        logprobs, top_logprobs = settings["logprobs"], settings.get("top_logprobs")
         text = self.text_for(prompt)
         if stop:
             cut = min((at for at in (text.find(s) for s in stop if s) if at >= 0), default=-1)
@@ -144,19 +137,7 @@ class ReplayAdapter(GenerationAdapter):
         if len(tokens) > max_new_tokens:
             tokens, finish = tokens[:max_new_tokens], "length"
         record = self._record(prompt)
-        record.options = {
-            key: value
-            for key, value in {
-                "max_new_tokens": max_new_tokens,
-                "temperature": temperature,
-                "top_p": top_p,
-                "seed": seed,
-                "logprobs": logprobs,
-                "top_logprobs": top_logprobs,
-                "response_format": response_format,
-            }.items()
-            if value is not None
-        }
+        record.options = {key: settings[key] for key in _RECORDED if settings.get(key) is not None}
         interval = 1.0 / self.tokens_per_second if self.tokens_per_second else 0.0
         try:
             if self.first_token_delay:

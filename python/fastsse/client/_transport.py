@@ -12,15 +12,16 @@ import importlib
 import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
-from types import ModuleType, TracebackType
+from types import ModuleType
 from typing import Any, cast
 
 import anyio
+import anyio.abc
 
 from .._chunks import ProviderName, aiter_chunks, iter_chunks
 from .._fastsse import Collector, GenerationChunk, GenerationResult
 from .._http_status import status_error
-from .._resource import Closing, OwningAsyncIterator
+from .._resource import Closing, OwningAsyncIterator, SyncResource
 from ..errors import ProviderHTTPError, UsageError
 from ._providers import build_request, provider_spec
 from ._request import ChatRequest, HTTPRequest
@@ -145,7 +146,7 @@ class _Settings:
 # --- sync --------------------------------------------------------------------------------------
 
 
-class ChunkStream(Iterator[GenerationChunk]):
+class ChunkStream(Iterator[GenerationChunk], SyncResource):
     """The chunks of one streaming response. Sends the request on ``open()``, ``with`` or the
     first ``next()``; raises ``ProviderHTTPError`` for an HTTP error status.
 
@@ -238,11 +239,6 @@ class ChunkStream(Iterator[GenerationChunk]):
     def __enter__(self) -> ChunkStream:
         return self.open()
 
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
-
     def __del__(self) -> None:
         if not getattr(self, "_closed", True):
             try:
@@ -253,6 +249,8 @@ class ChunkStream(Iterator[GenerationChunk]):
 
 class _ClientBase:
     """What the sync and async clients share: settings, timeout and the HTTP client they own."""
+
+    _HTTP_CLIENT_CLASS = ""  # the name of the class a client makes when it is given none
 
     def __init__(
         self,
@@ -281,8 +279,13 @@ class _ClientBase:
         """The request ``stream()`` would send (signed, if there is a signer)."""
         return self._settings.build(_merge(request, fields))
 
+    def _http_client(self) -> Any:
+        if self._http is None:
+            self._http = getattr(_http_module(None), self._HTTP_CLIENT_CLASS)()
+        return self._http
 
-class Client(_ClientBase):
+
+class Client(_ClientBase, SyncResource):
     """Streams chat requests to one provider over a sync ``httpx.Client`` (or ``httpx2.Client``).
 
     ``http_client`` is used as given (and never closed here); without one, the client makes
@@ -294,10 +297,7 @@ class Client(_ClientBase):
     429 or a 5xx, honouring ``retry-after``, with bounded backoff.
     """
 
-    def _http_client(self) -> Any:
-        if self._http is None:
-            self._http = _http_module(None).Client()
-        return self._http
+    _HTTP_CLIENT_CLASS = "Client"
 
     def stream(self, request: ChatRequest | None = None, /, **fields: Any) -> ChunkStream:
         """A ``ChunkStream`` for ``request`` (or a ``ChatRequest`` made of ``fields``)."""
@@ -334,14 +334,6 @@ class Client(_ClientBase):
         if self._owns_http and self._http is not None:
             self._http.close()
         self._http = None
-
-    def __enter__(self) -> Client:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
 
 def stream(provider: str, request: ChatRequest | None = None, /, **options: Any) -> ChunkStream:
@@ -449,14 +441,11 @@ async def _close_response(response: Any) -> None:
         await response.aclose()
 
 
-class AsyncClient(_ClientBase):
+class AsyncClient(_ClientBase, anyio.abc.AsyncResource):
     """Streams chat requests to one provider over an ``httpx.AsyncClient`` /
     ``httpx2.AsyncClient`` or an ``aiohttp.ClientSession`` (same options as ``Client``)."""
 
-    def _http_client(self) -> Any:
-        if self._http is None:
-            self._http = _http_module(None).AsyncClient()
-        return self._http
+    _HTTP_CLIENT_CLASS = "AsyncClient"
 
     def stream(self, request: ChatRequest | None = None, /, **fields: Any) -> AsyncChunkStream:
         """An ``AsyncChunkStream`` for ``request``; the request goes out on first use."""
@@ -504,14 +493,6 @@ class AsyncClient(_ClientBase):
         http, self._http = self._http, None
         if self._owns_http and http is not None:
             await http.aclose()
-
-    async def __aenter__(self) -> AsyncClient:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.aclose()
 
 
 def astream(provider: str, request: ChatRequest | None = None, /, **options: Any) -> AsyncChunkStream:

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Callable, Iterator
-from types import TracebackType
 from typing import Any
 
 from .._fastsse import AnthropicEventDecoder
+from .._resource import SyncResource
 from ._forward import Forward
 from ._shape import ShapedObject, _converter, plain, shape_of
 from ._streams import AsyncSDKStream, SDKStream
@@ -168,7 +168,7 @@ def _final_text(message: Any) -> str:
     return "".join(texts)
 
 
-class MessageStream:
+class MessageStream(SyncResource):
     """What `accelerate(client).messages.stream(...)` enters: the SDK `MessageStream`'s surface.
 
     Iterating it hands out the SDK's events; `text_stream` switches the decoder to hand out only
@@ -222,14 +222,6 @@ class MessageStream:
 
     def close(self) -> None:
         self._payloads.close()
-
-    def __enter__(self) -> MessageStream:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
 
 def _is_text_delta(event: Any) -> bool:

@@ -8,15 +8,15 @@ so closing, exhaustion and failure release the HTTP response the same way as eve
 from __future__ import annotations
 
 from collections.abc import Generator, Iterator
-from types import TracebackType
 from typing import Any
 
 from .._iter import AsyncDecodingIterator, Decoder, iter_decoded
+from .._resource import SyncResource
 
 __all__ = ["AsyncSDKStream", "SDKStream"]
 
 
-class SDKStream:
+class SDKStream(SyncResource):
     """A sync stream of SDK-shaped items decoded by fastsse."""
 
     def __init__(self, response: Any, decoder: Decoder[Any]) -> None:
@@ -33,14 +33,6 @@ class SDKStream:
         """Stop reading and release the connection (idempotent)."""
         self._iterator.close()
         self.response.close()
-
-    def __enter__(self) -> SDKStream:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
 
 class AsyncSDKStream(AsyncDecodingIterator[Any]):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -291,25 +292,50 @@ def _openai_message(message: Any, index: int) -> dict[str, Any]:
     )
 
 
-def _openai_tools(body: dict[str, Any]) -> list[dict[str, Any]]:
+def _read_tools(
+    body: dict[str, Any], read: Callable[[dict[str, Any], str], dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The request's ``tools``, each object read by ``read(tool, param)``, checked together."""
     tools = []
     for index, tool in enumerate(_list(body.get("tools") or [], "tools")):
         param = f"tools[{index}]"
-        tool = _object(tool, param)
-        if tool.get("type", "function") != "function":
-            raise RequestError(
-                f"'{param}.type' must be 'function', got {tool.get('type')!r}", param=f"{param}.type"
-            )
-        function = _object(tool.get("function"), f"{param}.function")
-        tools.append(
-            {
-                "name": _tool_name(function.get("name"), f"{param}.function.name"),
-                "description": _str(function, "description", param=f"{param}.function.description") or "",
-                "parameters": _tool_parameters(function.get("parameters"), f"{param}.function.parameters"),
-            }
-        )
+        tools.append(read(_object(tool, param), param))
     _check_tools(tools, "tools")
     return tools
+
+
+def _tool(
+    declaration: dict[str, Any],
+    param: str,
+    schema_key: str,
+    read_schema: Callable[[Any, str], dict[str, Any]],
+) -> dict[str, Any]:
+    """A tool as the worker takes it, from the object holding its name, description and schema."""
+    return {
+        "name": _tool_name(declaration.get("name"), f"{param}.name"),
+        "description": _str(declaration, "description", param=f"{param}.description") or "",
+        "parameters": read_schema(declaration.get(schema_key), f"{param}.{schema_key}"),
+    }
+
+
+def _declared(name: str, tools: list[dict[str, Any]]) -> str:
+    """``name``, which ``tool_choice`` forces, when ``tools`` declares it."""
+    if all(tool["name"] != name for tool in tools):
+        raise RequestError(f"'tool_choice' names {name!r}, which is not in 'tools'", param="tool_choice")
+    return name
+
+
+def _openai_tool(tool: dict[str, Any], param: str) -> dict[str, Any]:
+    if tool.get("type", "function") != "function":
+        raise RequestError(
+            f"'{param}.type' must be 'function', got {tool.get('type')!r}", param=f"{param}.type"
+        )
+    function = _object(tool.get("function"), f"{param}.function")
+    return _tool(function, f"{param}.function", "parameters", _tool_parameters)
+
+
+def _openai_tools(body: dict[str, Any]) -> list[dict[str, Any]]:
+    return _read_tools(body, _openai_tool)
 
 
 def _openai_tool_choice(value: Any, tools: list[dict[str, Any]]) -> str:
@@ -323,11 +349,7 @@ def _openai_tool_choice(value: Any, tools: list[dict[str, Any]]) -> str:
         choice = value
     else:
         function = _object(_object(value, "tool_choice").get("function"), "tool_choice.function")
-        choice = _tool_name(function.get("name"), "tool_choice.function.name")
-        if all(tool["name"] != choice for tool in tools):
-            raise RequestError(
-                f"'tool_choice' names {choice!r}, which is not in 'tools'", param="tool_choice"
-            )
+        choice = _declared(_tool_name(function.get("name"), "tool_choice.function.name"), tools)
     if choice in ("required",) and not tools:
         raise RequestError("'tool_choice' is 'required' but no 'tools' were given", param="tool_choice")
     return choice
@@ -351,6 +373,15 @@ def _response_format(value: Any) -> dict[str, Any] | None:
     return None if kind == "text" else response_format
 
 
+def _include_usage(body: dict[str, Any], stream: bool) -> bool:
+    """``stream_options.include_usage`` (OpenAI allows ``stream_options`` on streams only)."""
+    if body.get("stream_options") is None:
+        return False
+    if not stream:
+        raise RequestError("'stream_options' is only allowed when 'stream' is true", param="stream_options")
+    return _bool(_object(body["stream_options"], "stream_options"), "include_usage")
+
+
 def parse_openai_chat(body: dict[str, Any], *, default_max_tokens: int) -> ChatRequest:
     model = _str(body, "model", required=True) or ""
     raw_messages = body.get("messages")
@@ -362,13 +393,7 @@ def parse_openai_chat(body: dict[str, Any], *, default_max_tokens: int) -> ChatR
     if not messages:
         raise RequestError("'messages' must contain at least one message", param="messages")
     stream = _bool(body, "stream")
-    include_usage = False
-    if body.get("stream_options") is not None:
-        if not stream:
-            raise RequestError(
-                "'stream_options' is only allowed when 'stream' is true", param="stream_options"
-            )
-        include_usage = _bool(_object(body["stream_options"], "stream_options"), "include_usage")
+    include_usage = _include_usage(body, stream)
     n = _int(body, "n", low=1, high=MAX_CHOICES) or 1
     response_format = _response_format(body.get("response_format"))
     max_tokens = _int(body, "max_completion_tokens", low=1)
@@ -426,13 +451,7 @@ def parse_completions(body: dict[str, Any], *, default_max_tokens: int = 16) -> 
     if body.get("suffix") is not None:
         raise RequestError("'suffix' is not supported by this server", param="suffix")
     stream = _bool(body, "stream")
-    include_usage = False
-    if body.get("stream_options") is not None:
-        if not stream:
-            raise RequestError(
-                "'stream_options' is only allowed when 'stream' is true", param="stream_options"
-            )
-        include_usage = _bool(_object(body["stream_options"], "stream_options"), "include_usage")
+    include_usage = _include_usage(body, stream)
     sampling = _sampling(body, _int(body, "max_tokens", low=1) or default_max_tokens, temperature_high=2.0)
     logprobs = _int(body, "logprobs", low=0, high=20)
     if logprobs is not None:
@@ -525,25 +544,17 @@ def _anthropic_message(message: Any, index: int) -> list[dict[str, Any]]:
     return normalized
 
 
-def _anthropic_tools(body: dict[str, Any]) -> list[dict[str, Any]]:
-    tools = []
-    for index, tool in enumerate(_list(body.get("tools") or [], "tools")):
-        param = f"tools[{index}]"
-        tool = _object(tool, param)
-        if tool.get("type", "custom") != "custom":
-            raise RequestError(
-                f"tool type {tool.get('type')!r} is not supported by this server (custom tools only)",
-                param=f"{param}.type",
-            )
-        tools.append(
-            {
-                "name": _tool_name(tool.get("name"), f"{param}.name"),
-                "description": _str(tool, "description", param=f"{param}.description") or "",
-                "parameters": _object(tool.get("input_schema"), f"{param}.input_schema"),
-            }
+def _anthropic_tool(tool: dict[str, Any], param: str) -> dict[str, Any]:
+    if tool.get("type", "custom") != "custom":
+        raise RequestError(
+            f"tool type {tool.get('type')!r} is not supported by this server (custom tools only)",
+            param=f"{param}.type",
         )
-    _check_tools(tools, "tools")
-    return tools
+    return _tool(tool, param, "input_schema", _object)
+
+
+def _anthropic_tools(body: dict[str, Any]) -> list[dict[str, Any]]:
+    return _read_tools(body, _anthropic_tool)
 
 
 def _anthropic_tool_choice(value: Any, tools: list[dict[str, Any]]) -> str:
@@ -560,10 +571,7 @@ def _anthropic_tool_choice(value: Any, tools: list[dict[str, Any]]) -> str:
             raise RequestError("'tool_choice' is 'any' but no 'tools' were given", param="tool_choice")
         return "required"
     if kind == "tool":
-        name = _tool_name(choice.get("name"), "tool_choice.name")
-        if all(tool["name"] != name for tool in tools):
-            raise RequestError(f"'tool_choice' names {name!r}, which is not in 'tools'", param="tool_choice")
-        return name
+        return _declared(_tool_name(choice.get("name"), "tool_choice.name"), tools)
     raise RequestError(
         f"'tool_choice.type' must be auto, any, tool or none; got {kind!r}", param="tool_choice.type"
     )

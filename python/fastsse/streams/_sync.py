@@ -14,10 +14,10 @@ import itertools
 import threading
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator
-from types import TracebackType
 from typing import Any, TypeVar
 
 from .._fastsse import Coalesced, GenerationChunk
+from .._resource import SyncResource
 from .._sources import close_source
 from ._clock import BufferStatistics, Clock
 
@@ -38,7 +38,7 @@ def _owning(items: Iterator[T], upstream: Iterator[Any], source: object) -> Gene
         close_source(upstream, source)
 
 
-class SyncStage(Iterator[T]):
+class SyncStage(Iterator[T], SyncResource):
     """Base of the sync stages: an iterator that owns its upstream and closes it.
 
     Closed by ``close()``, ``with``, exhaustion, an error, or garbage collection (so
@@ -62,17 +62,6 @@ class SyncStage(Iterator[T]):
     def close(self) -> None:
         """Stop and close the upstream. Idempotent."""
         self._items.close()
-
-    def __enter__(self) -> SyncStage[T]:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def _stage(source: Iterable[Any], run: Callable[[Iterator[Any]], Iterator[T]]) -> SyncStage[T]:

@@ -165,20 +165,26 @@ pub struct Fault<'a> {
     pub offset: u64,
 }
 
-/// Check a prelude; returns the message's total length.
-fn check_prelude(prelude: &[u8], offset: u64, max_message_size: usize) -> Result<usize> {
-    let total = be_u32(&prelude[0..4]) as usize;
-    let headers_len = be_u32(&prelude[4..8]) as usize;
-    let expected = be_u32(&prelude[8..12]);
-    let actual = crc32fast::hash(&prelude[..8]);
+/// The CRC-32 of `bytes[..crc_at]` must be the one stored (big-endian) at `crc_at`.
+fn check_crc(what: &'static str, bytes: &[u8], crc_at: usize, offset: u64) -> Result<()> {
+    let expected = be_u32(&bytes[crc_at..]);
+    let actual = crc32fast::hash(&bytes[..crc_at]);
     if expected != actual {
         return Err(Error::Checksum {
-            what: "eventstream prelude",
+            what,
             expected,
             actual,
             offset,
         });
     }
+    Ok(())
+}
+
+/// Check a prelude; returns the message's total length.
+fn check_prelude(prelude: &[u8], offset: u64, max_message_size: usize) -> Result<usize> {
+    let total = be_u32(&prelude[0..4]) as usize;
+    let headers_len = be_u32(&prelude[4..8]) as usize;
+    check_crc("eventstream prelude", prelude, 8, offset)?;
     if total < MIN_MESSAGE_LEN {
         return Err(Error::protocol(
             format!(
@@ -210,16 +216,7 @@ fn parse_frame(frame: &[u8], offset: u64) -> Result<EventStreamMessage<'_>> {
     let total = frame.len();
     let headers_len = be_u32(&frame[4..8]) as usize;
     let crc_at = total - CRC_LEN;
-    let expected = be_u32(&frame[crc_at..]);
-    let actual = crc32fast::hash(&frame[..crc_at]);
-    if expected != actual {
-        return Err(Error::Checksum {
-            what: "eventstream message",
-            expected,
-            actual,
-            offset,
-        });
-    }
+    check_crc("eventstream message", frame, crc_at, offset)?;
     let headers = &frame[PRELUDE_LEN..PRELUDE_LEN + headers_len];
     let known = validate_headers(headers, offset + PRELUDE_LEN as u64)?;
     Ok(EventStreamMessage {
@@ -441,28 +438,27 @@ impl From<EventStreamMessage<'_>> for OwnedMessage {
 mod tests {
     use super::*;
 
-    fn event(event_type: &str, payload: &str) -> Vec<u8> {
+    /// A message whose headers are all strings, as (name, value) pairs.
+    fn frame(headers: &[(&str, &str)], payload: &[u8]) -> Vec<u8> {
+        let headers: Vec<Header<'_>> = headers
+            .iter()
+            .map(|&(name, value)| Header {
+                name,
+                value: HeaderValue::String(value),
+            })
+            .collect();
         let mut out = Vec::new();
-        encode_message(
-            &[
-                Header {
-                    name: ":event-type",
-                    value: HeaderValue::String(event_type),
-                },
-                Header {
-                    name: ":content-type",
-                    value: HeaderValue::String("application/json"),
-                },
-                Header {
-                    name: ":message-type",
-                    value: HeaderValue::String("event"),
-                },
-            ],
-            payload.as_bytes(),
-            &mut out,
-        )
-        .unwrap();
+        encode_message(&headers, payload, &mut out).unwrap();
         out
+    }
+
+    fn event(event_type: &str, payload: &str) -> Vec<u8> {
+        let headers = [
+            (":event-type", event_type),
+            (":content-type", "application/json"),
+            (":message-type", "event"),
+        ];
+        frame(&headers, payload.as_bytes())
     }
 
     fn decode_all(decoder: &mut EventStreamDecoder, pieces: &[&[u8]]) -> Result<Vec<OwnedMessage>> {
@@ -606,17 +602,25 @@ mod tests {
         ));
     }
 
-    #[test]
-    fn bad_lengths_are_protocol_errors() {
-        // total length below the minimum, with a valid prelude CRC
+    /// A prelude (total and headers lengths) with its valid CRC, and nothing after it.
+    fn prelude(total_length: u32, headers_length: u32) -> Vec<u8> {
         let mut prelude = Vec::new();
-        prelude.extend_from_slice(&8u32.to_be_bytes());
-        prelude.extend_from_slice(&0u32.to_be_bytes());
+        prelude.extend_from_slice(&total_length.to_be_bytes());
+        prelude.extend_from_slice(&headers_length.to_be_bytes());
         let crc = crc32fast::hash(&prelude);
         prelude.extend_from_slice(&crc.to_be_bytes());
-        let err = EventStreamDecoder::default()
-            .decode(&prelude, &mut Vec::new())
-            .unwrap_err();
+        prelude
+    }
+
+    #[test]
+    fn bad_lengths_are_protocol_errors() {
+        let decode = |bytes: &[u8]| {
+            EventStreamDecoder::default()
+                .decode(bytes, &mut Vec::new())
+                .unwrap_err()
+        };
+        // total length below the minimum
+        let err = decode(&prelude(8, 0));
         assert!(
             matches!(
                 err,
@@ -627,16 +631,8 @@ mod tests {
             ),
             "{err:?}"
         );
-
         // headers length larger than the message
-        let mut prelude = Vec::new();
-        prelude.extend_from_slice(&20u32.to_be_bytes());
-        prelude.extend_from_slice(&5u32.to_be_bytes());
-        let crc = crc32fast::hash(&prelude);
-        prelude.extend_from_slice(&crc.to_be_bytes());
-        let err = EventStreamDecoder::default()
-            .decode(&prelude, &mut Vec::new())
-            .unwrap_err();
+        let err = decode(&prelude(20, 5));
         assert!(err.to_string().contains("does not fit"), "{err}");
     }
 
@@ -701,22 +697,13 @@ mod tests {
         assert_eq!(wire.data, r#"{"delta":{"text":"hi"}}"#);
         assert_eq!(wire.offset, bytes.len() as u64);
 
-        let mut bytes = Vec::new();
-        encode_message(
+        let bytes = frame(
             &[
-                Header {
-                    name: ":exception-type",
-                    value: HeaderValue::String("throttlingException"),
-                },
-                Header {
-                    name: ":message-type",
-                    value: HeaderValue::String("exception"),
-                },
+                (":exception-type", "throttlingException"),
+                (":message-type", "exception"),
             ],
             br#"{"message":"Too many requests, please wait."}"#,
-            &mut bytes,
-        )
-        .unwrap();
+        );
         let MessageKind::Fault(fault) = decode_message(&bytes).unwrap().kind().unwrap() else {
             panic!("an exception message is a fault")
         };
@@ -728,26 +715,14 @@ mod tests {
             br#"{"message":"Too many requests, please wait."}"#
         );
 
-        let mut bytes = Vec::new();
-        encode_message(
+        let bytes = frame(
             &[
-                Header {
-                    name: ":message-type",
-                    value: HeaderValue::String("error"),
-                },
-                Header {
-                    name: ":error-code",
-                    value: HeaderValue::String("InternalError"),
-                },
-                Header {
-                    name: ":error-message",
-                    value: HeaderValue::String("boom"),
-                },
+                (":message-type", "error"),
+                (":error-code", "InternalError"),
+                (":error-message", "boom"),
             ],
             b"",
-            &mut bytes,
-        )
-        .unwrap();
+        );
         let MessageKind::Fault(fault) = decode_message(&bytes).unwrap().kind().unwrap() else {
             panic!("an error message is a fault")
         };
@@ -758,16 +733,7 @@ mod tests {
 
     #[test]
     fn invalid_utf8_payload_is_a_protocol_error() {
-        let mut bytes = Vec::new();
-        encode_message(
-            &[Header {
-                name: ":event-type",
-                value: HeaderValue::String("x"),
-            }],
-            b"\xff\xfe",
-            &mut bytes,
-        )
-        .unwrap();
+        let bytes = frame(&[(":event-type", "x")], b"\xff\xfe");
         let err = decode_message(&bytes).unwrap().kind().unwrap_err();
         assert!(matches!(err, Error::Protocol { .. }));
     }

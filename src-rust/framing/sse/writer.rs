@@ -133,25 +133,19 @@ mod tests {
 
     #[test]
     fn line_breaks_in_single_line_fields_are_refused_before_writing() {
+        // (event type, id)
         let bad = [
-            OutgoingEvent {
-                event: "a\nevent: b",
-                ..Default::default()
-            },
-            OutgoingEvent {
-                event: "a\r",
-                ..Default::default()
-            },
-            OutgoingEvent {
-                id: "1\n\ndata: injected",
-                ..Default::default()
-            },
-            OutgoingEvent {
-                id: "1\0",
-                ..Default::default()
-            },
+            ("a\nevent: b", ""),
+            ("a\r", ""),
+            ("", "1\n\ndata: injected"),
+            ("", "1\0"),
         ];
-        for event in bad {
+        for (event, id) in bad {
+            let event = OutgoingEvent {
+                event,
+                id,
+                ..Default::default()
+            };
             let mut out = b"kept".to_vec();
             let error = write_event(&mut out, &event).unwrap_err();
             assert!(matches!(error, Error::Usage { .. }), "{error}");

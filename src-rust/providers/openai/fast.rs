@@ -134,6 +134,26 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    /// An object whose members named in `keys` come at most once each (serde rejects a
+    /// repeated field): `member` gets the key's position in `keys`, at its value; other
+    /// members are passed over.
+    fn fields<const N: usize>(
+        &mut self,
+        keys: [&str; N],
+        mut member: impl FnMut(&mut Self, usize) -> Option<()>,
+    ) -> Option<()> {
+        let mut seen = [false; N];
+        self.object(|scanner, key| {
+            let Some(slot) = keys.iter().position(|known| *known == key) else {
+                return scanner.skip_value(0);
+            };
+            if std::mem::replace(&mut seen[slot], true) {
+                return None;
+            }
+            member(scanner, slot)
+        })
+    }
+
     /// A string without escapes, borrowed; `None` for anything else.
     fn plain_string(&mut self) -> Option<&'a str> {
         match self.string()? {
@@ -241,26 +261,13 @@ impl<'a> Scanner<'a> {
     /// The top-level chunk object.
     fn chunk(&mut self) -> Option<FastChunk<'a>> {
         let mut choice = None;
-        let mut seen_choices = false;
-        let mut seen = [false; 3]; // usage, x_groq, error: accepted only as null
-        self.object(|scanner, key| {
-            let slot = match key {
-                "choices" => {
-                    if std::mem::replace(&mut seen_choices, true) {
-                        return None; // serde rejects duplicate fields
-                    }
-                    choice = scanner.choices()?;
-                    return Some(());
-                }
-                "usage" => 0,
-                "x_groq" => 1,
-                "error" => 2,
-                _ => return scanner.skip_value(0),
-            };
-            if std::mem::replace(&mut seen[slot], true) || !scanner.null() {
-                return None;
+        self.fields(["choices", "usage", "x_groq", "error"], |scanner, slot| {
+            if slot == 0 {
+                choice = scanner.choices()?;
+                return Some(());
             }
-            Some(())
+            // usage, x_groq, error: accepted only as null
+            scanner.null().then_some(())
         })?;
         Some(FastChunk { choice })
     }
@@ -285,20 +292,8 @@ impl<'a> Scanner<'a> {
         let mut delta = None;
         let mut content_span = None;
         let mut finish_reason = None;
-        // index, delta, finish_reason, message, logprobs
-        let mut seen = [false; 5];
-        self.object(|scanner, key| {
-            let slot = match key {
-                "index" => 0,
-                "delta" => 1,
-                "finish_reason" => 2,
-                "message" => 3,
-                "logprobs" => 4,
-                _ => return scanner.skip_value(0),
-            };
-            if std::mem::replace(&mut seen[slot], true) {
-                return None;
-            }
+        let keys = ["index", "delta", "finish_reason", "message", "logprobs"];
+        self.fields(keys, |scanner, slot| {
             match slot {
                 0 => index = Some(scanner.index()?),
                 1 => {
@@ -336,20 +331,14 @@ impl<'a> Scanner<'a> {
     fn delta(&mut self) -> Option<(Option<Cow<'a, str>>, Option<Range<usize>>)> {
         let mut content = None;
         let mut span = None;
-        // content, reasoning_content, reasoning, refusal, tool_calls
-        let mut seen = [false; 5];
-        self.object(|scanner, key| {
-            let slot = match key {
-                "content" => 0,
-                "reasoning_content" => 1,
-                "reasoning" => 2,
-                "refusal" => 3,
-                "tool_calls" => 4,
-                _ => return scanner.skip_value(0),
-            };
-            if std::mem::replace(&mut seen[slot], true) {
-                return None;
-            }
+        let keys = [
+            "content",
+            "reasoning_content",
+            "reasoning",
+            "refusal",
+            "tool_calls",
+        ];
+        self.fields(keys, |scanner, slot| {
             if scanner.null() {
                 return Some(());
             }

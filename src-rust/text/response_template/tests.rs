@@ -21,6 +21,15 @@ fn strings(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| (*s).to_owned()).collect()
 }
 
+/// The tools of a template whose calls are JSON between one opener and its closer.
+fn json_tools(opener: &str, closer: &str, body: Body) -> Option<TemplateTools> {
+    Some(TemplateTools::Row(CustomRow::Json(JsonRow {
+        openers: strings(&[opener]),
+        closers: vec![Some(closer.into())],
+        body,
+    })))
+}
+
 fn think(starts_inside: bool) -> ReasoningSpec {
     ReasoningSpec {
         starts: strings(&["<think>"]),
@@ -36,11 +45,7 @@ fn a_tokenizer_config_with_hermes_style_calls() {
     assert_eq!(t.reasoning, Some(think(false)));
     assert_eq!(
         t.tools,
-        Some(TemplateTools::Row(CustomRow::Json(JsonRow {
-            openers: strings(&["<tool_call>"]),
-            closers: vec![Some("</tool_call>".into())],
-            body: Body::Object,
-        })))
+        json_tools("<tool_call>", "</tool_call>", Body::Object)
     );
     assert_eq!(t.end, strings(&["<|im_end|>"]));
     assert!(t.strip.is_empty());
@@ -90,11 +95,7 @@ fn explicit_content_delimiters_are_stripped() {
     assert!(t.end.is_empty());
     assert_eq!(
         t.tools,
-        Some(TemplateTools::Row(CustomRow::Json(JsonRow {
-            openers: strings(&["<|START_ACTION|>"]),
-            closers: vec![Some("<|END_ACTION|>".into())],
-            body: Body::Either,
-        })))
+        json_tools("<|START_ACTION|>", "<|END_ACTION|>", Body::Either)
     );
 }
 
@@ -147,11 +148,7 @@ fn custom_markers_and_reasoning_aliases() {
     );
     assert_eq!(
         t.tools,
-        Some(TemplateTools::Row(CustomRow::Json(JsonRow {
-            openers: strings(&["<|function_call|>"]),
-            closers: vec![Some("<|/function_call|>".into())],
-            body: Body::Object,
-        })))
+        json_tools("<|function_call|>", "<|/function_call|>", Body::Object)
     );
     assert!(t.end.is_empty(), "eos closes nothing");
 }

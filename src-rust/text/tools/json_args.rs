@@ -80,4 +80,14 @@ impl JsonArgs {
     pub fn finish(&mut self) -> bool {
         matches!(self.scanner.finish(), JsonEvent::Done { .. })
     }
+
+    /// End of stream inside the arguments of `slot`'s call: complete arguments make the call,
+    /// anything else is incomplete.
+    pub fn finish_call(&mut self, slot: &mut CallSlot, em: &mut Emitter<'_>) {
+        if !self.not_started() && self.finish() {
+            slot.complete(em);
+        } else {
+            slot.fail_incomplete(em, "the call's arguments");
+        }
+    }
 }

@@ -21,6 +21,7 @@
 //! (`tool_call_invalid`, `tool_call_incomplete`, `tool_call_too_large`) and an
 //! `error_message` giving the call index, name and character offsets.
 
+mod between;
 mod custom;
 mod envelope;
 mod formats;
@@ -34,6 +35,7 @@ use std::sync::Arc;
 use super::emit::Emitter;
 use super::schema::ToolSchemas;
 
+pub use between::Between;
 pub use custom::{intern, Body, CustomRow, GrammarRow, JsonRow, Untyped, XmlRow};
 pub use json_args::JsonArgs;
 pub use scan::{clean_name, is_json_ws, read_run, skip_ws, Expect, Expected, Recover, Run};
@@ -122,15 +124,11 @@ const REGISTRY: &[(&str, Builder)] = &[
     ("pythonic", |c| {
         formats::pythonic::build(&formats::pythonic::PYTHONIC, c)
     }),
-    ("deepseek-v3", |c| {
-        Box::new(formats::deepseek_v3::DeepSeekV3::new(c))
-    }),
-    ("kimi-k2", |c| Box::new(formats::kimi_k2::KimiK2::new(c))),
+    ("deepseek-v3", formats::deepseek_v3::build),
+    ("kimi-k2", formats::kimi_k2::build),
     ("glm-4.5", |c| Box::new(formats::glm45::Glm45::new(c))),
     // The formats below are written the same way as one above, or differ only in markers.
-    ("deepseek-v3.1", |c| {
-        Box::new(formats::deepseek_v3::DeepSeekV3::new(c))
-    }),
+    ("deepseek-v3.1", formats::deepseek_v3::build),
     ("glm-4.7", |c| Box::new(formats::glm45::Glm45::new(c))),
     ("seed-oss", |c| {
         formats::xml_calls::build(&formats::xml_calls::SEED_OSS, c)

@@ -6,7 +6,9 @@
 
 use std::sync::Arc;
 
+use super::super::emit::Emitter;
 use super::super::matcher::{MarkerScanner, Markers, Scan};
+use super::Step;
 
 /// Longest function name, argument name or call id a format reads (bytes).
 pub const MAX_NAME: usize = 256;
@@ -111,6 +113,31 @@ impl Expect {
         }
         Expected::Partial
     }
+
+    /// The marker that closes a section after its calls, read from `text[pos..]`: the section
+    /// ends after it; anything else ends the section where it diverges (the calls stand, what
+    /// was matched goes back as text).
+    #[inline]
+    pub fn close(
+        &mut self,
+        closers: &[&'static str],
+        text: &str,
+        pos: usize,
+        em: &mut Emitter<'_>,
+    ) -> Step {
+        match self.feed(closers, &text[pos..]) {
+            Expected::Partial => Step::NeedMore,
+            Expected::Complete { consumed, .. } => Step::Ended {
+                consumed: pos + consumed,
+            },
+            Expected::Mismatch { consumed, matched } => {
+                em.give_back(matched);
+                Step::Ended {
+                    consumed: pos + consumed,
+                }
+            }
+        }
+    }
 }
 
 /// The model's name for a function, as written between markers: trimmed, non-empty, no
@@ -198,10 +225,10 @@ impl Recover {
 
     /// As a section's step: ended after the marker (`pos` bytes of the piece came before
     /// `text`).
-    pub fn step(&mut self, text: &str, pos: usize) -> super::Step {
+    pub fn step(&mut self, text: &str, pos: usize) -> Step {
         match self.skip(text) {
-            None => super::Step::NeedMore,
-            Some((_, consumed)) => super::Step::Ended {
+            None => Step::NeedMore,
+            Some((_, consumed)) => Step::Ended {
                 consumed: pos + consumed,
             },
         }

@@ -483,21 +483,7 @@ impl ToolSection for Gemma4 {
                         }
                     }
                 }
-                Phase::Close => {
-                    return match self.expect.feed(CLOSERS, rest) {
-                        Expected::Partial => Step::NeedMore,
-                        Expected::Complete { consumed, .. } => Step::Ended {
-                            consumed: pos + consumed,
-                        },
-                        Expected::Mismatch { consumed, matched } => {
-                            // No closer: the call stands, what follows is text.
-                            em.give_back(matched);
-                            Step::Ended {
-                                consumed: pos + consumed,
-                            }
-                        }
-                    };
-                }
+                Phase::Close => return self.expect.close(CLOSERS, text, pos, em),
                 Phase::Recover => return self.recover.step(rest, pos),
             }
         }

@@ -20,9 +20,7 @@
 
 use super::super::super::emit::Emitter;
 use super::super::envelope::{Envelope, Finished, Outcome};
-use super::super::{
-    is_json_ws, CallSlot, Expect, Expected, Opener, Recover, Step, ToolContext, ToolSection,
-};
+use super::super::{is_json_ws, CallSlot, Expect, Opener, Recover, Step, ToolContext, ToolSection};
 
 /// What follows a start marker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -349,19 +347,7 @@ impl ToolSection for JsonCalls {
                             break;
                         }
                     }
-                    return match self.close.feed(&[closer], &text[pos..]) {
-                        Expected::Partial => Step::NeedMore,
-                        Expected::Complete { consumed, .. } => Step::Ended {
-                            consumed: pos + consumed,
-                        },
-                        Expected::Mismatch { consumed, matched } => {
-                            // No closing tag: the calls stand, what follows is text.
-                            em.give_back(matched);
-                            Step::Ended {
-                                consumed: pos + consumed,
-                            }
-                        }
-                    };
+                    return self.close.close(&[closer], text, pos, em);
                 }
                 Phase::Recover => {
                     return match &mut self.recover {

@@ -26,8 +26,8 @@ use super::super::drive;
 use super::super::scan::MAX_NAME;
 use super::super::xml_args::{convert, value_type, Untyped, ValueType};
 use super::super::{
-    clean_name, is_json_ws, read_run, CallSlot, Expect, Expected, Opener, Problem, Recover, Run,
-    Step, ToolContext, ToolSection,
+    clean_name, is_json_ws, read_run, Between, CallSlot, Opener, Problem, Recover, Run, Step,
+    ToolContext, ToolSection,
 };
 use super::xml_calls::{attributes, name_end};
 
@@ -294,12 +294,11 @@ pub struct MinimaxM3 {
     phase: Phase,
     slot: CallSlot,
     writer: Writer,
-    expect: Expect,
+    between: Between,
     markers: Arc<Markers>,
     scan: MarkerScanner,
     tag: String,
     recover: Recover,
-    calls: usize,
 }
 
 impl MinimaxM3 {
@@ -316,12 +315,11 @@ impl MinimaxM3 {
                 buffer: String::new(),
                 scratch: String::new(),
             },
-            expect: Expect::default(),
+            between: Between::new(&[INVOKE, BLOCK_END]),
             markers: Markers::shared(&[NS, "</"]),
             scan: MarkerScanner::new(),
             tag: String::new(),
             recover: Recover::new(&[BLOCK_END, "</tool_call>"]),
-            calls: 0,
         }
     }
 
@@ -351,7 +349,7 @@ impl MinimaxM3 {
     fn end_call(&mut self, em: &mut Emitter<'_>) {
         self.writer.end_call(&mut self.slot, em);
         self.slot.complete(em);
-        self.calls += 1;
+        self.between.call_ended();
     }
 
     /// One phase's worth of `text` from `pos`: the next position, or how the section stands.
@@ -359,42 +357,9 @@ impl MinimaxM3 {
         let rest = &text[pos..];
         match self.phase {
             Phase::Between => {
-                pos += self.slot.blanks(&self.expect, rest);
-                if pos == text.len() {
-                    return Ok(pos);
-                }
-                let literals: &[&'static str] = &[INVOKE, BLOCK_END];
-                match self.expect.feed(literals, &text[pos..]) {
-                    Expected::Partial => return Err(Step::NeedMore),
-                    Expected::Complete { which, consumed } => {
-                        self.slot.raw(literals[which]);
-                        pos += consumed;
-                        if which == 1 {
-                            // An empty block is text; after calls, the block's end.
-                            self.slot.fallback(em);
-                            return Err(Step::Ended { consumed: pos });
-                        }
-                        if self.calls > 0 {
-                            let offset = em
-                                .char_offset(text, pos)
-                                .saturating_sub(INVOKE.chars().count() as u64);
-                            self.slot.begin(INVOKE, offset);
-                        }
-                        self.tag.clear();
-                        self.phase = Phase::InvokeName;
-                    }
-                    Expected::Mismatch { consumed, matched } => {
-                        pos += consumed;
-                        if self.calls == 0 {
-                            self.slot.raw(matched);
-                            self.slot.fallback(em);
-                        } else {
-                            // No block end: what follows is ordinary text.
-                            em.give_back(matched);
-                        }
-                        return Err(Step::Ended { consumed: pos });
-                    }
-                }
+                pos = self.between.step(text, pos, &mut self.slot, em)?;
+                self.tag.clear();
+                self.phase = Phase::InvokeName;
             }
             Phase::InvokeName => {
                 let run = read_run(&mut self.tag, rest, name_end, MAX_TAG);
@@ -550,9 +515,8 @@ impl ToolSection for MinimaxM3 {
 
     fn begin(&mut self, _opener: Opener, offset: u64) {
         self.phase = Phase::Between;
-        self.calls = 0;
         self.slot.begin(OPEN, offset);
-        self.expect.reset();
+        self.between.begin();
         self.writer.stack.clear();
     }
 
@@ -575,15 +539,7 @@ impl ToolSection for MinimaxM3 {
 
     fn finish(&mut self, em: &mut Emitter<'_>) {
         match self.phase {
-            Phase::Between => {
-                let partial = self.expect.partial(&[INVOKE, BLOCK_END]);
-                if self.slot.is_pending() {
-                    self.slot.raw(partial);
-                    self.slot.fallback(em);
-                } else {
-                    em.give_back(partial);
-                }
-            }
+            Phase::Between => self.between.finish(&mut self.slot, em),
             Phase::InvokeName => self.slot.fallback(em),
             Phase::Recover => {}
             _ => self.slot.fail_incomplete(em, "the call"),

@@ -100,10 +100,7 @@ impl ToolSection for Mistral {
     #[inline]
     fn absorb(&mut self, text: &str, em: &mut Emitter<'_>) -> bool {
         match self.phase {
-            Phase::Arguments if self.slot.is_announced() && self.json.absorbs(text) => {
-                self.slot.arguments(em, text);
-                true
-            }
+            Phase::Arguments => self.json.absorb(text, &mut self.slot, em),
             Phase::Array => self.array.absorb(text, em),
             _ => false,
         }
@@ -229,13 +226,7 @@ impl ToolSection for Mistral {
 
     fn finish(&mut self, em: &mut Emitter<'_>) {
         match self.phase {
-            Phase::Arguments if self.slot.is_announced() => {
-                if !self.json.not_started() && self.json.finish() {
-                    self.slot.complete(em);
-                } else {
-                    self.slot.fail_incomplete(em, "the call's arguments");
-                }
-            }
+            Phase::Arguments => self.json.finish_call(&mut self.slot, em),
             Phase::Array => self.array.finish(em),
             Phase::Tag => {
                 let partial = self.expect.partial(&[ARGS, CALL_ID]);

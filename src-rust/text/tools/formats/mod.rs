@@ -5,6 +5,7 @@ pub mod deepseek_v3;
 pub mod gemma4;
 pub mod glm45;
 pub mod json_calls;
+pub mod json_section;
 pub mod kimi_k2;
 pub mod minimax_m3;
 pub mod mistral;

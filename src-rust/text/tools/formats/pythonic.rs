@@ -423,18 +423,7 @@ impl ToolSection for Pythonic {
                         pos += 1;
                         continue;
                     }
-                    return match self.expect.feed(&[closer], rest) {
-                        Expected::Partial => Step::NeedMore,
-                        Expected::Complete { consumed, .. } => Step::Ended {
-                            consumed: pos + consumed,
-                        },
-                        Expected::Mismatch { consumed, matched } => {
-                            em.give_back(matched);
-                            Step::Ended {
-                                consumed: pos + consumed,
-                            }
-                        }
-                    };
+                    return self.expect.close(&[closer], text, pos, em);
                 }
                 Phase::Recover => {
                     let n = self.closer_index();
