@@ -29,12 +29,9 @@ pub struct TextParser {
 
 /// `str` -> one item; any other iterable of `str` -> its items.
 fn strings(value: Option<Bound<'_, PyAny>>, what: &str) -> PyResult<Vec<String>> {
-    let Some(value) = value else {
+    let Some(value) = value.filter(|value| !value.is_none()) else {
         return Ok(Vec::new());
     };
-    if value.is_none() {
-        return Ok(Vec::new());
-    }
     if let Ok(s) = value.cast::<PyString>() {
         return Ok(vec![s.to_str()?.to_owned()]);
     }
@@ -58,12 +55,9 @@ fn value_error(error: Error) -> PyErr {
 }
 
 fn parse_schemas(py: Python<'_>, value: Option<Bound<'_, PyAny>>) -> PyResult<ToolSchemas> {
-    let Some(value) = value else {
+    let Some(value) = value.filter(|value| !value.is_none()) else {
         return Ok(ToolSchemas::default());
     };
-    if value.is_none() {
-        return Ok(ToolSchemas::default());
-    }
     let json = orjson_dumps(py)?.call1((value,)).map_err(|e| {
         if e.to_string().contains("Recursion limit") {
             return to_py_err(py, schema::too_deep()); // orjson stops at 255 levels
