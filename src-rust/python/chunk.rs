@@ -12,7 +12,7 @@ use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 use pyo3::{PyTraverseError, PyVisit};
 
 use super::errors::{catch_panic, internal_error, IntoPyResult};
-use super::sse::{json_loads, orjson_loads};
+use super::json::{json_loads, orjson_loads};
 use super::value_objects::{repr_opt_str, repr_str, richcmp};
 use crate::chunk::{
     FinishReason, GenerationChunk as CoreChunk, Rare, RareFields,

@@ -17,7 +17,7 @@ use pyo3::types::{PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 
 use super::chunk::{chunks_to_list, parse_finish_reason, GenerationChunk};
 use super::errors::to_py_err;
-use super::sse::orjson_loads;
+use super::json::orjson_loads;
 use super::strings::{extend_ascii, new_str};
 use super::value_objects::{compare, repr_opt_str, richcmp};
 use crate::chunk::FinishReason;

@@ -8,24 +8,15 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBytes, PyList, PyTuple};
+use pyo3::types::{PyBytes, PyList};
 
 use super::chunk::GenerationChunk;
 use super::errors::{catch_panic, internal_error, IntoPyResult};
+use super::iterate::for_each_item;
+use super::json::orjson_dumps;
 use super::value_objects::repr_str;
 use crate::chunk::GenerationChunk as CoreChunk;
 use crate::encode::{self, Envelope, Format, ReasoningField, ResponseFields};
-
-static ORJSON_DUMPS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-
-fn orjson_dumps(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
-    ORJSON_DUMPS
-        .get_or_try_init(py, || {
-            Ok::<_, PyErr>(py.import("orjson")?.getattr("dumps")?.unbind())
-        })
-        .map(|f| f.bind(py))
-}
 
 /// 96 bits of hex for default response ids: not secret, only unique.
 fn unique_hex() -> String {
@@ -105,7 +96,7 @@ impl<'py> Batch<'py> {
     fn collect(chunks: &Bound<'py, PyAny>) -> PyResult<Batch<'py>> {
         let py = chunks.py();
         let mut items = Vec::new();
-        let mut push = |position: usize, item: Bound<'py, PyAny>| -> PyResult<()> {
+        for_each_item(chunks, |position, item| {
             match item.cast_into::<GenerationChunk>() {
                 Ok(chunk) => {
                     items.push(chunk);
@@ -116,20 +107,7 @@ impl<'py> Batch<'py> {
                     error.into_inner().get_type().name()?
                 ))),
             }
-        };
-        if let Ok(list) = chunks.cast::<PyList>() {
-            for (position, item) in list.iter().enumerate() {
-                push(position, item)?;
-            }
-        } else if let Ok(tuple) = chunks.cast::<PyTuple>() {
-            for (position, item) in tuple.iter().enumerate() {
-                push(position, item)?;
-            }
-        } else {
-            for (position, item) in chunks.try_iter()?.enumerate() {
-                push(position, item?)?;
-            }
-        }
+        })?;
         let mut with_logprobs = Vec::new();
         for (position, item) in items.iter().enumerate() {
             if let Some(value) = item.get().logprobs_from_python(py) {

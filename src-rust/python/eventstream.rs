@@ -10,7 +10,7 @@ use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 
 use super::bytes_input::with_bytes;
 use super::errors::decode_into_list;
-use super::sse::orjson_loads;
+use super::json::orjson_loads;
 use super::value_objects::richcmp;
 use crate::eventstream::{
     EventStreamDecoder as CoreDecoder, EventStreamMessage as CoreMessage, HeaderValue,

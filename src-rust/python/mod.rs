@@ -8,6 +8,8 @@ mod collect;
 mod encode;
 mod errors;
 mod eventstream;
+mod iterate;
+mod json;
 mod models;
 mod ndjson;
 mod providers;

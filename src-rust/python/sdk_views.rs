@@ -28,7 +28,8 @@ use pyo3::PyClass;
 
 use super::bytes_input::with_bytes;
 use super::errors::{catch_panic, internal_error, IntoPyResult};
-use super::sse::{json_loads, sse_decoder};
+use super::json::json_loads;
+use super::sse::sse_decoder;
 use super::strings::new_str;
 use crate::anthropic_delta::{plain_delta, DeltaKind};
 use crate::error::Error;

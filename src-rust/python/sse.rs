@@ -2,11 +2,12 @@
 
 use pyo3::basic::CompareOp;
 use pyo3::prelude::*;
-use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
 
 use super::bytes_input::with_bytes;
 use super::errors::{decode_into_list, require_positive_size, IntoPyResult};
+use super::iterate::for_each_item;
+use super::json::{json_loads, orjson_dumps};
 use super::strings::new_str;
 use super::value_objects::richcmp;
 use crate::error::Error;
@@ -42,49 +43,6 @@ fn retry_object(py: Python<'_>, retry: Option<u64>) -> Py<PyAny> {
         }
         None => py.None(),
     }
-}
-
-static ORJSON_LOADS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-
-pub fn orjson_loads(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
-    ORJSON_LOADS
-        .get_or_try_init(py, || {
-            Ok::<_, PyErr>(py.import("orjson")?.getattr("loads")?.unbind())
-        })
-        .map(|f| f.bind(py))
-}
-
-static JSON_LOADS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-
-/// An integer literal this long may not fit 64 bits, where orjson would give a float.
-const BIG_INTEGER_DIGITS: usize = 19;
-
-fn has_long_digit_run(text: &str) -> bool {
-    let mut run = 0;
-    for byte in text.bytes() {
-        run = if byte.is_ascii_digit() { run + 1 } else { 0 };
-        if run >= BIG_INTEGER_DIGITS {
-            return true;
-        }
-    }
-    false
-}
-
-/// What `json.loads(text)` gives, fast: orjson, except where orjson would differ (a possibly
-/// big integer, which it turns into a float; NaN / Infinity, which it rejects): the stdlib.
-pub fn json_loads<'py>(
-    py: Python<'py>,
-    text: &Bound<'py, PyString>,
-) -> PyResult<Bound<'py, PyAny>> {
-    if !has_long_digit_run(text.to_str()?) {
-        if let Ok(value) = orjson_loads(py)?.call1((text,)) {
-            return Ok(value);
-        }
-    }
-    let loads = JSON_LOADS.get_or_try_init(py, || {
-        Ok::<_, PyErr>(py.import("json")?.getattr("loads")?.unbind())
-    })?;
-    loads.bind(py).call1((text,))
 }
 
 #[pymethods]
@@ -262,8 +220,6 @@ impl SSEDecoder {
     }
 }
 
-static ORJSON_DUMPS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-
 /// One item of `encode_sse`'s input written into `out`: a `ServerSentEvent`, a `str` (the
 /// data of a plain event) or anything else, serialized as JSON data with orjson.
 fn write_item(item: &Bound<'_, PyAny>, out: &mut Vec<u8>) -> PyResult<Result<(), Error>> {
@@ -290,10 +246,7 @@ fn write_item(item: &Bound<'_, PyAny>, out: &mut Vec<u8>) -> PyResult<Result<(),
             },
         ));
     }
-    let dumps = ORJSON_DUMPS.get_or_try_init(py, || {
-        Ok::<_, PyErr>(py.import("orjson")?.getattr("dumps")?.unbind())
-    })?;
-    let json = dumps.bind(py).call1((item,))?;
+    let json = orjson_dumps(py)?.call1((item,))?;
     // orjson writes UTF-8 only.
     let data = std::str::from_utf8(json.cast::<PyBytes>()?.as_bytes())
         .map_err(|error| pyo3::exceptions::PyValueError::new_err(error.to_string()))?;
@@ -313,19 +266,10 @@ fn write_item(item: &Bound<'_, PyAny>, out: &mut Vec<u8>) -> PyResult<Result<(),
 pub fn encode_sse<'py>(events: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
     let py = events.py();
     let mut out = Vec::with_capacity(256);
-    let mut write = |position: usize, item: Bound<'py, PyAny>| -> PyResult<()> {
+    for_each_item(events, |position, item| {
         write_item(&item, &mut out)?
             .map_err(|error| Error::usage(format!("events[{position}]: {error}")))
             .py_result(py)
-    };
-    if let Ok(list) = events.cast::<PyList>() {
-        for (position, item) in list.iter().enumerate() {
-            write(position, item)?;
-        }
-    } else {
-        for (position, item) in events.try_iter()?.enumerate() {
-            write(position, item?)?;
-        }
-    }
+    })?;
     Ok(PyBytes::new(py, &out))
 }

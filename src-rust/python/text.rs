@@ -8,6 +8,7 @@ use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
 
 use super::chunk::{finish_reason_named, guarded_chunks};
 use super::errors::{require_positive_size, to_py_err};
+use super::json::orjson_dumps;
 use crate::chunk::GenerationChunk as CoreChunk;
 use crate::error::Error;
 use crate::text::harmony::tokens::TokenText;
@@ -28,12 +29,9 @@ pub struct TextParser {
 
 /// `str` -> one item; any other iterable of `str` -> its items.
 fn strings(value: Option<Bound<'_, PyAny>>, what: &str) -> PyResult<Vec<String>> {
-    let Some(value) = value else {
+    let Some(value) = value.filter(|value| !value.is_none()) else {
         return Ok(Vec::new());
     };
-    if value.is_none() {
-        return Ok(Vec::new());
-    }
     if let Ok(s) = value.cast::<PyString>() {
         return Ok(vec![s.to_str()?.to_owned()]);
     }
@@ -57,24 +55,17 @@ fn value_error(error: Error) -> PyErr {
 }
 
 fn parse_schemas(py: Python<'_>, value: Option<Bound<'_, PyAny>>) -> PyResult<ToolSchemas> {
-    let Some(value) = value else {
+    let Some(value) = value.filter(|value| !value.is_none()) else {
         return Ok(ToolSchemas::default());
     };
-    if value.is_none() {
-        return Ok(ToolSchemas::default());
-    }
-    let json = py
-        .import("orjson")?
-        .getattr("dumps")?
-        .call1((value,))
-        .map_err(|e| {
-            if e.to_string().contains("Recursion limit") {
-                return to_py_err(py, schema::too_deep()); // orjson stops at 255 levels
-            }
-            PyTypeError::new_err(format!(
-                "tool_schemas must be JSON-serialisable (the request's `tools` list): {e}"
-            ))
-        })?;
+    let json = orjson_dumps(py)?.call1((value,)).map_err(|e| {
+        if e.to_string().contains("Recursion limit") {
+            return to_py_err(py, schema::too_deep()); // orjson stops at 255 levels
+        }
+        PyTypeError::new_err(format!(
+            "tool_schemas must be JSON-serialisable (the request's `tools` list): {e}"
+        ))
+    })?;
     let bytes = json.cast::<PyBytes>()?;
     let text = std::str::from_utf8(bytes.as_bytes())
         .map_err(|e| PyValueError::new_err(format!("tool_schemas: {e}")))?;
