@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import json
 import struct
+import sys
 import zlib
 from pathlib import Path
 
 import fastsse
 
 ROOT = Path(__file__).parent
+sys.path.insert(0, str(ROOT.parents[1] / "tests"))
+from support.eventstream import frame  # noqa: E402  (the tests' frame builder, CRCs by zlib)
 TOOLS = fastsse.TextParser.TOOL_FORMATS
 PROVIDERS = ["openai", "openai-responses", "anthropic", "gemini", "ollama", "bedrock", "tgi"]
 NO_REASONING = 255
@@ -71,14 +74,6 @@ write(
         {"choices": [{"index": 0, "delta": {"tool_calls": [second]}}]},
     ),
 )
-
-
-def frame(headers: bytes, payload: bytes) -> bytes:
-    total = 12 + len(headers) + len(payload) + 4
-    prelude = struct.pack(">II", total, len(headers))
-    prelude += struct.pack(">I", zlib.crc32(prelude))
-    body = prelude + headers + payload
-    return body + struct.pack(">I", zlib.crc32(body))
 
 
 huge = struct.pack(">II", 2**32 - 1, 0)

@@ -560,15 +560,22 @@ impl GenerationChunk {
                 repr_str(py, &c.reasoning_delta)?
             ));
         }
-        let optional_strings = [
-            ("reasoning_signature", &c.rare.reasoning_signature),
-            ("redacted_thinking", &c.rare.redacted_thinking),
-        ];
-        for (name, value) in optional_strings {
-            if value.is_some() {
-                parts.push(format!("{name}={}", repr_opt_str(py, value)?));
+        // Optional strings appear only when set.
+        let push_present = |parts: &mut Vec<String>, fields: [(&str, &Option<String>); 2]| {
+            for (name, value) in fields {
+                if value.is_some() {
+                    parts.push(format!("{name}={}", repr_opt_str(py, value)?));
+                }
             }
-        }
+            PyResult::Ok(())
+        };
+        push_present(
+            &mut parts,
+            [
+                ("reasoning_signature", &c.rare.reasoning_signature),
+                ("redacted_thinking", &c.rare.redacted_thinking),
+            ],
+        )?;
         if !c.rare.refusal_delta.is_empty() {
             parts.push(format!(
                 "refusal_delta={}",
@@ -599,15 +606,13 @@ impl GenerationChunk {
             };
             parts.push(format!("tool_call_delta={}", delta.__repr__(py)?));
         }
-        let optional_strings = [
-            ("error_code", &c.rare.error_code),
-            ("error_message", &c.rare.error_message),
-        ];
-        for (name, value) in optional_strings {
-            if value.is_some() {
-                parts.push(format!("{name}={}", repr_opt_str(py, value)?));
-            }
-        }
+        push_present(
+            &mut parts,
+            [
+                ("error_code", &c.rare.error_code),
+                ("error_message", &c.rare.error_message),
+            ],
+        )?;
         if c.choice_index != 0 {
             parts.push(format!("choice_index={}", c.choice_index));
         }
